@@ -1,0 +1,283 @@
+"""The one place that talks to AWS: read a role's policies, write policy versions.
+
+It takes a boto3 session from outside, so moto, a moto server and a real account run
+the same code; only the session differs. Every botocore error is translated into the
+package's own errors, naming the IAM action the checker needed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
+
+from .assessment import AttachedPolicy, RoleSnapshot
+from .config import Target
+from .errors import (
+    AccessDeniedError,
+    AwsError,
+    ConfigurationError,
+    CredentialsError,
+    NotFoundError,
+    ServiceError,
+    WrongAccountError,
+)
+from .evaluation import RolePolicies
+from .policy import Policy, PolicyKind, parse_policy
+from .remediation import PolicyVersion
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_sts import STSClient
+
+#: Retries with botocore's own "standard" mode (throttling and 5xx, exponential backoff),
+#: and timeouts, so a run neither gives up on the first Throttling nor hangs.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=5,
+    read_timeout=20,
+)
+_ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+
+
+def live_session(target: Target) -> boto3.Session:
+    """A session from boto3's default chain, or the env file's profile or credentials."""
+    try:
+        if target.credentials is not None:
+            return boto3.Session(
+                aws_access_key_id=target.credentials.access_key_id,
+                aws_secret_access_key=target.credentials.secret_access_key,
+                aws_session_token=target.credentials.session_token,
+                region_name=target.region,
+            )
+        return boto3.Session(profile_name=target.profile, region_name=target.region)
+    except ProfileNotFound:
+        raise ConfigurationError(
+            f"{target.source or 'environment'}: AWS_PROFILE {target.profile!r} is not in "
+            "the AWS config or credentials file"
+        ) from None
+
+
+class BotocoreCatalog:
+    """Service and operation names from botocore's bundled models (no network)."""
+
+    def __init__(self) -> None:
+        self._session = botocore.session.get_session()
+
+    def services(self) -> frozenset[str]:
+        return frozenset(self._session.get_available_services())
+
+    def operations(self, service: str) -> frozenset[str] | None:
+        if service not in self.services():
+            return None
+        return frozenset(self._session.get_service_model(service).operation_names)
+
+
+class AwsAdapter:
+    """Reads and writes IAM through one boto3 session."""
+
+    def __init__(self, session: boto3.Session, *, endpoint_url: str | None = None) -> None:
+        self._session = session
+        kwargs: dict[str, Any] = {"config": CLIENT_CONFIG}
+        if endpoint_url:
+            kwargs["endpoint_url"] = endpoint_url
+        try:
+            self.iam: IAMClient = session.client("iam", **kwargs)
+            self.sts: STSClient = session.client("sts", **kwargs)
+        except NoRegionError:
+            raise ConfigurationError(
+                "AWS_REGION is not set and no default region is configured"
+            ) from None
+
+    # -- reading -----------------------------------------------------------------------
+
+    def caller_account(self) -> str:
+        with _calling("sts:GetCallerIdentity", "*"):
+            return self.sts.get_caller_identity()["Account"]
+
+    def check_account(self, target: Target) -> str:
+        """Refuse credentials of another account: checking it must not look like a result."""
+        account = self.caller_account()
+        if account != target.account_id:
+            raise WrongAccountError(
+                f"the credentials belong to account {account}, but AWS_ACCOUNT_ID "
+                f"({target.source or 'environment'}) is {target.account_id}; refusing to "
+                "check or change another account"
+            )
+        return account
+
+    def fetch_role(self, target: Target) -> RoleSnapshot:
+        """Read everything that decides the role's permissions, each entity once."""
+        account = self.check_account(target)
+        with _calling("iam:GetRole", target.role_arn):
+            role = self.iam.get_role(RoleName=target.role_name)["Role"]
+        trust = parse_policy(
+            _document(role.get("AssumeRolePolicyDocument")),
+            name=f"trust policy of {target.role_name}",
+            trust=True,
+        )
+        attached: list[AttachedPolicy] = []
+        with _calling("iam:ListAttachedRolePolicies", target.role_arn):
+            pages = self.iam.get_paginator("list_attached_role_policies").paginate(
+                RoleName=target.role_name
+            )
+            for page in pages:
+                attached.extend(
+                    AttachedPolicy(p["PolicyName"], p["PolicyArn"])
+                    for p in page["AttachedPolicies"]
+                )
+        identity = [self.managed_policy(p.arn, "managed") for p in attached]
+        inline_names: list[str] = []
+        with _calling("iam:ListRolePolicies", target.role_arn):
+            for names in self.iam.get_paginator("list_role_policies").paginate(
+                RoleName=target.role_name
+            ):
+                inline_names.extend(names["PolicyNames"])
+        for name in inline_names:
+            with _calling("iam:GetRolePolicy", target.role_arn):
+                inline = self.iam.get_role_policy(RoleName=target.role_name, PolicyName=name)
+            identity.append(
+                parse_policy(_document(inline["PolicyDocument"]), name=name, kind="inline")
+            )
+        boundary_arn = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+        boundary = self.managed_policy(boundary_arn, "boundary") if boundary_arn else None
+        exists = any(p.arn == target.policy_arn for p in attached) or self.policy_exists(
+            target.policy_arn
+        )
+        return RoleSnapshot(
+            account_id=account,
+            role_name=role["RoleName"],
+            role_arn=role["Arn"],
+            trust_policy=trust,
+            policies=RolePolicies(identity=tuple(identity), boundary=boundary),
+            attached=tuple(attached),
+            target_policy_exists=exists,
+        )
+
+    def managed_policy(self, arn: str, kind: PolicyKind) -> Policy:
+        """A managed policy's default version, parsed."""
+        with _calling("iam:GetPolicy", arn):
+            meta = self.iam.get_policy(PolicyArn=arn)["Policy"]
+        version = meta["DefaultVersionId"]
+        document = self.get_version_document(arn, version)
+        return parse_policy(document, name=meta["PolicyName"], kind=kind, version=version, arn=arn)
+
+    def policy_exists(self, arn: str) -> bool:
+        try:
+            with _calling("iam:GetPolicy", arn):
+                self.iam.get_policy(PolicyArn=arn)
+        except NotFoundError:
+            return False
+        return True
+
+    # -- the PolicyStore protocol of remediation ------------------------------------------
+
+    def list_versions(self, policy_arn: str) -> list[PolicyVersion]:
+        versions: list[PolicyVersion] = []
+        with _calling("iam:ListPolicyVersions", policy_arn):
+            for page in self.iam.get_paginator("list_policy_versions").paginate(
+                PolicyArn=policy_arn
+            ):
+                versions.extend(
+                    PolicyVersion(
+                        version_id=v["VersionId"],
+                        is_default=v["IsDefaultVersion"],
+                        created=_as_datetime(v["CreateDate"]),
+                    )
+                    for v in page["Versions"]
+                )
+        return versions
+
+    def get_version_document(self, policy_arn: str, version_id: str) -> dict[str, Any]:
+        with _calling("iam:GetPolicyVersion", policy_arn):
+            version = self.iam.get_policy_version(PolicyArn=policy_arn, VersionId=version_id)
+        return _document(version["PolicyVersion"].get("Document"))
+
+    def create_default_version(self, policy_arn: str, document: Mapping[str, Any]) -> str:
+        with _calling("iam:CreatePolicyVersion", policy_arn):
+            created = self.iam.create_policy_version(
+                PolicyArn=policy_arn,
+                PolicyDocument=json.dumps(document, indent=4, ensure_ascii=False),
+                SetAsDefault=True,
+            )
+        return created["PolicyVersion"]["VersionId"]
+
+    def delete_version(self, policy_arn: str, version_id: str) -> None:
+        with _calling("iam:DeletePolicyVersion", policy_arn):
+            self.iam.delete_policy_version(PolicyArn=policy_arn, VersionId=version_id)
+
+    def set_default_version(self, policy_arn: str, version_id: str) -> None:
+        with _calling("iam:SetDefaultPolicyVersion", policy_arn):
+            self.iam.set_default_policy_version(PolicyArn=policy_arn, VersionId=version_id)
+
+
+@contextmanager
+def _calling(action: str, resource: str) -> Iterator[None]:
+    """Translate botocore's errors for one call into the package's own."""
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "")
+        message = error.get("Message", "")
+        if code in _ACCESS_DENIED:
+            raise AccessDeniedError(action, resource, f"{code}: {message}") from None
+        if code == "NoSuchEntity":
+            raise NotFoundError(f"{action} {resource}: not found ({message})") from None
+        if code in ("InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken"):
+            raise CredentialsError(
+                f"{action}: the AWS credentials were rejected ({code}); check "
+                "AWS_PROFILE or the AWS_* environment variables"
+            ) from None
+        attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) + 1
+        raise ServiceError(
+            f"{action} on {resource} failed after {attempts} attempt(s): {code}: {message}"
+        ) from None
+    except (NoCredentialsError, PartialCredentialsError):
+        raise CredentialsError(
+            f"{action}: no AWS credentials found; live mode uses boto3's default chain "
+            "(AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, instance role). "
+            "Use --aws-mode mock to check the embedded account instead"
+        ) from None
+    except ConnectionError as exc:
+        raise ServiceError(f"{action}: could not reach AWS ({_no_secrets(exc)})") from None
+    except BotoCoreError as exc:
+        raise ServiceError(f"{action}: {_no_secrets(exc)}") from None
+
+
+def _no_secrets(exc: BaseException) -> str:
+    # botocore's messages carry endpoints and error text, never credentials; keep them short.
+    return str(exc).splitlines()[0][:300]
+
+
+def _document(value: Any) -> dict[str, Any]:
+    """boto3 decodes policy documents to dicts; some endpoints return URL-encoded text."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        decoded = json.loads(unquote(value))
+        if isinstance(decoded, dict):
+            return decoded
+    raise AwsError(f"unexpected policy document from IAM: {type(value).__name__}")
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))

@@ -1,0 +1,318 @@
+"""Resolve what to check: the targets (account, role, policy, table) and how.
+
+Precedence, highest first: command-line options; environment variables; an env file
+(``.env`` at the project root, or each ``--env-file``), which never overrides a variable
+already set; the defaults below, which reproduce the runbook's account.
+
+Each env file is one target. With no ``--env-file`` there is one target, named
+``default``, read from ``.env`` when it exists.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from dotenv.parser import parse_stream
+from dotenv.variables import parse_variables
+
+from .errors import ConfigurationError
+
+Mode = Literal["mock", "live"]
+MODES: tuple[Mode, ...] = ("mock", "live")
+
+#: What the runbook describes; every one can be overridden.
+DEFAULTS: Mapping[str, str] = {
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCOUNT_ID": "618574523116",
+    "DYNAMODB_TABLE_NAME": "ml-jobs",
+    "ECS_TASK_ROLE_NAME": "MLPlatformECSTaskRole",
+    "ECS_TASK_POLICY_NAME": "MLPlatformECSTaskPolicy",
+    "S3_BUCKET_NAME": "ml-platform-artifacts",
+}
+
+# IAM's own rules for names, so a typo fails here rather than as an AWS error.
+_ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
+_POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}$", re.ASCII)
+_TABLE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Explicit credentials from an env file. Never printed: the repr hides them."""
+
+    access_key_id: str = field(repr=False)
+    secret_access_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One account's role, policy and table to check."""
+
+    #: ``default``, or the stem of the env file that describes it (``prod``).
+    name: str
+    region: str
+    account_id: str
+    table_name: str
+    role_name: str
+    policy_name: str
+    s3_bucket: str
+    #: Where the values came from, for messages: ``.env``, ``envs/prod.env``, or None.
+    source: str | None = None
+    #: An AWS_PROFILE named by the env file or environment.
+    profile: str | None = None
+    #: Credentials named by the env file itself (not the ambient environment).
+    credentials: Credentials | None = None
+    #: An AWS-compatible endpoint (AWS_ENDPOINT_URL), e.g. a moto server.
+    endpoint_url: str | None = None
+
+    @property
+    def partition(self) -> str:
+        if self.region.startswith("cn-"):
+            return "aws-cn"
+        if self.region.startswith("us-gov-"):
+            return "aws-us-gov"
+        return "aws"
+
+    @property
+    def table_arn(self) -> str:
+        return (
+            f"arn:{self.partition}:dynamodb:{self.region}:{self.account_id}:table/{self.table_name}"
+        )
+
+    @property
+    def role_arn(self) -> str:
+        return f"arn:{self.partition}:iam::{self.account_id}:role/{self.role_name}"
+
+    @property
+    def policy_arn(self) -> str:
+        return f"arn:{self.partition}:iam::{self.account_id}:policy/{self.policy_name}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know, resolved once per process."""
+
+    mode: Mode
+    targets: tuple[Target, ...]
+    #: A policy document that seeds the mock account's policy instead of the fixture.
+    policy_file: Path | None = None
+    #: Request context for condition evaluation: key -> values.
+    context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    fix: bool = False
+    fix_dry_run: bool = False
+
+
+def resolve_mode(option: str | None, environ: Mapping[str, str]) -> Mode:
+    """``--aws-mode``, else IAM_COMPLIANCE_MODE, else mock."""
+    if option is not None:
+        where, value = "--aws-mode", option
+    elif environ.get("IAM_COMPLIANCE_MODE"):
+        where, value = "IAM_COMPLIANCE_MODE", environ["IAM_COMPLIANCE_MODE"]
+    else:
+        return "mock"
+    for mode in MODES:
+        if value == mode:
+            return mode
+    raise ConfigurationError(f"{where} must be one of {', '.join(MODES)}; got {value!r}")
+
+
+def parse_context(items: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Turn repeated ``--context KEY=VALUE`` into key -> values (a repeated key adds values)."""
+    context: dict[str, tuple[str, ...]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigurationError(
+                f"--context {item!r}: expected KEY=VALUE, for example aws:SourceVpc=vpc-1234"
+            )
+        context[key] = (*context.get(key, ()), value)
+    return context
+
+
+def read_env_file(path: Path, *, label: str) -> dict[str, str]:
+    """Read an env file with python-dotenv's parser, refusing lines it cannot parse.
+
+    python-dotenv itself only warns about a bad line and skips it; here a skipped line
+    could silently point the check at the wrong account, so it is an error.
+    """
+    if not path.exists():
+        raise ConfigurationError(f"{label}: file not found")
+    if not path.is_file():
+        raise ConfigurationError(f"{label}: is not a file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"{label}: cannot be read ({exc})") from None
+    raw: dict[str, str] = {}
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.key is None and not binding.error:
+            continue  # a blank line or a comment
+        if binding.error or binding.value is None:
+            line = binding.original.string.strip().splitlines()[0][:60]
+            raise ConfigurationError(
+                f"{label}: line {binding.original.line}: expected KEY=VALUE, got {line!r}"
+            )
+        assert binding.key is not None
+        raw[binding.key] = binding.value
+    # Expand ${VAR} references the way python-dotenv does, against the file and environment.
+    values: dict[str, str] = {}
+    for key, value in raw.items():
+        values[key] = "".join(
+            atom.resolve({**os.environ, **values}) for atom in parse_variables(value)
+        )
+    return values
+
+
+def resolve_target(
+    name: str,
+    *,
+    environ: Mapping[str, str],
+    file_values: Mapping[str, str],
+    source: str | None,
+    own_credentials: bool,
+) -> Target:
+    """Build one target: environment over file over defaults.
+
+    With several targets each file's own values win over the environment for the target
+    settings, since each file exists to describe a different account.
+    """
+
+    def value(key: str) -> str:
+        layers = (file_values, environ) if own_credentials else (environ, file_values)
+        for layer in layers:
+            found = layer.get(key)
+            if found:
+                return found
+        return DEFAULTS[key]
+
+    def optional(key: str) -> str | None:
+        layers = (file_values,) if own_credentials else (environ, file_values)
+        for layer in layers:
+            if layer.get(key):
+                return layer[key]
+        return None
+
+    where = source or "environment"
+    target = Target(
+        name=name,
+        region=value("AWS_REGION"),
+        account_id=value("AWS_ACCOUNT_ID"),
+        table_name=value("DYNAMODB_TABLE_NAME"),
+        role_name=value("ECS_TASK_ROLE_NAME"),
+        policy_name=value("ECS_TASK_POLICY_NAME"),
+        s3_bucket=value("S3_BUCKET_NAME"),
+        source=source,
+        profile=optional("AWS_PROFILE"),
+        # A file never overrides credentials the environment already has.
+        credentials=_credentials(
+            file_values
+            if own_credentials
+            or not (environ.get("AWS_ACCESS_KEY_ID") or environ.get("AWS_PROFILE"))
+            else {},
+            where,
+        ),
+        endpoint_url=optional("AWS_ENDPOINT_URL"),
+    )
+    _validate(target, where)
+    return target
+
+
+def _credentials(values: Mapping[str, str], where: str) -> Credentials | None:
+    key, secret = values.get("AWS_ACCESS_KEY_ID"), values.get("AWS_SECRET_ACCESS_KEY")
+    if not key and not secret:
+        return None
+    if not key or not secret:
+        raise ConfigurationError(
+            f"{where}: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together"
+        )
+    return Credentials(key, secret, values.get("AWS_SESSION_TOKEN") or None)
+
+
+def _validate(target: Target, where: str) -> None:
+    checks = (
+        ("AWS_ACCOUNT_ID", target.account_id, _ACCOUNT_RE, "12 digits"),
+        ("AWS_REGION", target.region, _REGION_RE, "a region such as us-east-1"),
+        (
+            "ECS_TASK_ROLE_NAME",
+            target.role_name,
+            _ROLE_NAME_RE,
+            "1-64 characters of letters, digits and +=,.@_-",
+        ),
+        (
+            "ECS_TASK_POLICY_NAME",
+            target.policy_name,
+            _POLICY_NAME_RE,
+            "1-128 characters of letters, digits and +=,.@_-",
+        ),
+        (
+            "DYNAMODB_TABLE_NAME",
+            target.table_name,
+            _TABLE_NAME_RE,
+            "3-255 characters of letters, digits and _.-",
+        ),
+        (
+            "S3_BUCKET_NAME",
+            target.s3_bucket,
+            _BUCKET_RE,
+            "3-63 lowercase letters, digits, dots and hyphens",
+        ),
+    )
+    for key, value, pattern, expected in checks:
+        if not pattern.match(value):
+            raise ConfigurationError(f"{where}: {key} must be {expected}; got {value!r}")
+
+
+def resolve_targets(
+    env_files: Sequence[str],
+    *,
+    rootdir: Path,
+    environ: Mapping[str, str],
+) -> tuple[Target, ...]:
+    """One target per ``--env-file``; without any, one from the environment and ``.env``."""
+    if not env_files:
+        dotenv = rootdir / ".env"
+        values = read_env_file(dotenv, label=".env") if dotenv.is_file() else {}
+        source = ".env" if dotenv.is_file() else None
+        return (
+            resolve_target(
+                "default",
+                environ=environ,
+                file_values=values,
+                source=source,
+                own_credentials=False,
+            ),
+        )
+    several = len(env_files) > 1
+    targets: list[Target] = []
+    for item in env_files:
+        path = Path(item)
+        label = f"--env-file {item}"
+        values = read_env_file(path if path.is_absolute() else Path.cwd() / path, label=label)
+        targets.append(
+            resolve_target(
+                path.stem.removesuffix(".env") or path.name,
+                environ=environ,
+                file_values=values,
+                source=item,
+                own_credentials=several,
+            )
+        )
+    names = [t.name for t in targets]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigurationError(
+                f"--env-file: two files are both named {name!r}; each target needs its own "
+                "file name, which names it in test ids"
+            )
+    return tuple(targets)

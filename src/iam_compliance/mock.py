@@ -1,0 +1,190 @@
+"""The embedded account: moto, seeded from fixtures/ as the runbook says the account is today.
+
+Each target gets its own moto account (its AWS_ACCOUNT_ID), reached the way moto
+documents for several accounts: credentials from sts:AssumeRole into that account. The
+checker then reads it through the same :class:`~iam_compliance.aws.AwsAdapter` as a real
+account.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import string
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import boto3
+import botocore.session
+from moto import mock_aws
+
+from .config import Target
+from .errors import ConfigurationError
+from .policy import load_document, parse_policy
+
+#: Where seed documents live inside the fixtures directory.
+TASK_POLICY_FILE = Path("policies/task_policy.json")
+TRUST_POLICY_FILE = Path("policies/ecs_tasks_trust_policy.json")
+#: Optional: a permissions boundary for the role.
+BOUNDARY_FILE = Path("policies/boundary.json")
+#: Optional: more managed policies to attach (``<PolicyName>.json``).
+MANAGED_DIR = Path("policies/managed")
+#: Optional: inline policies to put on the role (``<PolicyName>.json``).
+INLINE_DIR = Path("policies/inline")
+# moto accepts any credentials; these are never real and name themselves as fake.
+_FAKE_KEY = "mock-access-key-id"
+_FAKE_SECRET = "mock-secret-access-key"
+#: Environment variables that would steer boto3 away from the mock.
+_AMBIENT_SETTINGS = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_IAM",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+)
+
+
+class MockAccounts:
+    """A running moto mock with each target's role, policy and table in place."""
+
+    def __init__(self, fixtures_dir: Path, policy_file: Path | None = None) -> None:
+        self._fixtures_dir = fixtures_dir
+        self._policy_file = policy_file
+        self._mock: Any = None
+        self._environ: Any = None
+        self._sessions: dict[str, boto3.Session] = {}
+
+    def start(self) -> None:
+        if self._mock is None:
+            # moto builds boto3 sessions of its own, which read the machine's AWS
+            # profile and endpoint settings; hide them while the mock runs.
+            self._environ = mock.patch.dict(os.environ)
+            self._environ.start()
+            for name in _AMBIENT_SETTINGS:
+                os.environ.pop(name, None)
+            self._mock = mock_aws()
+            self._mock.start()
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+            self._environ.stop()
+            self._sessions.clear()
+
+    def session_for(self, target: Target) -> boto3.Session:
+        """A session inside the target's moto account, seeded on first use."""
+        self.start()
+        if target.name not in self._sessions:
+            base = _isolated_session(_FAKE_KEY, _FAKE_SECRET, None, target.region)
+            credentials = base.client("sts").assume_role(
+                RoleArn=f"arn:{target.partition}:iam::{target.account_id}:role/iam-compliance-mock",
+                RoleSessionName="iam-compliance",
+            )["Credentials"]
+            session = _isolated_session(
+                credentials["AccessKeyId"],
+                credentials["SecretAccessKey"],
+                credentials["SessionToken"],
+                target.region,
+            )
+            self._seed(session, target)
+            self._sessions[target.name] = session
+        return self._sessions[target.name]
+
+    def task_policy_text(self, target: Target) -> tuple[str, str]:
+        """The policy to seed, and where it came from: --policy-file, else the fixture."""
+        if self._policy_file is not None:
+            origin = f"--policy-file {self._policy_file}"
+            text = _read(self._policy_file, origin)
+            parse_policy(text, name=target.policy_name, origin=origin)
+            return text, origin
+        return self._fixture(TASK_POLICY_FILE, target), str(self._fixtures_dir / TASK_POLICY_FILE)
+
+    def _fixture(self, relative: Path, target: Target) -> str:
+        path = self._fixtures_dir / relative
+        text = _read(path, str(path))
+        try:
+            return string.Template(text).substitute(
+                AWS_REGION=target.region,
+                AWS_ACCOUNT_ID=target.account_id,
+                DYNAMODB_TABLE_NAME=target.table_name,
+                S3_BUCKET_NAME=target.s3_bucket,
+                ECS_TASK_ROLE_NAME=target.role_name,
+                ECS_TASK_POLICY_NAME=target.policy_name,
+            )
+        except (KeyError, ValueError) as exc:
+            raise ConfigurationError(f"{path}: unknown placeholder {exc}") from None
+
+    def _seed(self, session: boto3.Session, target: Target) -> None:
+        iam = session.client("iam")
+        trust = self._fixture(TRUST_POLICY_FILE, target)
+        load_document(trust, str(self._fixtures_dir / TRUST_POLICY_FILE))
+        role: dict[str, Any] = {"RoleName": target.role_name, "AssumeRolePolicyDocument": trust}
+        if (self._fixtures_dir / BOUNDARY_FILE).is_file():
+            role["PermissionsBoundary"] = self._create_policy(
+                iam, "MLPlatformPermissionsBoundary", self._document(BOUNDARY_FILE, target)
+            )
+        iam.create_role(**role)
+        text, _ = self.task_policy_text(target)
+        arn = self._create_policy(iam, target.policy_name, json.loads(text))
+        iam.attach_role_policy(RoleName=target.role_name, PolicyArn=arn)
+        for path in self._extra(MANAGED_DIR):
+            extra = self._create_policy(iam, path.stem, self._document(path, target))
+            iam.attach_role_policy(RoleName=target.role_name, PolicyArn=extra)
+        for path in self._extra(INLINE_DIR):
+            iam.put_role_policy(
+                RoleName=target.role_name,
+                PolicyName=path.stem,
+                PolicyDocument=json.dumps(self._document(path, target)),
+            )
+        session.client("dynamodb").create_table(
+            TableName=target.table_name,
+            KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "job_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+    def _document(self, relative: Path, target: Target) -> dict[str, Any]:
+        return load_document(self._fixture(relative, target), str(self._fixtures_dir / relative))
+
+    def _extra(self, relative: Path) -> list[Path]:
+        folder = self._fixtures_dir / relative
+        return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+    @staticmethod
+    def _create_policy(iam: Any, name: str, document: dict[str, Any]) -> str:
+        arn: str = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))[
+            "Policy"
+        ]["Arn"]
+        return arn
+
+
+def _isolated_session(key: str, secret: str, token: str | None, region: str) -> boto3.Session:
+    """A session that ignores the machine's AWS profile and endpoint settings.
+
+    Mock mode must never be steered at a real account or endpoint by the environment.
+    """
+    # No profile (whatever AWS_PROFILE says) and an empty config file.
+    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    core.set_config_variable("config_file", os.devnull)
+    core.set_config_variable("ignore_configured_endpoint_urls", True)
+    return boto3.Session(
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+        region_name=region,
+        botocore_session=core,
+    )
+
+
+def _read(path: Path, origin: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigurationError(f"{origin}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigurationError(f"{origin}: is a directory, expected a JSON file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"{origin}: cannot be read ({exc})") from None

@@ -1,0 +1,403 @@
+"""The pytest plugin: options, the run's state, fixtures and terminal output.
+
+It stays thin: configuration is resolved by :mod:`.config`, AWS is read by :mod:`.aws`
+(or the moto account of :mod:`.mock`), verdicts come from :mod:`.assessment`, fixes
+from :mod:`.remediation`, reports from :mod:`.reporting`.
+
+The plugin is active only where the pytest configuration names the fixtures directory
+(``iam_compliance_fixtures``), so installing the package does not touch other test runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .assessment import Assessment, assess
+from .aws import AwsAdapter, BotocoreCatalog, live_session
+from .config import Settings, Target, parse_context, resolve_mode, resolve_targets
+from .errors import ConfigurationError, IamComplianceError
+from .evaluation import Verdict
+from .mock import MockAccounts
+from .remediation import FixPlan, apply_fix, plan_fix, record_filename
+from .reporting import Remediation, summary_lines
+from .requirements import RequiredAction, load_requirements
+
+REQUIREMENTS_FILE = "required_actions.toml"
+
+run_key = pytest.StashKey["ComplianceRun"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("iam-compliance", "IAM role compliance")
+    group.addoption(
+        "--aws-mode",
+        default=None,
+        metavar="MODE",
+        help="mock (default: an embedded moto account seeded from fixtures/) or live "
+        "(boto3's default credential chain). Environment: IAM_COMPLIANCE_MODE.",
+    )
+    group.addoption(
+        "--env-file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="read the target from this env file instead of .env; repeat for several "
+        "targets (each file is one account, named by its stem).",
+    )
+    group.addoption(
+        "--policy-file",
+        default=None,
+        metavar="PATH",
+        help="mock mode: seed the task policy with this JSON document instead of the "
+        "fixture, to check a proposed policy before it is applied.",
+    )
+    group.addoption(
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a request context value for condition evaluation (repeatable), e.g. "
+        "aws:SourceVpc=vpc-1234. Without it, every condition key is absent.",
+    )
+    group.addoption(
+        "--fix",
+        action="store_true",
+        default=False,
+        help="make the role compliant by creating a new default version of the task "
+        "policy, then check the fixed state.",
+    )
+    group.addoption(
+        "--fix-dry-run",
+        action="store_true",
+        default=False,
+        help="show what --fix would change (new document, diff, version to delete); "
+        "change nothing.",
+    )
+    parser.addini(
+        "iam_compliance_fixtures",
+        default="",
+        help="directory (relative to rootdir) with required_actions.toml and the mock "
+        "account's seed policies; setting it turns the compliance suite on.",
+    )
+    parser.addini(
+        "iam_compliance_reports",
+        default="",
+        help="directory (relative to rootdir) for compliance.html/.xml/.json and "
+        "remediation records; empty writes no default reports.",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    fixtures = config.getini("iam_compliance_fixtures")
+    if not fixtures:
+        _refuse_options_without_suite(config)
+        return
+    try:
+        run = ComplianceRun.from_config(config, config.rootpath / fixtures)
+    except IamComplianceError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[run_key] = run
+    config.pluginmanager.register(run, "iam-compliance-run")
+
+
+def _refuse_options_without_suite(config: pytest.Config) -> None:
+    used = [
+        flag
+        for flag, value in (
+            ("--aws-mode", config.option.aws_mode),
+            ("--policy-file", config.option.policy_file),
+            ("--fix", config.option.fix),
+            ("--fix-dry-run", config.option.fix_dry_run),
+        )
+        if value
+    ]
+    if used:
+        raise pytest.UsageError(
+            f"{used[0]} needs the compliance suite, but this pytest configuration "
+            f"({config.inipath or 'none'}) does not set iam_compliance_fixtures"
+        )
+
+
+class ComplianceRun:
+    """The state of one pytest process: settings, the AWS session(s), cached verdicts."""
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        settings: Settings,
+        requirements: tuple[RequiredAction, ...],
+        fixtures_dir: Path,
+    ) -> None:
+        self.config = config
+        self.settings = settings
+        self.requirements = requirements
+        self.fixtures_dir = fixtures_dir
+        self.mock = (
+            MockAccounts(fixtures_dir, settings.policy_file) if settings.mode == "mock" else None
+        )
+        self._adapters: dict[str, AwsAdapter] = {}
+        self._assessments: dict[str, Assessment] = {}
+        self.remediations: list[Remediation] = []
+
+    @classmethod
+    def from_config(cls, config: pytest.Config, fixtures_dir: Path) -> ComplianceRun:
+        option = config.option
+        mode = resolve_mode(option.aws_mode, os.environ)
+        policy_file = Path(option.policy_file) if option.policy_file else None
+        if policy_file is not None and mode == "live":
+            raise ConfigurationError(
+                "--policy-file seeds the mock account; it cannot be used with --aws-mode "
+                "live (a live run checks the policy that is in the account)"
+            )
+        if option.fix and option.fix_dry_run:
+            raise ConfigurationError("--fix and --fix-dry-run: choose one")
+        settings = Settings(
+            mode=mode,
+            targets=resolve_targets(option.env_file, rootdir=config.rootpath, environ=os.environ),
+            policy_file=policy_file,
+            context=parse_context(option.context),
+            fix=option.fix,
+            fix_dry_run=option.fix_dry_run,
+        )
+        requirements = load_requirements(fixtures_dir / REQUIREMENTS_FILE, BotocoreCatalog())
+        run = cls(config, settings, requirements, fixtures_dir)
+        if run.mock is not None and policy_file is not None:
+            # Read and check the proposed document now: a malformed file is a usage error.
+            run.mock.task_policy_text(settings.targets[0])
+        return run
+
+    # -- state ------------------------------------------------------------------------
+
+    def adapter(self, target: Target) -> AwsAdapter:
+        if target.name not in self._adapters:
+            if self.mock is not None:
+                self._adapters[target.name] = AwsAdapter(self.mock.session_for(target))
+            else:
+                self._adapters[target.name] = AwsAdapter(
+                    live_session(target), endpoint_url=target.endpoint_url
+                )
+        return self._adapters[target.name]
+
+    def assessment(self, target: Target) -> Assessment:
+        """Read the target once per process and judge it."""
+        if target.name not in self._assessments:
+            snapshot = self.adapter(target).fetch_role(target)
+            self._assessments[target.name] = assess(
+                target, snapshot, self.requirements, self.settings.context
+            )
+        return self._assessments[target.name]
+
+    def assessed(self) -> list[Assessment]:
+        return list(self._assessments.values())
+
+    # -- fixing -----------------------------------------------------------------------
+
+    def plan(self, target: Target) -> FixPlan | str:
+        """The fix for a target, or why there is none to plan."""
+        found = self.assessment(target)
+        policy = found.target_policy
+        if policy is None or policy.arn is None:
+            return (
+                f"{target.policy_arn} is not attached to {target.role_name}; --fix only "
+                "adds to the attached task policy. Attach it first: aws iam "
+                f"attach-role-policy --role-name {target.role_name} --policy-arn "
+                f"{target.policy_arn}"
+            )
+        return plan_fix(
+            found.snapshot.policies,
+            policy,
+            [r.name for r in self.requirements],
+            target.table_arn,
+            self.adapter(target).list_versions(policy.arn),
+            self.settings.context,
+        )
+
+    def fix(self, target: Target) -> Remediation:
+        """Plan and, with --fix, apply; then forget the cached verdicts so tests re-read."""
+        plan = self.plan(target)
+        if isinstance(plan, str) or self.settings.fix_dry_run or not plan.can_apply:
+            return Remediation(target, plan, None, dry_run=self.settings.fix_dry_run)
+        account = self.assessment(target).snapshot.account_id
+
+        def verify() -> list[Verdict]:
+            self._assessments.pop(target.name, None)
+            return list(self.assessment(target).verdicts.values())
+
+        try:
+            outcome = apply_fix(
+                plan,
+                self.adapter(target),
+                account=account,
+                verify=verify,
+                save_record=RecordWriter(self.reports_dir, target, self.settings.targets),
+            )
+        finally:
+            self._assessments.pop(target.name, None)
+        return Remediation(target, plan, outcome, dry_run=False)
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.config.rootpath / (self.config.getini("iam_compliance_reports") or "reports")
+
+    # -- hooks ------------------------------------------------------------------------
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        if self.settings.mode == "mock":
+            lines = [
+                "iam-compliance: MOCK mode: an embedded moto account seeded from "
+                f"{self.fixtures_dir}; this is NOT a check of a real AWS account"
+            ]
+        else:
+            lines = ["iam-compliance: LIVE mode: the account behind boto3's credential chain"]
+        for target in self.settings.targets:
+            lines.append(
+                f"  target {target.name}: account {target.account_id}, region {target.region}, "
+                f"role {target.role_arn}, policy {target.policy_arn}, table {target.table_arn}"
+            )
+        return lines
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Read every target the selected tests need before any test runs.
+
+        Problems reading AWS then stop the run with one message (exit code 4) instead of
+        erroring every test; and -k or --collect-only add no AWS calls.
+        """
+        if self.config.option.collectonly:
+            return
+        needed = {t.name for item in session.items for t in _targets_of(item, self)}
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        for target in self.settings.targets:
+            if target.name not in needed:
+                continue
+            try:
+                found = self.assessment(target)
+            except IamComplianceError as exc:
+                raise pytest.UsageError(f"target {target.name}: {exc}") from None
+            policy = found.target_policy
+            version = f"default version {policy.version}" if policy else "NOT ATTACHED"
+            if reporter is not None:
+                reporter.write_line(
+                    f"iam-compliance: {self.settings.mode} account {found.snapshot.account_id}: "
+                    f"{found.snapshot.role_arn} with {target.policy_name} {version}"
+                )
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """--fix / --fix-dry-run: once, before any test (or xdist worker) checks.
+
+        In mock mode every process has its own moto account, so each one fixes its own.
+        """
+        settings = self.settings
+        if not (settings.fix or settings.fix_dry_run) or self.config.option.collectonly:
+            return
+        if self.mock is None and hasattr(self.config, "workerinput"):
+            return
+        for target in settings.targets:
+            try:
+                self.remediations.append(self.fix(target))
+            except IamComplianceError as exc:
+                raise pytest.UsageError(f"--fix, target {target.name}: {exc}") from None
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        lines = summary_lines(
+            self.assessed(),
+            self.remediations,
+            fixing=self.settings.fix or self.settings.fix_dry_run,
+        )
+        if lines:
+            terminalreporter.write_sep("=", "iam-compliance")
+            for line in lines:
+                terminalreporter.write_line(line)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.mock is not None:
+            self.mock.stop()
+
+
+class RecordWriter:
+    """Writes one fix's record to reports/remediation-<UTC timestamp>.json, again and again."""
+
+    def __init__(self, folder: Path, target: Target, targets: tuple[Target, ...]) -> None:
+        self.folder = folder
+        self.suffix = f"-{target.name}" if len(targets) > 1 else ""
+        self.path: Path | None = None
+
+    def __call__(self, record: Mapping[str, Any]) -> str:
+        if self.path is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            stem = record_filename(datetime.now(UTC)).removesuffix(".json") + self.suffix
+            self.path = self.folder / f"{stem}.json"
+            counter = 1
+            while self.path.exists():  # two fixes within one second
+                counter += 1
+                self.path = self.folder / f"{stem}-{counter}.json"
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        temporary.replace(self.path)  # never a half-written record
+        return str(self.path)
+
+
+def _targets_of(item: pytest.Item, run: ComplianceRun) -> list[Target]:
+    if "iam_assessment" not in getattr(item, "fixturenames", ()):
+        return []
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "iam_target" in callspec.params:
+        return [callspec.params["iam_target"]]
+    return list(run.settings.targets)
+
+
+def _run(config: pytest.Config) -> ComplianceRun:
+    run = config.stash.get(run_key, None)
+    if run is None:
+        raise pytest.UsageError(
+            "the iam-compliance fixtures need iam_compliance_fixtures set in the pytest "
+            f"configuration ({config.inipath or 'none found'})"
+        )
+    return run
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    run = metafunc.config.stash.get(run_key, None)
+    if run is None:
+        return
+    if "iam_target" in metafunc.fixturenames and len(run.settings.targets) > 1:
+        metafunc.parametrize(
+            "iam_target",
+            run.settings.targets,
+            ids=[t.name for t in run.settings.targets],
+            indirect=True,
+            scope="session",
+        )
+    if "required_action" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "required_action",
+            [r.name for r in run.requirements],
+            ids=[r.name for r in run.requirements],
+        )
+
+
+@pytest.fixture(scope="session")
+def iam_target(request: pytest.FixtureRequest) -> Target:
+    """The target being checked (parametrized when several --env-file are given)."""
+    param = getattr(request, "param", None)
+    if isinstance(param, Target):
+        return param
+    return _run(request.config).settings.targets[0]
+
+
+@pytest.fixture(scope="session")
+def iam_assessment(request: pytest.FixtureRequest, iam_target: Target) -> Assessment:
+    """Every verdict about the target, read from AWS once per process."""
+    try:
+        return _run(request.config).assessment(iam_target)
+    except IamComplianceError as exc:
+        pytest.exit(f"iam-compliance: target {iam_target.name}: {exc}", returncode=4)

@@ -1,0 +1,211 @@
+"""Find grants wider than a workload needs: the least-privilege half of the check.
+
+Only identity Allow statements that grant at least one required action on the table
+are looked at; conditions are ignored, because a condition narrows when a grant
+applies but not what it grants. Within those statements:
+
+* ``fail`` findings are grants that reach beyond the required actions or the table:
+  a wildcard action pattern matching a required action (``WILDCARD_ACTION``), an
+  Allow with NotAction (``NOT_ACTION_ALLOW``), ``Resource: "*"`` (``RESOURCE_STAR``),
+  any other resource pattern with a wildcard or policy variable that matches the table
+  and so may match other tables too (``RESOURCE_WILDCARD``), and an Allow with
+  NotResource (``NOT_RESOURCE_ALLOW``);
+* ``info`` findings list specific extra actions granted alongside the required ones
+  (``EXTRA_ACTION``): worth a look, but often deliberate.
+
+Findings come in policy order, then statement order, then the order of the patterns
+in the statement, so reports and tests are stable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from .conditions import widen_variables
+from .evaluation import RolePolicies
+from .matching import has_wildcard, matches_action, matches_resource
+from .policy import Policy, Statement
+
+Severity = Literal["fail", "info"]
+
+#: How messages name a service, by its action prefix; other prefixes are shown as is.
+_SERVICE_NAMES = {
+    "dynamodb": "DynamoDB",
+    "ec2": "EC2",
+    "ecr": "ECR",
+    "ecs": "ECS",
+    "iam": "IAM",
+    "kms": "KMS",
+    "lambda": "Lambda",
+    "logs": "CloudWatch Logs",
+    "s3": "S3",
+    "sns": "SNS",
+    "sqs": "SQS",
+    "sts": "STS",
+}
+_NUMBER_WORDS = (
+    "no",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One grant in a policy that is wider than the workload needs."""
+
+    #: What kind of excess this is: WILDCARD_ACTION, NOT_ACTION_ALLOW, RESOURCE_STAR,
+    #: RESOURCE_WILDCARD, NOT_RESOURCE_ALLOW or EXTRA_ACTION.
+    id: str
+    #: ``fail`` for grants that must be narrowed, ``info`` for ones worth a look.
+    severity: Severity
+    #: The policy's label (``MLPlatformECSTaskPolicy v3``, ``inline policy X``).
+    policy: str
+    #: The statement's label (``statement "DynamoDBJobs"`` or ``statement #2``).
+    statement: str
+    #: One sentence that starts by saying where: policy, statement, then the problem.
+    message: str
+
+
+def find_excess_grants(
+    policies: RolePolicies, required: Sequence[str], resource: str
+) -> list[Finding]:
+    """List what the identity policies grant beyond ``required`` actions on ``resource``."""
+    wanted = tuple(dict.fromkeys(required))
+    findings: list[Finding] = []
+    for policy in policies.identity:
+        variables = policy.document.get("Version") == "2012-10-17"
+        for statement in policy.statements:
+            if statement.effect != "Allow":
+                continue
+            granted = [a for a in wanted if _grants_action(statement, a)]
+            if granted and _may_grant_resource(statement, resource, variables):
+                findings.extend(
+                    _statement_findings(policy, statement, wanted, granted, resource, variables)
+                )
+    return findings
+
+
+def _grants_action(statement: Statement, action: str) -> bool:
+    if statement.actions is not None:
+        return any(matches_action(pattern, action) for pattern in statement.actions)
+    return not any(matches_action(pattern, action) for pattern in statement.not_actions or ())
+
+
+def _may_grant_resource(statement: Statement, resource: str, variables: bool) -> bool:
+    """Whether the statement can grant on ``resource`` for some request."""
+    if statement.resources is not None:
+        return any(
+            matches_resource(widen_variables(p, enabled=variables), resource)
+            for p in statement.resources
+        )
+    # A NotResource pattern with a policy variable excludes the resource only for
+    # some requests, so only patterns without one rule the statement out.
+    return not any(
+        matches_resource(pattern, resource)
+        for pattern in statement.not_resources or ()
+        if widen_variables(pattern, enabled=variables) == pattern
+    )
+
+
+def _statement_findings(
+    policy: Policy,
+    statement: Statement,
+    wanted: Sequence[str],
+    granted: Sequence[str],
+    resource: str,
+    variables: bool,
+) -> list[Finding]:
+    where = f"{policy.label}, {statement.label}"
+
+    def finding(id: str, severity: Severity, problem: str) -> Finding:
+        return Finding(id, severity, policy.label, statement.label, f"{where}: {problem}")
+
+    fails: list[Finding] = []
+    extras: list[Finding] = []
+    if statement.not_actions is not None:
+        excluded = ", ".join(f'"{p}"' for p in statement.not_actions)
+        fails.append(
+            finding(
+                "NOT_ACTION_ALLOW",
+                "fail",
+                f"an Allow with NotAction grants every action except {excluded}, "
+                f"not just the {_count(len(wanted))} required",
+            )
+        )
+    for pattern in dict.fromkeys(statement.actions or ()):
+        matched = [a for a in granted if matches_action(pattern, a)]
+        if has_wildcard(pattern) and matched:
+            fails.append(finding("WILDCARD_ACTION", "fail", _wildcard_problem(pattern, matched)))
+        elif not has_wildcard(pattern) and not any(matches_action(pattern, a) for a in wanted):
+            extras.append(
+                finding(
+                    "EXTRA_ACTION",
+                    "info",
+                    f'Action "{pattern}" is granted but is not one of the required actions',
+                )
+            )
+    if statement.not_resources is not None:
+        excluded = ", ".join(f'"{p}"' for p in statement.not_resources)
+        fails.append(
+            finding(
+                "NOT_RESOURCE_ALLOW",
+                "fail",
+                f"an Allow with NotResource grants on every resource except {excluded}, "
+                f"not just {resource}",
+            )
+        )
+    for pattern in dict.fromkeys(statement.resources or ()):
+        if pattern == "*":
+            fails.append(
+                finding(
+                    "RESOURCE_STAR",
+                    "fail",
+                    f'Resource "*" grants on every resource, not just {resource}',
+                )
+            )
+            continue
+        widened = widen_variables(pattern, enabled=variables)
+        if has_wildcard(widened) and matches_resource(widened, resource):
+            kind = "a policy variable" if widened != pattern else "a wildcard"
+            fails.append(
+                finding(
+                    "RESOURCE_WILDCARD",
+                    "fail",
+                    f'Resource "{pattern}" has {kind}, so it can match resources other '
+                    f"than {resource}",
+                )
+            )
+    return fails + extras
+
+
+def _wildcard_problem(pattern: str, matched: Sequence[str]) -> str:
+    if pattern == "*":
+        return 'Action "*" grants every action of every service'
+    service, _, name = pattern.partition(":")
+    label = _SERVICE_NAMES.get(service.lower(), service)
+    if name == "*":
+        return (
+            f'Action "{pattern}" grants every {label} action, '
+            f"not just the {_count(len(matched))} required"
+        )
+    return (
+        f'Action "{pattern}" grants every {label} action it matches, '
+        f"not just the required {', '.join(matched)}"
+    )
+
+
+def _count(number: int) -> str:
+    return _NUMBER_WORDS[number] if number < len(_NUMBER_WORDS) else str(number)

@@ -1,0 +1,225 @@
+"""Shared fixtures of the self-tests: the real suite in a pytester project, a moto server.
+
+Live mode is tested against ``moto.server.ThreadedMotoServer`` on 127.0.0.1: no test
+reaches real AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITE_FILE = ROOT / "tests" / "test_ecs_task_dynamodb_permissions.py"
+FIXTURES = ROOT / "fixtures"
+ACCOUNT = "618574523116"
+REGION = "us-east-1"
+TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/ml-jobs"
+POLICY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/MLPlatformECSTaskPolicy"
+ROLE = "MLPlatformECSTaskRole"
+REQUIRED = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:Scan",
+    "dynamodb:Query",
+    "dynamodb:DescribeTable",
+)
+#: Settings a developer's shell may have that must not leak into a self-test.
+AMBIENT = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCOUNT_ID",
+    "DYNAMODB_TABLE_NAME",
+    "ECS_TASK_ROLE_NAME",
+    "ECS_TASK_POLICY_NAME",
+    "S3_BUCKET_NAME",
+    "IAM_COMPLIANCE_MODE",
+)
+
+
+def task_policy(*statements: Mapping[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def runbook_policy(bucket: str = "ml-platform-artifacts") -> dict[str, Any]:
+    """The policy as the runbook says it is today (the fixture, placeholders filled)."""
+    text = (FIXTURES / "policies" / "task_policy.json").read_text()
+    for key, value in {
+        "S3_BUCKET_NAME": bucket,
+        "AWS_REGION": REGION,
+        "AWS_ACCOUNT_ID": ACCOUNT,
+        "DYNAMODB_TABLE_NAME": "ml-jobs",
+    }.items():
+        text = text.replace("${" + key + "}", value)
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def compliant_policy() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        (FIXTURES / "policies" / "compliant_task_policy.json").read_text()
+    )
+    return document
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in AMBIENT:
+        monkeypatch.delenv(name, raising=False)
+    # boto3 must never find a developer's real credentials files from a self-test.
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A project holding the real compliance suite, its fixtures and configuration."""
+    tests = pytester.mkdir("tests")
+    shutil.copy(SUITE_FILE, tests / SUITE_FILE.name)
+    shutil.copytree(FIXTURES, pytester.path / "fixtures")
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\niam_compliance_fixtures = "fixtures"\n')
+    return pytester
+
+
+def write_policy(pytester: pytest.Pytester, document: Any, name: str = "policy.json") -> Path:
+    path = pytester.path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(document if isinstance(document, str) else json.dumps(document, indent=2))
+    return path
+
+
+@dataclass
+class MotoServer:
+    """A moto server on loopback, and boto3 sessions into its accounts."""
+
+    url: str
+
+    def call(self, method: str, path: str, payload: Any = None) -> Any:
+        data = None if payload is None else json.dumps(payload).encode()
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        return json.loads(body) if body and path.startswith("/_selftest/") else None
+
+    def reset(self) -> None:
+        self.call("POST", "/moto-api/reset")
+        self.call("DELETE", "/_selftest/requests")
+        self.call("DELETE", "/_selftest/faults")
+
+    def requests(self) -> list[str]:
+        """The actions the server received since the last reset (``iam:GetRole``, ...)."""
+        found: list[str] = self.call("GET", "/_selftest/requests")
+        return found
+
+    def inject(self, action: str, fault: str, times: int | None = None) -> None:
+        """Answer ``action`` with ``fault`` the first ``times`` times (None: always)."""
+        self.call("POST", "/_selftest/faults", [{"action": action, "fault": fault, "times": times}])
+
+    def session(self, account: str = ACCOUNT) -> boto3.Session:
+        """Credentials inside ``account``, the way moto documents several accounts."""
+        base = boto3.Session(
+            aws_access_key_id="moto-admin",
+            aws_secret_access_key="moto-admin",
+            region_name=REGION,
+        )
+        creds = base.client("sts", endpoint_url=self.url).assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/self-test-admin", RoleSessionName="seed"
+        )["Credentials"]
+        return boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=REGION,
+        )
+
+    def iam(self, account: str = ACCOUNT) -> Any:
+        return self.session(account).client("iam", endpoint_url=self.url)
+
+    def use(self, monkeypatch: pytest.MonkeyPatch, account: str = ACCOUNT) -> None:
+        """Point live mode (boto3's default chain) at this server, as ``account``."""
+        creds = self.session(account).get_credentials()
+        assert creds is not None
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds.access_key)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds.secret_key)
+        monkeypatch.setenv("AWS_SESSION_TOKEN", creds.token or "")
+        monkeypatch.setenv("AWS_ENDPOINT_URL", self.url)
+        monkeypatch.setenv("AWS_REGION", REGION)
+
+    def seed(
+        self,
+        *,
+        account: str = ACCOUNT,
+        managed: Mapping[str, Any] | None = None,
+        extra_managed: Mapping[str, Mapping[str, Any]] | None = None,
+        inline: Mapping[str, Mapping[str, Any]] | None = None,
+        boundary: Mapping[str, Any] | None = None,
+        attach: bool = True,
+        trust: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Create the role and its policies; returns the task policy's ARN."""
+        iam = self.iam(account)
+        trust = trust or json.loads(
+            (FIXTURES / "policies" / "ecs_tasks_trust_policy.json").read_text()
+        )
+        role_args: dict[str, Any] = {
+            "RoleName": ROLE,
+            "AssumeRolePolicyDocument": json.dumps(trust),
+        }
+        if boundary is not None:
+            boundary_arn = iam.create_policy(
+                PolicyName="MLPlatformBoundary", PolicyDocument=json.dumps(boundary)
+            )["Policy"]["Arn"]
+            role_args["PermissionsBoundary"] = boundary_arn
+        iam.create_role(**role_args)
+        arn: str = iam.create_policy(
+            PolicyName="MLPlatformECSTaskPolicy",
+            PolicyDocument=json.dumps(managed if managed is not None else runbook_policy()),
+        )["Policy"]["Arn"]
+        if attach:
+            iam.attach_role_policy(RoleName=ROLE, PolicyArn=arn)
+        for name, document in (extra_managed or {}).items():
+            extra = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))
+            iam.attach_role_policy(RoleName=ROLE, PolicyArn=extra["Policy"]["Arn"])
+        for name, document in (inline or {}).items():
+            iam.put_role_policy(RoleName=ROLE, PolicyName=name, PolicyDocument=json.dumps(document))
+        return arn
+
+
+@pytest.fixture(scope="session")
+def _moto_server() -> Iterator[MotoServer]:
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("moto_server.py"))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stdin is not None
+    port = int(process.stdout.readline())
+    yield MotoServer(f"http://127.0.0.1:{port}")
+    process.stdin.close()
+    process.wait(timeout=30)
+
+
+@pytest.fixture
+def moto_server(_moto_server: MotoServer) -> MotoServer:
+    """The loopback moto server, emptied for this test."""
+    _moto_server.reset()
+    return _moto_server

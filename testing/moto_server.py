@@ -1,0 +1,148 @@
+"""A moto server on 127.0.0.1 in a process of its own, with a counting, fault-injecting layer.
+
+Run as ``python moto_server.py``: prints the port, serves until stdin closes.
+
+It runs apart from the self-tests because moto's in-process mock (mock mode) resets the
+same backends an in-process server would use. In front of moto sits a small WSGI layer
+that the self-tests drive over HTTP:
+
+- ``GET /_selftest/requests`` lists the actions received (``iam:GetRole``, ...);
+  ``DELETE`` empties the list.
+- ``POST /_selftest/faults`` with ``[{"action": "iam:GetRole", "fault": "Throttling",
+  "times": 2}]`` answers that action with the fault the first ``times`` times (``null``:
+  always). Faults: ``Throttling``, ``InternalError`` (500), ``AccessDenied``, ``drop``
+  (close the connection without answering). ``DELETE`` removes every fault.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+StartResponse = Callable[..., Any]
+FAULTS: dict[str, tuple[str, int, str]] = {
+    "Throttling": ("400 Bad Request", 400, "Rate exceeded"),
+    "InternalError": ("500 Internal Server Error", 500, "We encountered an internal error"),
+    "AccessDenied": ("403 Forbidden", 403, "User is not authorized to perform this action"),
+}
+
+
+class SelfTestLayer:
+    """Counts IAM/STS actions and injects faults before requests reach moto."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+        self.requests: list[str] = []
+        self.faults: list[dict[str, Any]] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_selftest/"):
+            return self.control(path, environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        action = self.action_of(environ, body)
+        with self.lock:
+            self.requests.append(action)
+            fault = self.take_fault(action)
+        if fault == "drop":
+            sock = environ.get("werkzeug.socket")
+            if isinstance(sock, socket.socket):
+                sock.shutdown(socket.SHUT_RDWR)
+            raise ConnectionAbortedError(f"self-test fault: dropped {action}")
+        if fault is not None:
+            status, code, message = FAULTS[fault]
+            xml = (
+                f"<ErrorResponse><Error><Type>Sender</Type><Code>{fault}</Code>"
+                f"<Message>{message}</Message></Error><RequestId>selftest</RequestId>"
+                "</ErrorResponse>"
+            ).encode()
+            start_response(
+                status, [("Content-Type", "text/xml"), ("Content-Length", str(len(xml)))]
+            )
+            return [xml]
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def action_of(environ: dict[str, Any], body: bytes) -> str:
+        # SigV4: "Credential=KEY/date/region/service/aws4_request"
+        scope = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].split("/")
+        service = scope[3] if len(scope) > 3 else "?"
+        query = parse_qs(body.decode("utf-8", "replace")) if body else {}
+        query.update(parse_qs(environ.get("QUERY_STRING", "")))
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        name = query.get("Action", [target.rsplit(".", 1)[-1] or "?"])[0]
+        return f"{service}:{name}"
+
+    def take_fault(self, action: str) -> str | None:
+        for rule in self.faults:
+            if rule["action"] == action and (rule["times"] is None or rule["times"] > 0):
+                if rule["times"] is not None:
+                    rule["times"] -= 1
+                return str(rule["fault"])
+        return None
+
+    def control(
+        self, path: str, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        with self.lock:
+            if path == "/_selftest/requests":
+                if method == "DELETE":
+                    self.requests.clear()
+                payload: Any = list(self.requests)
+            elif path == "/_selftest/faults":
+                if method == "POST":
+                    length = int(environ.get("CONTENT_LENGTH") or 0)
+                    rules = json.loads(environ["wsgi.input"].read(length))
+                    self.faults.extend(
+                        {"action": r["action"], "fault": r["fault"], "times": r.get("times")}
+                        for r in rules
+                    )
+                elif method == "DELETE":
+                    self.faults.clear()
+                payload = list(self.faults)
+            else:
+                start_response("404 Not Found", [])
+                return [b""]
+        data = json.dumps(payload).encode()
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [data]
+
+
+class SelfTestMotoServer(ThreadedMotoServer):
+    def _server_entry(self) -> None:
+        app = SelfTestLayer(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+def main() -> None:
+    server = SelfTestMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    print(server.get_host_and_port()[1], flush=True)
+    sys.stdin.read()  # serve until the self-test process closes our stdin
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

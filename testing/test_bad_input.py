@@ -1,0 +1,185 @@
+"""Every kind of bad input gets one clear message and exit code 4, never 0 or 1."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+Setup = Callable[[pytest.Pytester, pytest.MonkeyPatch], list[str]]
+
+
+def args(*values: str) -> Setup:
+    return lambda pytester, monkeypatch: list(values)
+
+
+def env(name: str, value: str) -> Setup:
+    def setup(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        monkeypatch.setenv(name, value)
+        return []
+
+    return setup
+
+
+def file(name: str, content: str | bytes, *extra: str, option: str | None = None) -> Setup:
+    def setup(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        path = pytester.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return [option, str(path), *extra] if option else list(extra)
+
+    return setup
+
+
+def policy_file(content: str | bytes) -> Setup:
+    return file("proposed.json", content, option="--policy-file")
+
+
+def policy(*statements: object) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, indent=4)
+
+
+def requirements(name: str) -> Setup:
+    return file("fixtures/required_actions.toml", f'[[action]]\nname = "{name}"\nreason = "x"\n')
+
+
+OK_STATEMENT = {"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": "*"}
+
+CASES = [
+    pytest.param(
+        args("--aws-mode", "prod"),
+        "--aws-mode must be one of mock, live; got 'prod'",
+        id="unknown-aws-mode",
+    ),
+    pytest.param(
+        env("IAM_COMPLIANCE_MODE", "Live"),
+        "IAM_COMPLIANCE_MODE must be one of mock, live; got 'Live'",
+        id="unknown-mode-env",
+    ),
+    pytest.param(
+        args("--context", "aws:SourceVpc"),
+        "--context 'aws:SourceVpc': expected KEY=VALUE*",
+        id="context-without-equals",
+    ),
+    pytest.param(
+        file(".env", "AWS_REGION=us-east-1\nthis is not a setting\n"),
+        ".env: line 2: expected KEY=VALUE, got 'this is not a setting'",
+        id="dotenv-malformed",
+    ),
+    pytest.param(
+        args("--env-file", "missing.env"),
+        "--env-file missing.env: file not found",
+        id="env-file-missing",
+    ),
+    pytest.param(
+        file("envs/keep", "", "--env-file", "envs"),
+        "--env-file envs: is not a file",
+        id="env-file-directory",
+    ),
+    pytest.param(
+        args("--policy-file", "nope.json"),
+        "--policy-file nope.json: file not found",
+        id="policy-file-missing",
+    ),
+    pytest.param(
+        policy_file(""), "--policy-file */proposed.json: document is empty*", id="policy-file-empty"
+    ),
+    pytest.param(
+        policy_file(
+            '{\n    "Version": "2012-10-17",\n    "Statement": [\n        {"Effect": "Allow",}\n'
+        ),
+        "--policy-file */proposed.json: line 4 column 28: not valid JSON*",
+        id="policy-file-not-json",
+    ),
+    pytest.param(
+        policy_file("[1, 2]"),
+        "*proposed.json: document must be a JSON object, got an array",
+        id="policy-file-array",
+    ),
+    pytest.param(
+        policy_file(" " * 10_000_000 + "{}"),
+        "*proposed.json: document is 10,000,002 characters*",
+        id="policy-file-10mb",
+    ),
+    pytest.param(
+        policy_file("[" * 10_000 + "]" * 10_000),
+        "*proposed.json: line 1 column 65: nested more than 64 levels deep*",
+        id="policy-file-nested-10000",
+    ),
+    pytest.param(
+        policy_file('{"Version": "2012-10-17"}'),
+        '*proposed.json: no "Statement"*',
+        id="policy-file-no-statement",
+    ),
+    pytest.param(
+        policy_file(policy({**OK_STATEMENT, "Effect": "allow"})),
+        '*proposed.json: statement #1: Effect must be "Allow" or "Deny", got "allow"',
+        id="effect-lowercase",
+    ),
+    pytest.param(
+        policy_file(policy({**OK_STATEMENT, "NotAction": "s3:*"})),
+        "*statement #1: needs exactly one of Action or NotAction",
+        id="action-and-notaction",
+    ),
+    pytest.param(
+        policy_file(policy({**OK_STATEMENT, "Action": "Scan"})),
+        '*statement #1: action \'Scan\' must be "*" or "service:action"*',
+        id="action-without-prefix",
+    ),
+    pytest.param(
+        policy_file(policy({**OK_STATEMENT, "Sid": "Accès"})),
+        "*Sid may hold only ASCII letters and digits, got 'Accès'",
+        id="non-ascii-sid",
+    ),
+    pytest.param(policy_file(b"\xff\xfe{}"), "*proposed.json: cannot be read*", id="not-utf8"),
+    pytest.param(
+        env("ECS_TASK_ROLE_NAME", "ML Platform Role"),
+        "environment: ECS_TASK_ROLE_NAME must be 1-64 characters*got 'ML Platform Role'",
+        id="role-name-iam-rejects",
+    ),
+    pytest.param(
+        env("ECS_TASK_POLICY_NAME", "Politique-é"),
+        "environment: ECS_TASK_POLICY_NAME must be 1-128 characters*got 'Politique-é'",
+        id="policy-name-non-ascii",
+    ),
+    pytest.param(
+        env("AWS_ACCOUNT_ID", "61857452311"),
+        "environment: AWS_ACCOUNT_ID must be 12 digits; got '61857452311'",
+        id="account-short",
+    ),
+    pytest.param(
+        requirements("dynamodb:Scann"),
+        "*action #1: 'dynamodb:Scann': dynamodb has no operation 'Scann'; did you mean 'Scan'?*",
+        id="misspelt-action",
+    ),
+    pytest.param(
+        requirements("dyanmodb:Scan"),
+        "*action #1: 'dyanmodb:Scan': unknown service 'dyanmodb'; did you mean 'dynamodb'?",
+        id="misspelt-service",
+    ),
+    pytest.param(
+        args("--fix", "--fix-dry-run"), "--fix and --fix-dry-run: choose one", id="fix-and-dry-run"
+    ),
+    pytest.param(
+        file("p.json", policy(OK_STATEMENT), "--aws-mode", "live", "--policy-file", "p.json"),
+        "--policy-file seeds the mock account; it cannot be used with --aws-mode live*",
+        id="policy-file-in-live-mode",
+    ),
+]
+
+
+@pytest.mark.parametrize(("setup", "message"), CASES)
+def test_bad_input_gets_one_clear_message(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, setup: Setup, message: str
+) -> None:
+    extra = setup(suite, monkeypatch)
+    result = suite.runpytest(*extra)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+    output = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in output
+    assert " passed" not in output

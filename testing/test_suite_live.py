@@ -1,0 +1,233 @@
+"""Live mode against a moto server on 127.0.0.1: the same verdicts as mock mode."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from conftest import (
+    ACCOUNT,
+    TABLE_ARN,
+    MotoServer,
+    compliant_policy,
+    runbook_policy,
+    task_policy,
+    write_policy,
+)
+
+CLASS = "tests/test_ecs_task_dynamodb_permissions.py::TestECSTaskRoleDynamoDBPermissions"
+ALL_PERMISSIONS = f"{CLASS}::test_task_role_has_all_required_permissions"
+LEAST_PRIVILEGE = f"{CLASS}::test_dynamodb_access_is_least_privilege"
+
+
+def action_test(action: str) -> str:
+    return f"{CLASS}::test_required_action_is_allowed[dynamodb:{action}]"
+
+
+def failed(pytester: pytest.Pytester, *args: str) -> set[str]:
+    reprec = pytester.inline_run(*args)
+    return {report.nodeid for report in reprec.getfailures()}
+
+
+def allow(*actions: str, resource: str = TABLE_ARN, **extra: Any) -> dict[str, Any]:
+    return {
+        "Effect": "Allow",
+        "Action": [f"dynamodb:{a}" for a in actions],
+        "Resource": resource,
+        **extra,
+    }
+
+
+def deny(*actions: str, sid: str, resource: str = "*") -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Action": [f"dynamodb:{a}" for a in actions],
+        "Resource": resource,
+    }
+
+
+SIX = ("GetItem", "PutItem", "UpdateItem", "Scan", "Query", "DescribeTable")
+MISSING = ("Scan", "Query", "DescribeTable")
+
+#: name -> (managed task policy, extra managed, inline, boundary, expected failures)
+SCENARIOS: dict[str, tuple[Any, ...]] = {
+    "runbook-today": (
+        runbook_policy(),
+        {},
+        {},
+        None,
+        {ALL_PERMISSIONS, *map(action_test, MISSING)},
+    ),
+    "inline-grants-the-missing-three": (
+        runbook_policy(),
+        {},
+        {"JobsReadOnly": task_policy(allow(*MISSING))},
+        None,
+        set(),
+    ),
+    "second-managed-policy-grants-them": (
+        runbook_policy(),
+        {"JobsExtra": task_policy(allow(*MISSING))},
+        {},
+        None,
+        set(),
+    ),
+    "inline-deny-wins-over-managed-allow": (
+        compliant_policy(),
+        {},
+        {"NoQuery": task_policy(deny("Query", sid="NoQuery"))},
+        None,
+        {ALL_PERMISSIONS, action_test("Query")},
+    ),
+    "boundary-allows-only-the-old-three": (
+        compliant_policy(),
+        {},
+        {},
+        task_policy(allow("GetItem", "PutItem", "UpdateItem", resource="*")),
+        {ALL_PERMISSIONS, *map(action_test, MISSING)},
+    ),
+    "boundary-deny": (
+        compliant_policy(),
+        {},
+        {},
+        task_policy(
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            deny("DescribeTable", sid="NoDescribe"),
+        ),
+        {ALL_PERMISSIONS, action_test("DescribeTable")},
+    ),
+    "managed-inline-and-boundary-combined": (
+        runbook_policy(),
+        {"JobsQuery": task_policy(allow("Query", "DescribeTable"))},
+        {"JobsScan": task_policy(allow("Scan"))},
+        task_policy({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}),
+        set(),
+    ),
+    "wildcard-grant-allows-but-is-not-least-privilege": (
+        runbook_policy(),
+        {"JobsEverything": task_policy(allow("*"))},
+        {},
+        None,
+        {LEAST_PRIVILEGE},
+    ),
+    "conditional-allow-with-absent-key": (
+        runbook_policy(),
+        {},
+        {
+            "JobsInVpc": task_policy(
+                allow(*MISSING, Condition={"StringEquals": {"aws:SourceVpc": "vpc-1"}})
+            )
+        },
+        None,
+        {ALL_PERMISSIONS, *map(action_test, MISSING)},
+    ),
+}
+
+
+def seed_mock(
+    pytester: pytest.Pytester,
+    extra: Mapping[str, Any],
+    inline: Mapping[str, Any],
+    boundary: Any,
+) -> None:
+    for name, document in extra.items():
+        write_policy(pytester, document, f"fixtures/policies/managed/{name}.json")
+    for name, document in inline.items():
+        write_policy(pytester, document, f"fixtures/policies/inline/{name}.json")
+    if boundary is not None:
+        write_policy(pytester, boundary, "fixtures/policies/boundary.json")
+
+
+@pytest.mark.parametrize("scenario", [pytest.param(name, id=name) for name in SCENARIOS])
+def test_live_and_mock_give_the_documented_verdicts(
+    suite: pytest.Pytester,
+    moto_server: MotoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    scenario: str,
+) -> None:
+    managed, extra, inline, boundary, expected = SCENARIOS[scenario]
+    moto_server.seed(managed=managed, extra_managed=extra, inline=inline, boundary=boundary)
+    seed_mock(suite, extra, inline, boundary)
+    policy_file = write_policy(suite, managed)
+
+    mock_failures = failed(suite, "--policy-file", str(policy_file))
+    moto_server.use(monkeypatch)
+    live_failures = failed(suite, "--aws-mode", "live")
+
+    assert live_failures == expected
+    assert mock_failures == expected
+
+
+def test_live_header_names_account_and_default_version(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arn = moto_server.seed()
+    moto_server.iam().create_policy_version(
+        PolicyArn=arn, PolicyDocument=__import__("json").dumps(runbook_policy()), SetAsDefault=True
+    )
+    moto_server.use(monkeypatch)
+    result = suite.runpytest("--aws-mode", "live")
+    result.stdout.fnmatch_lines(
+        [
+            "iam-compliance: LIVE mode*",
+            f"iam-compliance: live account {ACCOUNT}: arn:aws:iam::{ACCOUNT}:role/"
+            "MLPlatformECSTaskRole with MLPlatformECSTaskPolicy default version v2",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*MOCK*")
+
+
+def test_policy_not_attached_fails_that_test_with_a_message(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moto_server.seed(attach=False)
+    moto_server.use(monkeypatch)
+    result = suite.runpytest("--aws-mode", "live", "-rf")
+    result.stdout.fnmatch_lines(
+        [
+            "*MLPlatformECSTaskPolicy (arn:aws:iam::618574523116:policy/MLPlatformECSTaskPolicy)"
+            " exists but is not attached to MLPlatformECSTaskRole*"
+        ]
+    )
+    assert f"{CLASS}::test_policy_is_attached_to_task_role" in {
+        line.split(" ")[1] for line in result.outlines if line.startswith("FAILED")
+    }
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        pytest.param(
+            "wrong-account",
+            "*credentials belong to account 111122223333, but AWS_ACCOUNT_ID*is 618574523116*",
+            id="wrong-account",
+        ),
+        pytest.param(
+            "no-role",
+            "*iam:GetRole arn:aws:iam::618574523116:role/MLPlatformECSTaskRole: not found*",
+            id="missing-role",
+        ),
+        pytest.param("no-credentials", "*no AWS credentials found*", id="no-credentials"),
+    ],
+)
+def test_live_problems_stop_with_one_message(
+    suite: pytest.Pytester,
+    moto_server: MotoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    setup: str,
+    message: str,
+) -> None:
+    if setup == "wrong-account":
+        moto_server.seed(account="111122223333")
+        moto_server.use(monkeypatch, account="111122223333")
+    elif setup == "no-role":
+        moto_server.use(monkeypatch)
+    else:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.url)
+    result = suite.runpytest("--aws-mode", "live")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
