@@ -129,9 +129,21 @@ class MotoServer:
         found: list[str] = self.call("GET", "/_selftest/requests")
         return found
 
-    def inject(self, action: str, fault: str, times: int | None = None) -> None:
-        """Answer ``action`` with ``fault`` the first ``times`` times (None: always)."""
-        self.call("POST", "/_selftest/faults", [{"action": action, "fault": fault, "times": times}])
+    def inject(self, action: str, fault: str, times: int | None = None, skip: int = 0) -> None:
+        """Answer ``action`` with ``fault`` ``times`` times (None: always) after ``skip``."""
+        rule = {"action": action, "fault": fault, "times": times, "skip": skip}
+        self.call("POST", "/_selftest/faults", [rule])
+
+    def default_version(self, arn: str = POLICY_ARN, account: str = ACCOUNT) -> tuple[str, Any]:
+        """The policy's default version id and document, as the runbook's CLI reads them."""
+        iam = self.iam(account)
+        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
+        return version, document["Document"]
+
+    def versions(self, arn: str = POLICY_ARN, account: str = ACCOUNT) -> list[str]:
+        listed = self.iam(account).list_policy_versions(PolicyArn=arn)["Versions"]
+        return sorted(v["VersionId"] for v in listed)
 
     def session(self, account: str = ACCOUNT) -> boto3.Session:
         """Credentials inside ``account``, the way moto documents several accounts."""
@@ -211,7 +223,8 @@ def _moto_server() -> Iterator[MotoServer]:
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert process.stdout is not None and process.stdin is not None
+    assert process.stdout is not None
+    assert process.stdin is not None
     port = int(process.stdout.readline())
     yield MotoServer(f"http://127.0.0.1:{port}")
     process.stdin.close()

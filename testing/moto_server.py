@@ -10,7 +10,7 @@ that the self-tests drive over HTTP:
   ``DELETE`` empties the list.
 - ``POST /_selftest/faults`` with ``[{"action": "iam:GetRole", "fault": "Throttling",
   "times": 2}]`` answers that action with the fault the first ``times`` times (``null``:
-  always). Faults: ``Throttling``, ``InternalError`` (500), ``AccessDenied``, ``drop``
+  always), after letting the first ``skip`` (default 0) through. Faults: ``Throttling``, ``InternalError`` (500), ``AccessDenied``, ``drop``
   (close the connection without answering). ``DELETE`` removes every fault.
 """
 
@@ -67,7 +67,7 @@ class SelfTestLayer:
                 sock.shutdown(socket.SHUT_RDWR)
             raise ConnectionAbortedError(f"self-test fault: dropped {action}")
         if fault is not None:
-            status, code, message = FAULTS[fault]
+            status, _code, message = FAULTS[fault]
             xml = (
                 f"<ErrorResponse><Error><Type>Sender</Type><Code>{fault}</Code>"
                 f"<Message>{message}</Message></Error><RequestId>selftest</RequestId>"
@@ -92,7 +92,12 @@ class SelfTestLayer:
 
     def take_fault(self, action: str) -> str | None:
         for rule in self.faults:
-            if rule["action"] == action and (rule["times"] is None or rule["times"] > 0):
+            if rule["action"] != action:
+                continue
+            if rule["skip"] > 0:
+                rule["skip"] -= 1
+                continue
+            if rule["times"] is None or rule["times"] > 0:
                 if rule["times"] is not None:
                     rule["times"] -= 1
                 return str(rule["fault"])
@@ -112,7 +117,12 @@ class SelfTestLayer:
                     length = int(environ.get("CONTENT_LENGTH") or 0)
                     rules = json.loads(environ["wsgi.input"].read(length))
                     self.faults.extend(
-                        {"action": r["action"], "fault": r["fault"], "times": r.get("times")}
+                        {
+                            "action": r["action"],
+                            "fault": r["fault"],
+                            "times": r.get("times"),
+                            "skip": r.get("skip", 0),
+                        }
                         for r in rules
                     )
                 elif method == "DELETE":
