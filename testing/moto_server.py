@@ -10,8 +10,9 @@ that the self-tests drive over HTTP:
   ``DELETE`` empties the list.
 - ``POST /_selftest/faults`` with ``[{"action": "iam:GetRole", "fault": "Throttling",
   "times": 2}]`` answers that action with the fault the first ``times`` times (``null``:
-  always), after letting the first ``skip`` (default 0) through. Faults: ``Throttling``, ``InternalError`` (500), ``AccessDenied``, ``drop``
-  (close the connection without answering). ``DELETE`` removes every fault.
+  always), after letting the first ``skip`` (default 0) through. Faults:
+  ``Throttling``, ``InternalError`` (500), ``AccessDenied``, ``drop`` (close the
+  connection without answering). ``DELETE`` removes every fault.
 """
 
 from __future__ import annotations
