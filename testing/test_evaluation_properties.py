@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from iam_compliance.errors import PolicyError
@@ -118,7 +118,8 @@ def statements(draw: st.DrawFn, effect: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"Effect": effect or draw(st.sampled_from(["Allow", "Deny"]))}
     body[draw(st.sampled_from(["Action", "NotAction"]))] = draw(one_or_many(ACTIONS))
     body[draw(st.sampled_from(["Resource", "NotResource"]))] = draw(one_or_many(RESOURCES))
-    if draw(st.booleans()):
+    # Most statements have no condition, so that many requests get a clear decision.
+    if draw(st.integers(0, 2)) == 0:
         body["Condition"] = draw(
             st.dictionaries(
                 st.sampled_from(OPERATORS),
@@ -129,17 +130,20 @@ def statements(draw: st.DrawFn, effect: str | None = None) -> dict[str, Any]:
                     max_size=2,
                 ),
                 min_size=1,
-                max_size=3,
+                max_size=2,
             )
         )
     if draw(st.booleans()):
-        body["Sid"] = draw(st.from_regex(r"[A-Za-z0-9]{1,8}", fullmatch=True))
+        body["Sid"] = draw(st.sampled_from(["Jobs", "NoScan", "Boundary1", "x"]))
     return body
 
 
 @st.composite
 def documents(draw: st.DrawFn) -> dict[str, Any]:
-    items = draw(st.lists(statements(), min_size=1, max_size=4))
+    items = draw(st.lists(statements(), min_size=1, max_size=3))
+    if draw(st.booleans()):
+        # A plain grant of the table, so that plenty of roles are allowed something.
+        items.insert(0, {"Effect": "Allow", "Action": "dynamodb:*", "Resource": TABLE})
     document: dict[str, Any] = {
         "Statement": items[0] if len(items) == 1 and draw(st.booleans()) else items
     }
@@ -156,7 +160,7 @@ def build(document: dict[str, Any], name: str, kind: PolicyKind) -> Policy:
 @st.composite
 def roles(draw: st.DrawFn) -> RolePolicies:
     """Up to three identity policies and maybe a boundary, all valid."""
-    kinds: list[PolicyKind] = draw(st.lists(st.sampled_from(["managed", "inline"]), max_size=3))
+    kinds: list[PolicyKind] = draw(st.lists(st.sampled_from(["managed", "inline"]), max_size=2))
     identity = tuple(
         build(draw(documents()), f"P{index}", kind) for index, kind in enumerate(kinds)
     )
@@ -249,10 +253,10 @@ def test_adding_a_deny_never_allows_more(
     context: dict[str, list[str]],
     action: str,
 ) -> None:
-    before = decide(policies, action, context)
-    after = decide(with_statement(policies, deny, where), action, context)
-    assume(before is not Decision.ALLOWED)
-    assert after is not Decision.ALLOWED
+    if decide(policies, action, context) is not Decision.ALLOWED:
+        assert (
+            decide(with_statement(policies, deny, where), action, context) is not Decision.ALLOWED
+        )
 
 
 @FAST
@@ -270,10 +274,8 @@ def test_adding_an_allow_never_allows_less(
     context: dict[str, list[str]],
     action: str,
 ) -> None:
-    before = decide(policies, action, context)
-    after = decide(with_statement(policies, allow, where), action, context)
-    assume(before is Decision.ALLOWED)
-    assert after is Decision.ALLOWED
+    if decide(policies, action, context) is Decision.ALLOWED:
+        assert decide(with_statement(policies, allow, where), action, context) is Decision.ALLOWED
 
 
 @FAST

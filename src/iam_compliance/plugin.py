@@ -271,7 +271,8 @@ class ComplianceRun:
         Problems reading AWS then stop the run with one message (exit code 4) instead of
         erroring every test; and -k or --collect-only add no AWS calls.
         """
-        if self.config.option.collectonly:
+        if self.config.option.collectonly or hasattr(self.config, "workerinput"):
+            # An xdist worker reads lazily, only the targets of the tests it is given.
             return
         needed = {t.name for item in session.items for t in _targets_of(item, self)}
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -289,6 +290,29 @@ class ComplianceRun:
                     f"iam-compliance: {self.settings.mode} account {found.snapshot.account_id}: "
                     f"{found.snapshot.role_arn} with {target.policy_name} {version}"
                 )
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """With several targets, keep each target's tests on one worker.
+
+        Each worker then reads only the targets it checks. An explicit --dist wins.
+        """
+        explicit = any(a == "-d" or a.startswith("--dist") for a in config.invocation_params.args)
+        if len(self.settings.targets) < 2 or explicit or config.option.dist != "load":
+            return None
+        from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+        names = sorted((t.name for t in self.settings.targets), key=len, reverse=True)
+
+        class ByTarget(LoadScopeScheduling):  # type: ignore[misc]
+            def _split_scope(self, nodeid: str) -> str:
+                param = nodeid.partition("[")[2]
+                for name in names:
+                    if param == f"{name}]" or param.startswith(f"{name}-"):
+                        return name
+                return nodeid
+
+        return ByTarget(config, log)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:

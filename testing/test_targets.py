@@ -1,0 +1,114 @@
+"""Several --env-file targets in one run: ids, verdicts per account, xdist, --fix."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from conftest import REGION, MotoServer, compliant_policy, runbook_policy
+from test_api_calls import EXPECTED
+
+CLASS = "tests/test_ecs_task_dynamodb_permissions.py::TestECSTaskRoleDynamoDBPermissions"
+DEV, PROD = "111111111111", "222222222222"
+
+
+def write_env(pytester: pytest.Pytester, name: str, **values: str) -> str:
+    path = pytester.path / "envs" / f"{name}.env"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    return str(path.relative_to(pytester.path))
+
+
+def live_env(pytester: pytest.Pytester, server: MotoServer, name: str, account: str) -> str:
+    creds = server.session(account).get_credentials()
+    assert creds is not None
+    return write_env(
+        pytester,
+        name,
+        AWS_ACCOUNT_ID=account,
+        AWS_REGION=REGION,
+        AWS_ACCESS_KEY_ID=creds.access_key,
+        AWS_SECRET_ACCESS_KEY=creds.secret_key,
+        AWS_SESSION_TOKEN=creds.token or "",
+        AWS_ENDPOINT_URL=server.url,
+    )
+
+
+def failed(result: pytest.RunResult) -> set[str]:
+    return {line.split(" ")[1] for line in result.outlines if line.startswith("FAILED ")}
+
+
+def test_mock_targets_are_named_in_node_ids(suite: pytest.Pytester) -> None:
+    dev = write_env(suite, "dev", AWS_ACCOUNT_ID=DEV)
+    prod = write_env(suite, "prod", AWS_ACCOUNT_ID=PROD, AWS_REGION="eu-west-1")
+    result = suite.runpytest("--env-file", dev, "--env-file", prod, "-rf")
+    result.assert_outcomes(passed=12, failed=8)
+    assert f"{CLASS}::test_required_action_is_allowed[prod-dynamodb:Scan]" in failed(result)
+    assert f"{CLASS}::test_task_role_has_all_required_permissions[dev]" in failed(result)
+    result.stdout.fnmatch_lines(
+        [
+            f"  target dev: account {DEV}, region us-east-1*",
+            f"  target prod: account {PROD}, region eu-west-1*",
+            f"*arn:aws:dynamodb:eu-west-1:{PROD}:table/ml-jobs (target prod)",
+        ]
+    )
+
+
+def test_live_targets_each_get_their_own_verdicts(
+    suite: pytest.Pytester, moto_server: MotoServer
+) -> None:
+    moto_server.seed(account=DEV, managed=_for_account(compliant_policy(), DEV))
+    moto_server.seed(account=PROD, managed=_for_account(runbook_policy(), PROD))
+    dev = live_env(suite, moto_server, "dev", DEV)
+    prod = live_env(suite, moto_server, "prod", PROD)
+    result = suite.runpytest("--aws-mode", "live", "--env-file", dev, "--env-file", prod)
+    assert failed(result) == {
+        f"{CLASS}::test_task_role_has_all_required_permissions[prod]",
+        *(
+            f"{CLASS}::test_required_action_is_allowed[prod-dynamodb:{a}]"
+            for a in ("Scan", "Query", "DescribeTable")
+        ),
+    }
+
+
+def test_xdist_reads_each_target_once(suite: pytest.Pytester, moto_server: MotoServer) -> None:
+    names = {}
+    for n, account in enumerate((DEV, PROD, "333333333333", "444444444444")):
+        moto_server.seed(account=account, managed=_for_account(runbook_policy(), account))
+        names[f"env{n}"] = live_env(suite, moto_server, f"env{n}", account)
+    moto_server.call("DELETE", "/_selftest/requests")
+    args = [a for path in names.values() for a in ("--env-file", path)]
+    result = suite.runpytest_subprocess("--aws-mode", "live", *args, "-p", "xdist", "-n", "2")
+    result.assert_outcomes(passed=24, failed=16)
+    assert Counter(moto_server.requests()) == Counter(
+        {k: 4 * v for k, v in _single_managed(EXPECTED).items()}
+    )
+
+
+def test_fix_fixes_each_target_with_its_own_record(
+    suite: pytest.Pytester, moto_server: MotoServer
+) -> None:
+    for account in (DEV, PROD):
+        moto_server.seed(account=account, managed=_for_account(runbook_policy(), account))
+    dev = live_env(suite, moto_server, "dev", DEV)
+    prod = live_env(suite, moto_server, "prod", PROD)
+    result = suite.runpytest("--aws-mode", "live", "--env-file", dev, "--env-file", prod, "--fix")
+    result.assert_outcomes(passed=20)
+    records = sorted((suite.path / "reports").glob("remediation-*.json"))
+    assert [p.name.rsplit("-", 1)[1] for p in records] == ["dev.json", "prod.json"]
+    for path, account in zip(records, (DEV, PROD), strict=True):
+        record = json.loads(path.read_text())
+        assert record["account"] == account
+        assert record["new_version"]["version_id"] == "v2"
+
+
+def _for_account(document: dict[str, object], account: str) -> dict[str, object]:
+    return json.loads(json.dumps(document).replace("618574523116", account))  # type: ignore[no-any-return]
+
+
+def _single_managed(expected: Counter[str]) -> Counter[str]:
+    """The request counts for a role with one managed policy and nothing else."""
+    counts = Counter(expected)
+    counts.update({"iam:GetPolicy": -2, "iam:GetPolicyVersion": -2, "iam:GetRolePolicy": -1})
+    return +counts
