@@ -1,10 +1,14 @@
-"""A live run reads each IAM entity once, however many tests run (requests counted at the server)."""
+"""A live run reads each IAM entity once, however many tests run.
+
+Requests are counted where they arrive: the self-test layer of the moto server.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 
 import pytest
+
 from conftest import TABLE_ARN, MotoServer, runbook_policy, task_policy
 
 LIVE = ("--aws-mode", "live")
@@ -74,8 +78,16 @@ def test_more_required_actions_make_no_more_calls(
     suite: pytest.Pytester, seeded: MotoServer
 ) -> None:
     many = [
-        "GetItem", "PutItem", "UpdateItem", "Scan", "Query", "DescribeTable",
-        "BatchGetItem", "BatchWriteItem", "DeleteItem", "DescribeTimeToLive",
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "Scan",
+        "Query",
+        "DescribeTable",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "DeleteItem",
+        "DescribeTimeToLive",
     ]
     (suite.path / "fixtures" / "required_actions.toml").write_text(
         "".join(f'[[action]]\nname = "dynamodb:{a}"\nreason = "r"\n\n' for a in many)

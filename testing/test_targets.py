@@ -6,8 +6,10 @@ import json
 from collections import Counter
 
 import pytest
-from conftest import REGION, MotoServer, compliant_policy, runbook_policy
+
 from test_api_calls import EXPECTED
+
+from conftest import REGION, MotoServer, compliant_policy, runbook_policy
 
 CLASS = "tests/test_ecs_task_dynamodb_permissions.py::TestECSTaskRoleDynamoDBPermissions"
 DEV, PROD = "111111111111", "222222222222"

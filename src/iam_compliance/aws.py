@@ -21,6 +21,7 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectionError,
+    HTTPClientError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
@@ -48,8 +49,9 @@ if TYPE_CHECKING:
 
 #: Retries with botocore's own "standard" mode (throttling and 5xx, exponential backoff),
 #: and timeouts, so a run neither gives up on the first Throttling nor hangs.
+MAX_ATTEMPTS = 5
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 5},
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     connect_timeout=5,
     read_timeout=20,
 )
@@ -255,8 +257,11 @@ def _calling(action: str, resource: str) -> Iterator[None]:
             "(AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, instance role). "
             "Use --aws-mode mock to check the embedded account instead"
         ) from None
-    except ConnectionError as exc:
-        raise ServiceError(f"{action}: could not reach AWS ({_no_secrets(exc)})") from None
+    except (ConnectionError, HTTPClientError) as exc:
+        # botocore has already retried these MAX_ATTEMPTS times in all.
+        raise ServiceError(
+            f"{action}: could not reach AWS after {MAX_ATTEMPTS} attempt(s) ({_no_secrets(exc)})"
+        ) from None
     except BotoCoreError as exc:
         raise ServiceError(f"{action}: {_no_secrets(exc)}") from None
 

@@ -169,6 +169,8 @@ def evaluate(
 
 @dataclass(frozen=True)
 class _Request:
+    """What is being decided."""
+
     action: str
     resource: str
     #: The context with lower-cased keys (see conditions.normalize_context).

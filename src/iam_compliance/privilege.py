@@ -13,8 +13,9 @@ applies but not what it grants. Within those statements:
 * ``info`` findings list specific extra actions granted alongside the required ones
   (``EXTRA_ACTION``): worth a look, but often deliberate.
 
-Findings come in policy order, then statement order, then the order of the patterns
-in the statement, so reports and tests are stable.
+Findings come in policy order, then statement order; within a statement the fails
+come first, each group in the order of the patterns in the statement. Reports and
+tests can rely on that order.
 """
 
 from __future__ import annotations
@@ -108,16 +109,21 @@ def _may_grant_resource(statement: Statement, resource: str, variables: bool) ->
     """Whether the statement can grant on ``resource`` for some request."""
     if statement.resources is not None:
         return any(
-            matches_resource(widen_variables(p, enabled=variables), resource)
-            for p in statement.resources
+            matches_resource(_widened(p, variables)[0], resource) for p in statement.resources
         )
     # A NotResource pattern with a policy variable excludes the resource only for
     # some requests, so only patterns without one rule the statement out.
     return not any(
-        matches_resource(pattern, resource)
-        for pattern in statement.not_resources or ()
-        if widen_variables(pattern, enabled=variables) == pattern
+        matches_resource(widened, resource)
+        for widened, has_variable in (_widened(p, variables) for p in statement.not_resources or ())
+        if not has_variable
     )
+
+
+def _widened(pattern: str, variables: bool) -> tuple[str, bool]:
+    """``pattern`` with each policy variable widened to ``*``, and whether it had any."""
+    widened = widen_variables(pattern, enabled=variables)
+    return widened, variables and widened != pattern
 
 
 def _statement_findings(
@@ -130,8 +136,8 @@ def _statement_findings(
 ) -> list[Finding]:
     where = f"{policy.label}, {statement.label}"
 
-    def finding(id: str, severity: Severity, problem: str) -> Finding:
-        return Finding(id, severity, policy.label, statement.label, f"{where}: {problem}")
+    def finding(finding_id: str, severity: Severity, problem: str) -> Finding:
+        return Finding(finding_id, severity, policy.label, statement.label, f"{where}: {problem}")
 
     fails: list[Finding] = []
     extras: list[Finding] = []
@@ -177,9 +183,11 @@ def _statement_findings(
                 )
             )
             continue
-        widened = widen_variables(pattern, enabled=variables)
+        widened, has_variable = _widened(pattern, variables)
         if has_wildcard(widened) and matches_resource(widened, resource):
-            kind = "a policy variable" if widened != pattern else "a wildcard"
+            kind = (
+                "a wildcard" if has_wildcard(pattern) or not has_variable else "a policy variable"
+            )
             fails.append(
                 finding(
                     "RESOURCE_WILDCARD",

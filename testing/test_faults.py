@@ -1,0 +1,167 @@
+"""Transient faults, refused calls and failures half-way through a fix.
+
+Faults come from the self-test layer in front of the moto server (testing/moto_server.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from test_api_calls import EXPECTED
+
+from conftest import POLICY_ARN, REQUIRED, MotoServer, runbook_policy
+
+LIVE = ("--aws-mode", "live")
+CLASS = "tests/test_ecs_task_dynamodb_permissions.py::TestECSTaskRoleDynamoDBPermissions"
+READ_ACTIONS = sorted(EXPECTED)
+
+
+@pytest.fixture
+def live(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
+    moto_server.seed()
+    moto_server.use(monkeypatch)
+    return moto_server
+
+
+def outcome(result: pytest.RunResult) -> list[str]:
+    return sorted(line for line in result.outlines if line.startswith(("PASSED", "FAILED")))
+
+
+def test_verdicts_survive_every_call_being_throttled_twice(
+    suite: pytest.Pytester, live: MotoServer
+) -> None:
+    baseline = suite.runpytest(*LIVE, "-rA")
+    for action in (
+        "sts:GetCallerIdentity",
+        "iam:GetRole",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListRolePolicies",
+        "iam:GetPolicy",
+        "iam:GetPolicyVersion",
+    ):
+        live.inject(action, "Throttling", times=2)
+    live.call("DELETE", "/_selftest/requests")
+    throttled = suite.runpytest(*LIVE, "-rA")
+    assert outcome(throttled) == outcome(baseline)
+    assert throttled.ret == baseline.ret == 1
+    # each of the 6 reads was answered Throttling twice, then served
+    assert len(live.requests()) == 3 * 6
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        pytest.param(
+            "Throttling",
+            "*iam:GetRole on *MLPlatformECSTaskRole failed after 5 attempt(s): Throttling: Rate*",
+            id="throttled-always",
+        ),
+        pytest.param(
+            "InternalError",
+            "*iam:GetRole on *failed after 5 attempt(s): InternalError*",
+            id="server-error-always",
+        ),
+        pytest.param(
+            "drop",
+            "*iam:GetRole: could not reach AWS after 5 attempt(s)*",
+            id="connection-dropped-always",
+        ),
+    ],
+)
+def test_a_service_that_keeps_failing_ends_with_one_message(
+    suite: pytest.Pytester, live: MotoServer, fault: str, message: str
+) -> None:
+    live.inject("iam:GetRole", fault)
+    result = suite.runpytest(*LIVE)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: target default: {message}"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert Counter(live.requests())["iam:GetRole"] == 5
+
+
+@pytest.mark.parametrize("action", [pytest.param(a, id=a) for a in READ_ACTIONS])
+def test_access_denied_names_the_action_the_checker_needs(
+    suite: pytest.Pytester, live: MotoServer, monkeypatch: pytest.MonkeyPatch, action: str
+) -> None:
+    # An inline policy, so that GetRolePolicy is called too.
+    live.iam().put_role_policy(
+        RoleName="MLPlatformECSTaskRole",
+        PolicyName="Extra",
+        PolicyDocument=json.dumps(runbook_policy()),
+    )
+    live.inject(action, "AccessDenied")
+    result = suite.runpytest(*LIVE)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: target default: access denied: the identity running the checker needs "
+            f"{action} on *"
+        ]
+    )
+
+
+def _five_versions(server: MotoServer) -> None:
+    iam = server.iam()
+    for n in range(2, 6):
+        document = runbook_policy()
+        document["Statement"][0]["Sid"] = f"Version{n}"
+        iam.create_policy_version(PolicyArn=POLICY_ARN, PolicyDocument=json.dumps(document))
+    iam.set_default_policy_version(PolicyArn=POLICY_ARN, VersionId="v5")
+
+
+def test_create_failing_after_delete_keeps_default_and_saves_deleted_document(
+    suite: pytest.Pytester, live: MotoServer
+) -> None:
+    _five_versions(live)
+    live.inject("iam:CreatePolicyVersion", "InternalError")
+    result = suite.runpytest(*LIVE, "--fix")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --fix, target default: *creating the new version failed*the default "
+            "version is unchanged (v5), but v1 had already been deleted to make room. Its "
+            "document is saved in *remediation-*.json under .deleted_version.document; to "
+            "restore it*aws iam create-policy-version --policy-arn " + POLICY_ARN + "*"
+        ]
+    )
+    assert live.default_version()[0] == "v5"
+    assert live.versions() == ["v2", "v3", "v4", "v5"]
+    [path] = (suite.path / "reports").glob("remediation-*.json")
+    record = json.loads(path.read_text())
+    assert record["status"] == "failed"
+    assert record["deleted_version"] == {"version_id": "v1", "document": runbook_policy()}
+
+
+def test_two_fixes_at_once_lose_nothing(suite: pytest.Pytester, live: MotoServer) -> None:
+    _five_versions(live)
+    original = live.default_version()[1]
+    command = [sys.executable, "-m", "pytest", *LIVE, "--fix", "-p", "no:cacheprovider"]
+    runs = [
+        subprocess.Popen(
+            command, cwd=suite.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=240)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], "\n\n".join(outputs)
+    versions = live.versions()
+    assert len(versions) <= 5
+    _, document = live.default_version()
+    # The default keeps every original statement, plus the fix.
+    assert document["Statement"][0] == original["Statement"][0]
+    assert document["Statement"][2] == original["Statement"][2]
+    assert set(REQUIRED) <= set(document["Statement"][1]["Action"])
+    # Every version that is gone was saved by a run before it was deleted.
+    saved: dict[str, Any] = {}
+    for path in (suite.path / "reports").glob("remediation-*.json"):
+        deleted = json.loads(path.read_text())["deleted_version"]
+        if deleted:
+            saved[deleted["version_id"]] = deleted["document"]
+    for gone in {"v1", "v2", "v3", "v4", "v5"} - set(versions):
+        assert gone in saved
