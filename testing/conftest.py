@@ -123,6 +123,7 @@ class MotoServer:
         self.call("POST", "/moto-api/reset")
         self.call("DELETE", "/_selftest/requests")
         self.call("DELETE", "/_selftest/faults")
+        self.call("DELETE", "/_selftest/auth")
 
     def requests(self) -> list[str]:
         """The actions the server received since the last reset (``iam:GetRole``, ...)."""

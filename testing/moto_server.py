@@ -8,6 +8,7 @@ that the self-tests drive over HTTP:
 
 - ``GET /_selftest/requests`` lists the actions received (``iam:GetRole``, ...);
   ``DELETE`` empties the list.
+- ``POST /_selftest/auth`` turns moto's IAM access control on, ``DELETE`` off.
 - ``POST /_selftest/faults`` with ``[{"action": "iam:GetRole", "fault": "Throttling",
   "times": 2}]`` answers that action with the fault the first ``times`` times (``null``:
   always), after letting the first ``skip`` (default 0) through. Faults:
@@ -26,6 +27,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from moto import settings
+from moto.core.responses import ActionAuthenticatorMixin
+from moto.iam.responses import IamResponse
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -113,6 +117,13 @@ class SelfTestLayer:
                 if method == "DELETE":
                     self.requests.clear()
                 payload: Any = list(self.requests)
+            elif path == "/_selftest/auth":
+                # moto's IAM access control: on, every request is checked against the
+                # caller's IAM policies; off (the default), anything goes.
+                enabled = method == "POST"
+                settings.INITIAL_NO_AUTH_ACTION_COUNT = 0 if enabled else float("inf")
+                ActionAuthenticatorMixin.request_count = 0
+                payload = {"access_control": enabled}
             elif path == "/_selftest/faults":
                 if method == "POST":
                     length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -137,6 +148,23 @@ class SelfTestLayer:
         return [data]
 
 
+def _scope_policy_actions_to_their_policy() -> None:
+    """Give moto's access control the policy ARN as the resource of policy actions.
+
+    moto resolves only role names to a resource and checks everything else against
+    ``*``, so a policy scoped to one policy ARN (as the README's are) would be refused
+    everything. AWS authorises these actions against the policy's ARN.
+    """
+    resolve_role = IamResponse._determine_resource
+
+    def determine_resource(self: IamResponse) -> str:
+        if "PolicyArn" in self.data:
+            return str(self.data["PolicyArn"][0])
+        return resolve_role(self)
+
+    IamResponse._determine_resource = determine_resource  # type: ignore[method-assign]
+
+
 class SelfTestMotoServer(ThreadedMotoServer):
     def _server_entry(self) -> None:
         app = SelfTestLayer(DomainDispatcherApplication(create_backend_app))
@@ -148,6 +176,7 @@ class SelfTestMotoServer(ThreadedMotoServer):
 
 
 def main() -> None:
+    _scope_policy_actions_to_their_policy()
     server = SelfTestMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     print(server.get_host_and_port()[1], flush=True)

@@ -1,0 +1,107 @@
+"""Least privilege for the checker itself, and no credential in any output."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ROOT, MotoServer
+
+LIVE = ("--aws-mode", "live")
+
+
+def readme_policy(name: str) -> dict[str, Any]:
+    """The policy the README documents under ``<!-- policy: NAME -->``."""
+    text = (ROOT / "README.md").read_text()
+    match = re.search(rf"<!-- policy: {name} -->\s*```json\n(.*?)```", text, re.S)
+    assert match, f"README.md has no policy block {name!r}"
+    document: dict[str, Any] = json.loads(match.group(1))
+    return document
+
+
+def checker(server: MotoServer, monkeypatch: pytest.MonkeyPatch, *policies: str) -> dict[str, str]:
+    """An IAM user holding exactly the README's ``policies``; live mode runs as it."""
+    iam = server.iam()
+    iam.create_user(UserName="checker")
+    for name in policies:
+        iam.put_user_policy(
+            UserName="checker", PolicyName=name, PolicyDocument=json.dumps(readme_policy(name))
+        )
+    key = iam.create_access_key(UserName="checker")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    server.call("POST", "/_selftest/auth")  # from here on, moto enforces IAM policies
+    return {"access key id": key["AccessKeyId"], "secret access key": key["SecretAccessKey"]}
+
+
+def test_read_only_policy_is_enough_to_check(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moto_server.seed(
+        inline={
+            "Extra": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+            }
+        }
+    )
+    checker(moto_server, monkeypatch, "read-only")
+    result = suite.runpytest(*LIVE)
+    result.assert_outcomes(passed=6, failed=4)
+
+
+def test_read_only_policy_cannot_fix_and_says_what_is_missing(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moto_server.seed()
+    checker(moto_server, monkeypatch, "read-only")
+    result = suite.runpytest(*LIVE, "--fix")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --fix, target default: access denied: the identity running the checker "
+            "needs iam:ListPolicyVersions on arn:aws:iam::618574523116:policy/MLPlatformECSTaskPolicy*"
+        ]
+    )
+
+
+def test_fix_policy_is_enough_to_fix(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moto_server.seed()
+    checker(moto_server, monkeypatch, "read-only", "fix")
+    result = suite.runpytest(*LIVE, "--fix")
+    result.assert_outcomes(passed=10)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(LIVE, id="failing-check"),
+        pytest.param((*LIVE, "--fix"), id="fix"),
+        pytest.param((*LIVE, "--fix-dry-run", "-v", "-l"), id="dry-run-verbose-locals"),
+        pytest.param((*LIVE, "--env-file", "missing.env"), id="usage-error"),
+    ],
+)
+def test_no_credential_appears_in_any_output(
+    suite: pytest.Pytester,
+    moto_server: MotoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+) -> None:
+    moto_server.seed()
+    secrets = checker(moto_server, monkeypatch, "read-only", "fix")
+    result = suite.runpytest(*args, "-rA")
+    outputs = {"stdout": result.stdout.str(), "stderr": result.stderr.str()}
+    reports = suite.path / "reports"
+    for path in reports.rglob("*") if reports.is_dir() else []:
+        outputs[str(path.relative_to(suite.path))] = Path(path).read_text(errors="replace")
+    for where, text in outputs.items():
+        for what, secret in secrets.items():
+            assert secret not in text, f"the {what} appears in {where}"
