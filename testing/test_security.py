@@ -66,7 +66,8 @@ def test_read_only_policy_cannot_fix_and_says_what_is_missing(
     result.stderr.fnmatch_lines(
         [
             "ERROR: --fix, target default: access denied: the identity running the checker "
-            "needs iam:ListPolicyVersions on arn:aws:iam::618574523116:policy/MLPlatformECSTaskPolicy*"
+            "needs iam:ListPolicyVersions on arn:aws:iam::618574523116:policy/"
+            "MLPlatformECSTaskPolicy*"
         ]
     )
 
