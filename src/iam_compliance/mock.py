@@ -16,9 +16,9 @@ from typing import Any
 from unittest import mock
 
 import boto3
-import botocore.session
 from moto import mock_aws
 
+from .aws import Sessions
 from .config import Target
 from .errors import ConfigurationError
 from .policy import load_document, parse_policy
@@ -49,8 +49,11 @@ _AMBIENT_SETTINGS = (
 class MockAccounts:
     """A running moto mock with each target's role, policy and table in place."""
 
-    def __init__(self, fixtures_dir: Path, policy_file: Path | None = None) -> None:
+    def __init__(
+        self, fixtures_dir: Path, sessions: Sessions, policy_file: Path | None = None
+    ) -> None:
         self._fixtures_dir = fixtures_dir
+        self._new_sessions = sessions
         self._policy_file = policy_file
         self._mock: Any = None
         self._environ: Any = None
@@ -78,12 +81,12 @@ class MockAccounts:
         """A session inside the target's moto account, seeded on first use."""
         self.start()
         if target.name not in self._sessions:
-            base = _isolated_session(_FAKE_KEY, _FAKE_SECRET, None, target.region)
+            base = self._isolated(_FAKE_KEY, _FAKE_SECRET, None, target.region)
             credentials = base.client("sts").assume_role(
                 RoleArn=f"arn:{target.partition}:iam::{target.account_id}:role/iam-compliance-mock",
                 RoleSessionName="iam-compliance",
             )["Credentials"]
-            session = _isolated_session(
+            session = self._isolated(
                 credentials["AccessKeyId"],
                 credentials["SecretAccessKey"],
                 credentials["SessionToken"],
@@ -92,6 +95,23 @@ class MockAccounts:
             self._seed(session, target)
             self._sessions[target.name] = session
         return self._sessions[target.name]
+
+    def _isolated(self, key: str, secret: str, token: str | None, region: str) -> boto3.Session:
+        """A session that ignores the machine's AWS profile and endpoint settings.
+
+        Mock mode must never be steered at a real account or endpoint by the environment.
+        """
+        # No profile (whatever AWS_PROFILE says) and an empty config file.
+        core = self._new_sessions.core(profile=(None, None, None, None))
+        core.set_config_variable("config_file", os.devnull)
+        core.set_config_variable("ignore_configured_endpoint_urls", True)
+        return boto3.Session(
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+            region_name=region,
+            botocore_session=core,
+        )
 
     def task_policy_text(self, target: Target) -> tuple[str, str]:
         """The policy to seed, and where it came from: --policy-file, else the fixture."""
@@ -159,24 +179,6 @@ class MockAccounts:
             "Policy"
         ]["Arn"]
         return arn
-
-
-def _isolated_session(key: str, secret: str, token: str | None, region: str) -> boto3.Session:
-    """A session that ignores the machine's AWS profile and endpoint settings.
-
-    Mock mode must never be steered at a real account or endpoint by the environment.
-    """
-    # No profile (whatever AWS_PROFILE says) and an empty config file.
-    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-    core.set_config_variable("config_file", os.devnull)
-    core.set_config_variable("ignore_configured_endpoint_urls", True)
-    return boto3.Session(
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        aws_session_token=token,
-        region_name=region,
-        botocore_session=core,
-    )
 
 
 def _read(path: Path, origin: str) -> str:

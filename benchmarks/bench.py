@@ -1,0 +1,244 @@
+"""Print speed and API-call figures of the compliance suite on this machine.
+
+    python benchmarks/bench.py [--repeat 5] [--targets 100]
+
+1. Mock mode: the suite's wall time against a floor measured in the same run (a bare
+   pytest run that imports boto3 and moto and creates the same moto entities).
+   Target: within 1.5x of the floor.
+2. Live mode against a moto server on 127.0.0.1: requests per run with 1 and with 10
+   required actions. Target: equal.
+3. Many targets on one moto server: requests and wall time without and with ``-n 2``.
+   Targets: total requests exactly N x a single target's; wall time with -n 2 at most
+   0.65x of without.
+
+Everything runs on loopback; nothing reaches AWS. Figures are printed, never asserted:
+they depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "testing"))
+
+from conftest import AMBIENT, MotoServer, runbook_policy  # noqa: E402
+
+FLOOR_TEST = '''
+import json
+import boto3
+import moto
+
+
+def test_floor():
+    with moto.mock_aws():
+        session = boto3.Session(
+            aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1"
+        )
+        iam = session.client("iam")
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                 "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+        iam.create_role(RoleName="MLPlatformECSTaskRole", AssumeRolePolicyDocument=json.dumps(trust))
+        arn = iam.create_policy(PolicyName="MLPlatformECSTaskPolicy",
+                                PolicyDocument=json.dumps(%(policy)s))["Policy"]["Arn"]
+        iam.attach_role_policy(RoleName="MLPlatformECSTaskRole", PolicyArn=arn)
+        session.client("dynamodb").create_table(
+            TableName="ml-jobs",
+            KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "job_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+'''
+
+TEN_ACTIONS = (
+    "GetItem PutItem UpdateItem Scan Query DescribeTable "
+    "BatchGetItem BatchWriteItem DeleteItem DescribeTimeToLive"
+).split()
+
+
+def clean_environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in AMBIENT}
+    env.update(
+        AWS_CONFIG_FILE="/nonexistent/aws-config",
+        AWS_SHARED_CREDENTIALS_FILE="/nonexistent/aws-credentials",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return env
+
+
+def make_project(folder: Path, actions: Sequence[str] = ()) -> Path:
+    """A copy of the compliance suite, as the self-tests build it."""
+    (folder / "tests").mkdir(parents=True)
+    shutil.copy(ROOT / "tests" / "test_ecs_task_dynamodb_permissions.py", folder / "tests")
+    shutil.copytree(ROOT / "fixtures", folder / "fixtures")
+    (folder / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\niam_compliance_fixtures = "fixtures"\n'
+    )
+    if actions:
+        (folder / "fixtures" / "required_actions.toml").write_text(
+            "".join(f'[[action]]\nname = "dynamodb:{a}"\nreason = "r"\n\n' for a in actions)
+        )
+    return folder
+
+
+def pytest_seconds(folder: Path, *args: str, env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=folder,
+        env=env or clean_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+    return time.perf_counter() - started
+
+
+@contextmanager
+def moto_server() -> Iterator[MotoServer]:
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "testing" / "moto_server.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=clean_environment(),
+    )
+    assert process.stdout is not None
+    assert process.stdin is not None
+    server = MotoServer(f"http://127.0.0.1:{int(process.stdout.readline())}")
+    try:
+        yield server
+    finally:
+        process.stdin.close()
+        process.wait(timeout=30)
+
+
+def live_environment(server: MotoServer, account: str = "618574523116") -> dict[str, str]:
+    creds = server.session(account).get_credentials()
+    assert creds is not None
+    env = clean_environment()
+    env.update(
+        AWS_ACCESS_KEY_ID=creds.access_key,
+        AWS_SECRET_ACCESS_KEY=creds.secret_key,
+        AWS_SESSION_TOKEN=creds.token or "",
+        AWS_ENDPOINT_URL=server.url,
+        AWS_REGION="us-east-1",
+    )
+    return env
+
+
+def bench_mock(work: Path, repeat: int) -> None:
+    suite = make_project(work / "mock-suite")
+    floor = work / "floor"
+    floor.mkdir()
+    (floor / "test_floor.py").write_text(FLOOR_TEST % {"policy": repr(runbook_policy())})
+    (floor / "pytest.ini").write_text("[pytest]\n")
+    # Warm both once (imports compiled, caches filled), then take medians.
+    pytest_seconds(suite)
+    pytest_seconds(floor, "-p", "no:iam_compliance")
+    suite_times = [pytest_seconds(suite) for _ in range(repeat)]
+    floor_times = [pytest_seconds(floor, "-p", "no:iam_compliance") for _ in range(repeat)]
+    s, f = statistics.median(suite_times), statistics.median(floor_times)
+    print("1. mock-mode suite against the floor (median of", repeat, "runs)")
+    print(f"   compliance suite (10 tests):  {s:6.2f} s")
+    print(f"   floor (boto3 + moto + seed):  {f:6.2f} s")
+    print(f"   ratio: {s / f:.2f}x  (target <= 1.5x)")
+
+
+def bench_requests(work: Path) -> None:
+    print("2. requests per live run (moto server)")
+    counts = {}
+    with moto_server() as server:
+        for actions in (("Scan",), TEN_ACTIONS):
+            server.reset()
+            server.seed()
+            env = live_environment(server)
+            server.call("DELETE", "/_selftest/requests")
+            project = make_project(work / f"live-{len(actions)}", actions)
+            pytest_seconds(project, "--aws-mode", "live", env=env)
+            counts[len(actions)] = Counter(server.requests())
+    for n, found in counts.items():
+        print(f"   {n:2} required action(s): {sum(found.values())} requests  {dict(found)}")
+    print(f"   equal: {counts[1] == counts[10]}  (target: equal)")
+
+
+def bench_targets(work: Path, targets: int) -> None:
+    print(f"3. {targets} targets on one moto server")
+    with moto_server() as server:
+        server.seed()
+        env = live_environment(server)
+        project = make_project(work / "single")
+        server.call("DELETE", "/_selftest/requests")
+        pytest_seconds(project, "--aws-mode", "live", env=env)
+        single = len(server.requests())
+
+        project = make_project(work / "many")
+        args: list[str] = []
+        envs = project / "envs"
+        envs.mkdir()
+        for n in range(targets):
+            account = f"{100000000000 + n}"
+            document = runbook_policy()
+            for statement in document["Statement"]:
+                statement["Resource"] = (
+                    str(statement["Resource"]).replace("618574523116", account)
+                    if isinstance(statement["Resource"], str)
+                    else statement["Resource"]
+                )
+            server.seed(account=account, managed=document)
+            creds = server.session(account).get_credentials()
+            assert creds is not None
+            path = envs / f"t{n:03}.env"
+            path.write_text(
+                f"AWS_ACCOUNT_ID={account}\nAWS_REGION=us-east-1\n"
+                f"AWS_ACCESS_KEY_ID={creds.access_key}\n"
+                f"AWS_SECRET_ACCESS_KEY={creds.secret_key}\n"
+                f"AWS_SESSION_TOKEN={creds.token}\nAWS_ENDPOINT_URL={server.url}\n"
+            )
+            args += ["--env-file", str(path)]
+        results = {}
+        for label, extra in (("without -n", ()), ("with -n 2", ("-p", "xdist", "-n", "2"))):
+            server.call("DELETE", "/_selftest/requests")
+            seconds = pytest_seconds(project, "--aws-mode", "live", *args, *extra, env=env)
+            results[label] = (seconds, len(server.requests()))
+    print(f"   one target: {single} requests")
+    for label, (seconds, requests) in results.items():
+        print(
+            f"   {label:10}: {seconds:6.2f} s, {requests} requests "
+            f"(= {requests / single:.0f}x one target; target exactly {targets}x)"
+        )
+    ratio = results["with -n 2"][0] / results["without -n"][0]
+    print(f"   wall time with -n 2 / without: {ratio:.2f}  (target <= 0.65)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="runs per mock timing (5)")
+    parser.add_argument("--targets", type=int, default=100, help="targets in part 3 (100)")
+    options = parser.parse_args()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.platform()}"
+    )
+    with tempfile.TemporaryDirectory(prefix="iam-compliance-bench-") as folder:
+        work = Path(folder)
+        bench_mock(work, options.repeat)
+        bench_requests(work)
+        bench_targets(work, options.targets)
+
+
+if __name__ == "__main__":
+    main()
