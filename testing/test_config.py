@@ -1,0 +1,146 @@
+"""Where settings come from: options, environment, env files, defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from iam_compliance.config import (
+    DEFAULTS,
+    parse_context,
+    read_env_file,
+    resolve_mode,
+    resolve_targets,
+)
+from iam_compliance.errors import ConfigurationError
+
+
+def env_file(folder: Path, name: str, **values: str) -> Path:
+    path = folder / name
+    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    return path
+
+
+def test_defaults_reproduce_the_runbook(tmp_path: Path) -> None:
+    [target] = resolve_targets([], rootdir=tmp_path, environ={})
+    assert target.name == "default"
+    assert target.table_arn == "arn:aws:dynamodb:us-east-1:618574523116:table/ml-jobs"
+    assert target.role_arn == "arn:aws:iam::618574523116:role/MLPlatformECSTaskRole"
+    assert target.policy_arn == "arn:aws:iam::618574523116:policy/MLPlatformECSTaskPolicy"
+    assert target.source is None
+
+
+@pytest.mark.parametrize(
+    ("environ", "dotenv", "expected"),
+    [
+        pytest.param({}, {}, DEFAULTS["AWS_ACCOUNT_ID"], id="default"),
+        pytest.param({}, {"AWS_ACCOUNT_ID": "111111111111"}, "111111111111", id="dotenv"),
+        pytest.param(
+            {"AWS_ACCOUNT_ID": "222222222222"},
+            {"AWS_ACCOUNT_ID": "111111111111"},
+            "222222222222",
+            id="environment-over-dotenv",
+        ),
+    ],
+)
+def test_environment_over_dotenv_over_defaults(
+    tmp_path: Path, environ: dict[str, str], dotenv: dict[str, str], expected: str
+) -> None:
+    if dotenv:
+        env_file(tmp_path, ".env", **dotenv)
+    [target] = resolve_targets([], rootdir=tmp_path, environ=environ)
+    assert target.account_id == expected
+
+
+def test_env_file_replaces_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    env_file(tmp_path, ".env", DYNAMODB_TABLE_NAME="from-dotenv")
+    env_file(tmp_path, "staging.env", DYNAMODB_TABLE_NAME="from-env-file")
+    [target] = resolve_targets(["staging.env"], rootdir=tmp_path, environ={})
+    assert target.table_name == "from-env-file"
+    assert target.name == "staging"
+
+
+def test_several_env_files_each_describe_their_own_account(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env_file(tmp_path, "dev.env", AWS_ACCOUNT_ID="111111111111", AWS_PROFILE="dev")
+    env_file(tmp_path, "prod.env", AWS_ACCOUNT_ID="222222222222")
+    dev, prod = resolve_targets(
+        ["dev.env", "prod.env"],
+        rootdir=tmp_path,
+        environ={"AWS_ACCOUNT_ID": "999999999999", "AWS_PROFILE": "ambient"},
+    )
+    assert (dev.account_id, dev.profile) == ("111111111111", "dev")
+    # With several targets, a file's own values win and ambient credentials do not leak in.
+    assert (prod.account_id, prod.profile) == ("222222222222", None)
+
+
+def test_dotenv_credentials_never_override_the_environment(tmp_path: Path) -> None:
+    env_file(tmp_path, ".env", AWS_ACCESS_KEY_ID="FILEKEY", AWS_SECRET_ACCESS_KEY="FILESECRET")
+    [target] = resolve_targets([], rootdir=tmp_path, environ={"AWS_ACCESS_KEY_ID": "ENVKEY"})
+    assert target.credentials is None
+    [target] = resolve_targets([], rootdir=tmp_path, environ={})
+    assert target.credentials is not None
+    assert "FILESECRET" not in repr(target)
+    assert "FILEKEY" not in repr(target)
+
+
+def test_two_files_with_one_name_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a").mkdir()
+    env_file(tmp_path / "a", "prod.env")
+    env_file(tmp_path, "prod.env")
+    with pytest.raises(ConfigurationError, match="two files are both named 'prod'"):
+        resolve_targets(["prod.env", "a/prod.env"], rootdir=tmp_path, environ={})
+
+
+def test_env_file_expands_variables(tmp_path: Path) -> None:
+    path = env_file(tmp_path, "x.env", TABLE="jobs", DYNAMODB_TABLE_NAME="ml-${TABLE}")
+    assert read_env_file(path, label="x.env")["DYNAMODB_TABLE_NAME"] == "ml-jobs"
+
+
+@pytest.mark.parametrize(
+    ("option", "environ", "expected"),
+    [
+        pytest.param(None, {}, "mock", id="default-mock"),
+        pytest.param(None, {"IAM_COMPLIANCE_MODE": "live"}, "live", id="environment"),
+        pytest.param("mock", {"IAM_COMPLIANCE_MODE": "live"}, "mock", id="option-wins"),
+    ],
+)
+def test_mode(option: str | None, environ: dict[str, str], expected: str) -> None:
+    assert resolve_mode(option, environ) == expected
+
+
+def test_context_collects_repeated_keys() -> None:
+    assert parse_context(["aws:SourceVpc=vpc-1", "aws:SourceVpc=vpc-2", "k=a=b"]) == {
+        "aws:SourceVpc": ("vpc-1", "vpc-2"),
+        "k": ("a=b",),
+    }
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [
+        pytest.param("us-east-1", "aws", id="commercial"),
+        pytest.param("cn-north-1", "aws-cn", id="china"),
+        pytest.param("us-gov-west-1", "aws-us-gov", id="govcloud"),
+    ],
+)
+def test_arns_use_the_region_partition(tmp_path: Path, region: str, partition: str) -> None:
+    [target] = resolve_targets([], rootdir=tmp_path, environ={"AWS_REGION": region})
+    assert target.table_arn.startswith(f"arn:{partition}:dynamodb:{region}:")
+    assert target.role_arn.startswith(f"arn:{partition}:iam::")
+
+
+def test_dotenv_is_used_by_the_suite(suite: pytest.Pytester) -> None:
+    (suite.path / ".env").write_text("AWS_ACCOUNT_ID=123412341234\nDYNAMODB_TABLE_NAME=jobs\n")
+    result = suite.runpytest()
+    result.stdout.fnmatch_lines(
+        ["*account 123412341234*table arn:aws:dynamodb:us-east-1:123412341234:table/jobs"]
+    )
+    result.assert_outcomes(passed=6, failed=4)
