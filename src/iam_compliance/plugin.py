@@ -27,6 +27,7 @@ from .evaluation import Verdict
 from .mock import MockAccounts
 from .remediation import FixPlan, apply_fix, plan_fix, record_filename
 from .reporting import Remediation, summary_lines
+from .reports import ReportWriter, use_default_paths
 from .requirements import RequiredAction, load_requirements
 
 REQUIREMENTS_FILE = "required_actions.toml"
@@ -106,6 +107,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[run_key] = run
     config.pluginmanager.register(run, "iam-compliance-run")
+    # Before pytest-html's and junitxml's own pytest_configure, which open the files.
+    use_default_paths(config, run.reports_dir)
+    config.pluginmanager.register(ReportWriter(config, run), "iam-compliance-reports")
 
 
 def _refuse_options_without_suite(config: pytest.Config) -> None:
