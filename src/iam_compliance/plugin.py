@@ -20,17 +20,19 @@ from typing import Any
 import pytest
 
 from .assessment import Assessment, assess
-from .aws import AwsAdapter, BotocoreCatalog, live_session
+from .aws import AwsAdapter, BotocoreCatalog, Sessions
 from .config import Settings, Target, parse_context, resolve_mode, resolve_targets
-from .errors import ConfigurationError, IamComplianceError
+from .errors import ConcurrentChangeError, ConfigurationError, IamComplianceError
 from .evaluation import Verdict
 from .mock import MockAccounts
-from .remediation import FixPlan, apply_fix, plan_fix, record_filename
+from .remediation import FixPlan, RemediationError, apply_fix, plan_fix, record_filename
 from .reporting import Remediation, summary_lines
 from .reports import ReportWriter, use_default_paths
 from .requirements import RequiredAction, load_requirements
 
 REQUIREMENTS_FILE = "required_actions.toml"
+#: How often --fix plans again when another run changed the policy meanwhile.
+FIX_ATTEMPTS = 3
 
 run_key = pytest.StashKey["ComplianceRun"]()
 
@@ -91,7 +93,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "iam_compliance_reports",
         default="",
         help="directory (relative to rootdir) for compliance.html/.xml/.json and "
-        "remediation records; empty writes no default reports.",
+        "remediation records (default: reports).",
     )
 
 
@@ -144,8 +146,11 @@ class ComplianceRun:
         self.settings = settings
         self.requirements = requirements
         self.fixtures_dir = fixtures_dir
+        self.sessions = Sessions()
         self.mock = (
-            MockAccounts(fixtures_dir, settings.policy_file) if settings.mode == "mock" else None
+            MockAccounts(fixtures_dir, self.sessions, settings.policy_file)
+            if settings.mode == "mock"
+            else None
         )
         self._adapters: dict[str, AwsAdapter] = {}
         self._assessments: dict[str, Assessment] = {}
@@ -186,7 +191,7 @@ class ComplianceRun:
                 self._adapters[target.name] = AwsAdapter(self.mock.session_for(target))
             else:
                 self._adapters[target.name] = AwsAdapter(
-                    live_session(target), endpoint_url=target.endpoint_url
+                    self.sessions.live(target), endpoint_url=target.endpoint_url
                 )
         return self._adapters[target.name]
 
@@ -225,27 +230,54 @@ class ComplianceRun:
         )
 
     def fix(self, target: Target) -> Remediation:
-        """Plan and, with --fix, apply; then forget the cached verdicts so tests re-read."""
-        plan = self.plan(target)
-        if isinstance(plan, str) or self.settings.fix_dry_run or not plan.can_apply:
-            return Remediation(target, plan, None, dry_run=self.settings.fix_dry_run)
-        account = self.assessment(target).snapshot.account_id
+        """Plan and, with --fix, apply; then forget the cached verdicts so tests re-read.
 
-        def verify() -> list[Verdict]:
-            self._assessments.pop(target.name, None)
-            return list(self.assessment(target).verdicts.values())
+        Another run may change the policy while this one fixes it (two CI jobs at once).
+        Before anything is written that is noticed and the fix is planned again from a
+        fresh read; after a failed write, a role that is compliant anyway (the other run's
+        fix) is not an error. Anything else fails loudly.
+        """
+        notes: list[str] = []
+        for _ in range(FIX_ATTEMPTS):
+            plan = self.plan(target)
+            if isinstance(plan, str) or self.settings.fix_dry_run or not plan.can_apply:
+                return Remediation(target, plan, None, self.settings.fix_dry_run, tuple(notes))
+            try:
+                outcome = apply_fix(
+                    plan,
+                    self.adapter(target),
+                    account=self.assessment(target).snapshot.account_id,
+                    verify=lambda: self._reread(target),
+                    save_record=RecordWriter(self.reports_dir, target, self.settings.targets),
+                )
+            except ConcurrentChangeError as exc:
+                notes.append(f"planned again after a concurrent change: {exc}")
+                self._assessments.pop(target.name, None)
+                continue
+            except RemediationError as exc:
+                if not self._compliant_now(target):
+                    raise
+                notes.append(f"this run's write failed, but the role is compliant now: {exc}")
+                return Remediation(target, plan, None, False, tuple(notes))
+            finally:
+                self._assessments.pop(target.name, None)
+            return Remediation(target, plan, outcome, False, tuple(notes))
+        raise ConcurrentChangeError(
+            f"{target.policy_arn} kept changing while planning a fix ({FIX_ATTEMPTS} attempts); "
+            "nothing was written: " + "; ".join(notes)
+        )
 
+    def _compliant_now(self, target: Target) -> bool:
+        """Re-read the role; False also when it cannot be read (the failure then stands)."""
+        self._assessments.pop(target.name, None)
         try:
-            outcome = apply_fix(
-                plan,
-                self.adapter(target),
-                account=account,
-                verify=verify,
-                save_record=RecordWriter(self.reports_dir, target, self.settings.targets),
-            )
-        finally:
-            self._assessments.pop(target.name, None)
-        return Remediation(target, plan, outcome, dry_run=False)
+            return not self.assessment(target).missing
+        except IamComplianceError:
+            return False
+
+    def _reread(self, target: Target) -> list[Verdict]:
+        self._assessments.pop(target.name, None)
+        return list(self.assessment(target).verdicts.values())
 
     @property
     def reports_dir(self) -> Path:

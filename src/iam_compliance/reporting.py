@@ -26,6 +26,8 @@ class Remediation:
     #: What applying it did; None for a dry run, a refusal or nothing to fix.
     outcome: FixOutcome | None
     dry_run: bool
+    #: What else happened on the way: concurrent changes, a write another run made moot.
+    notes: tuple[str, ...] = ()
 
 
 def verdict_label(verdict: Verdict) -> str:
@@ -79,6 +81,11 @@ def next_steps(assessment: Assessment, *, fixing: bool) -> list[str]:
 def remediation_lines(result: Remediation) -> list[str]:
     """The fix plan or outcome, in short."""
     name = result.target.name
+    notes = [f"target {name}: note: {note}" for note in result.notes]
+    return notes + _plan_lines(result, name)
+
+
+def _plan_lines(result: Remediation, name: str) -> list[str]:
     plan = result.plan
     if isinstance(plan, str):
         return [f"target {name}: no fix planned: {plan}"]
@@ -88,6 +95,8 @@ def remediation_lines(result: Remediation) -> list[str]:
         return [f"target {name}: fixed"] + [
             f"  {line}" for line in result.outcome.describe().splitlines()
         ]
+    if not result.dry_run and plan.can_apply:
+        return [f"target {name}: not applied by this run; see the note above"]
     head = f"target {name}: " + ("plan (dry run, nothing written)" if result.dry_run else "")
     lines = [head if result.dry_run else f"target {name}: fix refused, nothing written"]
     for refusal in plan.refusals:
