@@ -193,3 +193,26 @@ def test_context_decides_conditions(
     args = [arg for item in context for arg in ("--context", item)]
     result = suite.runpytest("--policy-file", str(path), *args, "-k", "Scan")
     result.assert_outcomes(**outcome, deselected=9)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [pytest.param((), id="one-process"), pytest.param(("-p", "xdist", "-n", "2"), id="xdist")],
+)
+def test_terminal_summary_ends_with_the_verdict_table(
+    suite: pytest.Pytester, args: tuple[str, ...]
+) -> None:
+    result = suite.runpytest_subprocess(*args)
+    result.stdout.fnmatch_lines(
+        [
+            "*= iam-compliance =*",
+            f"arn:aws:iam::618574523116:role/MLPlatformECSTaskRole on {TABLE_ARN}",
+            "  dynamodb:GetItem * allowed * MLPlatformECSTaskPolicy v1, statement #2",
+            "  dynamodb:PutItem * allowed *",
+            "  dynamodb:UpdateItem * allowed *",
+            "  dynamodb:Scan * denied * no statement allows it",
+            "  dynamodb:Query * denied *",
+            "  dynamodb:DescribeTable * denied *",
+            "  to add the missing actions to the task policy, run: pytest *--fix-dry-run*",
+        ]
+    )

@@ -368,11 +368,9 @@ class ComplianceRun:
                 raise pytest.UsageError(f"--fix, target {target.name}: {exc}") from None
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        lines = summary_lines(
-            self.assessed(),
-            self.remediations,
-            fixing=self.settings.fix or self.settings.fix_dry_run,
-        )
+        writer = self.config.pluginmanager.get_plugin("iam-compliance-reports")
+        sections = writer.sections() if writer is not None else []
+        lines = summary_lines(sections, self.remediations)
         if lines:
             terminalreporter.write_sep("=", "iam-compliance")
             for line in lines:

@@ -1,18 +1,19 @@
 """What a run tells people: the terminal summary's verdict table and fix plan.
 
-Pure text built from assessments and remediation results; the plugin decides where
-it goes.
+Pure text built from the report's target sections (see :mod:`.reports`) and the fixes;
+the plugin decides where it goes.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .assessment import Assessment
 from .config import Target
-from .evaluation import Decision, Verdict
+from .evaluation import Decision
 from .remediation import FixOutcome, FixPlan
 
 
@@ -30,34 +31,37 @@ class Remediation:
     notes: tuple[str, ...] = ()
 
 
-def verdict_label(verdict: Verdict) -> str:
-    """allowed / allowed only under conditions / denied / undecided."""
-    if verdict.is_conditional:
-        return "allowed only under conditions"
-    if verdict.is_allowed:
-        return "allowed"
-    if verdict.decision is Decision.UNDECIDED:
-        return "undecided"
-    return "denied"
+#: How the terminal names each verdict of compliance.json.
+VERDICT_LABELS = {
+    "allowed": "allowed",
+    "conditional": "allowed only under conditions",
+    "denied": "denied",
+    "undecided": "could not be decided",
+}
 
 
-def deciding_statement(verdict: Verdict) -> str:
-    evidence = verdict.deciding
-    if evidence is not None:
-        return f"{evidence.policy}, {evidence.statement}"
-    return "no statement allows it"
+def verdict_table(section: Mapping[str, Any]) -> list[str]:
+    """One line per required action: verdict and the statement that decided it.
 
-
-def verdict_table(assessment: Assessment) -> list[str]:
-    """One line per required action: verdict and the statement that decided it."""
-    width = max(len(a) for a in assessment.verdicts)
+    ``section`` is a target's entry of compliance.json: under xdist the controller only
+    has what the workers' reports carried, so the terminal reads the same data.
+    """
+    actions = section["actions"]
+    width = max((len(a["action"]) for a in actions), default=0)
+    name = section["name"]
     lines = [
-        f"{assessment.target.role_arn} on {assessment.target.table_arn}"
-        + (f" (target {assessment.target.name})" if assessment.target.name != "default" else "")
+        f"{section['role_arn']} on {section['table_arn']}"
+        + (f" (target {name})" if name != "default" else "")
     ]
-    for action, verdict in assessment.verdicts.items():
-        label = verdict_label(verdict)
-        lines.append(f"  {action:<{width}}  {label:<30}  {deciding_statement(verdict)}")
+    for entry in actions:
+        deciding = entry["deciding"]
+        statement = (
+            f"{deciding['policy']}, {deciding['statement']}"
+            if deciding
+            else "no statement allows it"
+        )
+        label = VERDICT_LABELS.get(entry["verdict"], entry["verdict"])
+        lines.append(f"  {entry['action']:<{width}}  {label:<29}  {statement}")
     return lines
 
 
@@ -126,17 +130,18 @@ def _plan_lines(result: Remediation, name: str) -> list[str]:
 
 
 def summary_lines(
-    assessments: Sequence[Assessment], remediations: Sequence[Remediation], *, fixing: bool
+    sections: Sequence[Mapping[str, Any]], remediations: Sequence[Remediation]
 ) -> list[str]:
+    """The terminal summary: each target's verdict table, problems and next steps, then fixes."""
     lines: list[str] = []
-    for assessment in assessments:
-        lines.extend(verdict_table(assessment))
-        for check in (assessment.attachment, assessment.trust):
-            if not check.ok:
-                lines.append(f"  ! {check.message}")
-        for finding in assessment.findings:
-            lines.append(f"  {finding.severity}: [{finding.id}] {finding.message}")
-        lines.extend(next_steps(assessment, fixing=fixing))
+    for section in sections:
+        lines.extend(verdict_table(section))
+        for check in section["checks"].values():
+            if not check["ok"]:
+                lines.append(f"  ! {check['message']}")
+        for finding in section["findings"]:
+            lines.append(f"  {finding['severity']}: [{finding['id']}] {finding['message']}")
+        lines.extend(f"  {step}" for step in section["next_steps"])
     for result in remediations:
         lines.extend(remediation_lines(result))
     return lines
