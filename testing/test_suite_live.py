@@ -49,6 +49,11 @@ def deny(*actions: str, sid: str, resource: str = "*") -> dict[str, Any]:
     }
 
 
+def not_resource(statement: dict[str, Any]) -> dict[str, Any]:
+    """The statement with NotResource instead of Resource: everything but the table."""
+    return {**{k: v for k, v in statement.items() if k != "Resource"}, "NotResource": TABLE_ARN}
+
+
 SIX = ("GetItem", "PutItem", "UpdateItem", "Scan", "Query", "DescribeTable")
 MISSING = ("Scan", "Query", "DescribeTable")
 
@@ -112,6 +117,96 @@ SCENARIOS: dict[str, tuple[Any, ...]] = {
         {},
         None,
         {LEAST_PRIVILEGE},
+    ),
+    "single-statement-object-and-string-action": (
+        runbook_policy(),
+        {},
+        {"One": {"Version": "2012-10-17", "Statement": {**allow(), "Action": "dynamodb:Scan"}}},
+        None,
+        {ALL_PERMISSIONS, action_test("Query"), action_test("DescribeTable")},
+    ),
+    "action-case-insensitive-with-question-mark": (
+        runbook_policy(),
+        {},
+        {
+            "Odd": task_policy(
+                {**allow(), "Action": ["DYNAMODB:scan", "dynamodb:Quer?", "dynamodb:Describe*"]}
+            )
+        },
+        None,
+        {LEAST_PRIVILEGE},
+    ),
+    "resource-is-case-sensitive": (
+        runbook_policy(),
+        {},
+        {"Upper": task_policy(allow(*MISSING, resource=TABLE_ARN.replace("ml-jobs", "ML-JOBS")))},
+        None,
+        {ALL_PERMISSIONS, *map(action_test, MISSING)},
+    ),
+    "resource-wildcard-matches-but-is-not-least-privilege": (
+        runbook_policy(),
+        {},
+        {"Prefix": task_policy(allow(*MISSING, resource=TABLE_ARN + "*"))},
+        None,
+        {LEAST_PRIVILEGE},
+    ),
+    "not-resource-excluding-the-table": (
+        runbook_policy(),
+        {},
+        {"Elsewhere": task_policy(not_resource(allow(*MISSING)))},
+        None,
+        {ALL_PERMISSIONS, *map(action_test, MISSING)},
+    ),
+    "deny-not-action-denies-everything-else": (
+        compliant_policy(),
+        {},
+        {
+            "OnlyReads": task_policy(
+                {
+                    "Effect": "Deny",
+                    "NotAction": [
+                        "dynamodb:GetItem",
+                        "dynamodb:Query",
+                        "dynamodb:Scan",
+                        "dynamodb:DescribeTable",
+                    ],
+                    "Resource": "*",
+                }
+            )
+        },
+        None,
+        {ALL_PERMISSIONS, action_test("PutItem"), action_test("UpdateItem")},
+    ),
+    "negated-condition-with-absent-key-allows": (
+        runbook_policy(),
+        {},
+        {
+            "NotFromVpc": task_policy(
+                allow(*MISSING, Condition={"StringNotEquals": {"aws:SourceVpc": "vpc-bad"}})
+            )
+        },
+        None,
+        set(),
+    ),
+    "deny-with-if-exists-condition-and-absent-key-denies": (
+        compliant_policy(),
+        {},
+        {
+            "OnlyInVpc": task_policy(
+                {
+                    "Sid": "OnlyInVpc",
+                    "Effect": "Deny",
+                    "Action": "dynamodb:Scan",
+                    "Resource": "*",
+                    "Condition": {
+                        "StringNotEqualsIfExists": {"aws:SourceVpc": "vpc-1"},
+                        "Null": {"aws:SourceVpc": "true"},
+                    },
+                }
+            )
+        },
+        None,
+        {ALL_PERMISSIONS, action_test("Scan")},
     ),
     "conditional-allow-with-absent-key": (
         runbook_policy(),
