@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -30,7 +31,7 @@ from botocore.exceptions import (
 from botocore.loaders import create_loader
 
 from .assessment import AttachedPolicy, RoleSnapshot
-from .config import Target
+from .config import Credentials, Target
 from .errors import (
     AccessDeniedError,
     AwsError,
@@ -59,42 +60,69 @@ CLIENT_CONFIG = Config(
 _ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 
 
-class Sessions:
-    """Makes boto3 sessions that share one botocore data loader.
+@dataclass(frozen=True)
+class Connection:
+    """How to reach one target's account: a session, and what overrides it per client.
 
-    Reading the service models is most of what creating a client costs (about 80 ms);
-    with one session per target that would dominate a run over many targets.
+    Sessions are shared (one per AWS profile) and credentials go to each client: making
+    a botocore session and reading its service models costs tens of milliseconds, which
+    would dominate a run over many targets.
     """
+
+    session: boto3.Session
+    region: str
+    #: Credentials of this target alone (an env file's, or moto's); None: the session's.
+    credentials: Credentials | None = None
+    endpoint_url: str | None = None
+
+    def client(self, service: str) -> Any:
+        kwargs: dict[str, Any] = {"region_name": self.region, "config": CLIENT_CONFIG}
+        if self.endpoint_url:
+            kwargs["endpoint_url"] = self.endpoint_url
+        if self.credentials is not None:
+            kwargs.update(
+                aws_access_key_id=self.credentials.access_key_id,
+                aws_secret_access_key=self.credentials.secret_access_key,
+                aws_session_token=self.credentials.session_token,
+            )
+        # boto3-stubs types client() per service name; this one serves several.
+        make_client: Any = self.session.client
+        try:
+            return make_client(service, **kwargs)
+        except NoRegionError:
+            raise ConfigurationError(
+                "AWS_REGION is not set and no default region is configured"
+            ) from None
+
+
+class Sessions:
+    """One boto3 session per AWS profile, all sharing one botocore data loader."""
 
     def __init__(self) -> None:
         self._loader = create_loader()
+        self._by_profile: dict[str | None, boto3.Session] = {}
 
     def core(self, **session_vars: tuple[Any, ...]) -> botocore.session.Session:
         core = botocore.session.Session(session_vars=session_vars or None)
         core.register_component("data_loader", self._loader)
         return core
 
-    def live(self, target: Target) -> boto3.Session:
+    def live(self, target: Target) -> Connection:
         """The env file's credentials or profile, else boto3's default chain."""
-        try:
-            if target.credentials is not None:
-                return boto3.Session(
-                    aws_access_key_id=target.credentials.access_key_id,
-                    aws_secret_access_key=target.credentials.secret_access_key,
-                    aws_session_token=target.credentials.session_token,
-                    region_name=target.region,
-                    botocore_session=self.core(),
+        profile = None if target.credentials is not None else target.profile
+        if profile not in self._by_profile:
+            try:
+                self._by_profile[profile] = boto3.Session(
+                    profile_name=profile, botocore_session=self.core()
                 )
-            return boto3.Session(
-                profile_name=target.profile,
-                region_name=target.region,
-                botocore_session=self.core(),
-            )
-        except ProfileNotFound:
-            raise ConfigurationError(
-                f"{target.source or 'environment'}: AWS_PROFILE {target.profile!r} is not in "
-                "the AWS config or credentials file"
-            ) from None
+            except ProfileNotFound:
+                raise ConfigurationError(
+                    f"{target.source or 'environment'}: AWS_PROFILE {profile!r} is not in "
+                    "the AWS config or credentials file"
+                ) from None
+        return Connection(
+            self._by_profile[profile], target.region, target.credentials, target.endpoint_url
+        )
 
 
 class BotocoreCatalog:
@@ -113,20 +141,11 @@ class BotocoreCatalog:
 
 
 class AwsAdapter:
-    """Reads and writes IAM through one boto3 session."""
+    """Reads and writes IAM through one connection."""
 
-    def __init__(self, session: boto3.Session, *, endpoint_url: str | None = None) -> None:
-        self._session = session
-        kwargs: dict[str, Any] = {"config": CLIENT_CONFIG}
-        if endpoint_url:
-            kwargs["endpoint_url"] = endpoint_url
-        try:
-            self.iam: IAMClient = session.client("iam", **kwargs)
-            self.sts: STSClient = session.client("sts", **kwargs)
-        except NoRegionError:
-            raise ConfigurationError(
-                "AWS_REGION is not set and no default region is configured"
-            ) from None
+    def __init__(self, connection: Connection) -> None:
+        self.iam: IAMClient = connection.client("iam")
+        self.sts: STSClient = connection.client("sts")
 
     # -- reading -----------------------------------------------------------------------
 

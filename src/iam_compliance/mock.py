@@ -18,8 +18,8 @@ from unittest import mock
 import boto3
 from moto import mock_aws
 
-from .aws import Sessions
-from .config import Target
+from .aws import Connection, Sessions
+from .config import Credentials, Target
 from .errors import ConfigurationError
 from .policy import load_document, parse_policy
 
@@ -57,7 +57,8 @@ class MockAccounts:
         self._policy_file = policy_file
         self._mock: Any = None
         self._environ: Any = None
-        self._sessions: dict[str, boto3.Session] = {}
+        self._session: boto3.Session | None = None
+        self._connections: dict[str, Connection] = {}
 
     def start(self) -> None:
         if self._mock is None:
@@ -75,28 +76,31 @@ class MockAccounts:
             self._mock.stop()
             self._mock = None
             self._environ.stop()
-            self._sessions.clear()
+            self._connections.clear()
 
-    def session_for(self, target: Target) -> boto3.Session:
-        """A session inside the target's moto account, seeded on first use."""
+    def connection(self, target: Target) -> Connection:
+        """Credentials inside the target's moto account, seeded on first use."""
         self.start()
-        if target.name not in self._sessions:
-            base = self._isolated(_FAKE_KEY, _FAKE_SECRET, None, target.region)
-            credentials = base.client("sts").assume_role(
+        if target.name not in self._connections:
+            if self._session is None:
+                self._session = self._isolated_session()
+            admin = Connection(self._session, target.region, Credentials(_FAKE_KEY, _FAKE_SECRET))
+            assumed = admin.client("sts").assume_role(
                 RoleArn=f"arn:{target.partition}:iam::{target.account_id}:role/iam-compliance-mock",
                 RoleSessionName="iam-compliance",
             )["Credentials"]
-            session = self._isolated(
-                credentials["AccessKeyId"],
-                credentials["SecretAccessKey"],
-                credentials["SessionToken"],
+            connection = Connection(
+                self._session,
                 target.region,
+                Credentials(
+                    assumed["AccessKeyId"], assumed["SecretAccessKey"], assumed["SessionToken"]
+                ),
             )
-            self._seed(session, target)
-            self._sessions[target.name] = session
-        return self._sessions[target.name]
+            self._seed(connection, target)
+            self._connections[target.name] = connection
+        return self._connections[target.name]
 
-    def _isolated(self, key: str, secret: str, token: str | None, region: str) -> boto3.Session:
+    def _isolated_session(self) -> boto3.Session:
         """A session that ignores the machine's AWS profile and endpoint settings.
 
         Mock mode must never be steered at a real account or endpoint by the environment.
@@ -105,13 +109,7 @@ class MockAccounts:
         core = self._new_sessions.core(profile=(None, None, None, None))
         core.set_config_variable("config_file", os.devnull)
         core.set_config_variable("ignore_configured_endpoint_urls", True)
-        return boto3.Session(
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            aws_session_token=token,
-            region_name=region,
-            botocore_session=core,
-        )
+        return boto3.Session(botocore_session=core)
 
     def task_policy_text(self, target: Target) -> tuple[str, str]:
         """The policy to seed, and where it came from: --policy-file, else the fixture."""
@@ -137,8 +135,8 @@ class MockAccounts:
         except (KeyError, ValueError) as exc:
             raise ConfigurationError(f"{path}: unknown placeholder {exc}") from None
 
-    def _seed(self, session: boto3.Session, target: Target) -> None:
-        iam = session.client("iam")
+    def _seed(self, connection: Connection, target: Target) -> None:
+        iam = connection.client("iam")
         trust = self._fixture(TRUST_POLICY_FILE, target)
         load_document(trust, str(self._fixtures_dir / TRUST_POLICY_FILE))
         role: dict[str, Any] = {"RoleName": target.role_name, "AssumeRolePolicyDocument": trust}
@@ -159,7 +157,7 @@ class MockAccounts:
                 PolicyName=path.stem,
                 PolicyDocument=json.dumps(self._document(path, target)),
             )
-        session.client("dynamodb").create_table(
+        connection.client("dynamodb").create_table(
             TableName=target.table_name,
             KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "job_id", "AttributeType": "S"}],

@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -24,7 +24,6 @@ from .aws import AwsAdapter, BotocoreCatalog, Sessions
 from .config import Settings, Target, parse_context, resolve_mode, resolve_targets
 from .errors import ConcurrentChangeError, ConfigurationError, IamComplianceError
 from .evaluation import Verdict
-from .mock import MockAccounts
 from .remediation import FixPlan, RemediationError, apply_fix, plan_fix, record_filename
 from .reporting import Remediation, summary_lines
 from .reports import ReportWriter, use_default_paths
@@ -33,6 +32,9 @@ from .requirements import RequiredAction, load_requirements
 REQUIREMENTS_FILE = "required_actions.toml"
 #: How often --fix plans again when another run changed the policy meanwhile.
 FIX_ATTEMPTS = 3
+
+if TYPE_CHECKING:
+    from .mock import MockAccounts
 
 run_key = pytest.StashKey["ComplianceRun"]()
 
@@ -147,11 +149,13 @@ class ComplianceRun:
         self.requirements = requirements
         self.fixtures_dir = fixtures_dir
         self.sessions = Sessions()
-        self.mock = (
-            MockAccounts(fixtures_dir, self.sessions, settings.policy_file)
-            if settings.mode == "mock"
-            else None
-        )
+        self.mock: MockAccounts | None = None
+        if settings.mode == "mock":
+            # Imported here: moto is a large import that a live run (and every xdist
+            # worker of one) does not need.
+            from .mock import MockAccounts
+
+            self.mock = MockAccounts(fixtures_dir, self.sessions, settings.policy_file)
         self._adapters: dict[str, AwsAdapter] = {}
         self._assessments: dict[str, Assessment] = {}
         self.remediations: list[Remediation] = []
@@ -187,12 +191,12 @@ class ComplianceRun:
 
     def adapter(self, target: Target) -> AwsAdapter:
         if target.name not in self._adapters:
-            if self.mock is not None:
-                self._adapters[target.name] = AwsAdapter(self.mock.session_for(target))
-            else:
-                self._adapters[target.name] = AwsAdapter(
-                    self.sessions.live(target), endpoint_url=target.endpoint_url
-                )
+            connection = (
+                self.mock.connection(target)
+                if self.mock is not None
+                else self.sessions.live(target)
+            )
+            self._adapters[target.name] = AwsAdapter(connection)
         return self._adapters[target.name]
 
     def assessment(self, target: Target) -> Assessment:
