@@ -326,3 +326,18 @@ def test_live_problems_stop_with_one_message(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: {message}"])
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_xdist_worker_that_cannot_read_stops_with_exit_4(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Workers read lazily, so the problem surfaces as test errors: still exit 4, one message.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.url)
+    result = suite.runpytest_subprocess("--aws-mode", "live", "-p", "xdist", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(
+        ["ERROR: target default: sts:GetCallerIdentity: no AWS credentials*"]
+    )
+    output = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in output
+    assert "INTERNALERROR" not in output

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -159,6 +159,8 @@ class ComplianceRun:
         self._adapters: dict[str, AwsAdapter] = {}
         self._assessments: dict[str, Assessment] = {}
         self.remediations: list[Remediation] = []
+        #: Targets that could not be read, as test errors reported them (xdist workers).
+        self.errors: list[str] = []
 
     @classmethod
     def from_config(cls, config: pytest.Config, fixtures_dir: Path) -> ComplianceRun:
@@ -371,6 +373,32 @@ class ComplianceRun:
             except IamComplianceError as exc:
                 raise pytest.UsageError(f"--fix, target {target.name}: {exc}") from None
 
+    # An xdist worker reads lazily, in the iam_assessment fixture, so a target it cannot
+    # read errors that worker's tests instead of stopping the run. These hooks keep the
+    # promise of a single run: one message, and exit code 4, not 1 (not compliant).
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if call.excinfo is not None and call.excinfo.errisinstance(IamComplianceError):
+            message = str(call.excinfo.value)
+            report.longrepr = f"iam-compliance: {message}"
+            report.iam_compliance_error = message  # type: ignore[attr-defined]  # for the controller
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        message = getattr(report, "iam_compliance_error", None)
+        if isinstance(message, str) and message not in self.errors:
+            self.errors.append(message)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> Generator[None, None, None]:
+        if self.errors and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        return (yield)
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         writer = self.config.pluginmanager.get_plugin("iam-compliance-reports")
         sections = writer.sections() if writer is not None else []
@@ -379,6 +407,8 @@ class ComplianceRun:
             terminalreporter.write_sep("=", "iam-compliance")
             for line in lines:
                 terminalreporter.write_line(line)
+        for message in self.errors:
+            terminalreporter.write_line(f"ERROR: {message}", red=True)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.mock is not None:
@@ -462,4 +492,4 @@ def iam_assessment(request: pytest.FixtureRequest, iam_target: Target) -> Assess
     try:
         return _run(request.config).assessment(iam_target)
     except IamComplianceError as exc:
-        pytest.exit(f"iam-compliance: target {iam_target.name}: {exc}", returncode=4)
+        raise IamComplianceError(f"target {iam_target.name}: {exc}") from None

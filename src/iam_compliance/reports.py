@@ -1026,7 +1026,7 @@ class ReportWriter:
         document = report_document(
             generated_at=datetime.now(UTC),
             settings=self.settings,
-            exit_status=int(exitstatus),
+            exit_status=int(session.exitstatus),
             sections=sections,
             tests=[t for t in self._tests.values() if t["outcome"] is not None],
         )
