@@ -210,9 +210,6 @@ class ComplianceRun:
             )
         return self._assessments[target.name]
 
-    def assessed(self) -> list[Assessment]:
-        return list(self._assessments.values())
-
     # -- fixing -----------------------------------------------------------------------
 
     def plan(self, target: Target) -> FixPlan | str:
