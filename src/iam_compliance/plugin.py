@@ -255,8 +255,7 @@ class ComplianceRun:
                 )
             except ConcurrentChangeError as exc:
                 notes.append(f"planned again after a concurrent change: {exc}")
-                self._assessments.pop(target.name, None)
-                continue
+                continue  # the finally clause dropped the stale read
             except RemediationError as exc:
                 if not self._compliant_now(target):
                     raise

@@ -623,12 +623,21 @@ def proposal_html(plan: Mapping[str, Any]) -> str:
             f"{_e(plan['policy_name'])} (current default {_e(plan['current_version'])}):</p>"
         )
     if plan["refusals"]:
-        parts.append("<p>--fix would refuse:</p><ul>")
+        parts.append("<p>--fix would refuse:</p>")
+    parts.extend(refusals_and_diff_html(plan))
+    return "\n".join(parts)
+
+
+def refusals_and_diff_html(plan: Mapping[str, Any]) -> list[str]:
+    """A plan's refusals as a list, then its diff: shared by the proposal and the record."""
+    parts: list[str] = []
+    if plan["refusals"]:
+        parts.append("<ul>")
         parts.extend(f"<li>{_e(refusal)}</li>" for refusal in plan["refusals"])
         parts.append("</ul>")
     if plan["diff"]:
         parts.append(diff_html(plan["diff"]))
-    return "\n".join(parts)
+    return parts
 
 
 def remediation_html(entry: Mapping[str, Any]) -> str:
@@ -679,12 +688,7 @@ def remediation_html(entry: Mapping[str, Any]) -> str:
                 )
                 + f"; size {plan['size']:,} of {MANAGED_POLICY_SIZE_LIMIT:,} characters.</p>"
             )
-        if plan["refusals"]:
-            parts.append("<ul>")
-            parts.extend(f"<li>{_e(refusal)}</li>" for refusal in plan["refusals"])
-            parts.append("</ul>")
-        if plan["diff"]:
-            parts.append(diff_html(plan["diff"]))
+        parts.extend(refusals_and_diff_html(plan))
         parts.append(document_html(plan["new_document"], "Proposed document", open_=False))
     return "\n".join(parts)
 
