@@ -138,6 +138,62 @@ def test_create_failing_after_delete_keeps_default_and_saves_deleted_document(
     assert record["deleted_version"] == {"version_id": "v1", "document": runbook_policy()}
 
 
+CHANGE_WHILE_PLANNING = """
+import json
+
+import pytest
+
+from iam_compliance.aws import AwsAdapter
+
+listed = []
+original = AwsAdapter.list_versions
+
+
+def list_versions(self, policy_arn):
+    # The first listing, made while planning, comes right after another writer made a
+    # new default version: the document this run read is no longer the default.
+    if not listed:
+        listed.append(policy_arn)
+        arn = policy_arn
+        document = json.loads(json.dumps(%s))
+        self.iam.create_policy_version(
+            PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True
+        )
+    return original(self, policy_arn)
+
+
+AwsAdapter.list_versions = list_versions
+"""
+
+
+def test_default_changed_between_reading_and_planning_is_planned_again(
+    suite: pytest.Pytester, live: MotoServer
+) -> None:
+    other = runbook_policy()
+    other["Statement"].append(
+        {"Sid": "AddedMeanwhile", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}
+    )
+    suite.makepyfile(change_while_planning=CHANGE_WHILE_PLANNING % repr(other))
+    suite.syspathinsert()
+    result = suite.runpytest_subprocess(*LIVE, "--fix", "-p", "change_while_planning")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str() + result.stderr.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*note: planned again after a concurrent change: *the version listing names v2 "
+            "as the default, but the document read is v1*",
+            "*v3 is now the default (was v2)*",
+        ]
+    )
+    version, document = live.default_version()
+    assert version == "v3"
+    # The fix was planned on the other writer's version, so its statement is kept.
+    assert document["Statement"][:1] + document["Statement"][2:] == [
+        other["Statement"][0],
+        *other["Statement"][2:],
+    ]
+    assert set(REQUIRED) <= set(document["Statement"][1]["Action"])
+
+
 def test_two_fixes_at_once_lose_nothing(suite: pytest.Pytester, live: MotoServer) -> None:
     _five_versions(live)
     original = live.default_version()[1]

@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+from iam_compliance import plugin
+from iam_compliance.config import Target
+
 from conftest import (
     ACCOUNT,
     POLICY_ARN,
@@ -207,3 +210,56 @@ def test_fix_in_mock_mode_previews_the_fix_end_to_end(suite: pytest.Pytester) ->
     result = suite.runpytest("--fix")
     result.assert_outcomes(passed=10)
     result.stdout.fnmatch_lines(["iam-compliance: MOCK mode*", "target default: fixed"])
+
+
+def test_records_of_fixes_started_in_the_same_second_never_overwrite_each_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moment = plugin.datetime(2026, 11, 27, 22, 14, 5, tzinfo=plugin.UTC)
+
+    class Frozen(plugin.datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return moment
+
+    monkeypatch.setattr(plugin, "datetime", Frozen)
+    target = Target(
+        "default",
+        "us-east-1",
+        ACCOUNT,
+        "ml-jobs",
+        "MLPlatformECSTaskRole",
+        "MLPlatformECSTaskPolicy",
+        "ml-platform-artifacts",
+    )
+    writers = [plugin.RecordWriter(tmp_path, target, (target,)) for _ in range(3)]
+    # The second run picks its name while the first is still writing its record, as two
+    # CI jobs started together can.
+    write_text, others = Path.write_text, [1, 2]
+    saved: dict[int, str] = {}
+
+    def interleaved(self: Path, data: str, *args: Any, **kwargs: Any) -> int:
+        if others:
+            n = others.pop(0)
+            saved[n] = writers[n]({"writer": n})
+        return write_text(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", interleaved)
+    saved[0] = writers[0]({"writer": 0})
+    monkeypatch.setattr(Path, "write_text", write_text)
+    paths = [saved[n] for n in range(3)]
+
+    assert [Path(p).name for p in paths] == [
+        "remediation-20261127T221405Z.json",
+        "remediation-20261127T221405Z-2.json",
+        "remediation-20261127T221405Z-3.json",
+    ]
+    assert [json.loads(Path(p).read_text()) for p in paths] == [
+        {"writer": 0},
+        {"writer": 1},
+        {"writer": 2},
+    ]
+    # Each writer keeps its own file on later saves.
+    writers[0]({"writer": 0, "status": "applied"})
+    assert json.loads(Path(paths[0]).read_text())["status"] == "applied"
+    assert json.loads(Path(paths[1]).read_text()) == {"writer": 1}

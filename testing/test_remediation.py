@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.errors import ConcurrentChangeError
+from iam_compliance.errors import ConcurrentChangeError, NotFoundError
 from iam_compliance.evaluation import Decision, RolePolicies, Verdict
 from iam_compliance.policy import Policy, parse_policy
 from iam_compliance.remediation import (
@@ -724,6 +724,42 @@ def test_deleted_version_gone_since_planning_is_refused() -> None:
         apply(fix, store, records)
 
     assert store.writes == []
+
+
+def test_version_deleted_by_someone_else_before_reading_it_is_a_concurrent_change() -> None:
+    store, records = FakeStore(count=5), Records()
+    fix = store.plan()
+    real_get = store.get_version_document
+
+    def get_version_document(policy_arn: str, version_id: str) -> dict[str, Any]:
+        del store.documents["v1"]  # deleted right after the listing was checked
+        raise NotFoundError(f"iam:GetPolicyVersion {policy_arn}: not found ({version_id})")
+
+    store.get_version_document = get_version_document  # type: ignore[method-assign]
+    with pytest.raises(ConcurrentChangeError, match="v1, which the fix was to delete"):
+        apply(fix, store, records)
+    store.get_version_document = real_get  # type: ignore[method-assign]
+
+    assert store.writes == []
+    assert records.saved == []
+
+
+def test_version_deleted_by_someone_else_before_deleting_it_is_a_concurrent_change() -> None:
+    store, records = FakeStore(count=5), Records()
+    fix = store.plan()
+    store.fail_delete = NotFoundError("iam:DeletePolicyVersion: not found (v1)")
+
+    with pytest.raises(
+        ConcurrentChangeError, match=r"deleted by someone else.*nothing was written"
+    ):
+        apply(fix, store, records)
+
+    assert store.writes == ["delete_version"]
+    assert store.default == "v5"
+    # The record does not claim a deletion is still under way.
+    assert records.statuses == ["deleting", "failed"]
+    assert "deleted by someone else" in records.saved[-1]["error"]
+    assert records.saved[-1]["new_version"] is None
 
 
 def test_plan_that_cannot_be_applied_is_refused_without_touching_the_store() -> None:

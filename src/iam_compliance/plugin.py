@@ -242,7 +242,14 @@ class ComplianceRun:
         """
         notes: list[str] = []
         for _ in range(FIX_ATTEMPTS):
-            plan = self.plan(target)
+            try:
+                # Planning compares the document read with the version listing, so a
+                # concurrent change can already show here, before anything is written.
+                plan = self.plan(target)
+            except ConcurrentChangeError as exc:
+                notes.append(f"planned again after a concurrent change: {exc}")
+                self._assessments.pop(target.name, None)
+                continue
             if isinstance(plan, str) or self.settings.fix_dry_run or not plan.can_apply:
                 return Remediation(target, plan, None, self.settings.fix_dry_run, tuple(notes))
             try:
@@ -423,15 +430,29 @@ class RecordWriter:
         if self.path is None:
             self.folder.mkdir(parents=True, exist_ok=True)
             stem = record_filename(datetime.now(UTC)).removesuffix(".json") + self.suffix
-            self.path = self.folder / f"{stem}.json"
-            counter = 1
-            while self.path.exists():  # two fixes within one second
-                counter += 1
-                self.path = self.folder / f"{stem}-{counter}.json"
+            self.path = _reserve(self.folder, stem)
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
         temporary.replace(self.path)  # never a half-written record
         return str(self.path)
+
+
+def _reserve(folder: Path, stem: str) -> Path:
+    """Create ``<stem>.json`` (or ``<stem>-2.json``, ...) exclusively and return it.
+
+    Two runs fixing at once may start within the same second; creating the file with
+    O_EXCL, rather than checking that it does not exist, keeps either from overwriting
+    the other's record.
+    """
+    path, counter = folder / f"{stem}.json", 1
+    while True:
+        try:
+            path.touch(exist_ok=False)
+        except FileExistsError:
+            counter += 1
+            path = folder / f"{stem}-{counter}.json"
+        else:
+            return path
 
 
 def _targets_of(item: pytest.Item, run: ComplianceRun) -> list[Target]:

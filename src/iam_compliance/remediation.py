@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn, Protocol
 
-from .errors import ConcurrentChangeError, IamComplianceError
+from .errors import ConcurrentChangeError, IamComplianceError, NotFoundError
 from .evaluation import Context, RolePolicies, Verdict, evaluate
 from .policy import Policy, parse_policy
 
@@ -467,7 +467,10 @@ def apply_fix(
         "error": None,
     }
     if plan.version_to_delete:
-        deleted = store.get_version_document(arn, plan.version_to_delete)
+        try:
+            deleted = store.get_version_document(arn, plan.version_to_delete)
+        except NotFoundError as exc:
+            raise _gone_meanwhile(plan, exc) from exc
         record["deleted_version"] = {"version_id": plan.version_to_delete, "document": deleted}
     # Saved before any write, so the deleted version's document is on disk before IAM
     # forgets it; if this save fails nothing has been written.
@@ -475,6 +478,11 @@ def apply_fix(
     if plan.version_to_delete:
         try:
             store.delete_version(arn, plan.version_to_delete)
+        except NotFoundError as exc:  # someone else deleted it since the listing
+            gone = _gone_meanwhile(plan, exc)
+            record.update(status="failed", error=str(gone))
+            _save_again(save_record, record, path)
+            raise gone from exc
         except Exception as exc:  # the record says "deleting": correct it before raising
             record.update(status="failed", error=f"deleting {plan.version_to_delete} failed: {exc}")
             path, note = _save_again(save_record, record, path)
@@ -554,6 +562,13 @@ def _check_unchanged(plan: FixPlan, versions: Sequence[PolicyVersion]) -> None:
             f"to make room, but the versions are now {', '.join(sorted(ids))}; nothing "
             "was written, run the check again"
         )
+
+
+def _gone_meanwhile(plan: FixPlan, exc: Exception) -> ConcurrentChangeError:
+    return ConcurrentChangeError(
+        f"{plan.policy_arn}: {plan.version_to_delete}, which the fix was to delete to make "
+        f"room, was deleted by someone else meanwhile ({exc}); nothing was written"
+    )
 
 
 def _create_failed(plan: FixPlan, path: str, exc: Exception) -> str:
