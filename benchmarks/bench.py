@@ -7,9 +7,11 @@
    Target: within 1.5x of the floor.
 2. Live mode against a moto server on 127.0.0.1: requests per run with 1 and with 10
    required actions. Target: equal.
-3. Many targets on one moto server: requests and wall time without and with ``-n 2``.
-   Targets: total requests exactly N x a single target's; wall time with -n 2 at most
-   0.65x of without.
+3. Many targets on one moto server: requests and wall time without ``-n`` (reading 8
+   targets at once, the default, and one by one) and with ``-n 2``. Targets: total
+   requests exactly N x a single target's; wall time with -n 2 at most 0.65x of without.
+   Then the same with every request delayed by 50 ms, a round trip to a real endpoint,
+   where reading several targets at once pays off.
 
 Everything runs on loopback; nothing reaches AWS. Figures are printed, never asserted:
 they depend on the machine.
@@ -188,7 +190,14 @@ def bench_requests(work: Path) -> None:
     print(f"   equal: {counts[1] == counts[10]}  (target: equal)")
 
 
-def bench_targets(work: Path, targets: int) -> None:
+RUNS = (
+    ("without -n", ()),
+    ("without -n, one by one", ("-o", "iam_compliance_read_concurrency=1")),
+    ("with -n 2", ("-p", "xdist", "-n", "2")),
+)
+
+
+def bench_targets(work: Path, targets: int, latencies: Sequence[float]) -> None:
     print(f"3. {targets} targets on one moto server")
     with moto_server() as server:
         server.seed()
@@ -197,54 +206,74 @@ def bench_targets(work: Path, targets: int) -> None:
         server.call("DELETE", "/_selftest/requests")
         pytest_seconds(project, "--aws-mode", "live", env=env)
         single = len(server.requests())
-
-        project = make_project(work / "many")
-        args: list[str] = []
-        envs = project / "envs"
-        envs.mkdir()
-        for n in range(targets):
-            account = f"{100000000000 + n}"
-            document = runbook_policy()
-            for statement in document["Statement"]:
-                statement["Resource"] = (
-                    str(statement["Resource"]).replace("618574523116", account)
-                    if isinstance(statement["Resource"], str)
-                    else statement["Resource"]
-                )
-            server.seed(account=account, managed=document)
-            creds = server.session(account).get_credentials()
-            assert creds is not None
-            path = envs / f"t{n:03}.env"
-            path.write_text(
-                f"AWS_ACCOUNT_ID={account}\nAWS_REGION=us-east-1\n"
-                f"AWS_ACCESS_KEY_ID={creds.access_key}\n"
-                f"AWS_SECRET_ACCESS_KEY={creds.secret_key}\n"
-                f"AWS_SESSION_TOKEN={creds.token}\nAWS_ENDPOINT_URL={server.url}\n"
-            )
-            args += ["--env-file", str(path)]
-        results = {}
+        print(f"   one target: {single} requests")
+        args = seed_targets(server, make_project(work / "many"), targets)
         pid = server.pid  # type: ignore[attr-defined]
-        for label, extra in (("without -n", ()), ("with -n 2", ("-p", "xdist", "-n", "2"))):
-            server.call("DELETE", "/_selftest/requests")
-            client, moto = cpu_seconds(), cpu_seconds(pid)
-            seconds = pytest_seconds(project, "--aws-mode", "live", *args, *extra, env=env)
-            client, moto = cpu_seconds() - client, cpu_seconds(pid) - moto
-            results[label] = (seconds, len(server.requests()), client, moto)
-    print(f"   one target: {single} requests")
-    for label, (seconds, requests, client, moto) in results.items():
-        print(
-            f"   {label:10}: {seconds:6.2f} s, {requests} requests "
-            f"(= {requests / single:.0f}x one target; target exactly {targets}x); "
-            f"CPU: pytest {client:.1f} s, moto server {moto:.1f} s"
+        for latency in latencies:
+            server.delay(latency)
+            delay = f"every request delayed by {latency * 1000:.0f} ms" if latency else "no delay"
+            print(f"   {delay}:")
+            results = {}
+            for label, extra in RUNS:
+                server.call("DELETE", "/_selftest/requests")
+                client, moto = cpu_seconds(), cpu_seconds(pid)
+                seconds = pytest_seconds(
+                    work / "many", "--aws-mode", "live", *args, *extra, env=env
+                )
+                client, moto = cpu_seconds() - client, cpu_seconds(pid) - moto
+                requests = len(server.requests())
+                results[label] = seconds
+                print(
+                    f"   {label:23}: {seconds:6.2f} s, {requests} requests "
+                    f"(= {requests / single:.0f}x one target; target exactly {targets}x); "
+                    f"CPU: pytest {client:.1f} s, moto server {moto:.1f} s"
+                )
+            for base in ("without -n", "without -n, one by one"):
+                ratio = results["with -n 2"] / results[base]
+                print(f"   with -n 2 / {base}: {ratio:.2f}  (target <= 0.65)")
+            ratio = results["without -n"] / results["without -n, one by one"]
+            print(f"   8 at once / one by one: {ratio:.2f}")
+        server.delay(0)
+
+
+def seed_targets(server: MotoServer, project: Path, targets: int) -> list[str]:
+    """One account per target, each with the runbook's role and policy; the options."""
+    args: list[str] = []
+    envs = project / "envs"
+    envs.mkdir()
+    for n in range(targets):
+        account = f"{100000000000 + n}"
+        document = runbook_policy()
+        for statement in document["Statement"]:
+            statement["Resource"] = (
+                str(statement["Resource"]).replace("618574523116", account)
+                if isinstance(statement["Resource"], str)
+                else statement["Resource"]
+            )
+        server.seed(account=account, managed=document)
+        creds = server.session(account).get_credentials()
+        assert creds is not None
+        path = envs / f"t{n:03}.env"
+        path.write_text(
+            f"AWS_ACCOUNT_ID={account}\nAWS_REGION=us-east-1\n"
+            f"AWS_ACCESS_KEY_ID={creds.access_key}\n"
+            f"AWS_SECRET_ACCESS_KEY={creds.secret_key}\n"
+            f"AWS_SESSION_TOKEN={creds.token}\nAWS_ENDPOINT_URL={server.url}\n"
         )
-    ratio = results["with -n 2"][0] / results["without -n"][0]
-    print(f"   wall time with -n 2 / without: {ratio:.2f}  (target <= 0.65)")
+        args += ["--env-file", str(path)]
+    return args
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per mock timing (5)")
     parser.add_argument("--targets", type=int, default=100, help="targets in part 3 (100)")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.05,
+        help="seconds each request is delayed in part 3's second round (0.05; 0: skip it)",
+    )
     options = parser.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -254,7 +283,8 @@ def main() -> None:
         work = Path(folder)
         bench_mock(work, options.repeat)
         bench_requests(work)
-        bench_targets(work, options.targets)
+        latencies = [0.0, options.latency] if options.latency else [0.0]
+        bench_targets(work, options.targets, latencies)
 
 
 if __name__ == "__main__":

@@ -124,6 +124,15 @@ class MotoServer:
         self.call("DELETE", "/_selftest/requests")
         self.call("DELETE", "/_selftest/faults")
         self.call("DELETE", "/_selftest/auth")
+        self.call("DELETE", "/_selftest/latency")
+
+    def delay(self, seconds: float) -> int:
+        """Delay every AWS request by ``seconds``; return, and reset, the most requests
+        that were being answered at once since the last call."""
+        answer = self.call(
+            "POST" if seconds else "DELETE", "/_selftest/latency", {"seconds": seconds}
+        )
+        return int(answer["most_in_flight"])
 
     def requests(self) -> list[str]:
         """The actions the server received since the last reset (``iam:GetRole``, ...)."""

@@ -14,6 +14,9 @@ that the self-tests drive over HTTP:
   always), after letting the first ``skip`` (default 0) through. Faults:
   ``Throttling``, ``InternalError`` (500), ``AccessDenied``, ``drop`` (close the
   connection without answering). ``DELETE`` removes every fault.
+- ``POST /_selftest/latency`` with ``{"seconds": 0.05}`` delays every AWS request by that
+  long before answering, as a round trip to a real endpoint would; ``DELETE``: no delay.
+  Either answers, and resets, the most requests that were being answered at once.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import json
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
@@ -54,6 +58,9 @@ class SelfTestLayer:
         self.lock = threading.Lock()
         self.requests: list[str] = []
         self.faults: list[dict[str, Any]] = []
+        self.latency = 0.0
+        self.in_flight = 0
+        self.most_in_flight = 0
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -66,6 +73,15 @@ class SelfTestLayer:
         with self.lock:
             self.requests.append(action)
             fault = self.take_fault(action)
+            latency = self.latency
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if latency:
+                time.sleep(latency)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
         if fault == "drop":
             sock = environ.get("werkzeug.socket")
             if isinstance(sock, socket.socket):
@@ -140,6 +156,14 @@ class SelfTestLayer:
                 elif method == "DELETE":
                     self.faults.clear()
                 payload = list(self.faults)
+            elif path == "/_selftest/latency":
+                if method == "POST":
+                    length = int(environ.get("CONTENT_LENGTH") or 0)
+                    self.latency = float(json.loads(environ["wsgi.input"].read(length))["seconds"])
+                else:
+                    self.latency = 0.0
+                payload = {"seconds": self.latency, "most_in_flight": self.most_in_flight}
+                self.most_in_flight = 0
             else:
                 start_response("404 Not Found", [])
                 return [b""]

@@ -169,6 +169,17 @@ CASES = [
         "--policy-file seeds the mock account; it cannot be used with --aws-mode live*",
         id="policy-file-in-live-mode",
     ),
+    pytest.param(
+        args("-o", "iam_compliance_read_concurrency=0"),
+        "iam_compliance_read_concurrency (*pyproject.toml): expected a whole number of at "
+        "least 1, got '0'",
+        id="read-concurrency-zero",
+    ),
+    pytest.param(
+        args("-o", "iam_compliance_read_concurrency=many"),
+        "iam_compliance_read_concurrency (*): expected a whole number of at least 1, got 'many'",
+        id="read-concurrency-not-a-number",
+    ),
 ]
 
 

@@ -74,6 +74,59 @@ def test_live_targets_each_get_their_own_verdicts(
     }
 
 
+def test_live_targets_are_read_several_at_once_with_the_same_verdicts(
+    suite: pytest.Pytester, moto_server: MotoServer
+) -> None:
+    accounts = (DEV, PROD, "333333333333", "444444444444")
+    options = ["--aws-mode", "live", "-rf"]
+    for n, account in enumerate(accounts):
+        document = compliant_policy() if n % 2 else runbook_policy()
+        moto_server.seed(account=account, managed=_for_account(document, account))
+        options += ["--env-file", live_env(suite, moto_server, f"t{n}", account)]
+    # A round trip as long as a real endpoint's, so that reads overlap if they can.
+    moto_server.delay(0.2)
+    moto_server.call("DELETE", "/_selftest/requests")
+
+    at_once = suite.runpytest(*options)
+    most_at_once = moto_server.delay(0.2)
+    at_once_requests = Counter(moto_server.requests())
+    moto_server.call("DELETE", "/_selftest/requests")
+    one_by_one = suite.runpytest(*options, "-o", "iam_compliance_read_concurrency=1")
+    most_one_by_one = moto_server.delay(0)
+
+    assert most_at_once > 1
+    assert most_one_by_one == 1
+    assert failed(at_once) == failed(one_by_one)
+    assert failed(at_once) == {
+        f"{CLASS}::test_{name}[{target}{suffix}]"
+        for target in ("t0", "t2")
+        for name, suffix in [
+            ("task_role_has_all_required_permissions", ""),
+            *(
+                ("required_action_is_allowed", f"-dynamodb:{a}")
+                for a in ("Scan", "Query", "DescribeTable")
+            ),
+        ]
+    }
+    # Each target still read once, and each entity once.
+    assert at_once_requests == Counter(moto_server.requests())
+    assert at_once_requests == Counter({a: n * 4 for a, n in _single_managed(EXPECTED).items()})
+
+
+def test_first_unreadable_target_in_order_is_named(
+    suite: pytest.Pytester, moto_server: MotoServer
+) -> None:
+    moto_server.seed(account=DEV, managed=_for_account(runbook_policy(), DEV))
+    options = ["--aws-mode", "live"]
+    # Credentials of accounts where nothing was seeded: their roles do not exist.
+    for name, account in (("dev", DEV), ("ghost", "555555555555"), ("later", "666666666666")):
+        options += ["--env-file", live_env(suite, moto_server, name, account)]
+    result = suite.runpytest(*options)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: target ghost: *MLPlatformECSTaskRole*"])
+    assert "later" not in result.stderr.str()
+
+
 def test_xdist_reads_each_target_once(suite: pytest.Pytester, moto_server: MotoServer) -> None:
     names = {}
     for n, account in enumerate((DEV, PROD, "333333333333", "444444444444")):

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .assessment import Assessment, assess
+from .assessment import Assessment, RoleSnapshot, assess
 from .aws import AwsAdapter, BotocoreCatalog, Sessions
 from .config import Settings, Target, parse_context, resolve_mode, resolve_targets
 from .errors import ConcurrentChangeError, ConfigurationError, IamComplianceError
@@ -32,6 +34,9 @@ from .requirements import RequiredAction, load_requirements
 REQUIREMENTS_FILE = "required_actions.toml"
 #: How often --fix plans again when another run changed the policy meanwhile.
 FIX_ATTEMPTS = 3
+#: How many targets a live run reads at once. The reads wait on the network; eight keeps
+#: a run over many accounts short without bursting IAM's per-account request rate.
+READ_CONCURRENCY = 8
 
 if TYPE_CHECKING:
     from .mock import MockAccounts
@@ -97,6 +102,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="directory (relative to rootdir) for compliance.html/.xml/.json and "
         "remediation records (default: reports).",
     )
+    parser.addini(
+        "iam_compliance_read_concurrency",
+        default="",
+        help=f"live mode: how many targets are read at once (default {READ_CONCURRENCY}; "
+        "1 reads them one by one).",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -156,6 +167,7 @@ class ComplianceRun:
             from .mock import MockAccounts
 
             self.mock = MockAccounts(fixtures_dir, self.sessions, settings.policy_file)
+        self.read_concurrency = READ_CONCURRENCY
         self._adapters: dict[str, AwsAdapter] = {}
         self._assessments: dict[str, Assessment] = {}
         self.remediations: list[Remediation] = []
@@ -184,6 +196,7 @@ class ComplianceRun:
         )
         requirements = load_requirements(fixtures_dir / REQUIREMENTS_FILE, BotocoreCatalog())
         run = cls(config, settings, requirements, fixtures_dir)
+        run.read_concurrency = _read_concurrency(config)
         if run.mock is not None and policy_file is not None:
             # Read and check the proposed document now: a malformed file is a usage error.
             run.mock.task_policy_text(settings.targets[0])
@@ -209,6 +222,35 @@ class ComplianceRun:
                 target, snapshot, self.requirements, self.settings.context
             )
         return self._assessments[target.name]
+
+    def read_all(self, targets: Sequence[Target]) -> None:
+        """Read ``targets`` ahead of the tests, several at once in live mode.
+
+        Raises a usage error for the first target, in the configured order, that cannot be
+        read, as reading them one by one would. Clients are made one at a time, because a
+        boto3 session is not thread-safe; only the reads (botocore clients are thread-safe)
+        run in threads.
+        """
+        pending = [t for t in targets if t.name not in self._assessments]
+        if self.mock is not None or len(pending) < 2 or self.read_concurrency < 2:
+            for target in pending:
+                with _naming(target):
+                    self.assessment(target)
+            return
+        reads: list[tuple[Target, Future[RoleSnapshot]]] = []
+        with ThreadPoolExecutor(min(self.read_concurrency, len(pending))) as pool:
+            for target in pending:
+                try:
+                    adapter = self.adapter(target)
+                except IamComplianceError as exc:
+                    reads.append((target, _failed(exc)))
+                    break  # the targets before it are still read, and may fail first
+                reads.append((target, pool.submit(adapter.fetch_role, target)))
+        for target, read in reads:
+            with _naming(target):
+                self._assessments[target.name] = assess(
+                    target, read.result(), self.requirements, self.settings.context
+                )
 
     # -- fixing -----------------------------------------------------------------------
 
@@ -320,14 +362,11 @@ class ComplianceRun:
             # An xdist worker reads lazily, only the targets of the tests it is given.
             return
         needed = {t.name for item in session.items for t in _targets_of(item, self)}
+        targets = [t for t in self.settings.targets if t.name in needed]
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        for target in self.settings.targets:
-            if target.name not in needed:
-                continue
-            try:
-                found = self.assessment(target)
-            except IamComplianceError as exc:
-                raise pytest.UsageError(f"target {target.name}: {exc}") from None
+        self.read_all(targets)
+        for target in targets:
+            found = self.assessment(target)
             policy = found.target_policy
             version = f"default version {policy.version}" if policy else "NOT ATTACHED"
             if reporter is not None:
@@ -435,6 +474,37 @@ class RecordWriter:
         temporary.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
         temporary.replace(self.path)  # never a half-written record
         return str(self.path)
+
+
+def _read_concurrency(config: pytest.Config) -> int:
+    raw = str(config.getini("iam_compliance_read_concurrency")).strip()
+    if not raw:
+        return READ_CONCURRENCY
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigurationError(
+            f"iam_compliance_read_concurrency ({config.inipath or '-o'}): expected a whole "
+            f"number of at least 1, got {raw!r}"
+        )
+    return value
+
+
+@contextmanager
+def _naming(target: Target) -> Iterator[None]:
+    """Turn a target that cannot be read into a usage error that names it."""
+    try:
+        yield
+    except IamComplianceError as exc:
+        raise pytest.UsageError(f"target {target.name}: {exc}") from None
+
+
+def _failed(exc: BaseException) -> Future[Any]:
+    future: Future[Any] = Future()
+    future.set_exception(exc)
+    return future
 
 
 def _reserve(folder: Path, stem: str) -> Path:
