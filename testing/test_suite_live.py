@@ -292,6 +292,19 @@ def test_policy_not_attached_fails_that_test_with_a_message(
     }
 
 
+SSO_CONFIG = """\
+[profile ml-sso]
+sso_session = corp
+sso_account_id = 618574523116
+sso_role_name = ComplianceReader
+region = us-east-1
+
+[sso-session corp]
+sso_start_url = https://example.awsapps.com/start
+sso_region = us-east-1
+"""
+
+
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
@@ -306,6 +319,13 @@ def test_policy_not_attached_fails_that_test_with_a_message(
             id="missing-role",
         ),
         pytest.param("no-credentials", "*no AWS credentials found*", id="no-credentials"),
+        pytest.param(
+            "sso-not-signed-in",
+            "*sts:GetCallerIdentity: the AWS SSO sign-in of this profile is missing or has "
+            "expired (Error loading SSO Token: Token for corp does not exist); sign in with: "
+            "aws sso login --profile <AWS_PROFILE>",
+            id="sso-not-signed-in",
+        ),
     ],
 )
 def test_live_problems_stop_with_one_message(
@@ -320,6 +340,13 @@ def test_live_problems_stop_with_one_message(
         moto_server.use(monkeypatch, account="111122223333")
     elif setup == "no-role":
         moto_server.use(monkeypatch)
+    elif setup == "sso-not-signed-in":
+        # An IAM Identity Center profile whose token cache (under $HOME) is empty.
+        config = suite.path / "aws-config"
+        config.write_text(SSO_CONFIG)
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+        monkeypatch.setenv("AWS_PROFILE", "ml-sso")
+        monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.url)
     else:
         monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.url)
     result = suite.runpytest("--aws-mode", "live")

@@ -22,11 +22,14 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectionError,
+    CredentialRetrievalError,
     HTTPClientError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
     ProfileNotFound,
+    SSOError,
+    TokenRetrievalError,
 )
 from botocore.loaders import create_loader
 
@@ -296,6 +299,15 @@ def _calling(action: str, resource: str) -> Iterator[None]:
             f"{action}: no AWS credentials found; live mode uses boto3's default chain "
             "(AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, instance role). "
             "Use --aws-mode mock to check the embedded account instead"
+        ) from None
+    except (SSOError, TokenRetrievalError) as exc:
+        raise CredentialsError(
+            f"{action}: the AWS SSO sign-in of this profile is missing or has expired "
+            f"({_no_secrets(exc)}); sign in with: aws sso login --profile <AWS_PROFILE>"
+        ) from None
+    except CredentialRetrievalError as exc:
+        raise CredentialsError(
+            f"{action}: boto3 could not get credentials ({_no_secrets(exc)})"
         ) from None
     except (ConnectionError, HTTPClientError) as exc:
         # botocore has already retried these MAX_ATTEMPTS times in all.
