@@ -154,6 +154,7 @@ class ComplianceRun:
         settings: Settings,
         requirements: tuple[RequiredAction, ...],
         fixtures_dir: Path,
+        read_concurrency: int = READ_CONCURRENCY,
     ) -> None:
         self.config = config
         self.settings = settings
@@ -167,7 +168,7 @@ class ComplianceRun:
             from .mock import MockAccounts
 
             self.mock = MockAccounts(fixtures_dir, self.sessions, settings.policy_file)
-        self.read_concurrency = READ_CONCURRENCY
+        self.read_concurrency = read_concurrency
         self._adapters: dict[str, AwsAdapter] = {}
         self._assessments: dict[str, Assessment] = {}
         self.remediations: list[Remediation] = []
@@ -195,8 +196,7 @@ class ComplianceRun:
             fix_dry_run=option.fix_dry_run,
         )
         requirements = load_requirements(fixtures_dir / REQUIREMENTS_FILE, BotocoreCatalog())
-        run = cls(config, settings, requirements, fixtures_dir)
-        run.read_concurrency = _read_concurrency(config)
+        run = cls(config, settings, requirements, fixtures_dir, _read_concurrency(config))
         if run.mock is not None and policy_file is not None:
             # Read and check the proposed document now: a malformed file is a usage error.
             run.mock.task_policy_text(settings.targets[0])
