@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from iam_compliance.aws import AwsAdapter, Sessions
-from iam_compliance.config import Credentials, Target
+from iam_compliance.aws.adapter import AwsAdapter, Sessions
+from iam_compliance.engine.target import Credentials, Target
 
 from conftest import ACCOUNT, POLICY_ARN, REGION, runbook_policy, task_policy
 

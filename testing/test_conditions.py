@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.conditions import (
+from iam_compliance.engine.conditions import (
     ConditionResult,
     ConditionState,
     evaluate_conditions,
     substitute_variables,
 )
-from iam_compliance.policy import Condition, parse_policy
+from iam_compliance.engine.policy import Condition, parse_policy
 
 HOLDS = ConditionState.HOLDS
 FAILS = ConditionState.DOES_NOT_HOLD

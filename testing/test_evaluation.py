@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.evaluation import Decision, Evidence, RolePolicies, evaluate
-from iam_compliance.policy import Policy, PolicyKind, parse_policy
+from iam_compliance.engine.evaluation import Decision, Evidence, RolePolicies, evaluate
+from iam_compliance.engine.policy import Policy, PolicyKind, parse_policy
 
 ACCOUNT = "618574523116"
 TABLE = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/ml-jobs"

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from iam_compliance.engine.evaluation import Decision, RolePolicies, evaluate
+from iam_compliance.engine.policy import Policy, PolicyKind, parse_policy
 from iam_compliance.errors import PolicyError
-from iam_compliance.evaluation import Decision, RolePolicies, evaluate
-from iam_compliance.policy import Policy, PolicyKind, parse_policy
 
 TABLE = "arn:aws:dynamodb:us-east-1:618574523116:table/ml-jobs"
 

@@ -143,7 +143,7 @@ import json
 
 import pytest
 
-from iam_compliance.aws import AwsAdapter
+from iam_compliance.aws.adapter import AwsAdapter
 
 listed = []
 original = AwsAdapter.list_versions

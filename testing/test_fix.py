@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from iam_compliance import plugin
-from iam_compliance.config import Target
+from iam_compliance.report import records as record_files
 
 from conftest import (
     ACCOUNT,
@@ -215,38 +215,22 @@ def test_fix_in_mock_mode_previews_the_fix_end_to_end(suite: pytest.Pytester) ->
 def test_records_of_fixes_started_in_the_same_second_never_overwrite_each_other(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    moment = plugin.datetime(2026, 11, 27, 22, 14, 5, tzinfo=plugin.UTC)
-
-    class Frozen(plugin.datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> Any:
-            return moment
-
-    monkeypatch.setattr(plugin, "datetime", Frozen)
-    target = Target(
-        "default",
-        "us-east-1",
-        ACCOUNT,
-        "ml-jobs",
-        "MLPlatformECSTaskRole",
-        "MLPlatformECSTaskPolicy",
-        "ml-platform-artifacts",
-    )
-    writers = [plugin.RecordWriter(tmp_path, target, (target,)) for _ in range(3)]
+    moment = datetime(2026, 11, 27, 22, 14, 5, tzinfo=UTC)
+    writers = [record_files.RecordWriter(tmp_path, clock=lambda: moment) for _ in range(3)]
     # The second run picks its name while the first is still writing its record, as two
     # CI jobs started together can.
-    write_text, others = Path.write_text, [1, 2]
+    write_text, others = record_files.write_text, [1, 2]
     saved: dict[int, str] = {}
 
-    def interleaved(self: Path, data: str, *args: Any, **kwargs: Any) -> int:
+    def interleaved(path: Path, text: str) -> None:
         if others:
             n = others.pop(0)
             saved[n] = writers[n]({"writer": n})
-        return write_text(self, data, *args, **kwargs)
+        write_text(path, text)
 
-    monkeypatch.setattr(Path, "write_text", interleaved)
+    monkeypatch.setattr(record_files, "write_text", interleaved)
     saved[0] = writers[0]({"writer": 0})
-    monkeypatch.setattr(Path, "write_text", write_text)
+    monkeypatch.setattr(record_files, "write_text", write_text)
     paths = [saved[n] for n in range(3)]
 
     assert [Path(p).name for p in paths] == [

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.evaluation import RolePolicies
-from iam_compliance.policy import Policy, PolicyKind, parse_policy
-from iam_compliance.privilege import Finding, find_excess_grants
+from iam_compliance.engine.evaluation import RolePolicies
+from iam_compliance.engine.policy import Policy, PolicyKind, parse_policy
+from iam_compliance.engine.privilege import Finding, find_excess_grants
 
 TABLE = "arn:aws:dynamodb:us-east-1:618574523116:table/ml-jobs"
 REQUIRED = (

@@ -10,21 +10,18 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.errors import ConcurrentChangeError, NotFoundError
-from iam_compliance.evaluation import Decision, RolePolicies, Verdict
-from iam_compliance.policy import Policy, parse_policy
-from iam_compliance.remediation import (
+from iam_compliance.engine.evaluation import Decision, RolePolicies, Verdict
+from iam_compliance.engine.policy import Policy, parse_policy
+from iam_compliance.engine.remediation import (
     MANAGED_POLICY_SIZE_LIMIT,
-    RECORD_SCHEMA,
     FixPlan,
     PolicyVersion,
-    RemediationError,
-    apply_fix,
     document_size,
     plan_fix,
-    record_filename,
-    rollback_command,
 )
+from iam_compliance.engine.rollout import RECORD_SCHEMA, apply_fix, rollback_command
+from iam_compliance.errors import ConcurrentChangeError, NotFoundError, RemediationError
+from iam_compliance.report.records import record_filename
 
 ACCOUNT = "123456789012"
 TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/ml-jobs"

@@ -21,6 +21,7 @@ from typing import Literal
 from dotenv.parser import parse_stream
 from dotenv.variables import parse_variables
 
+from .engine.target import Credentials, Target
 from .errors import ConfigurationError
 
 Mode = Literal["mock", "live"]
@@ -43,59 +44,6 @@ _TABLE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """Explicit credentials from an env file. Never printed: the repr hides them."""
-
-    access_key_id: str = field(repr=False)
-    secret_access_key: str = field(repr=False)
-    session_token: str | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True)
-class Target:
-    """One account's role, policy and table to check."""
-
-    #: ``default``, or the stem of the env file that describes it (``prod``).
-    name: str
-    region: str
-    account_id: str
-    table_name: str
-    role_name: str
-    policy_name: str
-    s3_bucket: str
-    #: Where the values came from, for messages: ``.env``, ``envs/prod.env``, or None.
-    source: str | None = None
-    #: An AWS_PROFILE named by the env file or environment.
-    profile: str | None = None
-    #: Credentials named by the env file itself (not the ambient environment).
-    credentials: Credentials | None = None
-    #: An AWS-compatible endpoint (AWS_ENDPOINT_URL), e.g. a moto server.
-    endpoint_url: str | None = None
-
-    @property
-    def partition(self) -> str:
-        if self.region.startswith("cn-"):
-            return "aws-cn"
-        if self.region.startswith("us-gov-"):
-            return "aws-us-gov"
-        return "aws"
-
-    @property
-    def table_arn(self) -> str:
-        return (
-            f"arn:{self.partition}:dynamodb:{self.region}:{self.account_id}:table/{self.table_name}"
-        )
-
-    @property
-    def role_arn(self) -> str:
-        return f"arn:{self.partition}:iam::{self.account_id}:role/{self.role_name}"
-
-    @property
-    def policy_arn(self) -> str:
-        return f"arn:{self.partition}:iam::{self.account_id}:policy/{self.policy_name}"
 
 
 @dataclass(frozen=True)
@@ -316,3 +264,49 @@ def resolve_targets(
                 "file name, which names it in test ids"
             )
     return tuple(targets)
+
+
+def resolve_settings(
+    *,
+    aws_mode: str | None,
+    env_files: Sequence[str],
+    policy_file: str | None,
+    context: Sequence[str],
+    fix: bool,
+    fix_dry_run: bool,
+    rootdir: Path,
+    environ: Mapping[str, str],
+) -> Settings:
+    """Everything a run needs, from the command line's values and the environment."""
+    mode = resolve_mode(aws_mode, environ)
+    if policy_file and mode == "live":
+        raise ConfigurationError(
+            "--policy-file seeds the mock account; it cannot be used with --aws-mode "
+            "live (a live run checks the policy that is in the account)"
+        )
+    if fix and fix_dry_run:
+        raise ConfigurationError("--fix and --fix-dry-run: choose one")
+    return Settings(
+        mode=mode,
+        targets=resolve_targets(env_files, rootdir=rootdir, environ=environ),
+        policy_file=Path(policy_file) if policy_file else None,
+        context=parse_context(context),
+        fix=fix,
+        fix_dry_run=fix_dry_run,
+    )
+
+
+def parse_positive_int(raw: str, *, name: str, where: str, default: int) -> int:
+    """An ini setting that must be a whole number of at least 1 (empty: ``default``)."""
+    text = raw.strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigurationError(
+            f"{name} ({where}): expected a whole number of at least 1, got {text!r}"
+        )
+    return value

@@ -12,6 +12,7 @@ The tree::
         ├── WrongAccountError     the credentials belong to another account
         ├── ConcurrentChangeError the policy changed between reading and writing
         └── ServiceError          anything else the service answered (after retries)
+    RemediationError              a fix was refused, or applying it failed part-way
 
 Every message names the input it is about and what was expected.
 """
@@ -87,3 +88,14 @@ class ConcurrentChangeError(AwsError):
 
 class ServiceError(AwsError):
     """AWS answered with an error other than the ones above, after retrying."""
+
+
+class RemediationError(IamComplianceError):
+    """A fix was refused, or applying it failed part-way.
+
+    ``record_path`` is where the record of the attempt was saved, when one was.
+    """
+
+    def __init__(self, message: str, *, record_path: str | None = None) -> None:
+        self.record_path = record_path
+        super().__init__(message)

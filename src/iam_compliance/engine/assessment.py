@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .config import Target
 from .evaluation import Context, RolePolicies, Verdict, evaluate
-from .matching import matches_action
 from .policy import Policy
 from .privilege import Finding, find_excess_grants
 from .requirements import RequiredAction
+from .target import Target
 
 #: The service principal ECS uses to assume a task role.
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
@@ -155,7 +154,7 @@ def check_trust(trust_policy: Policy, role_name: str) -> Check:
     for statement in trust_policy.statements:
         if not _names_service(statement.principal, ECS_TASKS_PRINCIPAL):
             continue
-        if not _allows_assume_role(statement.actions, statement.not_actions):
+        if not statement.covers_action("sts:AssumeRole"):
             continue
         where = f"trust policy of {role_name}, {statement.label}"
         if statement.effect == "Deny":
@@ -177,11 +176,3 @@ def _names_service(principal: object, service: str) -> bool:
     value = principal.get("Service")
     values = [value] if isinstance(value, str) else value
     return isinstance(values, list) and service in values
-
-
-def _allows_assume_role(
-    actions: tuple[str, ...] | None, not_actions: tuple[str, ...] | None
-) -> bool:
-    if actions is not None:
-        return any(matches_action(p, "sts:AssumeRole") for p in actions)
-    return not any(matches_action(p, "sts:AssumeRole") for p in not_actions or ())

@@ -37,12 +37,17 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .conditions import ConditionState, evaluate_conditions, normalize_context, substitute_variables
-from .matching import matches_action, matches_resource
+from .conditions import (
+    ConditionState,
+    Context,
+    evaluate_conditions,
+    normalize_context,
+    substitute_variables,
+)
+from .matching import matches_resource
 from .policy import Policy, Statement
 
-#: Request context: condition key (any case) -> its values. Empty unless the user supplies keys.
-Context = Mapping[str, Sequence[str]]
+__all__ = ["Context", "Decision", "Evidence", "RolePolicies", "Verdict", "evaluate"]
 
 
 class Decision(enum.Enum):
@@ -188,9 +193,7 @@ class _Match:
 
 def _applicable(policy: Policy, request: _Request) -> list[_Match]:
     """The statements of ``policy`` that apply to ``request`` or might, in order."""
-    # Policy variables exist only in version 2012-10-17; in older documents (and in
-    # documents with no Version, which IAM reads as 2008-10-17) "${" is plain text.
-    variables = policy.document.get("Version") == "2012-10-17"
+    variables = policy.has_variables
     found = []
     for statement in policy.statements:
         match = _match_statement(policy, statement, request, variables)
@@ -202,7 +205,7 @@ def _applicable(policy: Policy, request: _Request) -> list[_Match]:
 def _match_statement(
     policy: Policy, statement: Statement, request: _Request, variables: bool
 ) -> _Match | None:
-    if not _action_matches(statement, request.action):
+    if not statement.covers_action(request.action):
         return None
     resource_applies, resource_keys, resource_note = _resource_matches(
         statement, request, variables
@@ -224,13 +227,6 @@ def _match_statement(
         note="; ".join(notes) if applies is None else None,
     )
     return _Match(applies, evidence)
-
-
-def _action_matches(statement: Statement, action: str) -> bool:
-    if statement.actions is not None:
-        return any(matches_action(pattern, action) for pattern in statement.actions)
-    patterns = statement.not_actions or ()
-    return not any(matches_action(pattern, action) for pattern in patterns)
 
 
 def _resource_matches(

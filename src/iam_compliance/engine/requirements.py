@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 
 
 class ServiceCatalog(Protocol):

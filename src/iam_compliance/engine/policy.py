@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .errors import PolicyError
+from ..errors import PolicyError
+from .matching import matches_action
 
 Effect = Literal["Allow", "Deny"]
 PolicyKind = Literal["managed", "inline", "boundary"]
@@ -37,6 +38,10 @@ _STATEMENT_KEYS = frozenset(
         "Condition",
     }
 )
+#: The policy language version that has policy variables (``${aws:username}``). Older
+#: documents, and documents with no Version (which IAM reads as 2008-10-17), treat ``${``
+#: as plain text.
+CURRENT_VERSION = "2012-10-17"
 #: Documents nested deeper than this are refused before json.loads recurses into them.
 MAX_NESTING = 64
 #: Larger documents are refused unread: IAM's own limit is 10,240 characters for a role.
@@ -84,6 +89,12 @@ class Statement:
             return f'statement "{self.sid}"'
         return f"statement #{self.index + 1}"
 
+    def covers_action(self, action: str) -> bool:
+        """Whether ``action`` is in the statement's Action, or outside its NotAction."""
+        if self.actions is not None:
+            return any(matches_action(pattern, action) for pattern in self.actions)
+        return not any(matches_action(pattern, action) for pattern in self.not_actions or ())
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -99,6 +110,11 @@ class Policy:
     version: str | None = None
     #: ARN of a managed or boundary policy.
     arn: str | None = None
+
+    @property
+    def has_variables(self) -> bool:
+        """Whether ``${...}`` in this document is a policy variable (version 2012-10-17)."""
+        return self.document.get("Version") == CURRENT_VERSION
 
     @property
     def label(self) -> str:

@@ -18,10 +18,10 @@ from unittest import mock
 import boto3
 from moto import mock_aws
 
-from .aws import Connection, Sessions
-from .config import Credentials, Target
-from .errors import ConfigurationError
-from .policy import load_document, parse_policy
+from ..engine.policy import load_document, parse_policy
+from ..engine.target import Credentials, Target
+from ..errors import ConfigurationError
+from .adapter import Connection, Sessions
 
 #: Where seed documents live inside the fixtures directory.
 TASK_POLICY_FILE = Path("policies/task_policy.json")

@@ -20,7 +20,7 @@ tests can rely on that order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,6 +30,68 @@ from .matching import has_wildcard, matches_action, matches_resource
 from .policy import Policy, Statement
 
 Severity = Literal["fail", "info"]
+
+
+@dataclass(frozen=True)
+class FindingKind:
+    """One kind of finding: its stable id, a title, how bad it is, and what to do."""
+
+    id: str
+    title: str
+    severity: Severity
+    #: What the finding means and how to narrow the grant (reports' help text).
+    help: str
+
+
+#: Every kind of finding, in one table (reports, SARIF rules and docs read it from here).
+FINDING_KINDS: Mapping[str, FindingKind] = {
+    kind.id: kind
+    for kind in (
+        FindingKind(
+            "WILDCARD_ACTION",
+            "Wildcard action grants more than the required actions",
+            "fail",
+            "An Action pattern with * or ? that matches a required action also matches "
+            "actions the workload does not need. List the required actions by name.",
+        ),
+        FindingKind(
+            "NOT_ACTION_ALLOW",
+            "Allow with NotAction",
+            "fail",
+            "An Allow with NotAction grants every action except the ones listed, including "
+            "actions of services the workload never uses. Use Action with the required "
+            "actions instead.",
+        ),
+        FindingKind(
+            "RESOURCE_STAR",
+            'Resource "*" grants on every resource',
+            "fail",
+            'Resource "*" grants the required actions on every table in every account the '
+            "role can reach. Name the table's ARN.",
+        ),
+        FindingKind(
+            "RESOURCE_WILDCARD",
+            "Resource pattern can match other resources",
+            "fail",
+            "A Resource pattern with a wildcard or a policy variable matches the table and "
+            "may match other tables too. Name the table's ARN.",
+        ),
+        FindingKind(
+            "NOT_RESOURCE_ALLOW",
+            "Allow with NotResource",
+            "fail",
+            "An Allow with NotResource grants on every resource except the ones listed. "
+            "Use Resource with the table's ARN instead.",
+        ),
+        FindingKind(
+            "EXTRA_ACTION",
+            "Action granted that is not required",
+            "info",
+            "A specific action is granted alongside the required ones. Often deliberate; "
+            "worth a look when reviewing the policy.",
+        ),
+    )
+}
 
 #: How messages name a service, by its action prefix; other prefixes are shown as is.
 _SERVICE_NAMES = {
@@ -67,8 +129,7 @@ _NUMBER_WORDS = (
 class Finding:
     """One grant in a policy that is wider than the workload needs."""
 
-    #: What kind of excess this is: WILDCARD_ACTION, NOT_ACTION_ALLOW, RESOURCE_STAR,
-    #: RESOURCE_WILDCARD, NOT_RESOURCE_ALLOW or EXTRA_ACTION.
+    #: What kind of excess this is: a key of :data:`FINDING_KINDS`.
     id: str
     #: ``fail`` for grants that must be narrowed, ``info`` for ones worth a look.
     severity: Severity
@@ -87,22 +148,16 @@ def find_excess_grants(
     wanted = tuple(dict.fromkeys(required))
     findings: list[Finding] = []
     for policy in policies.identity:
-        variables = policy.document.get("Version") == "2012-10-17"
+        variables = policy.has_variables
         for statement in policy.statements:
             if statement.effect != "Allow":
                 continue
-            granted = [a for a in wanted if _grants_action(statement, a)]
+            granted = [a for a in wanted if statement.covers_action(a)]
             if granted and _may_grant_resource(statement, resource, variables):
                 findings.extend(
                     _statement_findings(policy, statement, wanted, granted, resource, variables)
                 )
     return findings
-
-
-def _grants_action(statement: Statement, action: str) -> bool:
-    if statement.actions is not None:
-        return any(matches_action(pattern, action) for pattern in statement.actions)
-    return not any(matches_action(pattern, action) for pattern in statement.not_actions or ())
 
 
 def _may_grant_resource(statement: Statement, resource: str, variables: bool) -> bool:
@@ -136,7 +191,8 @@ def _statement_findings(
 ) -> list[Finding]:
     where = f"{policy.label}, {statement.label}"
 
-    def finding(finding_id: str, severity: Severity, problem: str) -> Finding:
+    def finding(finding_id: str, problem: str) -> Finding:
+        severity = FINDING_KINDS[finding_id].severity
         return Finding(finding_id, severity, policy.label, statement.label, f"{where}: {problem}")
 
     fails: list[Finding] = []
@@ -146,7 +202,6 @@ def _statement_findings(
         fails.append(
             finding(
                 "NOT_ACTION_ALLOW",
-                "fail",
                 f"an Allow with NotAction grants every action except {excluded}, "
                 f"not just the {_count(len(wanted))} required",
             )
@@ -154,12 +209,11 @@ def _statement_findings(
     for pattern in dict.fromkeys(statement.actions or ()):
         matched = [a for a in granted if matches_action(pattern, a)]
         if has_wildcard(pattern) and matched:
-            fails.append(finding("WILDCARD_ACTION", "fail", _wildcard_problem(pattern, matched)))
+            fails.append(finding("WILDCARD_ACTION", _wildcard_problem(pattern, matched)))
         elif not has_wildcard(pattern) and not any(matches_action(pattern, a) for a in wanted):
             extras.append(
                 finding(
                     "EXTRA_ACTION",
-                    "info",
                     f'Action "{pattern}" is granted but is not one of the required actions',
                 )
             )
@@ -168,7 +222,6 @@ def _statement_findings(
         fails.append(
             finding(
                 "NOT_RESOURCE_ALLOW",
-                "fail",
                 f"an Allow with NotResource grants on every resource except {excluded}, "
                 f"not just {resource}",
             )
@@ -178,7 +231,6 @@ def _statement_findings(
             fails.append(
                 finding(
                     "RESOURCE_STAR",
-                    "fail",
                     f'Resource "*" grants on every resource, not just {resource}',
                 )
             )
@@ -191,7 +243,6 @@ def _statement_findings(
             fails.append(
                 finding(
                     "RESOURCE_WILDCARD",
-                    "fail",
                     f'Resource "{pattern}" has {kind}, so it can match resources other '
                     f"than {resource}",
                 )

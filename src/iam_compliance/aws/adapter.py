@@ -33,9 +33,12 @@ from botocore.exceptions import (
 )
 from botocore.loaders import create_loader
 
-from .assessment import AttachedPolicy, RoleSnapshot
-from .config import Credentials, Target
-from .errors import (
+from ..engine.assessment import AttachedPolicy, RoleSnapshot
+from ..engine.evaluation import RolePolicies
+from ..engine.policy import Policy, PolicyKind, parse_policy
+from ..engine.remediation import PolicyVersion
+from ..engine.target import Credentials, Target
+from ..errors import (
     AccessDeniedError,
     AwsError,
     ConfigurationError,
@@ -44,9 +47,6 @@ from .errors import (
     ServiceError,
     WrongAccountError,
 )
-from .evaluation import RolePolicies
-from .policy import Policy, PolicyKind, parse_policy
-from .remediation import PolicyVersion
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -126,21 +126,6 @@ class Sessions:
         return Connection(
             self._by_profile[profile], target.region, target.credentials, target.endpoint_url
         )
-
-
-class BotocoreCatalog:
-    """Service and operation names from botocore's bundled models (no network)."""
-
-    def __init__(self) -> None:
-        self._session = botocore.session.get_session()
-
-    def services(self) -> frozenset[str]:
-        return frozenset(self._session.get_available_services())
-
-    def operations(self, service: str) -> frozenset[str] | None:
-        if service not in self.services():
-            return None
-        return frozenset(self._session.get_service_model(service).operation_names)
 
 
 class AwsAdapter:

@@ -1,0 +1,377 @@
+"""Apply a :class:`~.remediation.FixPlan`: write the new default version safely.
+
+Writing goes through :class:`PolicyStore`, a protocol the AWS adapter and in-memory test
+doubles both implement, so the code that writes to IAM is the code the tests exercise.
+A version is only deleted when IAM's limit of five forces it, and only after its document
+has been saved in the record; a new default that cannot be verified is rolled back.
+"""
+
+from __future__ import annotations
+
+import copy
+import shlex
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NoReturn, Protocol
+
+from ..errors import ConcurrentChangeError, NotFoundError, RemediationError
+from .evaluation import Verdict
+from .remediation import MAX_POLICY_VERSIONS, FixPlan, PolicyVersion
+from .target import Target
+
+#: Identifies the layout of the records :func:`apply_fix` saves.
+RECORD_SCHEMA = "iam-compliance/remediation/v1"
+
+
+class PolicyStore(Protocol):
+    """The writes and reads of a managed policy's versions that applying a fix needs."""
+
+    def list_versions(self, policy_arn: str) -> list[PolicyVersion]: ...
+
+    def get_version_document(self, policy_arn: str, version_id: str) -> dict[str, Any]: ...
+
+    def create_default_version(self, policy_arn: str, document: Mapping[str, Any]) -> str:
+        """Create a version from ``document``, make it the default, return its id."""
+        ...
+
+    def delete_version(self, policy_arn: str, version_id: str) -> None: ...
+
+    def set_default_version(self, policy_arn: str, version_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class FixOutcome:
+    """What applying a fix did, for the terminal and the record."""
+
+    policy_arn: str
+    #: The default version before the fix, ``v3``.
+    previous_version: str
+    #: The new default version.
+    new_version: str
+    #: The version deleted to make room, if any; its document is in the record.
+    deleted_version: str | None
+    added_actions: tuple[str, ...]
+    #: How many times the new default was checked before every action was allowed.
+    verification_attempts: int
+    #: The verdicts of the check that passed.
+    verdicts: tuple[Verdict, ...]
+    #: Where the record was saved, as ``save_record`` reported it.
+    record_path: str
+    #: The record as saved.
+    record: Mapping[str, Any]
+
+    @property
+    def rollback_command(self) -> str:
+        """The aws CLI command that makes the previous version the default again."""
+        return rollback_command(self.policy_arn, self.previous_version)
+
+    def describe(self) -> str:
+        """A few lines for the terminal."""
+        lines = [
+            f"{self.policy_arn}: {self.new_version} is now the default "
+            f"(was {self.previous_version}), adding {', '.join(self.added_actions)}",
+        ]
+        if self.deleted_version:
+            lines.append(
+                f"deleted {self.deleted_version} to stay within IAM's "
+                f"{MAX_POLICY_VERSIONS} versions; its document is in the record"
+            )
+        lines.append(f"verified after {self.verification_attempts} attempt(s)")
+        lines.append(f"record: {self.record_path}")
+        lines.append(f"to undo: {self.rollback_command}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Remediation:
+    """What --fix or --fix-dry-run did for one target."""
+
+    target: Target
+    #: The plan, or why none could be made.
+    plan: FixPlan | str
+    #: What applying it did; None for a dry run, a refusal or nothing to fix.
+    outcome: FixOutcome | None
+    dry_run: bool
+    #: What else happened on the way: concurrent changes, a write another run made moot.
+    notes: tuple[str, ...] = ()
+
+
+def rollback_command(policy_arn: str, version_id: str) -> str:
+    """The aws CLI command that makes ``version_id`` the default version again."""
+    return (
+        f"aws iam set-default-policy-version --policy-arn {shlex.quote(policy_arn)} "
+        f"--version-id {shlex.quote(version_id)}"
+    )
+
+
+def apply_fix(
+    plan: FixPlan,
+    store: PolicyStore,
+    *,
+    account: str,
+    verify: Callable[[], Sequence[Verdict]],
+    save_record: Callable[[Mapping[str, Any]], str],
+    attempts: int = 5,
+    delay: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], datetime] | None = None,
+) -> FixOutcome:
+    """Make ``plan.new_document`` the default version of the policy, safely.
+
+    ``verify`` re-reads the role and evaluates the required actions; it is called up to
+    ``attempts`` times, ``delay`` seconds apart, because IAM is eventually consistent.
+    ``save_record`` is called with the growing record before anything is deleted and
+    after every outcome; it returns where the record was saved.
+    """
+    if attempts < 1:
+        raise ValueError(f"attempts must be at least 1, got {attempts}")
+    if not plan.can_apply or plan.new_document is None:
+        why = "; ".join(plan.refusals) or "every required action is already allowed"
+        raise RemediationError(f"refusing to change {plan.policy_arn}: {why}")
+    arn = plan.policy_arn
+    _check_unchanged(plan, store.list_versions(arn))
+
+    record = _new_record(plan, account, (clock or _utc_now)())
+    if plan.version_to_delete:
+        try:
+            deleted = store.get_version_document(arn, plan.version_to_delete)
+        except NotFoundError as exc:
+            raise _gone_meanwhile(plan, exc) from exc
+        record["deleted_version"] = {"version_id": plan.version_to_delete, "document": deleted}
+    # Saved before any write, so the deleted version's document is on disk before IAM
+    # forgets it; if this save fails nothing has been written.
+    path = save_record(record)
+    if plan.version_to_delete:
+        _make_room(plan, plan.version_to_delete, store, record, save_record, path)
+    new_version = _create(plan, plan.new_document, store, record, save_record, path)
+
+    verdicts, used, failure = _verify(verify, attempts, delay, sleep)
+    record["verification"] = {
+        "attempts": used,
+        "verdicts": [
+            {"action": v.action, "decision": v.decision.value, "reason": v.reason} for v in verdicts
+        ],
+    }
+    if failure is not None:
+        _roll_back(plan, store, record, new_version, failure, save_record, path)
+
+    record["status"] = "applied"
+    try:
+        path = save_record(record)
+    except Exception as exc:  # the change stands, so say how to undo it
+        raise RemediationError(
+            f"{arn}: {new_version} is now the default, but saving the record failed "
+            f"({exc}); to undo: {rollback_command(arn, plan.current_version)}"
+        ) from exc
+    return FixOutcome(
+        policy_arn=arn,
+        previous_version=plan.current_version,
+        new_version=new_version,
+        deleted_version=plan.version_to_delete,
+        added_actions=plan.added_actions,
+        verification_attempts=used,
+        verdicts=tuple(verdicts),
+        record_path=path,
+        record=record,
+    )
+
+
+def _new_record(plan: FixPlan, account: str, now: datetime) -> dict[str, Any]:
+    """The record of a fix about to be applied; it grows as the fix goes on."""
+    return {
+        "schema": RECORD_SCHEMA,
+        "status": "deleting" if plan.version_to_delete else "creating",
+        "timestamp": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "account": account,
+        "policy_arn": plan.policy_arn,
+        "previous_version": {
+            "version_id": plan.current_version,
+            "document": copy.deepcopy(dict(plan.current_document)),
+        },
+        "new_version": None,
+        "deleted_version": None,
+        "added_actions": list(plan.added_actions),
+        "diff": plan.diff,
+        "rollback_command": rollback_command(plan.policy_arn, plan.current_version),
+        "verification": None,
+        "error": None,
+    }
+
+
+def _make_room(
+    plan: FixPlan,
+    version: str,
+    store: PolicyStore,
+    record: dict[str, Any],
+    save_record: Callable[[Mapping[str, Any]], str],
+    path: str,
+) -> None:
+    """Delete the oldest non-default version (already saved in the record)."""
+    arn = plan.policy_arn
+    try:
+        store.delete_version(arn, version)
+    except NotFoundError as exc:  # someone else deleted it since the listing
+        gone = _gone_meanwhile(plan, exc)
+        record.update(status="failed", error=str(gone))
+        _save_again(save_record, record, path)
+        raise gone from exc
+    except Exception as exc:  # the record says "deleting": correct it before raising
+        record.update(status="failed", error=f"deleting {version} failed: {exc}")
+        path, note = _save_again(save_record, record, path)
+        raise RemediationError(
+            f"{arn}: deleting {version} to make room failed ({exc}); no new "
+            f"version was created and the default version is unchanged "
+            f"({plan.current_version}). {version}'s document is saved in "
+            f"{path} under .deleted_version.document{note}",
+            record_path=path,
+        ) from exc
+
+
+def _create(
+    plan: FixPlan,
+    document: Mapping[str, Any],
+    store: PolicyStore,
+    record: dict[str, Any],
+    save_record: Callable[[Mapping[str, Any]], str],
+    path: str,
+) -> str:
+    """Create the new default version; return its id."""
+    try:
+        new_version = store.create_default_version(plan.policy_arn, document)
+    except Exception as exc:  # whatever the store raised, the record must say so
+        record.update(status="failed", error=f"creating the new version failed: {exc}")
+        path, note = _save_again(save_record, record, path)
+        raise RemediationError(_create_failed(plan, path, exc) + note, record_path=path) from exc
+    record["new_version"] = {"version_id": new_version, "document": copy.deepcopy(dict(document))}
+    return new_version
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check_unchanged(plan: FixPlan, versions: Sequence[PolicyVersion]) -> None:
+    """Refuse to write when the versions differ from what the plan was made against."""
+    default = next((v.version_id for v in versions if v.is_default), None)
+    if default != plan.current_version:
+        raise ConcurrentChangeError(
+            f"{plan.policy_arn}: the default version is now {default or 'missing'}, but "
+            f"the fix was planned against {plan.current_version}; nothing was written, "
+            "run the check again to plan against the current default"
+        )
+    ids = {v.version_id for v in versions}
+    full = len(versions) >= MAX_POLICY_VERSIONS
+    if plan.version_to_delete is None and full:
+        raise ConcurrentChangeError(
+            f"{plan.policy_arn}: now has {len(versions)} versions, but the fix was planned "
+            "without deleting one; nothing was written, run the check again"
+        )
+    if plan.version_to_delete is not None and (plan.version_to_delete not in ids or not full):
+        raise ConcurrentChangeError(
+            f"{plan.policy_arn}: the fix was planned to delete {plan.version_to_delete} "
+            f"to make room, but the versions are now {', '.join(sorted(ids))}; nothing "
+            "was written, run the check again"
+        )
+
+
+def _gone_meanwhile(plan: FixPlan, exc: Exception) -> ConcurrentChangeError:
+    return ConcurrentChangeError(
+        f"{plan.policy_arn}: {plan.version_to_delete}, which the fix was to delete to make "
+        f"room, was deleted by someone else meanwhile ({exc}); nothing was written"
+    )
+
+
+def _create_failed(plan: FixPlan, path: str, exc: Exception) -> str:
+    head = (
+        f"{plan.policy_arn}: creating the new version failed ({exc}); the default version "
+        f"is unchanged ({plan.current_version})"
+    )
+    if not plan.version_to_delete:
+        return f"{head}. Record: {path}"
+    restored = f"{plan.policy_name}-{plan.version_to_delete}.json"
+    return (
+        f"{head}, but {plan.version_to_delete} had already been deleted to make room. "
+        f"Its document is saved in {path} under .deleted_version.document; to restore it "
+        f"as a non-default version run: jq .deleted_version.document {shlex.quote(path)} > "
+        f"{shlex.quote(restored)} && aws iam create-policy-version --policy-arn "
+        f"{shlex.quote(plan.policy_arn)} --policy-document file://{shlex.quote(restored)}"
+    )
+
+
+def _verify(
+    verify: Callable[[], Sequence[Verdict]],
+    attempts: int,
+    delay: float,
+    sleep: Callable[[float], None],
+) -> tuple[Sequence[Verdict], int, str | None]:
+    """Check the new default until it allows everything; return the last result.
+
+    The third value is None on success, else why the last attempt failed.
+    """
+    verdicts: Sequence[Verdict] = ()
+    failure: str | None = None
+    for attempt in range(1, attempts + 1):
+        if attempt > 1:
+            sleep(delay)
+        try:
+            verdicts = verify()
+        except Exception as exc:  # an unreadable role is an unverified fix, not a crash
+            verdicts, failure = (), f"verification failed: {exc}"
+            continue
+        refused = [v for v in verdicts if not v.is_allowed]
+        if verdicts and not refused:
+            return verdicts, attempt, None
+        failure = (
+            "; ".join(f"{v.action} {v.decision.value}: {v.reason}" for v in refused)
+            or "verification returned no verdicts"
+        )
+    return verdicts, attempts, failure
+
+
+def _roll_back(
+    plan: FixPlan,
+    store: PolicyStore,
+    record: dict[str, Any],
+    new_version: str,
+    failure: str,
+    save_record: Callable[[Mapping[str, Any]], str],
+    path: str,
+) -> NoReturn:
+    """Make the previous version the default again, record it, and raise."""
+    arn, previous = plan.policy_arn, plan.current_version
+    unverified = f"{new_version} did not verify after {record['verification']['attempts']} "
+    unverified += f"attempt(s) ({failure})"
+    try:
+        store.set_default_version(arn, previous)
+    except Exception as exc:  # the unverified version is still the default: say so
+        record.update(status="failed", error=f"{unverified}; rolling back failed: {exc}")
+        path, note = _save_again(save_record, record, path)
+        raise RemediationError(
+            f"{arn}: {unverified}, and making {previous} the default again failed ({exc}); "
+            f"{new_version} is still the default. Run: {rollback_command(arn, previous)} "
+            f"(record: {path}){note}",
+            record_path=path,
+        ) from exc
+    record.update(status="rolled back", error=unverified)
+    path, note = _save_again(save_record, record, path)
+    raise RemediationError(
+        f"{arn}: {unverified}; rolled back, {previous} is the default again and "
+        f"{new_version} is kept as a non-default version (record: {path}){note}",
+        record_path=path,
+    )
+
+
+def _save_again(
+    save_record: Callable[[Mapping[str, Any]], str], record: Mapping[str, Any], path: str
+) -> tuple[str, str]:
+    """Save ``record`` while already failing; return its path and a note if saving failed.
+
+    The earlier save at ``path`` still holds every document read so far, so the error
+    being raised points there rather than being replaced by the save error.
+    """
+    try:
+        return save_record(record), ""
+    except Exception as exc:  # keep the original failure the one that is reported
+        return path, f" (saving the updated record failed: {exc}; {path} has the earlier one)"

@@ -1,0 +1,186 @@
+"""Read each target once per process and judge it: the checker behind every fixture.
+
+In live mode the targets a run's tests need are read before the first test, several at
+once; a target that cannot be read then stops the run with one message. An xdist worker
+reads lazily, when its first test of a target runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from ..aws.adapter import AwsAdapter, Sessions
+from ..config import Settings
+from ..engine.assessment import Assessment, RoleSnapshot, assess
+from ..engine.requirements import RequiredAction
+from ..engine.target import Target
+from ..errors import IamComplianceError
+from .xdist import is_xdist_worker
+
+if TYPE_CHECKING:
+    from ..aws.mock import MockAccounts
+
+#: How many targets a live run reads at once. The reads wait on the network; eight keeps
+#: a run over many accounts short without bursting IAM's per-account request rate.
+READ_CONCURRENCY = 8
+
+
+class Checker:
+    """The run's AWS connections and the assessment of each target, cached per process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        requirements: tuple[RequiredAction, ...],
+        fixtures_dir: Path,
+        *,
+        read_concurrency: int = READ_CONCURRENCY,
+    ) -> None:
+        self.settings = settings
+        self.requirements = requirements
+        self.fixtures_dir = fixtures_dir
+        self.read_concurrency = read_concurrency
+        self.sessions = Sessions()
+        self.mock: MockAccounts | None = None
+        if settings.mode == "mock":
+            # Imported here: moto is a large import that a live run (and every xdist
+            # worker of one) does not need.
+            from ..aws.mock import MockAccounts
+
+            self.mock = MockAccounts(fixtures_dir, self.sessions, settings.policy_file)
+        self._adapters: dict[str, AwsAdapter] = {}
+        self._assessments: dict[str, Assessment] = {}
+
+    def check_policy_file(self) -> None:
+        """Read and check the mock account's policy file now: a bad one is a usage error."""
+        if self.mock is not None and self.settings.policy_file is not None:
+            self.mock.task_policy_text(self.settings.targets[0])
+
+    # -- state ------------------------------------------------------------------------
+
+    def adapter(self, target: Target) -> AwsAdapter:
+        if target.name not in self._adapters:
+            connection = (
+                self.mock.connection(target)
+                if self.mock is not None
+                else self.sessions.live(target)
+            )
+            self._adapters[target.name] = AwsAdapter(connection)
+        return self._adapters[target.name]
+
+    def assessment(self, target: Target) -> Assessment:
+        """Read the target once per process and judge it."""
+        if target.name not in self._assessments:
+            snapshot = self.adapter(target).fetch_role(target)
+            self._assessments[target.name] = self._assess(target, snapshot)
+        return self._assessments[target.name]
+
+    def forget(self, target: Target) -> None:
+        """Drop the cached assessment, so the next one reads the account again."""
+        self._assessments.pop(target.name, None)
+
+    def read_all(self, targets: Sequence[Target]) -> None:
+        """Read ``targets`` ahead of the tests, several at once in live mode.
+
+        Raises a usage error for the first target, in the configured order, that cannot be
+        read, as reading them one by one would. Clients are made one at a time, because a
+        boto3 session is not thread-safe; only the reads (botocore clients are thread-safe)
+        run in threads.
+        """
+        pending = [t for t in targets if t.name not in self._assessments]
+        if self.mock is not None or len(pending) < 2 or self.read_concurrency < 2:
+            for target in pending:
+                with _naming(target):
+                    self.assessment(target)
+            return
+        reads: list[tuple[Target, Future[RoleSnapshot]]] = []
+        with ThreadPoolExecutor(min(self.read_concurrency, len(pending))) as pool:
+            for target in pending:
+                try:
+                    adapter = self.adapter(target)
+                except IamComplianceError as exc:
+                    reads.append((target, _failed(exc)))
+                    break  # the targets before it are still read, and may fail first
+                reads.append((target, pool.submit(adapter.fetch_role, target)))
+        for target, read in reads:
+            with _naming(target):
+                self._assessments[target.name] = self._assess(target, read.result())
+
+    def _assess(self, target: Target, snapshot: RoleSnapshot) -> Assessment:
+        return assess(target, snapshot, self.requirements, self.settings.context)
+
+    # -- hooks ------------------------------------------------------------------------
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        if self.settings.mode == "mock":
+            lines = [
+                "iam-compliance: MOCK mode: an embedded moto account seeded from "
+                f"{self.fixtures_dir}; this is NOT a check of a real AWS account"
+            ]
+        else:
+            lines = ["iam-compliance: LIVE mode: the account behind boto3's credential chain"]
+        for target in self.settings.targets:
+            lines.append(
+                f"  target {target.name}: account {target.account_id}, region {target.region}, "
+                f"role {target.role_arn}, policy {target.policy_arn}, table {target.table_arn}"
+            )
+        return lines
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Read every target the selected tests need before any test runs.
+
+        Problems reading AWS then stop the run with one message (exit code 4) instead of
+        erroring every test; and -k or --collect-only add no AWS calls.
+        """
+        config = session.config
+        if config.option.collectonly or is_xdist_worker(config):
+            # An xdist worker reads lazily, only the targets of the tests it is given.
+            return
+        needed = {t.name for item in session.items for t in self.targets_of(item)}
+        targets = [t for t in self.settings.targets if t.name in needed]
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        self.read_all(targets)
+        for target in targets:
+            found = self.assessment(target)
+            policy = found.target_policy
+            version = f"default version {policy.version}" if policy else "NOT ATTACHED"
+            if reporter is not None:
+                reporter.write_line(
+                    f"iam-compliance: {self.settings.mode} account {found.snapshot.account_id}: "
+                    f"{found.snapshot.role_arn} with {target.policy_name} {version}"
+                )
+
+    def targets_of(self, item: pytest.Item) -> list[Target]:
+        """The targets a collected test checks (none, if it uses no assessment)."""
+        if "iam_assessment" not in getattr(item, "fixturenames", ()):
+            return []
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "iam_target" in callspec.params:
+            return [callspec.params["iam_target"]]
+        return list(self.settings.targets)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.mock is not None:
+            self.mock.stop()
+
+
+@contextmanager
+def _naming(target: Target) -> Iterator[None]:
+    """Turn a target that cannot be read into a usage error that names it."""
+    try:
+        yield
+    except IamComplianceError as exc:
+        raise pytest.UsageError(f"target {target.name}: {exc}") from None
+
+
+def _failed(exc: BaseException) -> Future[RoleSnapshot]:
+    future: Future[RoleSnapshot] = Future()
+    future.set_exception(exc)
+    return future

@@ -1,0 +1,156 @@
+"""--fix and --fix-dry-run: plan, apply and record, once, before any test checks.
+
+Another run may change the policy while this one fixes it (two CI jobs at once). Before
+anything is written that is noticed and the fix is planned again from a fresh read; after a
+failed write, a role that is compliant anyway (the other run's fix) is not an error.
+Anything else fails loudly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ..config import Settings
+from ..engine.evaluation import Verdict
+from ..engine.remediation import FixPlan, plan_fix
+from ..engine.rollout import Remediation, apply_fix
+from ..engine.target import Target
+from ..errors import ConcurrentChangeError, IamComplianceError, RemediationError
+from ..report.records import RecordWriter
+from .checker import Checker
+from .xdist import is_xdist_worker
+
+#: How often --fix plans again when another run changed the policy meanwhile.
+FIX_ATTEMPTS = 3
+
+
+class Remediations:
+    """What --fix or --fix-dry-run did in this process, per target."""
+
+    def __init__(self) -> None:
+        self.all: list[Remediation] = []
+
+    def add(self, result: Remediation) -> None:
+        self.all.append(result)
+
+    def of(self, name: str) -> Remediation | None:
+        """The last remediation of target ``name``, if any."""
+        found = [r for r in self.all if r.target.name == name]
+        return found[-1] if found else None
+
+
+class Fixer:
+    """Plans and applies the fix of every target at session start."""
+
+    def __init__(
+        self,
+        checker: Checker,
+        settings: Settings,
+        remediations: Remediations,
+        reports_dir: Path,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.checker = checker
+        self.settings = settings
+        self.remediations = remediations
+        self.reports_dir = reports_dir
+        self.clock = clock
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Once, before any test (or xdist worker) checks.
+
+        In mock mode every process has its own moto account, so each one fixes its own.
+        """
+        config = session.config
+        if not (self.settings.fix or self.settings.fix_dry_run) or config.option.collectonly:
+            return
+        if self.checker.mock is None and is_xdist_worker(config):
+            return
+        for target in self.settings.targets:
+            try:
+                self.remediations.add(self.fix(target))
+            except IamComplianceError as exc:
+                raise pytest.UsageError(f"--fix, target {target.name}: {exc}") from None
+
+    def plan(self, target: Target) -> FixPlan | str:
+        """The fix for a target, or why there is none to plan."""
+        found = self.checker.assessment(target)
+        policy = found.target_policy
+        if policy is None or policy.arn is None:
+            return (
+                f"{target.policy_arn} is not attached to {target.role_name}; --fix only "
+                "adds to the attached task policy. Attach it first: aws iam "
+                f"attach-role-policy --role-name {target.role_name} --policy-arn "
+                f"{target.policy_arn}"
+            )
+        return plan_fix(
+            found.snapshot.policies,
+            policy,
+            [r.name for r in self.checker.requirements],
+            target.table_arn,
+            self.checker.adapter(target).list_versions(policy.arn),
+            self.settings.context,
+        )
+
+    def fix(self, target: Target) -> Remediation:
+        """Plan and, with --fix, apply; then forget the cached verdicts so tests re-read."""
+        notes: list[str] = []
+        for _ in range(FIX_ATTEMPTS):
+            try:
+                # Planning compares the document read with the version listing, so a
+                # concurrent change can already show here, before anything is written.
+                plan = self.plan(target)
+            except ConcurrentChangeError as exc:
+                notes.append(f"planned again after a concurrent change: {exc}")
+                self.checker.forget(target)
+                continue
+            if isinstance(plan, str) or self.settings.fix_dry_run or not plan.can_apply:
+                return Remediation(target, plan, None, self.settings.fix_dry_run, tuple(notes))
+            try:
+                outcome = apply_fix(
+                    plan,
+                    self.checker.adapter(target),
+                    account=self.checker.assessment(target).snapshot.account_id,
+                    verify=lambda: self._reread(target),
+                    save_record=self._record_writer(target),
+                    clock=self.clock,
+                )
+            except ConcurrentChangeError as exc:
+                notes.append(f"planned again after a concurrent change: {exc}")
+                continue  # the finally clause dropped the stale read
+            except RemediationError as exc:
+                if not self._compliant_now(target):
+                    raise
+                notes.append(f"this run's write failed, but the role is compliant now: {exc}")
+                return Remediation(target, plan, None, False, tuple(notes))
+            finally:
+                self.checker.forget(target)
+            return Remediation(target, plan, outcome, False, tuple(notes))
+        raise ConcurrentChangeError(
+            f"{target.policy_arn} kept changing while planning a fix ({FIX_ATTEMPTS} attempts); "
+            "nothing was written: " + "; ".join(notes)
+        )
+
+    def _record_writer(self, target: Target) -> RecordWriter:
+        several = len(self.settings.targets) > 1
+        return RecordWriter(
+            self.reports_dir, suffix=f"-{target.name}" if several else "", clock=self.clock
+        )
+
+    def _compliant_now(self, target: Target) -> bool:
+        """Re-read the role; False also when it cannot be read (the failure then stands)."""
+        self.checker.forget(target)
+        try:
+            return not self.checker.assessment(target).missing
+        except IamComplianceError:
+            return False
+
+    def _reread(self, target: Target) -> list[Verdict]:
+        self.checker.forget(target)
+        return list(self.checker.assessment(target).verdicts.values())

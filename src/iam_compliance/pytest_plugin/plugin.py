@@ -1,0 +1,236 @@
+"""The pytest plugin's entry point: options, wiring, parametrization and fixtures.
+
+It stays thin. ``pytest_configure`` resolves the settings (:mod:`iam_compliance.config`)
+and registers one object per feature, each given what it needs in its constructor and
+kept in ``config.stash``:
+
+* :class:`~.checker.Checker`: reads each target once and judges it (the fixtures' source);
+* :class:`~.fixing.Fixer`: ``--fix`` and ``--fix-dry-run``;
+* :class:`~.failures.FailureTracker`: a target that cannot be read is exit code 4;
+* :class:`~.reports.ResultCollector` and :class:`~.reports.ReportWriter`: the reports;
+* :class:`~.xdist.TargetScheduling`: each target's tests on one xdist worker.
+
+The plugin is active only where the pytest configuration names the fixtures directory
+(``iam_compliance_fixtures``), so installing the package does not touch other test runs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from ..aws.catalog import BotocoreCatalog
+from ..config import parse_positive_int, resolve_settings
+from ..engine.assessment import Assessment
+from ..engine.requirements import load_requirements
+from ..engine.target import Target
+from ..errors import IamComplianceError
+from .checker import READ_CONCURRENCY, Checker
+from .failures import FailureTracker
+from .fixing import Fixer, Remediations
+from .reports import JSON_NAME, ReportWriter, ResultCollector, use_default_paths
+from .xdist import TargetScheduling, is_xdist_worker
+
+REQUIREMENTS_FILE = "required_actions.toml"
+Plugin = TypeVar("Plugin")
+
+checker_key = pytest.StashKey[Checker]()
+fixer_key = pytest.StashKey[Fixer]()
+failures_key = pytest.StashKey[FailureTracker]()
+collector_key = pytest.StashKey[ResultCollector]()
+writer_key = pytest.StashKey[ReportWriter]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("iam-compliance", "IAM role compliance")
+    group.addoption(
+        "--aws-mode",
+        default=None,
+        metavar="MODE",
+        help="mock (default: an embedded moto account seeded from fixtures/) or live "
+        "(boto3's default credential chain). Environment: IAM_COMPLIANCE_MODE.",
+    )
+    group.addoption(
+        "--env-file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="read the target from this env file instead of .env; repeat for several "
+        "targets (each file is one account, named by its stem).",
+    )
+    group.addoption(
+        "--policy-file",
+        default=None,
+        metavar="PATH",
+        help="mock mode: seed the task policy with this JSON document instead of the "
+        "fixture, to check a proposed policy before it is applied.",
+    )
+    group.addoption(
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a request context value for condition evaluation (repeatable), e.g. "
+        "aws:SourceVpc=vpc-1234. Without it, every condition key is absent.",
+    )
+    group.addoption(
+        "--fix",
+        action="store_true",
+        default=False,
+        help="make the role compliant by creating a new default version of the task "
+        "policy, then check the fixed state.",
+    )
+    group.addoption(
+        "--fix-dry-run",
+        action="store_true",
+        default=False,
+        help="show what --fix would change (new document, diff, version to delete); "
+        "change nothing.",
+    )
+    parser.addini(
+        "iam_compliance_fixtures",
+        default="",
+        help="directory (relative to rootdir) with required_actions.toml and the mock "
+        "account's seed policies; setting it turns the compliance suite on.",
+    )
+    parser.addini(
+        "iam_compliance_reports",
+        default="",
+        help="directory (relative to rootdir) for compliance.html/.xml/.json and "
+        "remediation records (default: reports).",
+    )
+    parser.addini(
+        "iam_compliance_read_concurrency",
+        default="",
+        help=f"live mode: how many targets are read at once (default {READ_CONCURRENCY}; "
+        "1 reads them one by one).",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    fixtures = config.getini("iam_compliance_fixtures")
+    if not fixtures:
+        _refuse_options_without_suite(config)
+        return
+    try:
+        checker = _checker(config, config.rootpath / fixtures)
+    except IamComplianceError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    settings = checker.settings
+    reports_dir = config.rootpath / (config.getini("iam_compliance_reports") or "reports")
+    remediations = Remediations()
+    failures = FailureTracker()
+    collector = ResultCollector(settings, remediations)
+    _register(config, checker_key, checker, "checker")
+    _register(config, fixer_key, Fixer(checker, settings, remediations, reports_dir), "fixer")
+    _register(config, failures_key, failures, "failures")
+    _register(config, collector_key, collector, "collector")
+    if not is_xdist_worker(config):
+        # Before pytest-html's and junitxml's own pytest_configure, which open the files.
+        use_default_paths(config, reports_dir)
+        writer = ReportWriter(
+            config, settings, collector, remediations, failures, reports_dir / JSON_NAME
+        )
+        _register(config, writer_key, writer, "writer")
+    config.pluginmanager.register(
+        TargetScheduling([t.name for t in settings.targets]), "iam-compliance-xdist"
+    )
+
+
+def _register(
+    config: pytest.Config, key: pytest.StashKey[Plugin], plugin: Plugin, name: str
+) -> None:
+    config.stash[key] = plugin
+    config.pluginmanager.register(plugin, f"iam-compliance-{name}")
+
+
+def _checker(config: pytest.Config, folder: Path) -> Checker:
+    option = config.option
+    settings = resolve_settings(
+        aws_mode=option.aws_mode,
+        env_files=option.env_file,
+        policy_file=option.policy_file,
+        context=option.context,
+        fix=option.fix,
+        fix_dry_run=option.fix_dry_run,
+        rootdir=config.rootpath,
+        environ=os.environ,
+    )
+    requirements = load_requirements(folder / REQUIREMENTS_FILE, BotocoreCatalog())
+    concurrency = parse_positive_int(
+        str(config.getini("iam_compliance_read_concurrency")),
+        name="iam_compliance_read_concurrency",
+        where=str(config.inipath or "-o"),
+        default=READ_CONCURRENCY,
+    )
+    checker = Checker(settings, requirements, folder, read_concurrency=concurrency)
+    checker.check_policy_file()
+    return checker
+
+
+def _refuse_options_without_suite(config: pytest.Config) -> None:
+    used = [
+        flag
+        for flag, value in (
+            ("--aws-mode", config.option.aws_mode),
+            ("--policy-file", config.option.policy_file),
+            ("--fix", config.option.fix),
+            ("--fix-dry-run", config.option.fix_dry_run),
+        )
+        if value
+    ]
+    if used:
+        raise pytest.UsageError(
+            f"{used[0]} needs the compliance suite, but this pytest configuration "
+            f"({config.inipath or 'none'}) does not set iam_compliance_fixtures"
+        )
+
+
+def _checker_of(config: pytest.Config) -> Checker:
+    checker = config.stash.get(checker_key, None)
+    if checker is None:
+        raise pytest.UsageError(
+            "the iam-compliance fixtures need iam_compliance_fixtures set in the pytest "
+            f"configuration ({config.inipath or 'none found'})"
+        )
+    return checker
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    checker = metafunc.config.stash.get(checker_key, None)
+    if checker is None:
+        return
+    targets = checker.settings.targets
+    if "iam_target" in metafunc.fixturenames and len(targets) > 1:
+        metafunc.parametrize(
+            "iam_target",
+            targets,
+            ids=[t.name for t in targets],
+            indirect=True,
+            scope="session",
+        )
+    if "required_action" in metafunc.fixturenames:
+        names = [r.name for r in checker.requirements]
+        metafunc.parametrize("required_action", names, ids=names)
+
+
+@pytest.fixture(scope="session")
+def iam_target(request: pytest.FixtureRequest) -> Target:
+    """The target being checked (parametrized when several --env-file are given)."""
+    param = getattr(request, "param", None)
+    if isinstance(param, Target):
+        return param
+    return _checker_of(request.config).settings.targets[0]
+
+
+@pytest.fixture(scope="session")
+def iam_assessment(request: pytest.FixtureRequest, iam_target: Target) -> Assessment:
+    """Every verdict about the target, read from AWS once per process."""
+    try:
+        return _checker_of(request.config).assessment(iam_target)
+    except IamComplianceError as exc:
+        raise IamComplianceError(f"target {iam_target.name}: {exc}") from None

@@ -1,0 +1,312 @@
+"""The report hooks: attach each compliance test's verdict to its report, write the files.
+
+A run of the compliance suite writes, unless ``--html`` or ``--junitxml`` name other files,
+into the reports folder (ini ``iam_compliance_reports``, default ``reports/``):
+``compliance.html`` (pytest-html, self-contained), ``compliance.xml`` (JUnit, with the target
+as suite properties) and ``compliance.json`` (schema in :mod:`iam_compliance.report.model`).
+
+Under pytest-xdist only the controller writes, and it has no assessments of its own: the
+workers judge the role. So everything the reports need travels on the test reports (the
+``iam_compliance`` attribute of each compliance test's call report, plain JSON that xdist
+transfers with the report), and the controller builds the files from what it receives. A
+run without xdist goes through exactly the same path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from _pytest import junitxml
+from pytest_html import extras  # type: ignore[import-untyped]
+from pytest_metadata.plugin import metadata_key  # type: ignore[import-untyped]
+
+from ..config import Settings
+from ..engine.assessment import Assessment
+from ..report import build, html
+from ..report.files import write_json
+from ..report.junit import junit_properties
+from ..report.model import (
+    CHECK_TESTS,
+    JSON,
+    CheckKind,
+    Outcome,
+    RowPayload,
+    Status,
+    TargetSection,
+    TestEntry,
+    from_json,
+    to_json,
+)
+from ..report.terminal import summary_lines
+from .failures import FailureTracker
+from .fixing import Remediations
+
+HTML_NAME = "compliance.html"
+XML_NAME = "compliance.xml"
+JSON_NAME = "compliance.json"
+#: The test report attribute that carries a test's verdict data to the xdist controller.
+ATTRIBUTE = "iam_compliance"
+
+
+def use_default_paths(config: pytest.Config, folder: Path) -> None:
+    """Point pytest-html and junitxml at ``folder`` unless the user named files.
+
+    Called from the plugin's ``pytest_configure``, which runs before theirs. A
+    ``--collect-only`` or ``--help`` run checks nothing, so it must not replace the last
+    real reports.
+    """
+    option = config.option
+    if option.collectonly or getattr(option, "help", False):
+        return
+    if hasattr(option, "htmlpath") and not option.htmlpath:
+        option.htmlpath = str(folder / HTML_NAME)
+        option.self_contained_html = True
+    if hasattr(option, "xmlpath") and not option.xmlpath:
+        option.xmlpath = str(folder / XML_NAME)
+
+
+class ResultCollector:
+    """Attaches each compliance test's verdict to its report, and gathers them.
+
+    Registered on every process of a run (xdist workers too): every process attaches,
+    and the controller (or the only process) gathers what reaches it.
+    """
+
+    def __init__(self, settings: Settings, remediations: Remediations) -> None:
+        self.settings = settings
+        self.remediations = remediations
+        # This process: what its tests of a target share, built once.
+        self._built: dict[str, tuple[TargetSection, JSON]] = {}
+        # What reached this process on reports (the controller's view): target -> section.
+        self._sections: dict[str, TargetSection] = {}
+        # node id -> its target and action, and its outcome once known.
+        self._tests: dict[str, tuple[str | None, str | None, Outcome | None]] = {}
+        #: Sections that arrived and that the writer has not shown yet.
+        self.new_sections: list[TargetSection] = []
+
+    # -- every process: attach ---------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        funcargs = getattr(item, "funcargs", {})
+        assessment = funcargs.get("iam_assessment")
+        if report.when == "call" and isinstance(assessment, Assessment):
+            required = funcargs.get("required_action")
+            action = required if isinstance(required, str) else None
+            name = getattr(item, "originalname", item.name)
+            check = CheckKind.ACTION if action is not None else CHECK_TESTS.get(name)
+            self._attach(item, report, assessment, check, action)
+        return report
+
+    def _attach(
+        self,
+        item: pytest.Item,
+        report: pytest.TestReport,
+        assessment: Assessment,
+        check: CheckKind | None,
+        action: str | None,
+    ) -> None:
+        name = assessment.target.name
+        first = name not in self._built
+        if first:
+            policy = assessment.target_policy
+            self._built[name] = (
+                self._section(assessment),
+                build.plain(policy.document) if policy is not None else None,
+            )
+        section, document = self._built[name]
+        payload = build.row_payload(check, action, assessment)
+        # Once per process and target is enough: the controller keeps the first.
+        carried = RowPayload(**{**vars(payload), "section": section if first else None})
+        setattr(report, ATTRIBUTE, to_json(carried))
+        if check is None:
+            return
+        found = [extras.html(html.row_details_html(payload, section, document))]
+        if check is CheckKind.ACTION and action is not None:
+            found.append(extras.json(to_json(section.action(action)), name="verdict"))
+            # On the item: junitxml writes a test case's properties from its last report.
+            item.user_properties.extend(
+                [("action", action), ("verdict", payload.verdict), ("decided_by", payload.detail)]
+            )
+        diff = section.proposed_fix.diff if section.proposed_fix is not None else ""
+        failed = payload.status is Status.FAIL
+        if failed and check in (CheckKind.ACTION, CheckKind.ALL_ACTIONS) and diff:
+            found.append(extras.text(diff, name="proposed fix (diff)"))
+        report.extras = [*getattr(report, "extras", []), *found]  # type: ignore[attr-defined]
+
+    def _section(self, assessment: Assessment) -> TargetSection:
+        return build.target_section(
+            assessment,
+            remediation=self.remediations.of(assessment.target.name),
+            proposed=build.proposed_fix(assessment, self.settings.context),
+            fixing=self.settings.fix or self.settings.fix_dry_run,
+        )
+
+    # -- the controller: gather --------------------------------------------------------
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        target, action, outcome = self._tests.get(report.nodeid, (None, None, None))
+        payload = payload_of(report)
+        if payload is not None:
+            target, action = payload.target, payload.action
+            section = payload.section
+            if section is not None and section.name not in self._sections:
+                self._sections[section.name] = section
+                self.new_sections.append(section)
+        found = _outcome(report)
+        if found is not None and (outcome in (None, Outcome.PASSED) or found is Outcome.ERROR):
+            outcome = found
+        self._tests[report.nodeid] = (target, action, outcome)
+
+    def sections(self) -> tuple[TargetSection, ...]:
+        """What was judged about each target, in the configuration's order.
+
+        A live run fixes from the controller alone, so the controller's own remediation
+        fills in what the workers' reports could not know.
+        """
+        found = []
+        for target in self.settings.targets:
+            section = self._sections.get(target.name)
+            if section is None:
+                continue
+            remediation = self.remediations.of(target.name)
+            if section.remediation is None and remediation is not None:
+                entry = build.remediation_entry(remediation)
+                section = TargetSection(**{**vars(section), "remediation": entry})
+            found.append(section)
+        return tuple(found)
+
+    def tests(self) -> tuple[TestEntry, ...]:
+        return tuple(
+            TestEntry(nodeid, outcome, target, action)
+            for nodeid, (target, action, outcome) in self._tests.items()
+            if outcome is not None
+        )
+
+
+def payload_of(report: pytest.TestReport) -> RowPayload | None:
+    data = getattr(report, ATTRIBUTE, None)
+    return from_json(RowPayload, data) if isinstance(data, dict) else None
+
+
+class ReportWriter:
+    """Writes compliance.json, adds to pytest-html's page and junitxml's properties, and
+    prints the terminal summary. Registered on the controller (or the only process)."""
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        settings: Settings,
+        collector: ResultCollector,
+        remediations: Remediations,
+        failures: FailureTracker,
+        json_path: Path,
+    ) -> None:
+        self.config = config
+        self.settings = settings
+        self.collector = collector
+        self.remediations = remediations
+        self.failures = failures
+        self.json_path = json_path
+        self.started = datetime.now(UTC)
+        self.written: Path | None = None
+
+    # -- pytest-html -------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Put iam-compliance's rows first in the Environment, which pytest-html reads next."""
+        metadata = self.config.stash.get(metadata_key, None)
+        if metadata is None:
+            return
+        others = dict(metadata)
+        metadata.clear()
+        metadata.update(html.environment(self.settings, self.started))
+        metadata.update({k: v for k, v in others.items() if k not in metadata})
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Fill in the Environment rows that could not be known at the start."""
+        metadata = self.config.stash.get(metadata_key, None)
+        for section in self.collector.new_sections:
+            if metadata is not None:
+                key = html.version_key(self.settings, section.name)
+                metadata[key] = html.escape(section.default_version or "not attached")
+        self.collector.new_sections.clear()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report: object) -> None:
+        report.title = html.report_title(self.settings)  # type: ignore[attr-defined]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells[2:2] = html.HEADER_CELLS
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        if cells:  # else another plugin removed the row
+            cells[2:2] = html.row_cells(payload_of(report))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(self, prefix: list[str], session: pytest.Session) -> None:
+        prefix.append(html.summary_html(self.settings, self.collector.sections()))
+
+    # -- JUnit and JSON ----------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Add the JUnit properties and write compliance.json.
+
+        First, so junitxml (whose own hook writes its file) sees the properties.
+        """
+        if self.config.option.collectonly:
+            return
+        sections = self.collector.sections()
+        xml = self.config.stash.get(junitxml.xml_key, None)
+        if xml is not None:
+            by_name = {s.name: s for s in sections}
+            for name, value in junit_properties(self.settings, by_name):
+                xml.add_global_property(name, value)
+        document = build.report_document(
+            generated_at=datetime.now(UTC),
+            mode=self.settings.mode,
+            policy_file=str(self.settings.policy_file) if self.settings.policy_file else None,
+            context=self.settings.context,
+            exit_status=int(session.exitstatus),
+            sections=sections,
+            tests=self.collector.tests(),
+        )
+        write_json(self.json_path, to_json(document))
+        self.written = self.json_path
+
+    # -- terminal ----------------------------------------------------------------------
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        lines = summary_lines(self.collector.sections(), self.remediations.all)
+        if lines:
+            terminalreporter.write_sep("=", "iam-compliance")
+            for line in lines:
+                terminalreporter.write_line(line)
+        for message in self.failures.errors:
+            terminalreporter.write_line(f"ERROR: {message}", red=True)
+        if self.written is not None:
+            terminalreporter.write_sep("-", f"compliance report (JSON): {self.written}")
+
+
+def _outcome(report: pytest.TestReport) -> Outcome | None:
+    """A test's outcome as compliance.json states it, from one of its reports."""
+    if report.when == "call":
+        if hasattr(report, "wasxfail"):
+            return Outcome.XFAILED if report.skipped else Outcome.XPASSED
+        return Outcome(report.outcome)
+    if report.failed:
+        return Outcome.ERROR
+    if report.skipped:
+        return Outcome.SKIPPED
+    return None

@@ -1,0 +1,317 @@
+"""Build the report model from what the engine judged.
+
+Pure: an :class:`~iam_compliance.engine.assessment.Assessment`, fix plans and their
+outcomes in; :mod:`.model` values out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import cast
+
+from .. import __version__
+from ..engine.assessment import Assessment, Check
+from ..engine.evaluation import Context, Decision, Evidence, Verdict
+from ..engine.privilege import Finding
+from ..engine.remediation import FixPlan, PolicyVersion, plan_fix
+from ..engine.rollout import Remediation
+from ..errors import IamComplianceError
+from .model import (
+    JSON,
+    SCHEMA,
+    ActionEntry,
+    BlockedEntry,
+    CheckEntry,
+    CheckKind,
+    Checks,
+    Deciding,
+    EvidenceEntry,
+    EvidenceKind,
+    FindingEntry,
+    JSONObject,
+    PlanEntry,
+    RemediationEntry,
+    RemediationStatus,
+    ReportDocument,
+    RowPayload,
+    Status,
+    TargetSection,
+    TestEntry,
+    Tool,
+    VerdictCode,
+)
+
+
+def verdict_code(verdict: Verdict) -> VerdictCode:
+    if verdict.is_conditional:
+        return VerdictCode.CONDITIONAL
+    if verdict.is_allowed:
+        return VerdictCode.ALLOWED
+    if verdict.decision is Decision.UNDECIDED:
+        return VerdictCode.UNDECIDED
+    return VerdictCode.DENIED
+
+
+def target_section(
+    assessment: Assessment,
+    *,
+    remediation: Remediation | None,
+    proposed: FixPlan | None,
+    fixing: bool,
+) -> TargetSection:
+    """Everything judged about one target, written field by field: the target may hold
+    credentials, which never leave the process."""
+    target, snapshot = assessment.target, assessment.snapshot
+    policy = assessment.target_policy
+    return TargetSection(
+        name=target.name,
+        account=snapshot.account_id,
+        region=target.region,
+        role_arn=snapshot.role_arn,
+        policy_arn=target.policy_arn,
+        table_arn=target.table_arn,
+        default_version=policy.version if policy is not None else None,
+        compliant=assessment.is_compliant,
+        actions=tuple(
+            action_entry(verdict, assessment.reason_for(action))
+            for action, verdict in assessment.verdicts.items()
+        ),
+        checks=Checks(
+            attached=check_entry(assessment.attachment),
+            trusts_ecs_tasks=check_entry(assessment.trust),
+        ),
+        findings=tuple(finding_entry(f) for f in assessment.findings),
+        next_steps=tuple(next_steps(assessment, fixing=fixing)),
+        proposed_fix=plan_entry(proposed) if proposed is not None else None,
+        remediation=remediation_entry(remediation) if remediation is not None else None,
+    )
+
+
+def action_entry(verdict: Verdict, needed_for: str) -> ActionEntry:
+    deciding = verdict.deciding
+    groups: Sequence[tuple[EvidenceKind, Iterable[Evidence]]] = (
+        (EvidenceKind.DENIED_BY, verdict.denied_by),
+        (EvidenceKind.UNDECIDED_BY, verdict.undecided_by),
+        (EvidenceKind.ALLOWED_BY, verdict.allowed_by),
+        (EvidenceKind.BOUNDARY_ALLOWED_BY, verdict.boundary_allowed_by),
+    )
+    return ActionEntry(
+        action=verdict.action,
+        needed_for=needed_for,
+        verdict=verdict_code(verdict),
+        decision=verdict.decision.value,
+        reason=verdict.reason,
+        deciding=Deciding(deciding.policy, deciding.statement) if deciding is not None else None,
+        evidence=tuple(
+            EvidenceEntry(
+                kind=kind,
+                policy=evidence.policy,
+                statement=evidence.statement,
+                effect=evidence.effect,
+                condition_keys=evidence.condition_keys,
+                note=evidence.note,
+            )
+            for kind, group in groups
+            for evidence in group
+        ),
+    )
+
+
+def check_entry(check: Check) -> CheckEntry:
+    return CheckEntry(ok=check.ok, message=check.message)
+
+
+def finding_entry(finding: Finding) -> FindingEntry:
+    return FindingEntry(
+        id=finding.id,
+        severity=finding.severity,
+        policy=finding.policy,
+        statement=finding.statement,
+        message=finding.message,
+    )
+
+
+def plan_entry(plan: FixPlan) -> PlanEntry:
+    return PlanEntry(
+        policy_arn=plan.policy_arn,
+        policy_name=plan.policy_name,
+        current_version=plan.current_version,
+        added_actions=plan.added_actions,
+        statement=plan.target_statement,
+        blocked=tuple(BlockedEntry(b.action, b.reason) for b in plan.blocked),
+        refusals=plan.refusals,
+        size=plan.size,
+        diff=plan.diff,
+        new_document=plain(plan.new_document),
+    )
+
+
+def remediation_entry(result: Remediation) -> RemediationEntry:
+    """What --fix or --fix-dry-run did: the record when a fix was applied, else the plan."""
+    plan = result.plan
+    if isinstance(plan, str):
+        return RemediationEntry(
+            status=RemediationStatus.NOT_PLANNED,
+            dry_run=result.dry_run,
+            reason=plan,
+            plan=None,
+            version_to_delete=None,
+            record_path=None,
+            record=None,
+        )
+    record_path, record = None, None
+    if plan.nothing_to_fix:
+        status = RemediationStatus.NOTHING_TO_FIX
+    elif result.outcome is not None:
+        status = RemediationStatus.APPLIED
+        record_path, record = result.outcome.record_path, plain(result.outcome.record)
+    elif result.dry_run:
+        status = RemediationStatus.DRY_RUN
+    elif plan.can_apply:
+        status = RemediationStatus.NOT_APPLIED
+    else:
+        status = RemediationStatus.REFUSED
+    return RemediationEntry(
+        status=status,
+        dry_run=result.dry_run,
+        reason=None,
+        plan=plan_entry(plan),
+        version_to_delete=plan.version_to_delete,
+        record_path=record_path,
+        record=record,
+    )
+
+
+def proposed_fix(assessment: Assessment, context: Context) -> FixPlan | None:
+    """What --fix would add to the task policy, planned from what was already read.
+
+    Only the version to delete depends on the policy's version listing, and reports do
+    not say which; planning against the default version alone needs no extra AWS call
+    (nor the permission to list versions).
+    """
+    policy = assessment.target_policy
+    if not assessment.missing or policy is None or policy.version is None:
+        return None
+    listing = [PolicyVersion(policy.version, is_default=True, created=datetime.now(UTC))]
+    try:
+        return plan_fix(
+            assessment.snapshot.policies,
+            policy,
+            [r.name for r in assessment.requirements],
+            assessment.target.table_arn,
+            listing,
+            context,
+        )
+    except IamComplianceError:
+        return None  # a policy that cannot be fixed by --fix has no proposal to show
+
+
+def next_steps(assessment: Assessment, *, fixing: bool) -> list[str]:
+    """What to do about the missing actions: the --fix command, or what blocks a fix."""
+    missing = assessment.missing
+    if not missing:
+        return []
+    blocked = [v for v in missing if v.decision in (Decision.EXPLICIT_DENY, Decision.BOUNDARY_DENY)]
+    lines = [
+        f"{verdict.action} cannot be fixed by adding an Allow: {verdict.reason}"
+        for verdict in blocked
+    ]
+    if len(blocked) < len(missing) and not fixing:
+        lines.append(
+            "to add the missing actions to the task policy, run: pytest "
+            "tests/test_ecs_task_dynamodb_permissions.py --fix-dry-run  (then --fix)"
+        )
+    return lines
+
+
+def row_payload(check: CheckKind | None, action: str | None, assessment: Assessment) -> RowPayload:
+    """What one test's report carries: which check, and its verdict for the row's columns."""
+    name = assessment.target.name
+    if check is CheckKind.ACTION and action is not None:
+        verdict = assessment.verdicts[action]
+        code = verdict_code(verdict)
+        deciding = verdict.deciding
+        detail = (
+            f"{deciding.policy}, {deciding.statement}" if deciding else "no statement allows it"
+        )
+        return RowPayload(name, check, action, code.label, code.status, detail)
+    if check is CheckKind.ALL_ACTIONS:
+        total, missing = len(assessment.verdicts), assessment.missing
+        return RowPayload(
+            name,
+            check,
+            action,
+            f"{total - len(missing)} of {total} allowed",
+            Status.FAIL if missing else Status.OK,
+            ("missing: " + ", ".join(v.action for v in missing)) if missing else "",
+        )
+    if check in (CheckKind.ATTACHED, CheckKind.TRUST):
+        attached = check is CheckKind.ATTACHED
+        found = assessment.attachment if attached else assessment.trust
+        words = (
+            ("attached", "not attached")
+            if attached
+            else (
+                "ECS tasks may assume it",
+                "ECS tasks may not assume it",
+            )
+        )
+        return RowPayload(
+            name,
+            check,
+            action,
+            words[0] if found.ok else words[1],
+            Status.OK if found.ok else Status.FAIL,
+            found.message,
+        )
+    if check is CheckKind.LEAST_PRIVILEGE:
+        failing = assessment.failing_findings
+        return RowPayload(
+            name,
+            check,
+            action,
+            f"{len(failing)} broader grant(s)" if failing else "no broader grants",
+            Status.FAIL if failing else Status.OK,
+            "; ".join(f"[{f.id}] {f.policy}, {f.statement}" for f in failing),
+        )
+    return RowPayload(name, check, action, "", Status.OK, "")
+
+
+def report_document(
+    *,
+    generated_at: datetime,
+    mode: str,
+    policy_file: str | None,
+    context: Mapping[str, tuple[str, ...]],
+    exit_status: int,
+    sections: Sequence[TargetSection],
+    tests: Sequence[TestEntry],
+) -> ReportDocument:
+    """The whole of compliance.json."""
+    return ReportDocument(
+        schema=SCHEMA,
+        generated_at=utc_text(generated_at),
+        tool=Tool("iam-compliance", __version__),
+        mode=mode,
+        policy_file=policy_file,
+        context=dict(context),
+        exit_status=exit_status,
+        compliant=bool(sections) and all(s.compliant for s in sections),
+        tests=tuple(tests),
+        targets=tuple(sections),
+    )
+
+
+def plain(value: Mapping[str, object] | None) -> JSONObject | None:
+    """A JSON-only copy of a document or record (dicts, lists, strings, numbers)."""
+    return None if value is None else cast(JSONObject, json.loads(json.dumps(value)))
+
+
+def utc_text(moment: datetime) -> str:
+    """``2026-11-27T22:14:05Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+__all__ = ["JSON"]

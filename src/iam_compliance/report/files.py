@@ -1,0 +1,55 @@
+"""Writing report files: whole or not at all, and never through a planted link.
+
+Every report and record is written to a new temporary file in the destination folder
+(created exclusively, not following links) and renamed into place. A reader never sees
+half a file, two runs finishing at once each write their own temporary file, and a
+symbolic link left at the destination is replaced, not followed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from .model import JSON
+
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (UTF-8)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NO_FOLLOW, 0o644)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, value: JSON) -> None:
+    """Write ``value`` as indented JSON, atomically."""
+    write_text(path, json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+def reserve(folder: Path, stem: str, suffix: str = ".json") -> Path:
+    """Create ``<stem><suffix>`` (or ``<stem>-2<suffix>``, ...) exclusively; return it.
+
+    Two runs may pick a name in the same second; creating the file with O_EXCL, rather
+    than checking that it does not exist, keeps either from taking the other's.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path, counter = folder / f"{stem}{suffix}", 1
+    while True:
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NO_FOLLOW, 0o644))
+        except FileExistsError:
+            counter += 1
+            path = folder / f"{stem}-{counter}{suffix}"
+        else:
+            return path

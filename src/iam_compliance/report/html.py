@@ -1,0 +1,174 @@
+"""The HTML report's own parts, rendered from Jinja2 templates with autoescape on.
+
+pytest-html builds the page; this module renders what iam-compliance adds to it: the
+verdict summary above the results, each row's Verdict and Decided-by cells and details,
+and the Environment rows. Templates and CSS live in ``templates/``. Everything read from a
+policy is untrusted input, and the templates escape every value they interpolate.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+from datetime import datetime
+from importlib import resources
+
+import jinja2
+from markupsafe import Markup
+
+from .. import __version__
+from ..config import Settings
+from ..engine.remediation import MANAGED_POLICY_SIZE_LIMIT
+from .build import utc_text
+from .model import JSON, RowPayload, TargetSection
+
+
+@functools.cache
+def _templates() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("iam_compliance.report", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+        finalize=_escaped,
+    )
+    environment.filters["diff_kind"] = _diff_kind
+    environment.filters["pretty_json"] = _pretty_json
+    return environment
+
+
+def _escaped(value: object) -> object:
+    """Escape what a template prints the way the rest of the page does (``&quot;``).
+
+    Markup (macros, the stylesheet) passes through; autoescape leaves the result alone.
+    """
+    if isinstance(value, Markup):
+        return value
+    return Markup(escape(str(value)))
+
+
+def _css() -> Markup:
+    # Our own stylesheet, not input: it may contain ">" and must not be escaped.
+    text = resources.files("iam_compliance.report").joinpath("templates/style.css").read_text()
+    return Markup(text)
+
+
+def _diff_kind(line: str) -> str:
+    if line.startswith("@@"):
+        return "hunk"
+    if line.startswith("+") and not line.startswith("+++"):
+        return "add"
+    if line.startswith("-") and not line.startswith("---"):
+        return "del"
+    return "ctx"
+
+
+def _pretty_json(document: JSON) -> str:
+    return json.dumps(document, indent=4, ensure_ascii=False)
+
+
+def summary_html(settings: Settings, sections: tuple[TargetSection, ...]) -> str:
+    """The top of the report: the mode, then each target's verdicts and what to do."""
+    return (
+        _templates()
+        .get_template("summary.html.j2")
+        .render(
+            css=_css(),
+            mode=settings.mode,
+            mode_description=mode_description(settings),
+            sections=sections,
+            size_limit=MANAGED_POLICY_SIZE_LIMIT,
+        )
+    )
+
+
+def row_details_html(payload: RowPayload, section: TargetSection, document: JSON | None) -> str:
+    """The details shown under one test's row: its verdict, and for a failure the fix."""
+    return (
+        _templates()
+        .get_template("row_details.html.j2")
+        .render(
+            check=payload.check.value if payload.check is not None else "",
+            action=payload.action,
+            section=section,
+            document=document,
+        )
+    )
+
+
+def row_cells(payload: RowPayload | None) -> list[str]:
+    """The Verdict and Decided-by cells of one results row."""
+    verdict = detail = Markup("")
+    if payload is not None and payload.verdict:
+        verdict = Markup('<span class="iamc-{}">{}</span>').format(
+            payload.status.value, payload.verdict
+        )
+        detail = Markup("{}").format(payload.detail)
+    return [
+        Markup('<td class="col-verdict iamc-cell">{}</td>').format(verdict),
+        Markup('<td class="col-decided iamc-cell">{}</td>').format(detail),
+    ]
+
+
+#: The two columns iam-compliance adds after pytest-html's Result and Test columns.
+HEADER_CELLS = ["<th>Verdict</th>", "<th>Decided by</th>"]
+
+
+def report_title(settings: Settings) -> str:
+    """``IAM compliance: MLPlatformECSTaskRole in account 618574523116 (MOCK)``.
+
+    Plain text: pytest-html's template escapes the title itself.
+    """
+    roles = list(dict.fromkeys(t.role_name for t in settings.targets))
+    accounts = list(dict.fromkeys(t.account_id for t in settings.targets))
+    where = f"account{'s' if len(accounts) > 1 else ''} {', '.join(accounts)}"
+    return f"IAM compliance: {', '.join(roles)} in {where} ({settings.mode.upper()})"
+
+
+def mode_description(settings: Settings) -> str:
+    if settings.mode == "mock":
+        return "MOCK: an embedded moto account, NOT a check of a real AWS account"
+    return "LIVE: the account behind boto3's default credential chain"
+
+
+def environment(settings: Settings, started: datetime) -> dict[str, str]:
+    """The rows iam-compliance adds to pytest-html's Environment table, escaped.
+
+    pytest-html inserts the values as markup, so they are escaped here. The default
+    versions are only known once the role is read; :func:`version_key` names the row
+    that is filled in then.
+    """
+    rows = {"Mode": mode_description(settings)}
+    for target in settings.targets:
+        suffix = _target_suffix(settings, target.name)
+        rows[f"Account{suffix}"] = target.account_id
+        rows[f"Region{suffix}"] = target.region
+        rows[f"Role ARN{suffix}"] = target.role_arn
+        rows[f"Policy ARN{suffix}"] = target.policy_arn
+        rows[version_key(settings, target.name)] = "not read (no check ran)"
+        rows[f"Table ARN{suffix}"] = target.table_arn
+    if settings.policy_file is not None:
+        rows["Policy file"] = str(settings.policy_file)
+    if settings.context:
+        rows["Request context"] = ", ".join(
+            f"{key}={value}" for key, values in settings.context.items() for value in values
+        )
+    rows["Time (UTC)"] = utc_text(started)
+    rows["iam-compliance version"] = __version__
+    return {key: escape(value) for key, value in rows.items()}
+
+
+def version_key(settings: Settings, name: str) -> str:
+    """The Environment row of a target's policy default version."""
+    return f"Policy default version{_target_suffix(settings, name)}"
+
+
+def escape(value: str) -> str:
+    return html.escape(value, quote=True)
+
+
+def _target_suffix(settings: Settings, name: str) -> str:
+    return f" ({name})" if len(settings.targets) > 1 else ""

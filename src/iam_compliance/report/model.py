@@ -1,0 +1,463 @@
+"""The report model: everything a run tells people and tools, as typed values.
+
+One model feeds every output: compliance.json is its JSON form (:func:`to_json`), the HTML
+page and the terminal summary render it, the JUnit properties read it. Under pytest-xdist
+a worker's target sections travel to the controller as JSON and come back through
+:func:`from_json`, so the controller renders exactly what the worker judged.
+
+Every label, status and id is defined once, here, as an enum.
+
+compliance.json, schema ``iam-compliance/report/v1``
+----------------------------------------------------
+
+Fields keep their names and meanings within v1; new fields may be added. Anything else
+is a new schema name. ::
+
+    {
+      "schema": "iam-compliance/report/v1",
+      "generated_at": "2026-11-27T22:14:05Z",          # UTC
+      "tool": {"name": "iam-compliance", "version": "0.1.0"},
+      "mode": "mock" | "live",
+      "policy_file": "path" | null,                    # mock mode's policy file
+      "context": {"aws:SourceVpc": ["vpc-1234"]},      # context given on the command line
+      "exit_status": 0,                                # pytest's exit code, see README
+      "compliant": true,                               # every target listed is compliant
+      "tests": [TEST],
+      "targets": [TARGET]                              # each target a test checked
+    }
+
+See :class:`ReportDocument` and the classes it holds for each field. No credentials appear
+anywhere: targets are written field by field.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, is_dataclass
+from typing import TypeAlias, TypeVar, Union
+
+#: A JSON value: what policy documents and remediation records are.
+JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
+#: A JSON object.
+JSONObject: TypeAlias = dict[str, JSON]
+
+SCHEMA = "iam-compliance/report/v1"
+
+
+class Status(enum.Enum):
+    """How a cell or line is coloured: fine, worth a look, or a failure."""
+
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+class VerdictCode(enum.Enum):
+    """A required action's verdict, as compliance.json states it."""
+
+    ALLOWED = "allowed"
+    #: Allowed, but every allowing statement has conditions that held in this request.
+    CONDITIONAL = "conditional"
+    DENIED = "denied"
+    UNDECIDED = "undecided"
+
+    @property
+    def label(self) -> str:
+        """How people read it, in the terminal and the HTML page."""
+        return _VERDICT_LABELS[self]
+
+    @property
+    def status(self) -> Status:
+        return _VERDICT_STATUS[self]
+
+    @property
+    def is_allowed(self) -> bool:
+        return self in (VerdictCode.ALLOWED, VerdictCode.CONDITIONAL)
+
+
+_VERDICT_LABELS = {
+    VerdictCode.ALLOWED: "allowed",
+    VerdictCode.CONDITIONAL: "allowed only under conditions",
+    VerdictCode.DENIED: "denied",
+    VerdictCode.UNDECIDED: "could not be decided",
+}
+_VERDICT_STATUS = {
+    VerdictCode.ALLOWED: Status.OK,
+    VerdictCode.CONDITIONAL: Status.WARN,
+    VerdictCode.DENIED: Status.FAIL,
+    VerdictCode.UNDECIDED: Status.FAIL,
+}
+
+
+class EvidenceKind(enum.Enum):
+    """What part a statement played in a verdict."""
+
+    ALLOWED_BY = "allowed_by"
+    DENIED_BY = "denied_by"
+    BOUNDARY_ALLOWED_BY = "boundary_allowed_by"
+    UNDECIDED_BY = "undecided_by"
+
+    @property
+    def label(self) -> str:
+        return _EVIDENCE_LABELS[self]
+
+
+_EVIDENCE_LABELS = {
+    EvidenceKind.ALLOWED_BY: "allowed by",
+    EvidenceKind.DENIED_BY: "denied by",
+    EvidenceKind.BOUNDARY_ALLOWED_BY: "allowed by the boundary:",
+    EvidenceKind.UNDECIDED_BY: "undecided:",
+}
+
+
+class CheckKind(enum.Enum):
+    """What one test of the suite reports on."""
+
+    #: One required action (the parametrized test).
+    ACTION = "action"
+    ALL_ACTIONS = "all_actions"
+    ATTACHED = "attached"
+    TRUST = "trust"
+    LEAST_PRIVILEGE = "least_privilege"
+
+
+#: The suite's whole-role tests by function name; the per-action test is recognised by
+#: its ``required_action`` argument.
+CHECK_TESTS: Mapping[str, CheckKind] = {
+    "test_task_role_has_all_required_permissions": CheckKind.ALL_ACTIONS,
+    "test_policy_is_attached_to_task_role": CheckKind.ATTACHED,
+    "test_task_role_trusts_ecs_tasks": CheckKind.TRUST,
+    "test_dynamodb_access_is_least_privilege": CheckKind.LEAST_PRIVILEGE,
+}
+
+
+class RemediationStatus(enum.Enum):
+    """What --fix or --fix-dry-run did for a target."""
+
+    APPLIED = "applied"
+    DRY_RUN = "dry_run"
+    REFUSED = "refused"
+    NOTHING_TO_FIX = "nothing_to_fix"
+    #: No plan could be made (the policy is not attached); ``reason`` says why.
+    NOT_PLANNED = "not_planned"
+    #: Planned, but this run did not write it (another run's write made it moot).
+    NOT_APPLIED = "not_applied"
+
+
+class Outcome(enum.Enum):
+    """A test's outcome as compliance.json states it."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    ERROR = "error"
+    XFAILED = "xfailed"
+    XPASSED = "xpassed"
+
+
+# ----------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class Deciding:
+    """The statement that decided a verdict."""
+
+    policy: str
+    statement: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.policy}, {self.statement}"
+
+
+@dataclass(frozen=True)
+class EvidenceEntry:
+    """One statement that took part in a verdict."""
+
+    kind: EvidenceKind
+    policy: str
+    statement: str
+    #: ``Allow`` or ``Deny``.
+    effect: str
+    condition_keys: tuple[str, ...]
+    note: str | None
+
+    @property
+    def text(self) -> str:
+        text = f"{self.kind.label} {self.policy}, {self.statement}"
+        if self.condition_keys:
+            text += f" (conditions on {', '.join(self.condition_keys)})"
+        if self.note:
+            text += f": {self.note}"
+        return text
+
+
+@dataclass(frozen=True)
+class ActionEntry:
+    """The verdict on one required action."""
+
+    action: str
+    #: Why the workload needs it (the requirements file's ``reason``).
+    needed_for: str
+    verdict: VerdictCode
+    #: The evaluator's decision, in words (``not allowed``, ``explicitly denied``, ...).
+    decision: str
+    #: One sentence naming the policy and statement that decided it.
+    reason: str
+    deciding: Deciding | None
+    evidence: tuple[EvidenceEntry, ...]
+
+    @property
+    def deciding_text(self) -> str:
+        return self.deciding.text if self.deciding is not None else "no statement allows it"
+
+
+@dataclass(frozen=True)
+class CheckEntry:
+    """A yes/no check with the sentence that explains it."""
+
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Checks:
+    attached: CheckEntry
+    trusts_ecs_tasks: CheckEntry
+
+
+@dataclass(frozen=True)
+class FindingEntry:
+    """A least-privilege finding (see :data:`iam_compliance.engine.privilege.FINDING_KINDS`)."""
+
+    id: str
+    #: ``fail`` or ``info``.
+    severity: str
+    policy: str
+    statement: str
+    message: str
+
+    @property
+    def status(self) -> Status:
+        return Status.FAIL if self.severity == "fail" else Status.WARN
+
+
+@dataclass(frozen=True)
+class BlockedEntry:
+    """A required action that adding an Allow would not grant, and why."""
+
+    action: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """What a fix changes (or would change) in the task policy."""
+
+    policy_arn: str
+    policy_name: str
+    current_version: str
+    added_actions: tuple[str, ...]
+    #: The statement the actions are added to, or the new statement.
+    statement: str | None
+    blocked: tuple[BlockedEntry, ...]
+    refusals: tuple[str, ...]
+    #: Characters of the proposed document, white space not counted.
+    size: int
+    #: Unified diff of the current and the proposed document.
+    diff: str
+    new_document: JSONObject | None
+
+
+@dataclass(frozen=True)
+class RemediationEntry:
+    """What --fix or --fix-dry-run did: the record when a fix was applied, else the plan."""
+
+    status: RemediationStatus
+    dry_run: bool
+    #: Why no fix was planned (``not_planned``).
+    reason: str | None
+    plan: PlanEntry | None
+    version_to_delete: str | None
+    #: An applied fix's remediation record, and where it was saved.
+    record_path: str | None
+    record: JSONObject | None
+
+
+@dataclass(frozen=True)
+class TargetSection:
+    """Everything judged about one target: an entry of compliance.json's ``targets``."""
+
+    name: str
+    account: str
+    region: str
+    role_arn: str
+    policy_arn: str
+    table_arn: str
+    #: The task policy's default version; None when it is not attached.
+    default_version: str | None
+    compliant: bool
+    actions: tuple[ActionEntry, ...]
+    checks: Checks
+    findings: tuple[FindingEntry, ...]
+    #: What to do next, as the terminal says it.
+    next_steps: tuple[str, ...]
+    #: What --fix would change; None when nothing is missing.
+    proposed_fix: PlanEntry | None
+    #: None unless --fix or --fix-dry-run ran.
+    remediation: RemediationEntry | None
+
+    def action(self, name: str) -> ActionEntry:
+        for entry in self.actions:
+            if entry.action == name:
+                return entry
+        raise KeyError(f"action {name!r} is not among target {self.name!r}'s verdicts")
+
+    @property
+    def missing(self) -> tuple[ActionEntry, ...]:
+        return tuple(entry for entry in self.actions if not entry.verdict.is_allowed)
+
+
+@dataclass(frozen=True)
+class TestEntry:
+    """One test of the run: an entry of compliance.json's ``tests``."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    nodeid: str
+    outcome: Outcome
+    #: The target the test checked; None for a test that is not a compliance check.
+    target: str | None
+    #: The required action of a per-action test.
+    action: str | None
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class ReportDocument:
+    """The whole of compliance.json."""
+
+    schema: str
+    generated_at: str
+    tool: Tool
+    #: ``mock`` or ``live``.
+    mode: str
+    policy_file: str | None
+    context: Mapping[str, tuple[str, ...]]
+    exit_status: int
+    compliant: bool
+    tests: tuple[TestEntry, ...]
+    targets: tuple[TargetSection, ...]
+
+
+@dataclass(frozen=True)
+class RowPayload:
+    """What one compliance test's report carries: its check and the row's verdict.
+
+    The first test of a target in each process also carries the whole ``section``, so
+    the xdist controller learns every target's verdicts from the reports it receives.
+    """
+
+    target: str
+    check: CheckKind | None
+    action: str | None
+    #: The Verdict column: ``allowed``, ``4 of 6 allowed``, ``attached``, ...
+    verdict: str
+    status: Status
+    #: The Decided-by column.
+    detail: str
+    section: TargetSection | None = None
+
+
+# ------------------------------------------------------------------------------ JSON
+
+
+def to_json(value: object) -> JSON:
+    """The JSON form of a model value: dataclasses as objects in field order, enums as
+    their values, tuples as lists."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, enum.Enum):
+        return to_json(value.value)
+    if isinstance(value, (tuple, list)):
+        return [to_json(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): to_json(item) for key, item in value.items()}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"{type(value).__name__} is not part of the report model")
+
+
+Model = TypeVar("Model")
+
+
+def from_json(cls: type[Model], data: object) -> Model:
+    """Rebuild a model value of type ``cls`` from :func:`to_json`'s output.
+
+    Raises ValueError, naming the field, for data of the wrong shape.
+    """
+    return typing.cast(Model, _decode(cls, data, cls.__name__))
+
+
+def _decode(kind: object, data: object, where: str) -> object:
+    if _is_json(kind):
+        return data
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (Union, types.UnionType):
+        if data is None and type(None) in args:
+            return None
+        [inner] = [arg for arg in args if arg is not type(None)]
+        return _decode(inner, data, where)
+    if origin is tuple:
+        return tuple(_decode(args[0], item, f"{where}[]") for item in _list(data, where))
+    if origin in (Mapping, dict):
+        return {
+            _decode(args[0], key, where): _decode(args[1], item, f"{where}.{key}")
+            for key, item in _object(data, where).items()
+        }
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return kind(data)
+    if isinstance(kind, type) and is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        found = _object(data, where)
+        return kind(
+            **{
+                f.name: _decode(hints[f.name], found.get(f.name), f"{where}.{f.name}")
+                for f in fields(kind)
+                if f.init
+            }
+        )
+    if isinstance(kind, type) and kind in (str, int, bool, float) and isinstance(data, kind):
+        return data
+    raise ValueError(f"{where}: expected {kind}, got {type(data).__name__}")
+
+
+def _is_json(kind: object) -> bool:
+    """Whether ``kind`` is :data:`JSON` or :data:`JSONObject`, kept as they are.
+
+    The model's only unions of several types are JSON's own.
+    """
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (Union, types.UnionType):
+        return len([arg for arg in args if arg is not type(None)]) > 1
+    return origin is dict and _is_json(args[1])
+
+
+def _list(data: object, where: str) -> list[object]:
+    if not isinstance(data, list):
+        raise ValueError(f"{where}: expected a list, got {type(data).__name__}")
+    return data
+
+
+def _object(data: object, where: str) -> dict[str, object]:
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: expected an object, got {type(data).__name__}")
+    return data

@@ -1,0 +1,94 @@
+"""What a run tells people in the terminal: the verdict table and the fix plan.
+
+Plain text built from the report model's target sections (see :mod:`.model`) and the
+fixes; the pytest plugin decides where it goes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from ..engine.remediation import MANAGED_POLICY_SIZE_LIMIT, MAX_POLICY_VERSIONS
+from ..engine.rollout import Remediation
+from .model import TargetSection
+
+#: Wide enough for the longest verdict label.
+_LABEL_WIDTH = 29
+
+
+def verdict_table(section: TargetSection) -> list[str]:
+    """One line per required action: verdict and the statement that decided it."""
+    width = max((len(a.action) for a in section.actions), default=0)
+    lines = [
+        f"{section.role_arn} on {section.table_arn}"
+        + (f" (target {section.name})" if section.name != "default" else "")
+    ]
+    for entry in section.actions:
+        label = entry.verdict.label
+        lines.append(f"  {entry.action:<{width}}  {label:<{_LABEL_WIDTH}}  {entry.deciding_text}")
+    return lines
+
+
+def remediation_lines(result: Remediation) -> list[str]:
+    """The fix plan or outcome, in short."""
+    name = result.target.name
+    notes = [f"target {name}: note: {note}" for note in result.notes]
+    return notes + _plan_lines(result, name)
+
+
+def _plan_lines(result: Remediation, name: str) -> list[str]:
+    plan = result.plan
+    if isinstance(plan, str):
+        return [f"target {name}: no fix planned: {plan}"]
+    if plan.nothing_to_fix:
+        return [f"target {name}: nothing to fix: every required action is already allowed"]
+    if result.outcome is not None:
+        return [f"target {name}: fixed"] + [
+            f"  {line}" for line in result.outcome.describe().splitlines()
+        ]
+    if not result.dry_run and plan.can_apply:
+        return [f"target {name}: not applied by this run; see the note above"]
+    head = "plan (dry run, nothing written)" if result.dry_run else "fix refused, nothing written"
+    lines = [f"target {name}: {head}"]
+    lines.extend(f"  refused: {refusal}" for refusal in plan.refusals)
+    if plan.new_document is None or not plan.added_actions:
+        return lines
+    lines.append(
+        f"  would add {', '.join(plan.added_actions)} to {plan.target_statement} of "
+        f"{plan.policy_name} (current default {plan.current_version})"
+    )
+    if plan.version_to_delete:
+        lines.append(
+            f"  would first delete {plan.version_to_delete}, the oldest non-default "
+            f"version (IAM keeps at most {MAX_POLICY_VERSIONS}), saving its document in "
+            "the record"
+        )
+    else:
+        lines.append("  no version would be deleted")
+    lines.append(f"  size: {plan.size} of {MANAGED_POLICY_SIZE_LIMIT:,} characters")
+    if result.dry_run:
+        lines.append("  new document:")
+        document = json.dumps(plan.new_document, indent=4, ensure_ascii=False)
+        lines.extend("    " + line for line in document.splitlines())
+        lines.append("  diff:")
+        lines.extend("    " + line for line in plan.diff.splitlines())
+    return lines
+
+
+def summary_lines(
+    sections: Sequence[TargetSection], remediations: Sequence[Remediation]
+) -> list[str]:
+    """The terminal summary: each target's verdict table, problems and next steps, then fixes."""
+    lines: list[str] = []
+    for section in sections:
+        lines.extend(verdict_table(section))
+        for check in (section.checks.attached, section.checks.trusts_ecs_tasks):
+            if not check.ok:
+                lines.append(f"  ! {check.message}")
+        for finding in section.findings:
+            lines.append(f"  {finding.severity}: [{finding.id}] {finding.message}")
+        lines.extend(f"  {step}" for step in section.next_steps)
+    for result in remediations:
+        lines.extend(remediation_lines(result))
+    return lines
