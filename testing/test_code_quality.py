@@ -1,9 +1,10 @@
-"""ruff (lint and format) and mypy --strict on the package, as part of the self-tests."""
+"""ruff, mypy --strict and the import-linter layer contracts, as part of the self-tests."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +27,27 @@ def test_tool_passes(command: list[str]) -> None:
         [sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_layers_are_kept() -> None:
+    """import-linter's contracts in pyproject.toml: the layers, and a pure engine."""
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run(
+        [str(lint_imports), "pyproject.toml"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_the_engine_imports_no_aws_sdk_pytest_or_dotenv() -> None:
+    """The pure core is importable, and usable, without the heavy or framework modules."""
+    code = (
+        "import sys, iam_compliance.engine.assessment, iam_compliance.engine.rollout, "
+        "iam_compliance.engine.requirements, iam_compliance.engine.privilege; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'boto3', 'botocore', 'moto', 'pytest', '_pytest', 'dotenv', 'jinja2'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

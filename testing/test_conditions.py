@@ -6,13 +6,9 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.conditions import (
-    ConditionResult,
-    ConditionState,
-    evaluate_conditions,
-    substitute_variables,
-)
+from iam_compliance.engine.conditions import ConditionResult, ConditionState, evaluate_conditions
 from iam_compliance.engine.policy import Condition, parse_policy
+from iam_compliance.engine.variables import substitute_variables
 
 HOLDS = ConditionState.HOLDS
 FAILS = ConditionState.DOES_NOT_HOLD

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .evaluation import Context, RolePolicies, Verdict, evaluate
+from .evaluation import RolePolicies, Verdict, evaluate
 from .policy import Policy
 from .privilege import Finding, find_excess_grants
 from .requirements import RequiredAction
 from .target import Target
+from .variables import Context
 
 #: The service principal ECS uses to assume a task role.
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"

@@ -31,33 +31,18 @@ The rules, from AWS's documentation of condition operators:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
-import ipaddress
-import operator as op
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
-from .matching import is_arn_shaped, matches_arn, matches_like
+from .operators import OPERATORS, Operator
 from .policy import Condition
-
-#: Request context: condition key (any case) -> its values.
-Context = Mapping[str, Sequence[str]]
+from .variables import Context, normalize_context, substitute_variables
 
 _FOR_ALL = "ForAllValues:"
 _FOR_ANY = "ForAnyValue:"
 _IF_EXISTS = "IfExists"
-_VARIABLE_RE = re.compile(r"\$\{([^}]*)\}")
-#: The inside of ``${key}`` or ``${key, 'default'}``.
-_REFERENCE_RE = re.compile(r"\s*([^\s,']+)\s*(?:,\s*'([^']*)'\s*)?")
-_PATTERN_SPECIALS_RE = re.compile(r"[*?$]")
-_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_EPOCH_RE = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
 
 class ConditionState(enum.Enum):
@@ -87,104 +72,6 @@ class ConditionResult:
     @property
     def undecided(self) -> bool:
         return self.state is ConditionState.UNDECIDED
-
-
-@dataclass(frozen=True)
-class Substitution:
-    """A text with its policy variables replaced from the request context."""
-
-    #: The text with every variable replaced, or None when one could not be.
-    text: str | None
-    #: The condition keys the variables named, as written.
-    keys: tuple[str, ...] = ()
-    #: Why a variable could not be replaced; None when ``text`` is set.
-    note: str | None = None
-
-
-def normalize_context(context: Context | None) -> dict[str, tuple[str, ...]]:
-    """Lower-case the keys of ``context``, merging keys that differ only in case.
-
-    A bare string value is one value, not a sequence of characters.
-    """
-    merged: dict[str, tuple[str, ...]] = {}
-    for key, values in (context or {}).items():
-        items = (values,) if isinstance(values, str) else tuple(values)
-        folded = key.lower()
-        merged[folded] = merged.get(folded, ()) + tuple(str(item) for item in items)
-    return merged
-
-
-def substitute_variables(
-    text: str, context: Context | None, *, pattern: bool, enabled: bool = True
-) -> Substitution:
-    """Replace the policy variables in ``text`` with their values from ``context``.
-
-    With ``pattern=True`` the result is a wildcard pattern for :mod:`.matching`:
-    substituted values and the ``${*}``/``${?}``/``${$}`` escapes stay literal. With
-    ``pattern=False`` it is plain text. ``enabled=False`` is for policies older than
-    version 2012-10-17, where ``${`` has no special meaning.
-
-    A variable whose key is missing (and has no default) or has several values
-    cannot be replaced: IAM would not match the statement for such a request, but the
-    context here is what the user supplied, not necessarily all a real request
-    carries, so the caller gets a note instead of a guess.
-    """
-    if not enabled:
-        # Escaping every "$" makes the matcher read the text character by character.
-        return Substitution(text.replace("$", "${$}") if pattern else text)
-    values_by_key = normalize_context(context)
-    pieces: list[str] = []
-    keys: list[str] = []
-    position = 0
-    for variable in _VARIABLE_RE.finditer(text):
-        pieces.append(text[position : variable.start()])
-        position = variable.end()
-        inner = variable.group(1)
-        if inner in ("*", "?", "$"):
-            pieces.append(variable.group() if pattern else inner)
-            continue
-        reference = _REFERENCE_RE.fullmatch(inner)
-        if reference is None:
-            return Substitution(
-                None, tuple(keys), f"{variable.group()} is not a valid policy variable"
-            )
-        key, default = reference.group(1), reference.group(2)
-        keys.append(key)
-        values = values_by_key.get(key.lower(), ())
-        if len(values) > 1:
-            return Substitution(
-                None,
-                tuple(keys),
-                f"policy variable ${{{key}}} has {len(values)} values in the request "
-                "context; IAM substitutes only single-valued keys",
-            )
-        if values:
-            value = values[0]
-        elif default is not None:
-            value = default
-        else:
-            return Substitution(
-                None,
-                tuple(keys),
-                f"policy variable ${{{key}}} has no value in the request context",
-            )
-        pieces.append(_literal_pattern(value) if pattern else value)
-    pieces.append(text[position:])
-    return Substitution("".join(pieces), tuple(keys))
-
-
-def widen_variables(text: str, *, enabled: bool = True) -> str:
-    """``text`` as a wildcard pattern in which each policy variable is a ``*``.
-
-    The result matches everything ``text`` could match for some request, which is
-    what a question like "could this Resource cover that table?" needs.
-    """
-    if not enabled:
-        return text.replace("$", "${$}")
-    return _VARIABLE_RE.sub(
-        lambda variable: variable.group() if variable.group(1) in ("*", "?", "$") else "*",
-        text,
-    )
 
 
 def evaluate_conditions(
@@ -222,24 +109,6 @@ class _Outcome:
     note: str | None = None
 
 
-@dataclass(frozen=True)
-class _Operator:
-    """How one base operator (without prefix or IfExists) reads and compares values."""
-
-    #: What a value has to be, for notes about values that are not (``"a number"``).
-    expects: str
-    #: Reads a policy value into what ``test`` compares; raises ValueError if malformed.
-    parse_policy: Callable[[str], Any]
-    #: Reads a request value into what ``test`` compares; raises ValueError if malformed.
-    parse_request: Callable[[str], Any]
-    #: Whether a request value (first) matches a policy value (second).
-    test: Callable[[Any, Any], bool]
-    #: The Not... operators hold when the request value matches none of the policy's.
-    negated: bool = False
-    #: How policy variables in values are replaced: not at all, as text, or as pattern.
-    variables: Literal["none", "text", "pattern"] = "none"
-
-
 def _evaluate_one(
     condition: Condition, values_by_key: Mapping[str, tuple[str, ...]], variables: bool
 ) -> _Outcome:
@@ -248,7 +117,7 @@ def _evaluate_one(
     set_operator, base, if_exists = _split_operator(name)
     if base == "Null" and not set_operator and not if_exists:
         return _evaluate_null(condition, values_by_key.get(condition.key.lower(), ()))
-    spec = _OPERATORS.get(base)
+    spec = OPERATORS.get(base)
     if spec is None:  # includes Null with a prefix or IfExists, which IAM does not define
         return _Outcome(None, keys, f"{name!r} is not a supported condition operator")
     where = f"{name} {condition.key}"
@@ -314,7 +183,7 @@ def _split_operator(name: str) -> tuple[str | None, str, bool]:
     return set_operator, base, if_exists
 
 
-def _matches_value(spec: _Operator, value: Any, policy_values: Sequence[Any]) -> bool:
+def _matches_value(spec: Operator, value: Any, policy_values: Sequence[Any]) -> bool:
     matched = any(spec.test(value, wanted) for wanted in policy_values)
     return not matched if spec.negated else matched
 
@@ -334,159 +203,7 @@ def _evaluate_null(condition: Condition, request_values: tuple[str, ...]) -> _Ou
     return _Outcome(any(want == absent for want in wanted), keys)
 
 
-# --- reading values -----------------------------------------------------------------
-
-
-def _number(text: str) -> Decimal:
-    # Decimal, not float, so that 0.1 + 0.2 style rounding never flips a comparison.
-    if not _NUMBER_RE.fullmatch(text):
-        raise ValueError(text)
-    try:
-        return Decimal(text)
-    except ArithmeticError:  # an exponent beyond what Decimal can hold
-        raise ValueError(text) from None
-
-
-def _date(text: str) -> datetime:
-    try:
-        if _EPOCH_RE.fullmatch(text):
-            return datetime.fromtimestamp(float(Decimal(text)), tz=UTC)
-        moment = datetime.fromisoformat(text)
-    except (ArithmeticError, OSError, ValueError):
-        raise ValueError(text) from None
-    # IAM reads a date without a zone as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _boolean(text: str) -> bool:
-    folded = text.lower()
-    if folded not in ("true", "false"):
-        raise ValueError(text)
-    return folded == "true"
-
-
-def _binary(text: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except binascii.Error:
-        raise ValueError(text) from None
-
-
-def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    return ipaddress.ip_network(text, strict=False)
-
-
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    return ipaddress.ip_address(text)
-
-
-def _arn(text: str) -> str:
-    if not is_arn_shaped(text):
-        raise ValueError(text)
-    return text
-
-
-def _text(text: str) -> str:
-    return text
-
-
-def _folded(text: str) -> str:
-    return text.casefold()
-
-
-def _contains(address: Any, network: Any) -> bool:
-    # An IPv4 address is never inside an IPv6 network; "in" answers False for that.
-    return bool(address in network)
-
-
-def _like(value: Any, pattern: Any) -> bool:
-    return matches_like(pattern, value)
-
-
-def _arn_like(value: Any, pattern: Any) -> bool:
-    return matches_arn(pattern, value)
-
-
-def _family(
-    names: Mapping[str, tuple[Callable[[Any, Any], bool], bool]],
-    expects: str,
-    parse: Callable[[str], Any],
-    *,
-    request: Callable[[str], Any] | None = None,
-    variables: Literal["none", "text", "pattern"] = "none",
-) -> dict[str, _Operator]:
-    return {
-        name: _Operator(expects, parse, request or parse, test, negated, variables)
-        for name, (test, negated) in names.items()
-    }
-
-
-_COMPARISONS = {
-    "Equals": (op.eq, False),
-    "NotEquals": (op.eq, True),
-    "LessThan": (op.lt, False),
-    "LessThanEquals": (op.le, False),
-    "GreaterThan": (op.gt, False),
-    "GreaterThanEquals": (op.ge, False),
-}
-
-#: Every supported base operator but ``Null``, which works on presence, not values.
-_OPERATORS: Mapping[str, _Operator] = {
-    **_family(
-        {"StringEquals": (op.eq, False), "StringNotEquals": (op.eq, True)},
-        "a string",
-        _text,
-        variables="text",
-    ),
-    **_family(
-        {
-            "StringEqualsIgnoreCase": (op.eq, False),
-            "StringNotEqualsIgnoreCase": (op.eq, True),
-        },
-        "a string",
-        _folded,
-        variables="text",
-    ),
-    **_family(
-        {"StringLike": (_like, False), "StringNotLike": (_like, True)},
-        "a string",
-        _text,
-        variables="pattern",
-    ),
-    **_family({f"Numeric{k}": v for k, v in _COMPARISONS.items()}, "a number", _number),
-    **_family(
-        {f"Date{k}": v for k, v in _COMPARISONS.items()},
-        "an ISO 8601 date or epoch seconds",
-        _date,
-    ),
-    **_family({"Bool": (op.eq, False)}, '"true" or "false"', _boolean),
-    **_family({"BinaryEquals": (op.eq, False)}, "base64", _binary),
-    **_family(
-        {"IpAddress": (_contains, False), "NotIpAddress": (_contains, True)},
-        "an IP address or CIDR block",
-        _network,
-        request=_address,
-    ),
-    **_family(
-        {
-            "ArnEquals": (_arn_like, False),
-            "ArnLike": (_arn_like, False),
-            "ArnNotEquals": (_arn_like, True),
-            "ArnNotLike": (_arn_like, True),
-        },
-        "an ARN",
-        _arn,
-        variables="pattern",
-    ),
-}
-
-
 # --- small helpers ------------------------------------------------------------------
-
-
-def _literal_pattern(value: str) -> str:
-    """Escape ``value`` so a wildcard pattern matches it character for character."""
-    return _PATTERN_SPECIALS_RE.sub(lambda special: f"${{{special.group()}}}", value)
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:

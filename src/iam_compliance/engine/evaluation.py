@@ -37,17 +37,10 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .conditions import (
-    ConditionState,
-    Context,
-    evaluate_conditions,
-    normalize_context,
-    substitute_variables,
-)
+from .conditions import ConditionState, evaluate_conditions
 from .matching import matches_resource
 from .policy import Policy, Statement
-
-__all__ = ["Context", "Decision", "Evidence", "RolePolicies", "Verdict", "evaluate"]
+from .variables import Context, normalize_context, substitute_variables
 
 
 class Decision(enum.Enum):

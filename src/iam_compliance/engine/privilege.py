@@ -24,10 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .conditions import widen_variables
 from .evaluation import RolePolicies
 from .matching import has_wildcard, matches_action, matches_resource
 from .policy import Policy, Statement
+from .variables import widen_variables
 
 Severity = Literal["fail", "info"]
 
@@ -190,17 +190,30 @@ def _statement_findings(
     variables: bool,
 ) -> list[Finding]:
     where = f"{policy.label}, {statement.label}"
+    action_fails, extras = _action_problems(statement, wanted, granted)
+    problems = action_fails + _resource_problems(statement, resource, variables) + extras
+    return [
+        Finding(
+            finding_id,
+            FINDING_KINDS[finding_id].severity,
+            policy.label,
+            statement.label,
+            f"{where}: {problem}",
+        )
+        for finding_id, problem in problems
+    ]
 
-    def finding(finding_id: str, problem: str) -> Finding:
-        severity = FINDING_KINDS[finding_id].severity
-        return Finding(finding_id, severity, policy.label, statement.label, f"{where}: {problem}")
 
-    fails: list[Finding] = []
-    extras: list[Finding] = []
+def _action_problems(
+    statement: Statement, wanted: Sequence[str], granted: Sequence[str]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The statement's action grants beyond ``wanted``: fails, then extras (id, problem)."""
+    fails: list[tuple[str, str]] = []
+    extras: list[tuple[str, str]] = []
     if statement.not_actions is not None:
         excluded = ", ".join(f'"{p}"' for p in statement.not_actions)
         fails.append(
-            finding(
+            (
                 "NOT_ACTION_ALLOW",
                 f"an Allow with NotAction grants every action except {excluded}, "
                 f"not just the {_count(len(wanted))} required",
@@ -209,18 +222,22 @@ def _statement_findings(
     for pattern in dict.fromkeys(statement.actions or ()):
         matched = [a for a in granted if matches_action(pattern, a)]
         if has_wildcard(pattern) and matched:
-            fails.append(finding("WILDCARD_ACTION", _wildcard_problem(pattern, matched)))
+            fails.append(("WILDCARD_ACTION", _wildcard_problem(pattern, matched)))
         elif not has_wildcard(pattern) and not any(matches_action(pattern, a) for a in wanted):
-            extras.append(
-                finding(
-                    "EXTRA_ACTION",
-                    f'Action "{pattern}" is granted but is not one of the required actions',
-                )
-            )
+            problem = f'Action "{pattern}" is granted but is not one of the required actions'
+            extras.append(("EXTRA_ACTION", problem))
+    return fails, extras
+
+
+def _resource_problems(
+    statement: Statement, resource: str, variables: bool
+) -> list[tuple[str, str]]:
+    """The statement's resource grants beyond ``resource``, as (id, problem)."""
+    fails: list[tuple[str, str]] = []
     if statement.not_resources is not None:
         excluded = ", ".join(f'"{p}"' for p in statement.not_resources)
         fails.append(
-            finding(
+            (
                 "NOT_RESOURCE_ALLOW",
                 f"an Allow with NotResource grants on every resource except {excluded}, "
                 f"not just {resource}",
@@ -228,26 +245,19 @@ def _statement_findings(
         )
     for pattern in dict.fromkeys(statement.resources or ()):
         if pattern == "*":
-            fails.append(
-                finding(
-                    "RESOURCE_STAR",
-                    f'Resource "*" grants on every resource, not just {resource}',
-                )
-            )
+            problem = f'Resource "*" grants on every resource, not just {resource}'
+            fails.append(("RESOURCE_STAR", problem))
             continue
         widened, has_variable = _widened(pattern, variables)
         if has_wildcard(widened) and matches_resource(widened, resource):
             kind = (
                 "a wildcard" if has_wildcard(pattern) or not has_variable else "a policy variable"
             )
-            fails.append(
-                finding(
-                    "RESOURCE_WILDCARD",
-                    f'Resource "{pattern}" has {kind}, so it can match resources other '
-                    f"than {resource}",
-                )
+            problem = (
+                f'Resource "{pattern}" has {kind}, so it can match resources other than {resource}'
             )
-    return fails + extras
+            fails.append(("RESOURCE_WILDCARD", problem))
+    return fails
 
 
 def _wildcard_problem(pattern: str, matched: Sequence[str]) -> str:

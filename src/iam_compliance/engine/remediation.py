@@ -21,8 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import ConcurrentChangeError, RemediationError
-from .evaluation import Context, RolePolicies, evaluate
+from .evaluation import RolePolicies, evaluate
 from .policy import Policy, parse_policy
+from .variables import Context
 
 #: IAM keeps at most this many versions of a managed policy.
 MAX_POLICY_VERSIONS = 5
@@ -104,17 +105,7 @@ def plan_fix(
     and :class:`~iam_compliance.errors.ConcurrentChangeError` when the listing names another
     default version than the one ``target`` was read from.
     """
-    arn, version = target.arn, target.version
-    if target.kind != "managed" or arn is None or version is None:
-        raise RemediationError(
-            f"{target.label}: only a customer-managed policy with an ARN and a default "
-            f"version can be fixed; got a {target.kind} policy"
-        )
-    if not any(policy.arn == target.arn for policy in policies.identity):
-        raise RemediationError(
-            f"{target.label} ({target.arn}) is not among the role's identity policies; "
-            "expected the policy to fix to be attached to the role"
-        )
+    arn, version = _fixable(policies, target)
     wanted = tuple(dict.fromkeys(required))
     current = copy.deepcopy(dict(target.document))
 
@@ -144,18 +135,8 @@ def plan_fix(
 
     document, index = _with_actions(current, grantable, resource)
     label = _reparse(document, target).statements[index].label
-    size = document_size(document)
-    if size > MANAGED_POLICY_SIZE_LIMIT:
-        refusals.append(
-            f"the proposed document is {size:,} characters (white space not counted); "
-            f"IAM's limit for a managed policy is {MANAGED_POLICY_SIZE_LIMIT:,}"
-        )
     to_delete = _version_to_delete(target, versions)
-    if to_delete is None and len(versions) >= MAX_POLICY_VERSIONS:
-        refusals.append(
-            f"{target.label} has {len(versions)} versions and none that is not the "
-            "default could be deleted to make room for a new one"
-        )
+    refusals.extend(_limits(target, document, versions, to_delete))
     return _plan(
         target,
         arn,
@@ -168,6 +149,44 @@ def plan_fix(
         to_delete=to_delete,
         refusals=refusals,
     )
+
+
+def _fixable(policies: RolePolicies, target: Policy) -> tuple[str, str]:
+    """The ARN and default version of ``target``, refusing a policy --fix cannot change."""
+    arn, version = target.arn, target.version
+    if target.kind != "managed" or arn is None or version is None:
+        raise RemediationError(
+            f"{target.label}: only a customer-managed policy with an ARN and a default "
+            f"version can be fixed; got a {target.kind} policy"
+        )
+    if not any(policy.arn == target.arn for policy in policies.identity):
+        raise RemediationError(
+            f"{target.label} ({target.arn}) is not among the role's identity policies; "
+            "expected the policy to fix to be attached to the role"
+        )
+    return arn, version
+
+
+def _limits(
+    target: Policy,
+    document: Mapping[str, Any],
+    versions: Sequence[PolicyVersion],
+    to_delete: str | None,
+) -> list[str]:
+    """Refusals for IAM's limits: the document's size, and the five versions."""
+    refusals = []
+    size = document_size(document)
+    if size > MANAGED_POLICY_SIZE_LIMIT:
+        refusals.append(
+            f"the proposed document is {size:,} characters (white space not counted); "
+            f"IAM's limit for a managed policy is {MANAGED_POLICY_SIZE_LIMIT:,}"
+        )
+    if to_delete is None and len(versions) >= MAX_POLICY_VERSIONS:
+        refusals.append(
+            f"{target.label} has {len(versions)} versions and none that is not the "
+            "default could be deleted to make room for a new one"
+        )
+    return refusals
 
 
 def document_size(document: Mapping[str, Any]) -> int:

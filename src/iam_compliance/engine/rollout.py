@@ -156,15 +156,7 @@ def apply_fix(
     }
     if failure is not None:
         _roll_back(plan, store, record, new_version, failure, save_record, path)
-
-    record["status"] = "applied"
-    try:
-        path = save_record(record)
-    except Exception as exc:  # the change stands, so say how to undo it
-        raise RemediationError(
-            f"{arn}: {new_version} is now the default, but saving the record failed "
-            f"({exc}); to undo: {rollback_command(arn, plan.current_version)}"
-        ) from exc
+    path = _save_applied(plan, new_version, record, save_record)
     return FixOutcome(
         policy_arn=arn,
         previous_version=plan.current_version,
@@ -176,6 +168,22 @@ def apply_fix(
         record_path=path,
         record=record,
     )
+
+
+def _save_applied(
+    plan: FixPlan,
+    new_version: str,
+    record: dict[str, Any],
+    save_record: Callable[[Mapping[str, Any]], str],
+) -> str:
+    record["status"] = "applied"
+    try:
+        return save_record(record)
+    except Exception as exc:  # the change stands, so say how to undo it
+        raise RemediationError(
+            f"{plan.policy_arn}: {new_version} is now the default, but saving the record "
+            f"failed ({exc}); to undo: {rollback_command(plan.policy_arn, plan.current_version)}"
+        ) from exc
 
 
 def _new_record(plan: FixPlan, account: str, now: datetime) -> dict[str, Any]:

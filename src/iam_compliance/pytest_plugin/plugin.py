@@ -45,6 +45,7 @@ writer_key = pytest.StashKey[ReportWriter]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    # Long only because it is declarative: one call per option and ini setting.
     group = parser.getgroup("iam-compliance", "IAM role compliance")
     group.addoption(
         "--aws-mode",

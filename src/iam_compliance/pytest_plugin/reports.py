@@ -26,6 +26,7 @@ from pytest_metadata.plugin import metadata_key  # type: ignore[import-untyped]
 from ..config import Settings
 from ..engine.assessment import Assessment
 from ..report import build, html
+from ..report.codec import from_json, to_json
 from ..report.files import write_json
 from ..report.junit import junit_properties
 from ..report.model import (
@@ -37,8 +38,6 @@ from ..report.model import (
     Status,
     TargetSection,
     TestEntry,
-    from_json,
-    to_json,
 )
 from ..report.terminal import summary_lines
 from .failures import FailureTracker

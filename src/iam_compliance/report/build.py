@@ -13,10 +13,11 @@ from typing import cast
 
 from .. import __version__
 from ..engine.assessment import Assessment, Check
-from ..engine.evaluation import Context, Decision, Evidence, Verdict
+from ..engine.evaluation import Decision, Evidence, Verdict
 from ..engine.privilege import Finding
 from ..engine.remediation import FixPlan, PolicyVersion, plan_fix
 from ..engine.rollout import Remediation
+from ..engine.variables import Context
 from ..errors import IamComplianceError
 from .model import (
     JSON,
