@@ -31,7 +31,13 @@ from ..errors import IamComplianceError
 from .checker import READ_CONCURRENCY, Checker
 from .failures import FailureTracker
 from .fixing import Fixer, Remediations
-from .reports import JSON_NAME, ReportWriter, ResultCollector, use_default_paths
+from .reports import (
+    JSON_NAME,
+    JUnitProperties,
+    ReportWriter,
+    ResultCollector,
+    use_default_paths,
+)
 from .xdist import TargetScheduling, is_xdist_worker
 
 REQUIREMENTS_FILE = "required_actions.toml"
@@ -137,6 +143,10 @@ def pytest_configure(config: pytest.Config) -> None:
             config, settings, collector, remediations, failures, reports_dir / JSON_NAME
         )
         _register(config, writer_key, writer, "writer")
+        xml_path = getattr(config.option, "xmlpath", None)
+        if xml_path:
+            junit = JUnitProperties(settings, collector, Path(xml_path).absolute())
+            config.pluginmanager.register(junit, "iam-compliance-junit")
     config.pluginmanager.register(
         TargetScheduling([t.name for t in settings.targets]), "iam-compliance-xdist"
     )

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from _pytest import junitxml
 from pytest_html import extras  # type: ignore[import-untyped]
 from pytest_metadata.plugin import metadata_key  # type: ignore[import-untyped]
 
@@ -28,7 +27,7 @@ from ..engine.assessment import Assessment
 from ..report import build, html
 from ..report.codec import from_json, to_json
 from ..report.files import write_json
-from ..report.junit import junit_properties
+from ..report.junit import add_suite_properties, junit_properties
 from ..report.model import (
     CHECK_TESTS,
     JSON,
@@ -260,25 +259,16 @@ class ReportWriter:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """Add the JUnit properties and write compliance.json.
-
-        First, so junitxml (whose own hook writes its file) sees the properties.
-        """
+        """Write compliance.json."""
         if self.config.option.collectonly:
             return
-        sections = self.collector.sections()
-        xml = self.config.stash.get(junitxml.xml_key, None)
-        if xml is not None:
-            by_name = {s.name: s for s in sections}
-            for name, value in junit_properties(self.settings, by_name):
-                xml.add_global_property(name, value)
         document = build.report_document(
             generated_at=datetime.now(UTC),
             mode=self.settings.mode,
             policy_file=str(self.settings.policy_file) if self.settings.policy_file else None,
             context=self.settings.context,
             exit_status=int(session.exitstatus),
-            sections=sections,
+            sections=self.collector.sections(),
             tests=self.collector.tests(),
         )
         write_json(self.json_path, to_json(document))
@@ -296,6 +286,25 @@ class ReportWriter:
             terminalreporter.write_line(f"ERROR: {message}", red=True)
         if self.written is not None:
             terminalreporter.write_sep("-", f"compliance report (JSON): {self.written}")
+
+
+class JUnitProperties:
+    """Adds the mode and each target's account, role, policy and version to the JUnit file.
+
+    Last, after junitxml's own ``pytest_sessionfinish`` has written the file.
+    """
+
+    def __init__(self, settings: Settings, collector: ResultCollector, xml_path: Path) -> None:
+        self.settings = settings
+        self.collector = collector
+        self.xml_path = xml_path
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if session.config.option.collectonly or not self.xml_path.is_file():
+            return
+        by_name = {s.name: s for s in self.collector.sections()}
+        add_suite_properties(self.xml_path, junit_properties(self.settings, by_name))
 
 
 def _outcome(report: pytest.TestReport) -> Outcome | None:

@@ -1,11 +1,19 @@
-"""JUnit XML suite properties: the mode, and each target's account, role, policy and version."""
+"""JUnit XML suite properties: the mode, and each target's account, role, policy and version.
+
+pytest's junitxml plugin has no public way to add suite properties once the session is
+over (its ``record_testsuite_property`` fixture does nothing under xdist), so the file it
+wrote is read back and the properties added: :func:`add_suite_properties`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from .. import __version__
 from ..config import Settings
+from .files import write_text
 from .model import TargetSection
 
 
@@ -38,3 +46,19 @@ def junit_properties(
             values.append(("compliant", "true" if section.compliant else "false"))
         properties.extend((prefix + name, value) for name, value in values)
     return properties
+
+
+def add_suite_properties(path: Path, properties: Sequence[tuple[str, str]]) -> None:
+    """Add ``properties`` to every ``<testsuite>`` of the JUnit file at ``path``."""
+    tree = ET.parse(path)
+    root = tree.getroot()
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    for suite in suites:
+        found = suite.find("properties")
+        if found is None:
+            found = ET.Element("properties")
+            suite.insert(0, found)
+        for name, value in properties:
+            ET.SubElement(found, "property", {"name": name, "value": value})
+    text = ET.tostring(root, encoding="unicode", xml_declaration=False)
+    write_text(path, '<?xml version="1.0" encoding="utf-8"?>' + text)
