@@ -1,0 +1,108 @@
+"""The HTML report shows what it showed before the report layer moved to templates.
+
+Each scenario runs the real suite and compares the page's visible text (the summary, and
+every result row's cells and details, tags stripped) with a file recorded from the report
+as it was rendered by hand-written HTML. A change in what the page says must show up here
+and be recorded on purpose: ``UPDATE_VISIBLE=1 pytest testing/report/test_html_visible.py``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).with_name("data")
+#: Block-level tags: each starts a new line of visible text.
+_BLOCKS = frozenset(
+    [
+        "p",
+        "div",
+        "tr",
+        "li",
+        "h3",
+        "h4",
+        "br",
+        "pre",
+        "span",
+        "td",
+        "th",
+        "summary",
+        "details",
+        "ul",
+        "table",
+    ]
+)
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.skip = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self.skip += 1
+        if tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self.skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.parts.append(data)
+
+
+def text_of(markup: str) -> list[str]:
+    parser = _Text()
+    parser.feed(markup)
+    parser.close()
+    lines = (re.sub(r"\s+", " ", line).strip() for line in "".join(parser.parts).splitlines())
+    return [line for line in lines if line]
+
+
+def visible_text(page: str) -> str:
+    """The summary, then each test's first four cells and HTML details, as lines of text."""
+    blob = re.search(r'<div id="data-container" data-jsonblob="([^"]*)"', page)
+    assert blob, "no data-container in the page"
+    data = json.loads(html.unescape(blob.group(1)))
+    summary = page[page.index('class="additional-summary prefix"') : page.index("run-count")]
+    lines = ["# summary", *text_of(summary.split(">", 1)[1])]
+    for nodeid in sorted(data["tests"]):
+        for entry in data["tests"][nodeid]:
+            lines.append(f"# {nodeid}")
+            lines.extend(text_of("".join(entry["resultsTableRow"][:4])))
+            details = [x["content"] for x in entry["extras"] if x["format_type"] == "html"]
+            lines.extend(text_of("".join(details)))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("scenario", "args"),
+    [
+        pytest.param("default", [], id="not-compliant"),
+        pytest.param("dryrun", ["--fix-dry-run"], id="fix-dry-run"),
+        pytest.param(
+            "findings",
+            ["--policy-file", "findings-policy.json", "--context", "aws:SourceVpc=vpc-1234"],
+            id="findings-conditions-and-escaping",
+        ),
+    ],
+)
+def test_page_says_what_it_said(suite: pytest.Pytester, scenario: str, args: list[str]) -> None:
+    (suite.path / "findings-policy.json").write_text((DATA / "findings-policy.json").read_text())
+    suite.runpytest(*args)
+    page = (suite.path / "reports" / "compliance.html").read_text(encoding="utf-8")
+    found = visible_text(page)
+    expected = DATA / f"visible-{scenario}.txt"
+    if os.environ.get("UPDATE_VISIBLE"):
+        expected.write_text(found, encoding="utf-8")
+    assert found == expected.read_text(encoding="utf-8")
