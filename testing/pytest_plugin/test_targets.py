@@ -6,7 +6,6 @@ import json
 from collections import Counter
 
 import pytest
-
 from test_api_calls import EXPECTED
 
 from conftest import REGION, MotoServer, compliant_policy, runbook_policy

@@ -12,7 +12,6 @@ from collections import Counter
 from typing import Any
 
 import pytest
-
 from test_api_calls import EXPECTED
 
 from conftest import POLICY_ARN, REQUIRED, MotoServer, runbook_policy
