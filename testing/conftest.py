@@ -6,6 +6,7 @@ reaches real AWS.
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
@@ -13,20 +14,32 @@ import sys
 import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from iam_compliance.engine.policy import Policy, parse_policy
+from iam_compliance.engine.remediation import PolicyVersion
+
 ROOT = Path(__file__).resolve().parent.parent
 SUITE_FILE = ROOT / "tests" / "test_ecs_task_dynamodb_permissions.py"
 FIXTURES = ROOT / "fixtures"
+
+# ------------------------------------------------------------- the runbook's defaults
+
 ACCOUNT = "618574523116"
 REGION = "us-east-1"
-TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/ml-jobs"
-POLICY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/MLPlatformECSTaskPolicy"
+TABLE_NAME = "ml-jobs"
 ROLE = "MLPlatformECSTaskRole"
+POLICY_NAME = "MLPlatformECSTaskPolicy"
+BUCKET = "ml-platform-artifacts"
+TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE_NAME}"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"
+POLICY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/{POLICY_NAME}"
+#: fixtures/required_actions.toml, in its order.
 REQUIRED = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -35,6 +48,11 @@ REQUIRED = (
     "dynamodb:Query",
     "dynamodb:DescribeTable",
 )
+#: The required actions the runbook's policy allows today, and the ones it lacks.
+GRANTED = REQUIRED[:3]
+MISSING = ("dynamodb:Scan", "dynamodb:Query", "dynamodb:DescribeTable")
+#: The moment the self-tests' clocks show: 2026-11-27T22:14:05Z.
+NOW = datetime(2026, 11, 27, 22, 14, 5, tzinfo=UTC)
 #: Settings a developer's shell may have that must not leak into a self-test.
 AMBIENT = (
     "AWS_PROFILE",
@@ -53,19 +71,22 @@ AMBIENT = (
     "IAM_COMPLIANCE_MODE",
 )
 
+# ------------------------------------------------------------------ policy documents
+
 
 def task_policy(*statements: Mapping[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
+    """A 2012-10-17 document holding copies of ``statements``."""
+    return {"Version": "2012-10-17", "Statement": copy.deepcopy(list(statements))}
 
 
-def runbook_policy(bucket: str = "ml-platform-artifacts") -> dict[str, Any]:
+def runbook_policy(bucket: str = BUCKET) -> dict[str, Any]:
     """The policy as the runbook says it is today (the fixture, placeholders filled)."""
     text = (FIXTURES / "policies" / "task_policy.json").read_text()
     for key, value in {
         "S3_BUCKET_NAME": bucket,
         "AWS_REGION": REGION,
         "AWS_ACCOUNT_ID": ACCOUNT,
-        "DYNAMODB_TABLE_NAME": "ml-jobs",
+        "DYNAMODB_TABLE_NAME": TABLE_NAME,
     }.items():
         text = text.replace("${" + key + "}", value)
     document: dict[str, Any] = json.loads(text)
@@ -77,6 +98,25 @@ def compliant_policy() -> dict[str, Any]:
         (FIXTURES / "policies" / "compliant_task_policy.json").read_text()
     )
     return document
+
+
+#: The runbook policy's three statements: S3 on the bucket, GetItem, PutItem and
+#: UpdateItem on the table, CloudWatch Logs on "*".
+S3_STATEMENT, DYNAMODB_STATEMENT, LOGS_STATEMENT = runbook_policy()["Statement"]
+
+
+def parsed_task_policy(document: Mapping[str, Any], version: str = "v3") -> Policy:
+    """``document`` as the task policy's default version ``version``."""
+    return parse_policy(document, name=POLICY_NAME, kind="managed", version=version, arn=POLICY_ARN)
+
+
+def version_listing(count: int, default: str | None = None) -> list[PolicyVersion]:
+    """``count`` versions v1..vN created a day apart; the newest is the default unless named."""
+    default = default or f"v{count}"
+    return [
+        PolicyVersion(f"v{n}", f"v{n}" == default, NOW - timedelta(days=count - n))
+        for n in range(1, count + 1)
+    ]
 
 
 @pytest.fixture(autouse=True)
@@ -212,7 +252,7 @@ class MotoServer:
             role_args["PermissionsBoundary"] = boundary_arn
         iam.create_role(**role_args)
         arn: str = iam.create_policy(
-            PolicyName="MLPlatformECSTaskPolicy",
+            PolicyName=POLICY_NAME,
             PolicyDocument=json.dumps(managed if managed is not None else runbook_policy()),
         )["Policy"]["Arn"]
         if attach:
