@@ -1,4 +1,10 @@
-"""Shared fixtures of the self-tests: the real suite in a pytester project, a moto server.
+"""What the self-tests share, in one place: constants, helpers and fixtures.
+
+The runbook's defaults (account, role, policy, table, required actions), the policy
+documents of the fixtures, the compliance suite's node ids, the real suite in a pytester
+project, and a moto server. Test modules import from here, never from each other (pytest
+puts this folder on ``sys.path``, so ``from conftest import ...`` works from every
+subfolder).
 
 Live mode is tested against ``moto.server.ThreadedMotoServer`` on 127.0.0.1: no test
 reaches real AWS.
@@ -12,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -53,6 +60,8 @@ GRANTED = REQUIRED[:3]
 MISSING = ("dynamodb:Scan", "dynamodb:Query", "dynamodb:DescribeTable")
 #: The moment the self-tests' clocks show: 2026-11-27T22:14:05Z.
 NOW = datetime(2026, 11, 27, 22, 14, 5, tzinfo=UTC)
+#: A VPC endpoint id for condition values.
+VPC_ENDPOINT = "vpce-0a1b2c3d"
 #: Settings a developer's shell may have that must not leak into a self-test.
 AMBIENT = (
     "AWS_PROFILE",
@@ -70,6 +79,33 @@ AMBIENT = (
     "S3_BUCKET_NAME",
     "IAM_COMPLIANCE_MODE",
 )
+
+# ------------------------------------------------------------ the compliance suite
+
+#: The node-id prefix of the suite's tests.
+CLASS = "tests/test_ecs_task_dynamodb_permissions.py::TestECSTaskRoleDynamoDBPermissions"
+#: The options of a live-mode run (against the moto server, see ``MotoServer.use``).
+LIVE = ("--aws-mode", "live")
+#: The requests a live run sends to read a role with two managed policies, one inline
+#: policy and a boundary: each entity once.
+EXPECTED = Counter(
+    {
+        "sts:GetCallerIdentity": 1,
+        "iam:GetRole": 1,
+        "iam:ListAttachedRolePolicies": 1,
+        "iam:ListRolePolicies": 1,
+        "iam:GetRolePolicy": 1,
+        # two attached managed policies and the boundary: each GetPolicy + GetPolicyVersion
+        "iam:GetPolicy": 3,
+        "iam:GetPolicyVersion": 3,
+    }
+)
+
+
+def action_id(action: str) -> str:
+    """The node id of the suite's test of one required action."""
+    return f"{CLASS}::test_required_action_is_allowed[{action}]"
+
 
 # ------------------------------------------------------------------ policy documents
 
@@ -90,6 +126,14 @@ def runbook_policy(bucket: str = BUCKET) -> dict[str, Any]:
     }.items():
         text = text.replace("${" + key + "}", value)
     document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def ecs_trust_policy() -> dict[str, Any]:
+    """The role's trust policy: ECS tasks may assume it (the fixture)."""
+    document: dict[str, Any] = json.loads(
+        (FIXTURES / "policies" / "ecs_tasks_trust_policy.json").read_text()
+    )
     return document
 
 
@@ -238,9 +282,7 @@ class MotoServer:
     ) -> str:
         """Create the role and its policies; returns the task policy's ARN."""
         iam = self.iam(account)
-        trust = trust or json.loads(
-            (FIXTURES / "policies" / "ecs_tasks_trust_policy.json").read_text()
-        )
+        trust = trust or ecs_trust_policy()
         role_args: dict[str, Any] = {
             "RoleName": ROLE,
             "AssumeRolePolicyDocument": json.dumps(trust),

@@ -15,21 +15,21 @@ from botocore.stub import Stubber
 from iam_compliance.aws.adapter import AwsAdapter, Sessions
 from iam_compliance.engine.target import Credentials, Target
 
-from conftest import ACCOUNT, POLICY_ARN, REGION, runbook_policy, task_policy
+from conftest import (
+    ACCOUNT,
+    BUCKET,
+    POLICY_ARN,
+    POLICY_NAME,
+    REGION,
+    ROLE,
+    ROLE_ARN,
+    TABLE_NAME,
+    ecs_trust_policy,
+    runbook_policy,
+    task_policy,
+)
 
-ROLE = "MLPlatformECSTaskRole"
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"
 OTHER_ARN = f"arn:aws:iam::{ACCOUNT}:policy/Other"
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 CREATED = datetime(2026, 11, 27, tzinfo=UTC)
 
 
@@ -59,10 +59,10 @@ def target_for_stubs() -> Target:
         "default",
         REGION,
         ACCOUNT,
-        "ml-jobs",
+        TABLE_NAME,
         ROLE,
-        "MLPlatformECSTaskPolicy",
-        "ml-platform-artifacts",
+        POLICY_NAME,
+        BUCKET,
         credentials=Credentials("AKIDSTUBBER", "stubber-secret"),
     )
 
@@ -111,7 +111,7 @@ def test_every_page_of_attached_and_inline_policies_is_read(
                 "RoleId": "AROAEXAMPLEEXAMPLE1",
                 "Arn": ROLE_ARN,
                 "CreateDate": CREATED,
-                "AssumeRolePolicyDocument": json.dumps(TRUST),
+                "AssumeRolePolicyDocument": json.dumps(ecs_trust_policy()),
             }
         },
         {"RoleName": ROLE},

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import (
     ACCOUNT,
+    LIVE,
     POLICY_ARN,
     REQUIRED,
     TABLE_ARN,
@@ -18,8 +19,6 @@ from conftest import (
     runbook_policy,
     task_policy,
 )
-
-LIVE = ("--aws-mode", "live")
 
 
 def records(pytester: pytest.Pytester) -> list[dict[str, Any]]:
