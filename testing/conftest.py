@@ -17,9 +17,10 @@ import json
 import shutil
 import subprocess
 import sys
+import tomllib
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,8 +29,12 @@ from typing import Any
 import boto3
 import pytest
 
+from iam_compliance.engine.assessment import Assessment, AttachedPolicy, RoleSnapshot, assess
+from iam_compliance.engine.evaluation import RolePolicies
 from iam_compliance.engine.policy import Policy, parse_policy
 from iam_compliance.engine.remediation import PolicyVersion
+from iam_compliance.engine.requirements import RequiredAction
+from iam_compliance.engine.target import Target
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE_FILE = ROOT / "tests" / "test_ecs_task_dynamodb_permissions.py"
@@ -161,6 +166,59 @@ def version_listing(count: int, default: str | None = None) -> list[PolicyVersio
         PolicyVersion(f"v{n}", f"v{n}" == default, NOW - timedelta(days=count - n))
         for n in range(1, count + 1)
     ]
+
+
+# ------------------------------------------------------ a role judged without AWS
+
+#: The default target: the runbook's account, role, policy and table.
+TARGET = Target("default", REGION, ACCOUNT, TABLE_NAME, ROLE, POLICY_NAME, BUCKET)
+#: fixtures/required_actions.toml, read as the suite reads it.
+REQUIREMENTS = tuple(
+    RequiredAction(entry["name"], entry["reason"])
+    for entry in tomllib.loads((FIXTURES / "required_actions.toml").read_text())["action"]
+)
+
+
+def role_snapshot(
+    *identity: Policy,
+    boundary: Policy | None = None,
+    trust: Mapping[str, Any] | None = None,
+    attached: Sequence[AttachedPolicy] | None = None,
+    policy_exists: bool = True,
+) -> RoleSnapshot:
+    """The default role as the adapter would read it, holding ``identity`` policies.
+
+    Its attached policies are the managed ones among ``identity`` unless ``attached``
+    names others; its trust policy is the fixture's unless ``trust`` is given.
+    """
+    if attached is None:
+        attached = [
+            AttachedPolicy(p.name, p.arn) for p in identity if p.kind == "managed" and p.arn
+        ]
+    return RoleSnapshot(
+        account_id=ACCOUNT,
+        role_name=ROLE,
+        role_arn=ROLE_ARN,
+        trust_policy=parse_policy(
+            trust if trust is not None else ecs_trust_policy(), name="trust", trust=True
+        ),
+        policies=RolePolicies(identity=identity, boundary=boundary),
+        attached=tuple(attached),
+        target_policy_exists=policy_exists,
+    )
+
+
+def assessment_of(
+    *identity: Policy, context: Mapping[str, Sequence[str]] | None = None, **snapshot: Any
+) -> Assessment:
+    """Every verdict about the default target whose role holds ``identity`` policies
+    (``snapshot``: the other arguments of :func:`role_snapshot`)."""
+    return assess(TARGET, role_snapshot(*identity, **snapshot), REQUIREMENTS, context)
+
+
+def runbook_assessment() -> Assessment:
+    """The role as the runbook says it is today: Scan, Query and DescribeTable missing."""
+    return assessment_of(parsed_task_policy(runbook_policy(), "v1"))
 
 
 @pytest.fixture(autouse=True)
