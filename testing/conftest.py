@@ -20,7 +20,7 @@ import sys
 import tomllib
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,9 +32,10 @@ import pytest
 from iam_compliance.engine.assessment import Assessment, AttachedPolicy, RoleSnapshot, assess
 from iam_compliance.engine.evaluation import RolePolicies
 from iam_compliance.engine.policy import Policy, parse_policy
-from iam_compliance.engine.remediation import PolicyVersion
+from iam_compliance.engine.remediation import FixPlan, PolicyVersion, plan_fix
 from iam_compliance.engine.requirements import RequiredAction
 from iam_compliance.engine.target import Target
+from iam_compliance.errors import RemediationError
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE_FILE = ROOT / "tests" / "test_ecs_task_dynamodb_permissions.py"
@@ -166,6 +167,100 @@ def version_listing(count: int, default: str | None = None) -> list[PolicyVersio
         PolicyVersion(f"v{n}", f"v{n}" == default, NOW - timedelta(days=count - n))
         for n in range(1, count + 1)
     ]
+
+
+# --------------------------------------------------- a policy store in memory
+
+
+class FakeStore:
+    """IAM's policy versions in memory; records every call, can be told to fail."""
+
+    def __init__(self, count: int = 3, default: str | None = None) -> None:
+        self.documents: dict[str, dict[str, Any]] = {}
+        self.created: dict[str, datetime] = {}
+        for version in version_listing(count, default):
+            self.documents[version.version_id] = self.document_for(version.version_id)
+            self.created[version.version_id] = version.created
+        self.default = default or f"v{count}"
+        self.documents[self.default] = runbook_policy()
+        self.next_number = count + 1
+        self.calls: list[tuple[str, ...]] = []
+        self.fail_create: Exception | None = None
+        self.fail_delete: Exception | None = None
+        self.fail_set_default: Exception | None = None
+
+    @staticmethod
+    def document_for(version_id: str) -> dict[str, Any]:
+        return task_policy(dict(LOGS_STATEMENT, Sid=f"Old{version_id}"))
+
+    def list_versions(self, policy_arn: str) -> list[PolicyVersion]:
+        self.calls.append(("list_versions", policy_arn))
+        return [
+            PolicyVersion(vid, vid == self.default, self.created[vid]) for vid in self.documents
+        ]
+
+    def get_version_document(self, policy_arn: str, version_id: str) -> dict[str, Any]:
+        self.calls.append(("get_version_document", policy_arn, version_id))
+        return copy.deepcopy(self.documents[version_id])
+
+    def create_default_version(self, policy_arn: str, document: Mapping[str, Any]) -> str:
+        self.calls.append(("create_default_version", policy_arn))
+        if self.fail_create:
+            raise self.fail_create
+        if len(self.documents) >= 5:
+            raise RemediationError("LimitExceeded: a managed policy has at most 5 versions")
+        version_id = f"v{self.next_number}"
+        self.next_number += 1
+        self.documents[version_id] = copy.deepcopy(dict(document))
+        self.created[version_id] = NOW
+        self.default = version_id
+        return version_id
+
+    def delete_version(self, policy_arn: str, version_id: str) -> None:
+        self.calls.append(("delete_version", policy_arn, version_id))
+        assert version_id != self.default, "IAM refuses to delete the default version"
+        if self.fail_delete:
+            raise self.fail_delete
+        del self.documents[version_id]
+
+    def set_default_version(self, policy_arn: str, version_id: str) -> None:
+        self.calls.append(("set_default_version", policy_arn, version_id))
+        if self.fail_set_default:
+            raise self.fail_set_default
+        self.default = version_id
+
+    @property
+    def writes(self) -> list[str]:
+        return [
+            call[0]
+            for call in self.calls
+            if call[0] not in ("list_versions", "get_version_document")
+        ]
+
+    def plan(self) -> FixPlan:
+        versions = self.list_versions(POLICY_ARN)
+        self.calls.clear()
+        target = parsed_task_policy(self.documents[self.default], self.default)
+        return plan_fix(RolePolicies(identity=(target,)), target, REQUIRED, TABLE_ARN, versions)
+
+
+class Records:
+    """A save_record that keeps a snapshot of every save."""
+
+    def __init__(self, path: str = "reports/remediation-20261127T221405Z.json") -> None:
+        self.path = path
+        self.saved: list[dict[str, Any]] = []
+        self.on_save: Callable[[Mapping[str, Any]], None] | None = None
+
+    def __call__(self, record: Mapping[str, Any]) -> str:
+        self.saved.append(json.loads(json.dumps(record)))  # also proves it serialises
+        if self.on_save:
+            self.on_save(record)
+        return self.path
+
+    @property
+    def statuses(self) -> list[str]:
+        return [record["status"] for record in self.saved]
 
 
 # ------------------------------------------------------ a role judged without AWS

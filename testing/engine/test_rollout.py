@@ -2,128 +2,33 @@
 
 from __future__ import annotations
 
-import copy
-import json
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluation import Decision, RolePolicies, Verdict
-from iam_compliance.engine.remediation import FixPlan, PolicyVersion, plan_fix
+from iam_compliance.engine.evaluation import Decision, Verdict
+from iam_compliance.engine.remediation import FixPlan
 from iam_compliance.engine.rollout import RECORD_SCHEMA, apply_fix, rollback_command
 from iam_compliance.errors import ConcurrentChangeError, NotFoundError, RemediationError
 
 from conftest import (
     ACCOUNT,
     DYNAMODB_STATEMENT,
-    LOGS_STATEMENT,
     MISSING,
     NOW,
     POLICY_ARN,
     POLICY_NAME,
     REQUIRED,
     TABLE_ARN,
-    parsed_task_policy,
+    FakeStore,
+    Records,
     runbook_policy,
     task_policy,
-    version_listing,
 )
 
 #: A policy in another account than the suite's: the command names the ARN it is given.
 OTHER_ACCOUNT_POLICY_ARN = "arn:aws:iam::123456789012:policy/MLPlatformECSTaskPolicy"
-
-
-class FakeStore:
-    """IAM's policy versions in memory; records every call, can be told to fail."""
-
-    def __init__(self, count: int = 3, default: str | None = None) -> None:
-        self.documents: dict[str, dict[str, Any]] = {}
-        self.created: dict[str, datetime] = {}
-        for version in version_listing(count, default):
-            self.documents[version.version_id] = self.document_for(version.version_id)
-            self.created[version.version_id] = version.created
-        self.default = default or f"v{count}"
-        self.documents[self.default] = runbook_policy()
-        self.next_number = count + 1
-        self.calls: list[tuple[str, ...]] = []
-        self.fail_create: Exception | None = None
-        self.fail_delete: Exception | None = None
-        self.fail_set_default: Exception | None = None
-
-    @staticmethod
-    def document_for(version_id: str) -> dict[str, Any]:
-        return task_policy(dict(LOGS_STATEMENT, Sid=f"Old{version_id}"))
-
-    def list_versions(self, policy_arn: str) -> list[PolicyVersion]:
-        self.calls.append(("list_versions", policy_arn))
-        return [
-            PolicyVersion(vid, vid == self.default, self.created[vid]) for vid in self.documents
-        ]
-
-    def get_version_document(self, policy_arn: str, version_id: str) -> dict[str, Any]:
-        self.calls.append(("get_version_document", policy_arn, version_id))
-        return copy.deepcopy(self.documents[version_id])
-
-    def create_default_version(self, policy_arn: str, document: Mapping[str, Any]) -> str:
-        self.calls.append(("create_default_version", policy_arn))
-        if self.fail_create:
-            raise self.fail_create
-        if len(self.documents) >= 5:
-            raise RemediationError("LimitExceeded: a managed policy has at most 5 versions")
-        version_id = f"v{self.next_number}"
-        self.next_number += 1
-        self.documents[version_id] = copy.deepcopy(dict(document))
-        self.created[version_id] = NOW
-        self.default = version_id
-        return version_id
-
-    def delete_version(self, policy_arn: str, version_id: str) -> None:
-        self.calls.append(("delete_version", policy_arn, version_id))
-        assert version_id != self.default, "IAM refuses to delete the default version"
-        if self.fail_delete:
-            raise self.fail_delete
-        del self.documents[version_id]
-
-    def set_default_version(self, policy_arn: str, version_id: str) -> None:
-        self.calls.append(("set_default_version", policy_arn, version_id))
-        if self.fail_set_default:
-            raise self.fail_set_default
-        self.default = version_id
-
-    @property
-    def writes(self) -> list[str]:
-        return [
-            call[0]
-            for call in self.calls
-            if call[0] not in ("list_versions", "get_version_document")
-        ]
-
-    def plan(self) -> FixPlan:
-        versions = self.list_versions(POLICY_ARN)
-        self.calls.clear()
-        target = parsed_task_policy(self.documents[self.default], self.default)
-        return plan_fix(RolePolicies(identity=(target,)), target, REQUIRED, TABLE_ARN, versions)
-
-
-class Records:
-    """A save_record that keeps a snapshot of every save."""
-
-    def __init__(self, path: str = "reports/remediation-20261127T221405Z.json") -> None:
-        self.path = path
-        self.saved: list[dict[str, Any]] = []
-        self.on_save: Callable[[Mapping[str, Any]], None] | None = None
-
-    def __call__(self, record: Mapping[str, Any]) -> str:
-        self.saved.append(json.loads(json.dumps(record)))  # also proves it serialises
-        if self.on_save:
-            self.on_save(record)
-        return self.path
-
-    @property
-    def statuses(self) -> list[str]:
-        return [record["status"] for record in self.saved]
 
 
 def verdicts(*denied: str) -> list[Verdict]:
