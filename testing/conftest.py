@@ -30,12 +30,15 @@ import boto3
 import pytest
 
 from iam_compliance.engine.assessment import Assessment, AttachedPolicy, RoleSnapshot, assess
-from iam_compliance.engine.evaluation import RolePolicies
+from iam_compliance.engine.evaluation import RolePolicies, Verdict
 from iam_compliance.engine.policy import Policy, parse_policy
 from iam_compliance.engine.remediation import FixPlan, PolicyVersion, plan_fix
 from iam_compliance.engine.requirements import RequiredAction
+from iam_compliance.engine.rollout import Remediation, apply_fix
 from iam_compliance.engine.target import Target
 from iam_compliance.errors import RemediationError
+from iam_compliance.report import build
+from iam_compliance.report.model import TargetSection
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE_FILE = ROOT / "tests" / "test_ecs_task_dynamodb_permissions.py"
@@ -314,6 +317,48 @@ def assessment_of(
 def runbook_assessment() -> Assessment:
     """The role as the runbook says it is today: Scan, Query and DescribeTable missing."""
     return assessment_of(parsed_task_policy(runbook_policy(), "v1"))
+
+
+def report_section(
+    assessment: Assessment,
+    *,
+    context: Mapping[str, Sequence[str]] | None = None,
+    remediation: Remediation | None = None,
+    fixing: bool = False,
+) -> TargetSection:
+    """The report's section about ``assessment`` (judged under ``context``), with the fix
+    it proposes, as a run builds it."""
+    return build.target_section(
+        assessment,
+        remediation=remediation,
+        proposed=build.proposed_fix(assessment, context or {}),
+        fixing=fixing,
+    )
+
+
+def runbook_fix(*, dry_run: bool = False, versions: int = 1) -> Remediation:
+    """--fix (``dry_run``: --fix-dry-run) of the runbook role, whose task policy has
+    ``versions`` versions, v1 the default: applied to a :class:`FakeStore` and verified by
+    evaluating the version the store then holds."""
+    store = FakeStore(versions, default="v1")
+    plan = store.plan()
+    if dry_run:
+        return Remediation(TARGET, plan, None, dry_run=True)
+
+    def verify() -> list[Verdict]:
+        new = parsed_task_policy(store.documents[store.default], store.default)
+        return list(assessment_of(new).verdicts.values())
+
+    outcome = apply_fix(
+        plan,
+        store,
+        account=ACCOUNT,
+        verify=verify,
+        save_record=Records(),
+        clock=lambda: NOW,
+        sleep=lambda seconds: None,
+    )
+    return Remediation(TARGET, plan, outcome, dry_run=False)
 
 
 @pytest.fixture(autouse=True)
