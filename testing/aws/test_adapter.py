@@ -4,6 +4,7 @@ answers here in several).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,13 +18,10 @@ from iam_compliance.engine.target import Credentials, Target
 
 from conftest import (
     ACCOUNT,
-    BUCKET,
     POLICY_ARN,
-    POLICY_NAME,
-    REGION,
     ROLE,
     ROLE_ARN,
-    TABLE_NAME,
+    TARGET,
     ecs_trust_policy,
     runbook_policy,
     task_policy,
@@ -55,16 +53,8 @@ def adapter() -> Iterator[tuple[AwsAdapter, Stubber, Stubber]]:
 
 
 def target_for_stubs() -> Target:
-    return Target(
-        "default",
-        REGION,
-        ACCOUNT,
-        TABLE_NAME,
-        ROLE,
-        POLICY_NAME,
-        BUCKET,
-        credentials=Credentials("AKIDSTUBBER", "stubber-secret"),
-    )
+    """The default target, with explicit credentials for the stubbed clients."""
+    return dataclasses.replace(TARGET, credentials=Credentials("AKIDSTUBBER", "stubber-secret"))
 
 
 def managed(iam: Stubber, arn: str, name: str, document: dict[str, Any]) -> None:
