@@ -1,4 +1,10 @@
-"""Shared fixtures of the self-tests: the real suite in a pytester project, a moto server.
+"""What the self-tests share, in one place: constants, helpers and fixtures.
+
+The runbook's defaults (account, role, policy, table, required actions), the policy
+documents of the fixtures, the compliance suite's node ids, the real suite in a pytester
+project, and a moto server. Test modules import from here, never from each other (pytest
+puts this folder on ``sys.path``, so ``from conftest import ...`` works from every
+subfolder).
 
 Live mode is tested against ``moto.server.ThreadedMotoServer`` on 127.0.0.1: no test
 reaches real AWS.
@@ -6,27 +12,50 @@ reaches real AWS.
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
 import sys
+import tomllib
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from iam_compliance.engine.assessment import Assessment, AttachedPolicy, RoleSnapshot, assess
+from iam_compliance.engine.evaluation import RolePolicies, Verdict
+from iam_compliance.engine.policy import Policy, parse_policy
+from iam_compliance.engine.remediation import FixPlan, PolicyVersion, plan_fix
+from iam_compliance.engine.requirements import RequiredAction
+from iam_compliance.engine.rollout import Remediation, apply_fix
+from iam_compliance.engine.target import Target
+from iam_compliance.errors import RemediationError
+from iam_compliance.report import build
+from iam_compliance.report.model import TargetSection
+
 ROOT = Path(__file__).resolve().parent.parent
 SUITE_FILE = ROOT / "tests" / "test_ecs_task_dynamodb_permissions.py"
 FIXTURES = ROOT / "fixtures"
+
+# ------------------------------------------------------------- the runbook's defaults
+
 ACCOUNT = "618574523116"
 REGION = "us-east-1"
-TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/ml-jobs"
-POLICY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/MLPlatformECSTaskPolicy"
+TABLE_NAME = "ml-jobs"
 ROLE = "MLPlatformECSTaskRole"
+POLICY_NAME = "MLPlatformECSTaskPolicy"
+BUCKET = "ml-platform-artifacts"
+TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE_NAME}"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"
+POLICY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/{POLICY_NAME}"
+#: fixtures/required_actions.toml, in its order.
 REQUIRED = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -35,6 +64,13 @@ REQUIRED = (
     "dynamodb:Query",
     "dynamodb:DescribeTable",
 )
+#: The required actions the runbook's policy allows today, and the ones it lacks.
+GRANTED = REQUIRED[:3]
+MISSING = ("dynamodb:Scan", "dynamodb:Query", "dynamodb:DescribeTable")
+#: The moment the self-tests' clocks show: 2026-11-27T22:14:05Z.
+NOW = datetime(2026, 11, 27, 22, 14, 5, tzinfo=UTC)
+#: A VPC endpoint id for condition values.
+VPC_ENDPOINT = "vpce-0a1b2c3d"
 #: Settings a developer's shell may have that must not leak into a self-test.
 AMBIENT = (
     "AWS_PROFILE",
@@ -53,22 +89,60 @@ AMBIENT = (
     "IAM_COMPLIANCE_MODE",
 )
 
+# ------------------------------------------------------------ the compliance suite
+
+#: The node-id prefix of the suite's tests.
+CLASS = "tests/test_ecs_task_dynamodb_permissions.py::TestECSTaskRoleDynamoDBPermissions"
+#: The options of a live-mode run (against the moto server, see ``MotoServer.use``).
+LIVE = ("--aws-mode", "live")
+#: The requests a live run sends to read a role with two managed policies, one inline
+#: policy and a boundary: each entity once.
+EXPECTED = Counter(
+    {
+        "sts:GetCallerIdentity": 1,
+        "iam:GetRole": 1,
+        "iam:ListAttachedRolePolicies": 1,
+        "iam:ListRolePolicies": 1,
+        "iam:GetRolePolicy": 1,
+        # two attached managed policies and the boundary: each GetPolicy + GetPolicyVersion
+        "iam:GetPolicy": 3,
+        "iam:GetPolicyVersion": 3,
+    }
+)
+
+
+def action_id(action: str) -> str:
+    """The node id of the suite's test of one required action."""
+    return f"{CLASS}::test_required_action_is_allowed[{action}]"
+
+
+# ------------------------------------------------------------------ policy documents
+
 
 def task_policy(*statements: Mapping[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
+    """A 2012-10-17 document holding copies of ``statements``."""
+    return {"Version": "2012-10-17", "Statement": copy.deepcopy(list(statements))}
 
 
-def runbook_policy(bucket: str = "ml-platform-artifacts") -> dict[str, Any]:
+def runbook_policy(bucket: str = BUCKET) -> dict[str, Any]:
     """The policy as the runbook says it is today (the fixture, placeholders filled)."""
     text = (FIXTURES / "policies" / "task_policy.json").read_text()
     for key, value in {
         "S3_BUCKET_NAME": bucket,
         "AWS_REGION": REGION,
         "AWS_ACCOUNT_ID": ACCOUNT,
-        "DYNAMODB_TABLE_NAME": "ml-jobs",
+        "DYNAMODB_TABLE_NAME": TABLE_NAME,
     }.items():
         text = text.replace("${" + key + "}", value)
     document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def ecs_trust_policy() -> dict[str, Any]:
+    """The role's trust policy: ECS tasks may assume it (the fixture)."""
+    document: dict[str, Any] = json.loads(
+        (FIXTURES / "policies" / "ecs_tasks_trust_policy.json").read_text()
+    )
     return document
 
 
@@ -77,6 +151,214 @@ def compliant_policy() -> dict[str, Any]:
         (FIXTURES / "policies" / "compliant_task_policy.json").read_text()
     )
     return document
+
+
+#: The runbook policy's three statements: S3 on the bucket, GetItem, PutItem and
+#: UpdateItem on the table, CloudWatch Logs on "*".
+S3_STATEMENT, DYNAMODB_STATEMENT, LOGS_STATEMENT = runbook_policy()["Statement"]
+
+
+def parsed_task_policy(document: Mapping[str, Any], version: str = "v3") -> Policy:
+    """``document`` as the task policy's default version ``version``."""
+    return parse_policy(document, name=POLICY_NAME, kind="managed", version=version, arn=POLICY_ARN)
+
+
+def version_listing(count: int, default: str | None = None) -> list[PolicyVersion]:
+    """``count`` versions v1..vN created a day apart; the newest is the default unless named."""
+    default = default or f"v{count}"
+    return [
+        PolicyVersion(f"v{n}", f"v{n}" == default, NOW - timedelta(days=count - n))
+        for n in range(1, count + 1)
+    ]
+
+
+# --------------------------------------------------- a policy store in memory
+
+
+class FakeStore:
+    """IAM's policy versions in memory; records every call, can be told to fail."""
+
+    def __init__(self, count: int = 3, default: str | None = None) -> None:
+        self.documents: dict[str, dict[str, Any]] = {}
+        self.created: dict[str, datetime] = {}
+        for version in version_listing(count, default):
+            self.documents[version.version_id] = self.document_for(version.version_id)
+            self.created[version.version_id] = version.created
+        self.default = default or f"v{count}"
+        self.documents[self.default] = runbook_policy()
+        self.next_number = count + 1
+        self.calls: list[tuple[str, ...]] = []
+        self.fail_create: Exception | None = None
+        self.fail_delete: Exception | None = None
+        self.fail_set_default: Exception | None = None
+
+    @staticmethod
+    def document_for(version_id: str) -> dict[str, Any]:
+        return task_policy(dict(LOGS_STATEMENT, Sid=f"Old{version_id}"))
+
+    def list_versions(self, policy_arn: str) -> list[PolicyVersion]:
+        self.calls.append(("list_versions", policy_arn))
+        return [
+            PolicyVersion(vid, vid == self.default, self.created[vid]) for vid in self.documents
+        ]
+
+    def get_version_document(self, policy_arn: str, version_id: str) -> dict[str, Any]:
+        self.calls.append(("get_version_document", policy_arn, version_id))
+        return copy.deepcopy(self.documents[version_id])
+
+    def create_default_version(self, policy_arn: str, document: Mapping[str, Any]) -> str:
+        self.calls.append(("create_default_version", policy_arn))
+        if self.fail_create:
+            raise self.fail_create
+        if len(self.documents) >= 5:
+            raise RemediationError("LimitExceeded: a managed policy has at most 5 versions")
+        version_id = f"v{self.next_number}"
+        self.next_number += 1
+        self.documents[version_id] = copy.deepcopy(dict(document))
+        self.created[version_id] = NOW
+        self.default = version_id
+        return version_id
+
+    def delete_version(self, policy_arn: str, version_id: str) -> None:
+        self.calls.append(("delete_version", policy_arn, version_id))
+        assert version_id != self.default, "IAM refuses to delete the default version"
+        if self.fail_delete:
+            raise self.fail_delete
+        del self.documents[version_id]
+
+    def set_default_version(self, policy_arn: str, version_id: str) -> None:
+        self.calls.append(("set_default_version", policy_arn, version_id))
+        if self.fail_set_default:
+            raise self.fail_set_default
+        self.default = version_id
+
+    @property
+    def writes(self) -> list[str]:
+        return [
+            call[0]
+            for call in self.calls
+            if call[0] not in ("list_versions", "get_version_document")
+        ]
+
+    def plan(self) -> FixPlan:
+        versions = self.list_versions(POLICY_ARN)
+        self.calls.clear()
+        target = parsed_task_policy(self.documents[self.default], self.default)
+        return plan_fix(RolePolicies(identity=(target,)), target, REQUIRED, TABLE_ARN, versions)
+
+
+class Records:
+    """A save_record that keeps a snapshot of every save."""
+
+    def __init__(self, path: str = "reports/remediation-20261127T221405Z.json") -> None:
+        self.path = path
+        self.saved: list[dict[str, Any]] = []
+        self.on_save: Callable[[Mapping[str, Any]], None] | None = None
+
+    def __call__(self, record: Mapping[str, Any]) -> str:
+        self.saved.append(json.loads(json.dumps(record)))  # also proves it serialises
+        if self.on_save:
+            self.on_save(record)
+        return self.path
+
+    @property
+    def statuses(self) -> list[str]:
+        return [record["status"] for record in self.saved]
+
+
+# ------------------------------------------------------ a role judged without AWS
+
+#: The default target: the runbook's account, role, policy and table.
+TARGET = Target("default", REGION, ACCOUNT, TABLE_NAME, ROLE, POLICY_NAME, BUCKET)
+#: fixtures/required_actions.toml, read as the suite reads it.
+REQUIREMENTS = tuple(
+    RequiredAction(entry["name"], entry["reason"])
+    for entry in tomllib.loads((FIXTURES / "required_actions.toml").read_text())["action"]
+)
+
+
+def role_snapshot(
+    *identity: Policy,
+    boundary: Policy | None = None,
+    trust: Mapping[str, Any] | None = None,
+    attached: Sequence[AttachedPolicy] | None = None,
+    policy_exists: bool = True,
+) -> RoleSnapshot:
+    """The default role as the adapter would read it, holding ``identity`` policies.
+
+    Its attached policies are the managed ones among ``identity`` unless ``attached``
+    names others; its trust policy is the fixture's unless ``trust`` is given.
+    """
+    if attached is None:
+        attached = [
+            AttachedPolicy(p.name, p.arn) for p in identity if p.kind == "managed" and p.arn
+        ]
+    return RoleSnapshot(
+        account_id=ACCOUNT,
+        role_name=ROLE,
+        role_arn=ROLE_ARN,
+        trust_policy=parse_policy(
+            trust if trust is not None else ecs_trust_policy(), name="trust", trust=True
+        ),
+        policies=RolePolicies(identity=identity, boundary=boundary),
+        attached=tuple(attached),
+        target_policy_exists=policy_exists,
+    )
+
+
+def assessment_of(
+    *identity: Policy, context: Mapping[str, Sequence[str]] | None = None, **snapshot: Any
+) -> Assessment:
+    """Every verdict about the default target whose role holds ``identity`` policies
+    (``snapshot``: the other arguments of :func:`role_snapshot`)."""
+    return assess(TARGET, role_snapshot(*identity, **snapshot), REQUIREMENTS, context)
+
+
+def runbook_assessment() -> Assessment:
+    """The role as the runbook says it is today: Scan, Query and DescribeTable missing."""
+    return assessment_of(parsed_task_policy(runbook_policy(), "v1"))
+
+
+def report_section(
+    assessment: Assessment,
+    *,
+    context: Mapping[str, Sequence[str]] | None = None,
+    remediation: Remediation | None = None,
+    fixing: bool = False,
+) -> TargetSection:
+    """The report's section about ``assessment`` (judged under ``context``), with the fix
+    it proposes, as a run builds it."""
+    return build.target_section(
+        assessment,
+        remediation=remediation,
+        proposed=build.proposed_fix(assessment, context or {}),
+        fixing=fixing,
+    )
+
+
+def runbook_fix(*, dry_run: bool = False, versions: int = 1) -> Remediation:
+    """--fix (``dry_run``: --fix-dry-run) of the runbook role, whose task policy has
+    ``versions`` versions, v1 the default: applied to a :class:`FakeStore` and verified by
+    evaluating the version the store then holds."""
+    store = FakeStore(versions, default="v1")
+    plan = store.plan()
+    if dry_run:
+        return Remediation(TARGET, plan, None, dry_run=True)
+
+    def verify() -> list[Verdict]:
+        new = parsed_task_policy(store.documents[store.default], store.default)
+        return list(assessment_of(new).verdicts.values())
+
+    outcome = apply_fix(
+        plan,
+        store,
+        account=ACCOUNT,
+        verify=verify,
+        save_record=Records(),
+        clock=lambda: NOW,
+        sleep=lambda seconds: None,
+    )
+    return Remediation(TARGET, plan, outcome, dry_run=False)
 
 
 @pytest.fixture(autouse=True)
@@ -198,9 +480,7 @@ class MotoServer:
     ) -> str:
         """Create the role and its policies; returns the task policy's ARN."""
         iam = self.iam(account)
-        trust = trust or json.loads(
-            (FIXTURES / "policies" / "ecs_tasks_trust_policy.json").read_text()
-        )
+        trust = trust or ecs_trust_policy()
         role_args: dict[str, Any] = {
             "RoleName": ROLE,
             "AssumeRolePolicyDocument": json.dumps(trust),
@@ -212,7 +492,7 @@ class MotoServer:
             role_args["PermissionsBoundary"] = boundary_arn
         iam.create_role(**role_args)
         arn: str = iam.create_policy(
-            PolicyName="MLPlatformECSTaskPolicy",
+            PolicyName=POLICY_NAME,
             PolicyDocument=json.dumps(managed if managed is not None else runbook_policy()),
         )["Policy"]["Arn"]
         if attach:

@@ -9,21 +9,23 @@ import pytest
 
 from conftest import (
     ACCOUNT,
+    CLASS,
+    MISSING,
     TABLE_ARN,
     MotoServer,
+    action_id,
     compliant_policy,
     runbook_policy,
     task_policy,
     write_policy,
 )
 
-CLASS = "tests/test_ecs_task_dynamodb_permissions.py::TestECSTaskRoleDynamoDBPermissions"
 ALL_PERMISSIONS = f"{CLASS}::test_task_role_has_all_required_permissions"
 LEAST_PRIVILEGE = f"{CLASS}::test_dynamodb_access_is_least_privilege"
 
 
-def action_test(action: str) -> str:
-    return f"{CLASS}::test_required_action_is_allowed[dynamodb:{action}]"
+def action_test(operation: str) -> str:
+    return action_id(f"dynamodb:{operation}")
 
 
 def failed(pytester: pytest.Pytester, *args: str) -> set[str]:
@@ -54,8 +56,8 @@ def not_resource(statement: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in statement.items() if k != "Resource"}, "NotResource": TABLE_ARN}
 
 
-SIX = ("GetItem", "PutItem", "UpdateItem", "Scan", "Query", "DescribeTable")
-MISSING = ("Scan", "Query", "DescribeTable")
+#: The DynamoDB operations of the actions the runbook's policy lacks: Scan, Query, ...
+MISSING_OPERATIONS = tuple(action.partition(":")[2] for action in MISSING)
 
 #: name -> (managed task policy, extra managed, inline, boundary, expected failures)
 SCENARIOS: dict[str, tuple[Any, ...]] = {
@@ -64,18 +66,18 @@ SCENARIOS: dict[str, tuple[Any, ...]] = {
         {},
         {},
         None,
-        {ALL_PERMISSIONS, *map(action_test, MISSING)},
+        {ALL_PERMISSIONS, *map(action_test, MISSING_OPERATIONS)},
     ),
     "inline-grants-the-missing-three": (
         runbook_policy(),
         {},
-        {"JobsReadOnly": task_policy(allow(*MISSING))},
+        {"JobsReadOnly": task_policy(allow(*MISSING_OPERATIONS))},
         None,
         set(),
     ),
     "second-managed-policy-grants-them": (
         runbook_policy(),
-        {"JobsExtra": task_policy(allow(*MISSING))},
+        {"JobsExtra": task_policy(allow(*MISSING_OPERATIONS))},
         {},
         None,
         set(),
@@ -92,7 +94,7 @@ SCENARIOS: dict[str, tuple[Any, ...]] = {
         {},
         {},
         task_policy(allow("GetItem", "PutItem", "UpdateItem", resource="*")),
-        {ALL_PERMISSIONS, *map(action_test, MISSING)},
+        {ALL_PERMISSIONS, *map(action_test, MISSING_OPERATIONS)},
     ),
     "boundary-deny": (
         compliant_policy(),
@@ -139,23 +141,27 @@ SCENARIOS: dict[str, tuple[Any, ...]] = {
     "resource-is-case-sensitive": (
         runbook_policy(),
         {},
-        {"Upper": task_policy(allow(*MISSING, resource=TABLE_ARN.replace("ml-jobs", "ML-JOBS")))},
+        {
+            "Upper": task_policy(
+                allow(*MISSING_OPERATIONS, resource=TABLE_ARN.replace("ml-jobs", "ML-JOBS"))
+            )
+        },
         None,
-        {ALL_PERMISSIONS, *map(action_test, MISSING)},
+        {ALL_PERMISSIONS, *map(action_test, MISSING_OPERATIONS)},
     ),
     "resource-wildcard-matches-but-is-not-least-privilege": (
         runbook_policy(),
         {},
-        {"Prefix": task_policy(allow(*MISSING, resource=TABLE_ARN + "*"))},
+        {"Prefix": task_policy(allow(*MISSING_OPERATIONS, resource=TABLE_ARN + "*"))},
         None,
         {LEAST_PRIVILEGE},
     ),
     "not-resource-excluding-the-table": (
         runbook_policy(),
         {},
-        {"Elsewhere": task_policy(not_resource(allow(*MISSING)))},
+        {"Elsewhere": task_policy(not_resource(allow(*MISSING_OPERATIONS)))},
         None,
-        {ALL_PERMISSIONS, *map(action_test, MISSING)},
+        {ALL_PERMISSIONS, *map(action_test, MISSING_OPERATIONS)},
     ),
     "deny-not-action-denies-everything-else": (
         compliant_policy(),
@@ -182,7 +188,9 @@ SCENARIOS: dict[str, tuple[Any, ...]] = {
         {},
         {
             "NotFromVpc": task_policy(
-                allow(*MISSING, Condition={"StringNotEquals": {"aws:SourceVpc": "vpc-bad"}})
+                allow(
+                    *MISSING_OPERATIONS, Condition={"StringNotEquals": {"aws:SourceVpc": "vpc-bad"}}
+                )
             )
         },
         None,
@@ -213,11 +221,11 @@ SCENARIOS: dict[str, tuple[Any, ...]] = {
         {},
         {
             "JobsInVpc": task_policy(
-                allow(*MISSING, Condition={"StringEquals": {"aws:SourceVpc": "vpc-1"}})
+                allow(*MISSING_OPERATIONS, Condition={"StringEquals": {"aws:SourceVpc": "vpc-1"}})
             )
         },
         None,
-        {ALL_PERMISSIONS, *map(action_test, MISSING)},
+        {ALL_PERMISSIONS, *map(action_test, MISSING_OPERATIONS)},
     ),
 }
 

@@ -4,6 +4,7 @@ answers here in several).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,21 +16,18 @@ from botocore.stub import Stubber
 from iam_compliance.aws.adapter import AwsAdapter, Sessions
 from iam_compliance.engine.target import Credentials, Target
 
-from conftest import ACCOUNT, POLICY_ARN, REGION, runbook_policy, task_policy
+from conftest import (
+    ACCOUNT,
+    POLICY_ARN,
+    ROLE,
+    ROLE_ARN,
+    TARGET,
+    ecs_trust_policy,
+    runbook_policy,
+    task_policy,
+)
 
-ROLE = "MLPlatformECSTaskRole"
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"
 OTHER_ARN = f"arn:aws:iam::{ACCOUNT}:policy/Other"
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 CREATED = datetime(2026, 11, 27, tzinfo=UTC)
 
 
@@ -55,16 +53,8 @@ def adapter() -> Iterator[tuple[AwsAdapter, Stubber, Stubber]]:
 
 
 def target_for_stubs() -> Target:
-    return Target(
-        "default",
-        REGION,
-        ACCOUNT,
-        "ml-jobs",
-        ROLE,
-        "MLPlatformECSTaskPolicy",
-        "ml-platform-artifacts",
-        credentials=Credentials("AKIDSTUBBER", "stubber-secret"),
-    )
+    """The default target, with explicit credentials for the stubbed clients."""
+    return dataclasses.replace(TARGET, credentials=Credentials("AKIDSTUBBER", "stubber-secret"))
 
 
 def managed(iam: Stubber, arn: str, name: str, document: dict[str, Any]) -> None:
@@ -111,7 +101,7 @@ def test_every_page_of_attached_and_inline_policies_is_read(
                 "RoleId": "AROAEXAMPLEEXAMPLE1",
                 "Arn": ROLE_ARN,
                 "CreateDate": CREATED,
-                "AssumeRolePolicyDocument": json.dumps(TRUST),
+                "AssumeRolePolicyDocument": json.dumps(ecs_trust_policy()),
             }
         },
         {"RoleName": ROLE},

@@ -9,27 +9,12 @@ from collections import Counter
 
 import pytest
 
-from conftest import TABLE_ARN, MotoServer, runbook_policy, task_policy
-
-LIVE = ("--aws-mode", "live")
-
-#: For a role with two managed policies, one inline policy and a boundary.
-EXPECTED = Counter(
-    {
-        "sts:GetCallerIdentity": 1,
-        "iam:GetRole": 1,
-        "iam:ListAttachedRolePolicies": 1,
-        "iam:ListRolePolicies": 1,
-        "iam:GetRolePolicy": 1,
-        # two attached managed policies and the boundary: each GetPolicy + GetPolicyVersion
-        "iam:GetPolicy": 3,
-        "iam:GetPolicyVersion": 3,
-    }
-)
+from conftest import EXPECTED, LIVE, TABLE_ARN, MotoServer, runbook_policy, task_policy
 
 
 @pytest.fixture
 def seeded(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
+    """The role ``EXPECTED`` counts the reads of: two managed policies, one inline, a boundary."""
     moto_server.seed(
         managed=runbook_policy(),
         extra_managed={

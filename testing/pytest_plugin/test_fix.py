@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from iam_compliance.report import records as record_files
-
 from conftest import (
     ACCOUNT,
+    LIVE,
     POLICY_ARN,
     REQUIRED,
     TABLE_ARN,
@@ -21,8 +19,6 @@ from conftest import (
     runbook_policy,
     task_policy,
 )
-
-LIVE = ("--aws-mode", "live")
 
 
 def records(pytester: pytest.Pytester) -> list[dict[str, Any]]:
@@ -210,40 +206,3 @@ def test_fix_in_mock_mode_previews_the_fix_end_to_end(suite: pytest.Pytester) ->
     result = suite.runpytest("--fix")
     result.assert_outcomes(passed=10)
     result.stdout.fnmatch_lines(["iam-compliance: MOCK mode*", "target default: fixed"])
-
-
-def test_records_of_fixes_started_in_the_same_second_never_overwrite_each_other(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    moment = datetime(2026, 11, 27, 22, 14, 5, tzinfo=UTC)
-    writers = [record_files.RecordWriter(tmp_path, clock=lambda: moment) for _ in range(3)]
-    # The second run picks its name while the first is still writing its record, as two
-    # CI jobs started together can.
-    write_text, others = record_files.write_text, [1, 2]
-    saved: dict[int, str] = {}
-
-    def interleaved(path: Path, text: str) -> None:
-        if others:
-            n = others.pop(0)
-            saved[n] = writers[n]({"writer": n})
-        write_text(path, text)
-
-    monkeypatch.setattr(record_files, "write_text", interleaved)
-    saved[0] = writers[0]({"writer": 0})
-    monkeypatch.setattr(record_files, "write_text", write_text)
-    paths = [saved[n] for n in range(3)]
-
-    assert [Path(p).name for p in paths] == [
-        "remediation-20261127T221405Z.json",
-        "remediation-20261127T221405Z-2.json",
-        "remediation-20261127T221405Z-3.json",
-    ]
-    assert [json.loads(Path(p).read_text()) for p in paths] == [
-        {"writer": 0},
-        {"writer": 1},
-        {"writer": 2},
-    ]
-    # Each writer keeps its own file on later saves.
-    writers[0]({"writer": 0, "status": "applied"})
-    assert json.loads(Path(paths[0]).read_text())["status"] == "applied"
-    assert json.loads(Path(paths[1]).read_text()) == {"writer": 1}

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import TABLE_ARN, compliant_policy, runbook_policy, task_policy, write_policy
-
-CLASS = "tests/test_ecs_task_dynamodb_permissions.py::TestECSTaskRoleDynamoDBPermissions"
-MISSING = ("dynamodb:Scan", "dynamodb:Query", "dynamodb:DescribeTable")
+from conftest import (
+    CLASS,
+    MISSING,
+    TABLE_ARN,
+    compliant_policy,
+    runbook_policy,
+    task_policy,
+    write_policy,
+)
 
 
 def failed_ids(result: pytest.RunResult) -> set[str]:

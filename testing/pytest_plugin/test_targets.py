@@ -7,11 +7,16 @@ from collections import Counter
 
 import pytest
 
-from test_api_calls import EXPECTED
+from conftest import (
+    ACCOUNT,
+    CLASS,
+    EXPECTED,
+    REGION,
+    MotoServer,
+    compliant_policy,
+    runbook_policy,
+)
 
-from conftest import REGION, MotoServer, compliant_policy, runbook_policy
-
-CLASS = "tests/test_ecs_task_dynamodb_permissions.py::TestECSTaskRoleDynamoDBPermissions"
 DEV, PROD = "111111111111", "222222222222"
 
 
@@ -159,7 +164,7 @@ def test_fix_fixes_each_target_with_its_own_record(
 
 
 def _for_account(document: dict[str, object], account: str) -> dict[str, object]:
-    return json.loads(json.dumps(document).replace("618574523116", account))  # type: ignore[no-any-return]
+    return json.loads(json.dumps(document).replace(ACCOUNT, account))  # type: ignore[no-any-return]
 
 
 def _single_managed(expected: Counter[str]) -> Counter[str]:

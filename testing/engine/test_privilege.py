@@ -10,8 +10,11 @@ from iam_compliance.engine.evaluation import RolePolicies
 from iam_compliance.engine.policy import Policy, PolicyKind, parse_policy
 from iam_compliance.engine.privilege import Finding, find_excess_grants
 
-TABLE = "arn:aws:dynamodb:us-east-1:618574523116:table/ml-jobs"
-REQUIRED = (
+from conftest import TABLE_ARN
+
+#: These tests' own required actions: DeleteItem in DescribeTable's place, so that four of
+#: the six end in "Item".
+REQUIRED_WITH_DELETE = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
@@ -21,7 +24,9 @@ REQUIRED = (
 )
 
 
-def allow(action: Any = REQUIRED, resource: Any = TABLE, **extra: Any) -> dict[str, Any]:
+def allow(
+    action: Any = REQUIRED_WITH_DELETE, resource: Any = TABLE_ARN, **extra: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {"Effect": "Allow"}
     if "NotAction" not in extra:
         body["Action"] = list(action) if isinstance(action, tuple) else action
@@ -44,7 +49,7 @@ def policy(
 
 
 def findings(*identity: Policy, bounded_by: Policy | None = None) -> list[tuple[str, str]]:
-    found = find_excess_grants(RolePolicies(identity, bounded_by), REQUIRED, TABLE)
+    found = find_excess_grants(RolePolicies(identity, bounded_by), REQUIRED_WITH_DELETE, TABLE_ARN)
     return [(f.id, f.severity) for f in found]
 
 
@@ -53,7 +58,9 @@ FAIL_WILDCARD = ("WILDCARD_ACTION", "fail")
 CASES = [
     pytest.param(policy(allow()), [], id="exactly-the-required-grant"),
     pytest.param(
-        policy(allow(REQUIRED[:3]), allow(REQUIRED[3:])), [], id="required-split-over-statements"
+        policy(allow(REQUIRED_WITH_DELETE[:3]), allow(REQUIRED_WITH_DELETE[3:])),
+        [],
+        id="required-split-over-statements",
     ),
     pytest.param(policy(allow("dynamodb:*")), [FAIL_WILDCARD], id="service-wildcard"),
     pytest.param(policy(allow("*")), [FAIL_WILDCARD], id="star-action"),
@@ -71,7 +78,7 @@ CASES = [
     ),
     pytest.param(policy(allow(resource="*")), [("RESOURCE_STAR", "fail")], id="resource-star"),
     pytest.param(
-        policy(allow(resource=f"{TABLE}*")),
+        policy(allow(resource=f"{TABLE_ARN}*")),
         [("RESOURCE_WILDCARD", "fail")],
         id="resource-prefix-wildcard",
     ),
@@ -93,7 +100,7 @@ CASES = [
         id="not-resource-allow",
     ),
     pytest.param(
-        policy(allow([*REQUIRED, "dynamodb:BatchGetItem"])),
+        policy(allow([*REQUIRED_WITH_DELETE, "dynamodb:BatchGetItem"])),
         [("EXTRA_ACTION", "info")],
         id="extra-specific-action-is-info",
     ),
@@ -103,7 +110,9 @@ CASES = [
         id="wildcard-action-on-star-resource",
     ),
     pytest.param(
-        policy(allow(["dynamodb:*", "dynamodb:DescribeTable"], [TABLE, f"{TABLE}/index/*"])),
+        policy(
+            allow(["dynamodb:*", "dynamodb:DescribeTable"], [TABLE_ARN, f"{TABLE_ARN}/index/*"])
+        ),
         [FAIL_WILDCARD, ("EXTRA_ACTION", "info")],
         id="fails-before-infos-and-index-pattern-ignored",
     ),
@@ -128,7 +137,7 @@ CASES = [
         id="conditions-do-not-excuse-a-wildcard",
     ),
     pytest.param(
-        policy(allow(NotResource=TABLE)),
+        policy(allow(NotResource=TABLE_ARN)),
         [],
         id="not-resource-excluding-the-table-ignored",
     ),
@@ -142,7 +151,9 @@ def test_findings(identity: Policy, expected: list[tuple[str, str]]) -> None:
 
 def test_message_says_where_and_what() -> None:
     found = find_excess_grants(
-        RolePolicies((policy(allow("dynamodb:*", Sid="DynamoDBJobs")),)), REQUIRED, TABLE
+        RolePolicies((policy(allow("dynamodb:*", Sid="DynamoDBJobs")),)),
+        REQUIRED_WITH_DELETE,
+        TABLE_ARN,
     )
     assert found == [
         Finding(
@@ -171,16 +182,17 @@ def test_message_says_where_and_what() -> None:
         ),
         pytest.param(
             allow(resource="*"),
-            f'Resource "*" grants on every resource, not just {TABLE}',
+            f'Resource "*" grants on every resource, not just {TABLE_ARN}',
             id="resource-star",
         ),
         pytest.param(
-            allow(resource=f"{TABLE}*"),
-            f'Resource "{TABLE}*" has a wildcard, so it can match resources other than {TABLE}',
+            allow(resource=f"{TABLE_ARN}*"),
+            f'Resource "{TABLE_ARN}*" has a wildcard, '
+            f"so it can match resources other than {TABLE_ARN}",
             id="resource-wildcard",
         ),
         pytest.param(
-            allow([*REQUIRED, "dynamodb:BatchGetItem"]),
+            allow([*REQUIRED_WITH_DELETE, "dynamodb:BatchGetItem"]),
             'Action "dynamodb:BatchGetItem" is granted but is not one of the required actions',
             id="extra-action",
         ),
@@ -192,14 +204,16 @@ def test_message_says_where_and_what() -> None:
     ],
 )
 def test_message(statement: dict[str, Any], message: str) -> None:
-    (finding,) = find_excess_grants(RolePolicies((policy(statement),)), REQUIRED, TABLE)
+    (finding,) = find_excess_grants(
+        RolePolicies((policy(statement),)), REQUIRED_WITH_DELETE, TABLE_ARN
+    )
     assert finding.message == f"MLPlatformECSTaskPolicy v3, statement #1: {message}"
 
 
 def test_order_follows_policies_then_statements() -> None:
-    managed = policy(allow(REQUIRED[:3]), allow("dynamodb:*", Sid="Wide"))
+    managed = policy(allow(REQUIRED_WITH_DELETE[:3]), allow("dynamodb:*", Sid="Wide"))
     extra = policy(allow(resource="*", Sid="Everywhere"), name="jobs-extra", kind="inline")
-    found = find_excess_grants(RolePolicies((managed, extra)), REQUIRED, TABLE)
+    found = find_excess_grants(RolePolicies((managed, extra)), REQUIRED_WITH_DELETE, TABLE_ARN)
     assert [(f.policy, f.statement, f.id) for f in found] == [
         ("MLPlatformECSTaskPolicy v3", 'statement "Wide"', "WILDCARD_ACTION"),
         ("inline policy jobs-extra", 'statement "Everywhere"', "RESOURCE_STAR"),

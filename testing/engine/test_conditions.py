@@ -10,12 +10,14 @@ from iam_compliance.engine.conditions import ConditionResult, ConditionState, ev
 from iam_compliance.engine.policy import Condition, parse_policy
 from iam_compliance.engine.variables import substitute_variables
 
+from conftest import VPC_ENDPOINT
+
 HOLDS = ConditionState.HOLDS
 FAILS = ConditionState.DOES_NOT_HOLD
 UNDECIDED = ConditionState.UNDECIDED
 
-VPC_ENDPOINT = "vpce-0a1b2c3d"
-ROLE_ARN = "arn:aws:iam::618574523116:role/ml-platform-task"
+#: A caller's role (not the task role), as an aws:PrincipalArn value.
+PRINCIPAL_ARN = "arn:aws:iam::618574523116:role/ml-platform-task"
 
 
 def conditions(block: dict[str, Any], version: str = "2012-10-17") -> tuple[Condition, ...]:
@@ -112,7 +114,7 @@ CASES = [
     ),
     pytest.param(
         {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/ml-*"}},
-        {"aws:PrincipalArn": [ROLE_ARN]},
+        {"aws:PrincipalArn": [PRINCIPAL_ARN]},
         HOLDS,
         id="string-like-star",
     ),
@@ -393,20 +395,20 @@ CASES = [
     ),
     # --- ARNs ----------------------------------------------------------------------
     pytest.param(
-        {"ArnEquals": {"aws:PrincipalArn": ROLE_ARN}},
-        {"aws:PrincipalArn": [ROLE_ARN]},
+        {"ArnEquals": {"aws:PrincipalArn": PRINCIPAL_ARN}},
+        {"aws:PrincipalArn": [PRINCIPAL_ARN]},
         HOLDS,
         id="arn-equals-exact",
     ),
     pytest.param(
         {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/ml-*"}},
-        {"aws:PrincipalArn": [ROLE_ARN]},
+        {"aws:PrincipalArn": [PRINCIPAL_ARN]},
         HOLDS,
         id="arn-like-wildcards-per-part",
     ),
     pytest.param(
         {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::618574523116:role/ML-*"}},
-        {"aws:PrincipalArn": [ROLE_ARN]},
+        {"aws:PrincipalArn": [PRINCIPAL_ARN]},
         FAILS,
         id="arn-like-is-case-sensitive",
     ),
@@ -418,19 +420,19 @@ CASES = [
     ),
     pytest.param(
         {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/admin-*"}},
-        {"aws:PrincipalArn": [ROLE_ARN]},
+        {"aws:PrincipalArn": [PRINCIPAL_ARN]},
         HOLDS,
         id="arn-not-like-no-match",
     ),
     pytest.param(
-        {"ArnNotEquals": {"aws:PrincipalArn": ROLE_ARN}},
+        {"ArnNotEquals": {"aws:PrincipalArn": PRINCIPAL_ARN}},
         {},
         HOLDS,
         id="arn-not-equals-absent-key-is-true",
     ),
     pytest.param(
         {"ArnLike": {"aws:PrincipalArn": "role/ml-*"}},
-        {"aws:PrincipalArn": [ROLE_ARN]},
+        {"aws:PrincipalArn": [PRINCIPAL_ARN]},
         UNDECIDED,
         id="arn-like-policy-value-not-an-arn-is-undecided",
     ),

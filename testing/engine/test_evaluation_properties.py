@@ -12,7 +12,7 @@ from iam_compliance.engine.evaluation import Decision, RolePolicies, evaluate
 from iam_compliance.engine.policy import Policy, PolicyKind, parse_policy
 from iam_compliance.errors import PolicyError
 
-TABLE = "arn:aws:dynamodb:us-east-1:618574523116:table/ml-jobs"
+from conftest import TABLE_ARN
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -28,9 +28,9 @@ ACTIONS = [
     "*",
 ]
 RESOURCES = [
-    TABLE,
-    f"{TABLE}*",
-    f"{TABLE}/index/*",
+    TABLE_ARN,
+    f"{TABLE_ARN}*",
+    f"{TABLE_ARN}/index/*",
     "arn:aws:dynamodb:us-east-1:618574523116:table/ml-jobs-archive",
     "arn:aws:dynamodb:*:*:table/ml-job?",
     "arn:aws:dynamodb:*:*:table/${aws:PrincipalTag/team}",
@@ -143,7 +143,7 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
     items = draw(st.lists(statements(), min_size=1, max_size=3))
     if draw(st.booleans()):
         # A plain grant of the table, so that plenty of roles are allowed something.
-        items.insert(0, {"Effect": "Allow", "Action": "dynamodb:*", "Resource": TABLE})
+        items.insert(0, {"Effect": "Allow", "Action": "dynamodb:*", "Resource": TABLE_ARN})
     document: dict[str, Any] = {
         "Statement": items[0] if len(items) == 1 and draw(st.booleans()) else items
     }
@@ -177,7 +177,7 @@ actions = st.sampled_from(["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutIte
 
 
 def decide(policies: RolePolicies, action: str, context: dict[str, list[str]]) -> Decision:
-    return evaluate(policies, action, TABLE, context).decision
+    return evaluate(policies, action, TABLE_ARN, context).decision
 
 
 def with_statement(policies: RolePolicies, statement: dict[str, Any], where: int) -> RolePolicies:
@@ -224,7 +224,7 @@ def test_parse_policy_on_any_text_returns_a_policy_or_raises_policy_error(text: 
     document=documents(),
     context=contexts,
     action=actions | st.text(max_size=20),
-    resource=st.sampled_from([TABLE, ""]) | st.text(max_size=20),
+    resource=st.sampled_from([TABLE_ARN, ""]) | st.text(max_size=20),
 )
 def test_evaluate_never_raises(
     document: dict[str, Any], context: dict[str, list[str]], action: str, resource: str

@@ -13,12 +13,8 @@ from typing import Any
 
 import pytest
 
-from test_api_calls import EXPECTED
+from conftest import EXPECTED, LIVE, POLICY_ARN, REQUIRED, ROLE, MotoServer, runbook_policy
 
-from conftest import POLICY_ARN, REQUIRED, MotoServer, runbook_policy
-
-LIVE = ("--aws-mode", "live")
-CLASS = "tests/test_ecs_task_dynamodb_permissions.py::TestECSTaskRoleDynamoDBPermissions"
 READ_ACTIONS = sorted(EXPECTED)
 
 
@@ -91,7 +87,7 @@ def test_access_denied_names_the_action_the_checker_needs(
 ) -> None:
     # An inline policy, so that GetRolePolicy is called too.
     live.iam().put_role_policy(
-        RoleName="MLPlatformECSTaskRole",
+        RoleName=ROLE,
         PolicyName="Extra",
         PolicyDocument=json.dumps(runbook_policy()),
     )

@@ -14,27 +14,24 @@ import pytest
 
 from conftest import (
     ACCOUNT,
+    CLASS,
+    MISSING,
     POLICY_ARN,
     REGION,
     REQUIRED,
     ROLE,
+    ROLE_ARN,
     TABLE_ARN,
+    action_id,
     compliant_policy,
     runbook_policy,
     write_policy,
 )
 
-CLASS = "tests/test_ecs_task_dynamodb_permissions.py::TestECSTaskRoleDynamoDBPermissions"
-MISSING = ("dynamodb:Scan", "dynamodb:Query", "dynamodb:DescribeTable")
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"
 REPORTS = ("compliance.html", "compliance.xml", "compliance.json")
 SCRIPT = "<script>alert(1)</script>"
 #: The line the proposed fix adds for Scan, as the diff shows it.
 SCAN_ADDED = '+                "dynamodb:Scan",'
-
-
-def action_id(action: str) -> str:
-    return f"{CLASS}::test_required_action_is_allowed[{action}]"
 
 
 def html_report(path: Path) -> tuple[str, dict[str, Any]]:

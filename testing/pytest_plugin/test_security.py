@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, MotoServer
-
-LIVE = ("--aws-mode", "live")
+from conftest import LIVE, REGION, ROOT, MotoServer
 
 
 def readme_policy(name: str) -> dict[str, Any]:
@@ -35,7 +33,7 @@ def checker(server: MotoServer, monkeypatch: pytest.MonkeyPatch, *policies: str)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
     monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", REGION)
     server.call("POST", "/_selftest/auth")  # from here on, moto enforces IAM policies
     return {"access key id": key["AccessKeyId"], "secret access key": key["SecretAccessKey"]}
 

@@ -9,12 +9,11 @@ import pytest
 from iam_compliance.engine.evaluation import Decision, Evidence, RolePolicies, evaluate
 from iam_compliance.engine.policy import Policy, PolicyKind, parse_policy
 
-ACCOUNT = "618574523116"
-TABLE = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/ml-jobs"
-ARCHIVE = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/ml-jobs-archive"
+from conftest import TABLE_ARN, VPC_ENDPOINT
+
+ARCHIVE = f"{TABLE_ARN}-archive"
 SCAN = "dynamodb:Scan"
 GET = "dynamodb:GetItem"
-VPC_ENDPOINT = "vpce-0a1b2c3d"
 #: A Resource naming the table after the principal's "team" tag.
 TEAM_TABLE = "arn:aws:dynamodb:*:*:table/${aws:PrincipalTag/team}"
 
@@ -26,7 +25,7 @@ UNDECIDED = Decision.UNDECIDED
 
 
 def statement(
-    effect: str, action: Any = SCAN, resource: Any = TABLE, **extra: Any
+    effect: str, action: Any = SCAN, resource: Any = TABLE_ARN, **extra: Any
 ) -> dict[str, Any]:
     """A statement; ``extra`` may add Sid/Condition or swap in NotAction/NotResource."""
     body: dict[str, Any] = {"Effect": effect}
@@ -38,11 +37,11 @@ def statement(
     return body
 
 
-def allow(action: Any = SCAN, resource: Any = TABLE, **extra: Any) -> dict[str, Any]:
+def allow(action: Any = SCAN, resource: Any = TABLE_ARN, **extra: Any) -> dict[str, Any]:
     return statement("Allow", action, resource, **extra)
 
 
-def deny(action: Any = SCAN, resource: Any = TABLE, **extra: Any) -> dict[str, Any]:
+def deny(action: Any = SCAN, resource: Any = TABLE_ARN, **extra: Any) -> dict[str, Any]:
     return statement("Deny", action, resource, **extra)
 
 
@@ -80,7 +79,7 @@ def case(
     expected: Decision,
     *,
     action: str = SCAN,
-    resource: str = TABLE,
+    resource: str = TABLE_ARN,
     context: dict[str, list[str]] | None = None,
     id: str,
 ) -> Any:
@@ -95,13 +94,13 @@ IN_VPC = {"aws:SourceVpce": [VPC_ENDPOINT]}
 DECISIONS = [
     # --- shapes of the document ----------------------------------------------------
     case(role(policy(allow(), single=True)), ALLOWED, id="single-statement-object"),
-    case(role(policy(allow(SCAN, TABLE))), ALLOWED, id="action-and-resource-as-strings"),
+    case(role(policy(allow(SCAN, TABLE_ARN))), ALLOWED, id="action-and-resource-as-strings"),
     case(
-        role(policy(allow([GET, SCAN], [ARCHIVE, TABLE]))),
+        role(policy(allow([GET, SCAN], [ARCHIVE, TABLE_ARN]))),
         ALLOWED,
         id="action-and-resource-as-lists",
     ),
-    case(role(policy(allow([GET], [TABLE]))), IMPLICIT_DENY, id="action-not-in-list"),
+    case(role(policy(allow([GET], [TABLE_ARN]))), IMPLICIT_DENY, id="action-not-in-list"),
     case(role(policy(allow(SCAN, ARCHIVE))), IMPLICIT_DENY, id="resource-not-in-list"),
     case(role(), IMPLICIT_DENY, id="no-identity-policies"),
     # --- action matching -----------------------------------------------------------
@@ -137,7 +136,7 @@ DECISIONS = [
     case(role(policy(allow("s3:*"))), IMPLICIT_DENY, id="other-service-wildcard"),
     # --- resource matching ---------------------------------------------------------
     case(
-        role(policy(allow(resource=TABLE.replace("ml-jobs", "ML-JOBS")))),
+        role(policy(allow(resource=TABLE_ARN.replace("ml-jobs", "ML-JOBS")))),
         IMPLICIT_DENY,
         id="resource-case-matters",
     ),
@@ -148,19 +147,21 @@ DECISIONS = [
         id="resource-star-spans-colons-and-slashes",
     ),
     case(
-        role(policy(allow(resource=f"{TABLE}*"))),
+        role(policy(allow(resource=f"{TABLE_ARN}*"))),
         ALLOWED,
         resource=ARCHIVE,
         id="resource-prefix-wildcard-reaches-other-tables",
     ),
-    case(role(policy(allow(resource=TABLE[:-1] + "?"))), ALLOWED, id="question-mark-in-resource"),
     case(
-        role(policy(allow(resource=TABLE + "?"))),
+        role(policy(allow(resource=TABLE_ARN[:-1] + "?"))), ALLOWED, id="question-mark-in-resource"
+    ),
+    case(
+        role(policy(allow(resource=TABLE_ARN + "?"))),
         IMPLICIT_DENY,
         id="question-mark-in-resource-needs-a-character",
     ),
     case(
-        role(policy(allow(resource=f"{TABLE}/index/*"))),
+        role(policy(allow(resource=f"{TABLE_ARN}/index/*"))),
         IMPLICIT_DENY,
         id="index-pattern-does-not-cover-the-table",
     ),
@@ -197,7 +198,7 @@ DECISIONS = [
         id="not-resource-allow-covers-other-resources",
     ),
     case(
-        role(policy(allow(NotResource=[ARCHIVE, TABLE]))),
+        role(policy(allow(NotResource=[ARCHIVE, TABLE_ARN]))),
         IMPLICIT_DENY,
         id="not-resource-allow-excludes-listed-resource",
     ),
@@ -207,7 +208,7 @@ DECISIONS = [
         id="not-resource-deny-denies-unlisted-resource",
     ),
     case(
-        role(policy(allow(resource="*"), deny(NotResource=TABLE))),
+        role(policy(allow(resource="*"), deny(NotResource=TABLE_ARN))),
         ALLOWED,
         id="not-resource-deny-spares-listed-resource",
     ),
@@ -425,7 +426,7 @@ def test_decision(
 )
 def test_unsupported_operator_is_never_allowed(operator: str) -> None:
     condition = {operator: {"aws:SourceVpce": VPC_ENDPOINT}}
-    verdict = evaluate(role(policy(allow(Condition=condition))), SCAN, TABLE, IN_VPC)
+    verdict = evaluate(role(policy(allow(Condition=condition))), SCAN, TABLE_ARN, IN_VPC)
     assert verdict.decision is UNDECIDED
     assert not verdict.is_allowed
     assert verdict.undecided_by[0].note is not None
@@ -438,19 +439,19 @@ REASONS = [
     pytest.param(
         role(policy(allow(GET))),
         f"dynamodb:Scan is not allowed: no statement in MLPlatformECSTaskPolicy v1 allows it "
-        f"on {TABLE}",
+        f"on {TABLE_ARN}",
         id="implicit-deny",
     ),
     pytest.param(
         role(policy(allow(GET)), inline(allow(GET), name="extra")),
         f"dynamodb:Scan is not allowed: no statement in MLPlatformECSTaskPolicy v1 or inline "
-        f"policy extra allows it on {TABLE}",
+        f"policy extra allows it on {TABLE_ARN}",
         id="implicit-deny-several-policies",
     ),
     pytest.param(
         role(),
         f"dynamodb:Scan is not allowed: the role has no identity policies, so nothing allows "
-        f"it on {TABLE}",
+        f"it on {TABLE_ARN}",
         id="implicit-deny-no-policies",
     ),
     pytest.param(
@@ -483,7 +484,7 @@ REASONS = [
     pytest.param(
         role(policy(allow()), bounded_by=boundary(allow(GET), name="B")),
         "dynamodb:Scan is allowed by the identity policies but not by permissions boundary "
-        f"B v1: none of its statements allows it on {TABLE}",
+        f"B v1: none of its statements allows it on {TABLE_ARN}",
         id="boundary-deny",
     ),
     pytest.param(
@@ -513,7 +514,7 @@ REASONS = [
 @pytest.mark.parametrize(("policies", "reason"), REASONS)
 def test_reason(policies: RolePolicies, reason: str) -> None:
     context = {"aws:SourceVpce": [VPC_ENDPOINT]}
-    assert evaluate(policies, SCAN, TABLE, context).reason == reason
+    assert evaluate(policies, SCAN, TABLE_ARN, context).reason == reason
 
 
 # --- evidence ----------------------------------------------------------------------
@@ -524,7 +525,7 @@ def test_allow_evidence_names_policy_statement_and_condition_keys() -> None:
         policy(allow(Sid="DynamoDBJobs", Condition=VPC_CONDITION)),
         inline(allow("dynamodb:*")),
     )
-    verdict = evaluate(policies, SCAN, TABLE, IN_VPC)
+    verdict = evaluate(policies, SCAN, TABLE_ARN, IN_VPC)
     assert verdict.allowed_by == (
         Evidence(
             "MLPlatformECSTaskPolicy v1",
@@ -543,7 +544,7 @@ def test_deny_evidence_lists_identity_then_boundary_denies() -> None:
         policy(allow(), deny(Sid="NoScan")),
         bounded_by=boundary(allow("*", "*"), deny("dynamodb:*", "*", Sid="ReadOnly")),
     )
-    verdict = evaluate(policies, SCAN, TABLE)
+    verdict = evaluate(policies, SCAN, TABLE_ARN)
     assert [(e.policy, e.statement, e.effect) for e in verdict.denied_by] == [
         ("MLPlatformECSTaskPolicy v1", 'statement "NoScan"', "Deny"),
         ("permissions boundary PlatformBoundary v1", 'statement "ReadOnly"', "Deny"),
@@ -557,7 +558,7 @@ def test_deny_evidence_lists_identity_then_boundary_denies() -> None:
 def test_undecided_evidence_carries_keys_and_note() -> None:
     condition = {**UNKNOWN_CONDITION, "Bool": {"aws:SecureTransport": "true"}}
     policies = role(policy(allow(), deny(Sid="Maybe", Condition=condition)))
-    verdict = evaluate(policies, SCAN, TABLE, {"aws:SecureTransport": ["true"]})
+    verdict = evaluate(policies, SCAN, TABLE_ARN, {"aws:SecureTransport": ["true"]})
     assert verdict.decision is UNDECIDED
     (evidence,) = verdict.undecided_by
     assert evidence.statement == 'statement "Maybe"'
@@ -570,7 +571,7 @@ def test_undecided_evidence_carries_keys_and_note() -> None:
 
 def test_undecided_allow_is_not_listed_once_another_allow_decides() -> None:
     policies = role(policy(allow(Condition=UNKNOWN_CONDITION), allow(Sid="Plain")))
-    verdict = evaluate(policies, SCAN, TABLE)
+    verdict = evaluate(policies, SCAN, TABLE_ARN)
     assert verdict.is_allowed
     assert verdict.undecided_by == ()
     assert [e.statement for e in verdict.allowed_by] == ['statement "Plain"']
@@ -578,7 +579,7 @@ def test_undecided_allow_is_not_listed_once_another_allow_decides() -> None:
 
 def test_allowed_only_by_conditional_statements_is_conditional() -> None:
     policies = role(policy(allow(Condition=VPC_CONDITION)))
-    verdict = evaluate(policies, SCAN, TABLE, IN_VPC)
+    verdict = evaluate(policies, SCAN, TABLE_ARN, IN_VPC)
     assert verdict.is_conditional
     assert verdict.allowed_by[0].describe() == (
         "MLPlatformECSTaskPolicy v1, statement #1 (conditions on aws:SourceVpce)"
@@ -588,18 +589,24 @@ def test_allowed_only_by_conditional_statements_is_conditional() -> None:
 def test_resource_variable_keys_are_evidence() -> None:
     resource = TEAM_TABLE
     verdict = evaluate(
-        role(policy(allow(resource=resource))), SCAN, TABLE, {"aws:PrincipalTag/team": ["ml-jobs"]}
+        role(policy(allow(resource=resource))),
+        SCAN,
+        TABLE_ARN,
+        {"aws:PrincipalTag/team": ["ml-jobs"]},
     )
     assert verdict.allowed_by[0].condition_keys == ("aws:PrincipalTag/team",)
 
 
 def test_context_value_given_as_a_bare_string() -> None:
     verdict = evaluate(
-        role(policy(allow(Condition=VPC_CONDITION))), SCAN, TABLE, {"aws:SourceVpce": VPC_ENDPOINT}
+        role(policy(allow(Condition=VPC_CONDITION))),
+        SCAN,
+        TABLE_ARN,
+        {"aws:SourceVpce": VPC_ENDPOINT},
     )
     assert verdict.is_allowed
 
 
 def test_evidence_names_statements_by_position_without_sid() -> None:
-    verdict = evaluate(role(policy(allow(GET), allow(GET), deny())), SCAN, TABLE)
+    verdict = evaluate(role(policy(allow(GET), allow(GET), deny())), SCAN, TABLE_ARN)
     assert verdict.denied_by[0].statement == "statement #3"
