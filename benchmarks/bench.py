@@ -260,7 +260,7 @@ def seed_targets(server: MotoServer, project: Path, targets: int) -> list[str]:
             f"AWS_SECRET_ACCESS_KEY={creds.secret_key}\n"
             f"AWS_SESSION_TOKEN={creds.token}\nAWS_ENDPOINT_URL={server.url}\n"
         )
-        args += ["--env-file", str(path)]
+        args += ["--iam-env-file", str(path)]
     return args
 
 

@@ -107,6 +107,9 @@ EXPECTED = Counter(
         # two attached managed policies and the boundary: each GetPolicy + GetPolicyVersion
         "iam:GetPolicy": 3,
         "iam:GetPolicyVersion": 3,
+        # the table: its tags and its resource-based policy
+        "dynamodb:ListTagsOfResource": 1,
+        "dynamodb:GetResourcePolicy": 1,
     }
 )
 
@@ -311,7 +314,7 @@ def assessment_of(
 ) -> Assessment:
     """Every verdict about the default target whose role holds ``identity`` policies
     (``snapshot``: the other arguments of :func:`role_snapshot`)."""
-    return assess(TARGET, role_snapshot(*identity, **snapshot), REQUIREMENTS, context)
+    return assess(TARGET, role_snapshot(*identity, **snapshot), REQUIREMENTS, context, now=NOW)
 
 
 def runbook_assessment() -> Assessment:
@@ -331,7 +334,7 @@ def report_section(
     return build.target_section(
         assessment,
         remediation=remediation,
-        proposed=build.proposed_fix(assessment, context or {}),
+        proposed=build.proposed_fix(assessment),
         fixing=fixing,
     )
 
@@ -477,14 +480,20 @@ class MotoServer:
         boundary: Mapping[str, Any] | None = None,
         attach: bool = True,
         trust: Mapping[str, Any] | None = None,
+        role_tags: Mapping[str, str] | None = None,
+        table: bool = True,
+        table_tags: Mapping[str, str] | None = None,
+        table_policy: Mapping[str, Any] | None = None,
     ) -> str:
-        """Create the role and its policies; returns the task policy's ARN."""
+        """Create the role, its policies and the table; returns the task policy's ARN."""
         iam = self.iam(account)
         trust = trust or ecs_trust_policy()
         role_args: dict[str, Any] = {
             "RoleName": ROLE,
             "AssumeRolePolicyDocument": json.dumps(trust),
         }
+        if role_tags:
+            role_args["Tags"] = [{"Key": k, "Value": v} for k, v in role_tags.items()]
         if boundary is not None:
             boundary_arn = iam.create_policy(
                 PolicyName="MLPlatformBoundary", PolicyDocument=json.dumps(boundary)
@@ -502,7 +511,30 @@ class MotoServer:
             iam.attach_role_policy(RoleName=ROLE, PolicyArn=extra["Policy"]["Arn"])
         for name, document in (inline or {}).items():
             iam.put_role_policy(RoleName=ROLE, PolicyName=name, PolicyDocument=json.dumps(document))
+        if table:
+            self.seed_table(account, tags=table_tags, policy=table_policy)
         return arn
+
+    def seed_table(
+        self,
+        account: str = ACCOUNT,
+        *,
+        tags: Mapping[str, str] | None = None,
+        policy: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Create the ml-jobs table, with tags and a resource-based policy if given."""
+        dynamodb = self.session(account).client("dynamodb", endpoint_url=self.url)
+        table: dict[str, Any] = {
+            "TableName": "ml-jobs",
+            "KeySchema": [{"AttributeName": "job_id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "job_id", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if tags:
+            table["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        arn = dynamodb.create_table(**table)["TableDescription"]["TableArn"]
+        if policy is not None:
+            dynamodb.put_resource_policy(ResourceArn=arn, Policy=json.dumps(policy))
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,7 @@ from urllib.parse import parse_qs
 
 from moto import settings
 from moto.core.responses import ActionAuthenticatorMixin
+from moto.dynamodb.responses import DynamoHandler
 from moto.iam.responses import IamResponse
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import (
@@ -47,6 +48,14 @@ FAULTS: dict[str, tuple[str, int, str]] = {
     "Throttling": ("400 Bad Request", 400, "Rate exceeded"),
     "InternalError": ("500 Internal Server Error", 500, "We encountered an internal error"),
     "AccessDenied": ("403 Forbidden", 403, "User is not authorized to perform this action"),
+}
+
+
+#: The JSON protocol's error codes (DynamoDB) for the same faults.
+JSON_FAULT_CODES = {
+    "Throttling": "ThrottlingException",
+    "InternalError": "InternalServerError",
+    "AccessDenied": "AccessDeniedException",
 }
 
 
@@ -88,17 +97,31 @@ class SelfTestLayer:
                 sock.shutdown(socket.SHUT_RDWR)
             raise ConnectionAbortedError(f"self-test fault: dropped {action}")
         if fault is not None:
-            status, _code, message = FAULTS[fault]
-            xml = (
+            return self.answer_fault(environ, start_response, fault)
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def answer_fault(
+        environ: dict[str, Any], start_response: StartResponse, fault: str
+    ) -> Iterable[bytes]:
+        """The fault as the service would answer it: XML (IAM, STS) or JSON (DynamoDB)."""
+        status, _code, message = FAULTS[fault]
+        if environ.get("HTTP_X_AMZ_TARGET"):
+            code = JSON_FAULT_CODES[fault]
+            body = json.dumps(
+                {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
+            )
+            content_type = "application/x-amz-json-1.0"
+        else:
+            body = (
                 f"<ErrorResponse><Error><Type>Sender</Type><Code>{fault}</Code>"
                 f"<Message>{message}</Message></Error><RequestId>selftest</RequestId>"
                 "</ErrorResponse>"
-            ).encode()
-            start_response(
-                status, [("Content-Type", "text/xml"), ("Content-Length", str(len(xml)))]
             )
-            return [xml]
-        return self.app(environ, start_response)
+            content_type = "text/xml"
+        data = body.encode()
+        start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(data)))])
+        return [data]
 
     @staticmethod
     def action_of(environ: dict[str, Any], body: bytes) -> str:
@@ -189,6 +212,23 @@ def _scope_policy_actions_to_their_policy() -> None:
     IamResponse._determine_resource = determine_resource  # type: ignore[method-assign]
 
 
+def _scope_table_actions_to_their_table() -> None:
+    """Give moto's access control the table's ARN as the resource of DynamoDB actions.
+
+    moto checks DynamoDB actions against ``*``; AWS authorises them against the table named
+    in the request, and the README's checker policy is scoped to it.
+    """
+
+    def determine_resource(self: DynamoHandler) -> str:
+        try:
+            body = json.loads(self.raw_body or b"{}")
+        except ValueError:
+            return "*"
+        return str(body.get("ResourceArn") or "*")
+
+    DynamoHandler._determine_resource = determine_resource  # type: ignore[attr-defined]
+
+
 class SelfTestMotoServer(ThreadedMotoServer):
     def _server_entry(self) -> None:
         app = SelfTestLayer(DomainDispatcherApplication(create_backend_app))
@@ -201,6 +241,7 @@ class SelfTestMotoServer(ThreadedMotoServer):
 
 def main() -> None:
     _scope_policy_actions_to_their_policy()
+    _scope_table_actions_to_their_table()
     server = SelfTestMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     print(server.get_host_and_port()[1], flush=True)

@@ -1,10 +1,10 @@
 """Resolve what to check: the targets (account, role, policy, table) and how.
 
 Precedence, highest first: command-line options; environment variables; an env file
-(``.env`` at the project root, or each ``--env-file``), which never overrides a variable
+(``.env`` at the project root, or each ``--iam-env-file``), which never overrides a variable
 already set; the defaults below, which reproduce the runbook's account.
 
-Each env file is one target. With no ``--env-file`` there is one target, named
+Each env file is one target. With no ``--iam-env-file`` there is one target, named
 ``default``, read from ``.env`` when it exists.
 """
 
@@ -25,6 +25,10 @@ from .engine.target import Credentials, Target
 from .errors import ConfigurationError
 
 Mode = Literal["mock", "live"]
+
+#: How many targets a live run reads at once. The reads wait on the network; eight keeps
+#: a run over many accounts short without bursting IAM's per-account request rate.
+READ_CONCURRENCY = 8
 MODES: tuple[Mode, ...] = ("mock", "live")
 
 #: What the runbook describes; every one can be overridden.
@@ -75,14 +79,14 @@ def resolve_mode(option: str | None, environ: Mapping[str, str]) -> Mode:
 
 
 def parse_context(items: Sequence[str]) -> dict[str, tuple[str, ...]]:
-    """Turn repeated ``--context KEY=VALUE`` into key -> values (a repeated key adds values)."""
+    """Turn repeated ``--iam-context KEY=VALUE`` into key -> values (a repeated key adds values)."""
     context: dict[str, tuple[str, ...]] = {}
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
             raise ConfigurationError(
-                f"--context {item!r}: expected KEY=VALUE, for example aws:SourceVpc=vpc-1234"
+                f"--iam-context {item!r}: expected KEY=VALUE, for example aws:SourceVpc=vpc-1234"
             )
         context[key] = (*context.get(key, ()), value)
     return context
@@ -227,7 +231,7 @@ def resolve_targets(
     rootdir: Path,
     environ: Mapping[str, str],
 ) -> tuple[Target, ...]:
-    """One target per ``--env-file``; without any, one from the environment and ``.env``."""
+    """One target per ``--iam-env-file``; without any, one from the environment and ``.env``."""
     if not env_files:
         dotenv = rootdir / ".env"
         values = read_env_file(dotenv, label=".env") if dotenv.is_file() else {}
@@ -245,7 +249,7 @@ def resolve_targets(
     targets: list[Target] = []
     for item in env_files:
         path = Path(item)
-        label = f"--env-file {item}"
+        label = f"--iam-env-file {item}"
         values = read_env_file(path if path.is_absolute() else Path.cwd() / path, label=label)
         targets.append(
             resolve_target(
@@ -260,7 +264,7 @@ def resolve_targets(
     for name in names:
         if names.count(name) > 1:
             raise ConfigurationError(
-                f"--env-file: two files are both named {name!r}; each target needs its own "
+                f"--iam-env-file: two files are both named {name!r}; each target needs its own "
                 "file name, which names it in test ids"
             )
     return tuple(targets)
@@ -281,7 +285,7 @@ def resolve_settings(
     mode = resolve_mode(aws_mode, environ)
     if policy_file and mode == "live":
         raise ConfigurationError(
-            "--policy-file seeds the mock account; it cannot be used with --aws-mode "
+            "--iam-policy-file seeds the mock account; it cannot be used with --aws-mode "
             "live (a live run checks the policy that is in the account)"
         )
     if fix and fix_dry_run:

@@ -15,12 +15,14 @@ from botocore.stub import Stubber
 
 from iam_compliance.aws.adapter import AwsAdapter, Sessions
 from iam_compliance.engine.target import Credentials, Target
+from iam_compliance.errors import AccessDeniedError, IamComplianceError
 
 from conftest import (
     ACCOUNT,
     POLICY_ARN,
     ROLE,
     ROLE_ARN,
+    TABLE_ARN,
     TARGET,
     ecs_trust_policy,
     runbook_policy,
@@ -145,8 +147,15 @@ def test_every_page_of_attached_and_inline_policies_is_read(
             {"RoleName": ROLE, "PolicyName": name},
         )
 
-    snapshot = aws.fetch_role(target_for_stubs())
+    with Stubber(aws.dynamodb) as dynamodb:
+        table_read(dynamodb, policy=TABLE_POLICY)
+        snapshot = aws.fetch_role(target_for_stubs())
+        dynamodb.assert_no_pending_responses()
 
+    assert snapshot.table is not None
+    assert snapshot.table.tags == {"team": "ml", "env": "prod", "owner": "platform"}
+    assert snapshot.table.resource_policy is not None
+    assert [s.sid for s in snapshot.table.resource_policy.statements] == ["DenyOthers"]
     assert [p.arn for p in snapshot.attached] == [POLICY_ARN, OTHER_ARN]
     assert [(p.name, p.kind) for p in snapshot.policies.identity] == [
         ("MLPlatformECSTaskPolicy", "managed"),
@@ -157,6 +166,108 @@ def test_every_page_of_attached_and_inline_policies_is_read(
     ]
     assert snapshot.policies.boundary is None
     assert snapshot.target_policy_exists
+
+
+def table_read(dynamodb: Stubber, *, policy: dict[str, Any] | None = None) -> None:
+    """The table's tags in two pages, then its resource policy (or none)."""
+    dynamodb.add_response(
+        "list_tags_of_resource",
+        {
+            "Tags": [{"Key": "team", "Value": "ml"}, {"Key": "env", "Value": "prod"}],
+            "NextToken": "t2",
+        },
+        {"ResourceArn": TABLE_ARN},
+    )
+    dynamodb.add_response(
+        "list_tags_of_resource",
+        {"Tags": [{"Key": "owner", "Value": "platform"}]},
+        {"ResourceArn": TABLE_ARN, "NextToken": "t2"},
+    )
+    if policy is None:
+        dynamodb.add_client_error(
+            "get_resource_policy",
+            service_error_code="PolicyNotFoundException",
+            service_message="no policy",
+            expected_params={"ResourceArn": TABLE_ARN},
+        )
+    else:
+        dynamodb.add_response(
+            "get_resource_policy",
+            {"Policy": json.dumps(policy), "RevisionId": "1"},
+            {"ResourceArn": TABLE_ARN},
+        )
+
+
+TABLE_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "DenyOthers",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "dynamodb:*",
+            "Resource": TABLE_ARN,
+            "Condition": {"StringNotEquals": {"aws:PrincipalAccount": ACCOUNT}},
+        }
+    ],
+}
+
+
+def test_a_table_without_a_resource_policy_has_none(
+    adapter: tuple[AwsAdapter, Stubber, Stubber],
+) -> None:
+    aws, _, _ = adapter
+    with Stubber(aws.dynamodb) as dynamodb:
+        table_read(dynamodb)
+        table = aws.fetch_table(TABLE_ARN)
+
+    assert (table.arn, table.resource_policy) == (TABLE_ARN, None)
+    assert table.account == ACCOUNT
+
+
+@pytest.mark.parametrize(
+    ("operation", "code", "message"),
+    [
+        pytest.param(
+            "list_tags_of_resource",
+            "AccessDeniedException",
+            "access denied: the identity running the checker needs dynamodb:ListTagsOfResource "
+            f"on {TABLE_ARN}",
+            id="tags-access-denied",
+        ),
+        pytest.param(
+            "list_tags_of_resource",
+            "ResourceNotFoundException",
+            f"dynamodb:ListTagsOfResource {TABLE_ARN}: the table does not exist",
+            id="no-such-table",
+        ),
+    ],
+)
+def test_table_read_failures_name_the_action(
+    adapter: tuple[AwsAdapter, Stubber, Stubber], operation: str, code: str, message: str
+) -> None:
+    aws, _, _ = adapter
+    with Stubber(aws.dynamodb) as dynamodb:
+        dynamodb.add_client_error(operation, service_error_code=code, service_message="no")
+        with pytest.raises(IamComplianceError) as raised:
+            aws.fetch_table(TABLE_ARN)
+
+    assert str(raised.value).startswith(message)
+
+
+def test_resource_policy_access_denied_names_the_action(
+    adapter: tuple[AwsAdapter, Stubber, Stubber],
+) -> None:
+    aws, _, _ = adapter
+    with Stubber(aws.dynamodb) as dynamodb:
+        dynamodb.add_response("list_tags_of_resource", {"Tags": []}, {"ResourceArn": TABLE_ARN})
+        dynamodb.add_client_error(
+            "get_resource_policy", service_error_code="AccessDeniedException", service_message="no"
+        )
+        with pytest.raises(AccessDeniedError) as raised:
+            aws.fetch_table(TABLE_ARN)
+
+    assert raised.value.action == "dynamodb:GetResourcePolicy"
 
 
 def test_every_page_of_policy_versions_is_listed(

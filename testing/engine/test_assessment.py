@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from iam_compliance.engine.assessment import (
-    ECS_TASKS_PRINCIPAL,
-    AttachedPolicy,
-    assess,
-    check_attachment,
-    check_trust,
-)
+from iam_compliance.engine.assessment import AttachedPolicy, assess, check_attachment
 from iam_compliance.engine.evaluation import Decision
 from iam_compliance.engine.policy import Policy, parse_policy
+from iam_compliance.engine.request import ContextEntry
 from iam_compliance.engine.requirements import RequiredAction
+from iam_compliance.engine.trust import ECS_TASKS_PRINCIPAL, assume_role_context, check_trust
 
 from conftest import (
     ACCOUNT,
@@ -52,6 +49,14 @@ def trusting(principal: Any, effect: str = "Allow", **extra: Any) -> dict[str, A
     return body
 
 
+NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
+
+
+def trust_check(policy: Policy, *declared: ContextEntry) -> Any:
+    """The trust check for ECS's AssumeRole in the suite's account, at a fixed time."""
+    return check_trust(policy, ROLE, assume_role_context(ACCOUNT, NOW, declared))
+
+
 def inline(*statements: dict[str, Any], name: str = "JobsExtra") -> Policy:
     return parse_policy(task_policy(*statements), name=name, kind="inline")
 
@@ -63,6 +68,11 @@ NO_ALLOW = (
     f"the trust policy of {ROLE} has no Allow of sts:AssumeRole for the service principal "
     f"{ECS_TASKS_PRINCIPAL}, so ECS cannot start tasks with this role"
 )
+EVERYONE = (
+    f"trust policy of {ROLE}, statement #1 lets everyone assume the role, not just "
+    f"{ECS_TASKS_PRINCIPAL}; name the service principal instead"
+)
+SOURCE_ARN = {"ArnLike": {"aws:SourceArn": "arn:aws:ecs:us-east-1:618574523116:*"}}
 
 
 @pytest.mark.parametrize(
@@ -102,8 +112,8 @@ NO_ALLOW = (
         pytest.param(
             [trusting({"Service": "ec2.amazonaws.com"})], False, NO_ALLOW, id="another-service"
         ),
-        pytest.param([trusting("*")], False, NO_ALLOW, id="principal-star"),
-        pytest.param([trusting({"AWS": "*"})], False, NO_ALLOW, id="aws-star"),
+        pytest.param([trusting("*")], False, EVERYONE, id="principal-star"),
+        pytest.param([trusting({"AWS": "*"})], False, EVERYONE, id="aws-star"),
         pytest.param([trusting({"Service": "*"})], False, NO_ALLOW, id="service-star"),
         pytest.param(
             [trusting({"AWS": f"arn:aws:iam::123456789012:role/{ROLE}"})],
@@ -142,24 +152,88 @@ NO_ALLOW = (
                     ECS,
                     Condition={
                         "StringEquals": {"aws:SourceAccount": "618574523116"},
-                        "ArnLike": {"aws:SourceArn": "arn:aws:ecs:*"},
+                        "StringLike": {"aws:PrincipalServiceName": "ecs-*"},
                     },
                 )
             ],
             True,
-            PASSES + "statement #1 (conditions on aws:SourceAccount, aws:SourceArn)",
+            PASSES + "statement #1 (conditions on aws:SourceAccount, aws:PrincipalServiceName)",
             id="conditions-are-listed",
+        ),
+        pytest.param(
+            [trusting(ECS, Condition={"StringEquals": {"aws:SourceAccount": "111122223333"}})],
+            False,
+            f"trust policy of {ROLE}, statement #1 lets {ECS_TASKS_PRINCIPAL} assume the role "
+            "only when aws:SourceAccount is 111122223333; ECS's request's aws:SourceAccount is "
+            "618574523116",
+            id="condition-on-another-account",
+        ),
+        pytest.param(
+            [trusting(ECS), trusting("*", "Deny")],
+            False,
+            f"trust policy of {ROLE}, statement #2 denies {ECS_TASKS_PRINCIPAL} sts:AssumeRole",
+            id="deny-to-everyone-wins",
+        ),
+        pytest.param(
+            [trusting(ECS), trusting({"AWS": "*"}, "Deny")],
+            False,
+            f"trust policy of {ROLE}, statement #2 denies {ECS_TASKS_PRINCIPAL} sts:AssumeRole",
+            id="deny-to-every-aws-principal-wins",
+        ),
+        pytest.param(
+            [
+                trusting(ECS),
+                trusting(
+                    ECS,
+                    "Deny",
+                    Condition={"StringNotEquals": {"aws:SourceAccount": "618574523116"}},
+                ),
+            ],
+            True,
+            PASSES + "statement #1",
+            id="confused-deputy-deny-does-not-apply-to-the-own-account",
+        ),
+        pytest.param(
+            [{"Effect": "Deny", "NotPrincipal": ECS, "Action": ASSUME}],
+            False,
+            f"whether ECS may assume the role could not be decided: trust policy of {ROLE}, "
+            "statement #1: the statement uses NotPrincipal, which is not evaluated",
+            id="not-principal-is-undecided",
         ),
     ],
 )
 def test_check_trust(statements: list[dict[str, Any]], ok: bool, message: str) -> None:
-    check = check_trust(trust(*statements), ROLE)
+    check = trust_check(trust(*statements))
 
     assert (check.ok, check.message) == (ok, message)
 
 
+def test_trust_condition_on_an_undeclared_source_arn_says_what_it_assumed() -> None:
+    check = trust_check(trust(trusting(ECS, Condition=SOURCE_ARN)))
+
+    assert not check.ok
+    assert check.message == (
+        f"trust policy of {ROLE}, statement #1 lets {ECS_TASKS_PRINCIPAL} assume the role only "
+        "when aws:SourceArn matches arn:aws:ecs:us-east-1:618574523116:*; ECS's request carries "
+        "no aws:SourceArn; that assumes ECS's request carries no aws:SourceArn: declare it "
+        "under [assume_role] in fixtures/request_context.toml if it does"
+    )
+
+
+def test_trust_condition_on_a_declared_source_arn_holds() -> None:
+    task = "arn:aws:ecs:us-east-1:618574523116:task/ml-platform/0123"
+    declared = ContextEntry("aws:SourceArn", (task,), "request_context.toml")
+
+    check = trust_check(trust(trusting(ECS, Condition=SOURCE_ARN)), declared)
+
+    assert (check.ok, check.message) == (
+        True,
+        PASSES + "statement #1 (conditions on aws:SourceArn)",
+    )
+
+
 def test_check_trust_names_the_first_allowing_statement() -> None:
-    check = check_trust(trust(trusting(ECS, Sid="First"), trusting(ECS, Sid="Second")), ROLE)
+    check = trust_check(trust(trusting(ECS, Sid="First"), trusting(ECS, Sid="Second")))
 
     assert check.message == PASSES + 'statement "First"'
 

@@ -513,8 +513,8 @@ CASES = [
     pytest.param(
         {"ForAnyValue:StringNotEqualsIfExists": {"aws:TagKeys": "team"}},
         {},
-        HOLDS,
-        id="for-any-value-if-exists-absent-key-is-true",
+        FAILS,
+        id="for-any-value-if-exists-absent-key-is-false",
     ),
     # --- several request values without a set operator ------------------------------
     pytest.param(
@@ -604,8 +604,8 @@ CASES = [
     pytest.param(
         {"StringEquals": {"aws:ResourceTag/owner": "${aws:PrincipalTag/team}"}},
         {"aws:ResourceTag/owner": ["ml"]},
-        UNDECIDED,
-        id="policy-variable-missing-from-context-is-undecided",
+        FAILS,
+        id="policy-variable-with-no-value-matches-nothing",
     ),
     pytest.param(
         {"StringEquals": {"aws:ResourceTag/owner": "${aws:PrincipalTag/team, 'ml'}"}},

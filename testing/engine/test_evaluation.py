@@ -371,8 +371,8 @@ DECISIONS = [
     ),
     case(
         role(policy(allow(resource=TEAM_TABLE))),
-        UNDECIDED,
-        id="resource-variable-missing-is-undecided",
+        IMPLICIT_DENY,
+        id="resource-variable-with-no-value-matches-nothing",
     ),
     case(
         role(
@@ -383,8 +383,8 @@ DECISIONS = [
     ),
     case(
         role(policy(allow(), deny(resource=TEAM_TABLE))),
-        UNDECIDED,
-        id="deny-with-missing-resource-variable-is-undecided",
+        ALLOWED,
+        id="deny-whose-resource-variable-has-no-value-does-not-apply",
     ),
     case(
         role(

@@ -54,7 +54,7 @@ def test_matches_action(pattern: str, action: str, expected: bool) -> None:
         pytest.param(f"{TABLE_ARN}*", TABLE_ARN, True, id="star-matches-nothing"),
         pytest.param("arn:aws:dynamodb:*:table/ml-jobs", TABLE_ARN, True, id="star-crosses-colons"),
         pytest.param(
-            "arn:aws:dynamodb:*/ml-jobs", TABLE_ARN, True, id="star-crosses-colons-and-slash"
+            "arn:aws:dynamodb:*/ml-jobs", TABLE_ARN, False, id="mid-segment-star-stops-at-colon"
         ),
         pytest.param(
             f"{TABLE_ARN}/*", f"{TABLE_ARN}/index/by-status", True, id="star-crosses-slashes"

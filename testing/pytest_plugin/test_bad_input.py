@@ -36,7 +36,7 @@ def file(name: str, content: str | bytes, *extra: str, option: str | None = None
 
 
 def policy_file(content: str | bytes) -> Setup:
-    return file("proposed.json", content, option="--policy-file")
+    return file("proposed.json", content, option="--iam-policy-file")
 
 
 def policy(*statements: object) -> str:
@@ -61,8 +61,8 @@ CASES = [
         id="unknown-mode-env",
     ),
     pytest.param(
-        args("--context", "aws:SourceVpc"),
-        "--context 'aws:SourceVpc': expected KEY=VALUE*",
+        args("--iam-context", "aws:SourceVpc"),
+        "--iam-context 'aws:SourceVpc': expected KEY=VALUE*",
         id="context-without-equals",
     ),
     pytest.param(
@@ -71,28 +71,30 @@ CASES = [
         id="dotenv-malformed",
     ),
     pytest.param(
-        args("--env-file", "missing.env"),
-        "--env-file missing.env: file not found",
+        args("--iam-env-file", "missing.env"),
+        "--iam-env-file missing.env: file not found",
         id="env-file-missing",
     ),
     pytest.param(
-        file("envs/keep", "", "--env-file", "envs"),
-        "--env-file envs: is not a file",
+        file("envs/keep", "", "--iam-env-file", "envs"),
+        "--iam-env-file envs: is not a file",
         id="env-file-directory",
     ),
     pytest.param(
-        args("--policy-file", "nope.json"),
-        "--policy-file nope.json: file not found",
+        args("--iam-policy-file", "nope.json"),
+        "--iam-policy-file nope.json: file not found",
         id="policy-file-missing",
     ),
     pytest.param(
-        policy_file(""), "--policy-file */proposed.json: document is empty*", id="policy-file-empty"
+        policy_file(""),
+        "--iam-policy-file */proposed.json: document is empty*",
+        id="policy-file-empty",
     ),
     pytest.param(
         policy_file(
             '{\n    "Version": "2012-10-17",\n    "Statement": [\n        {"Effect": "Allow",}\n'
         ),
-        "--policy-file */proposed.json: line 4 column 28: not valid JSON*",
+        "--iam-policy-file */proposed.json: line 4 column 28: not valid JSON*",
         id="policy-file-not-json",
     ),
     pytest.param(
@@ -102,7 +104,7 @@ CASES = [
     ),
     pytest.param(
         policy_file(" " * 10_000_000 + "{}"),
-        "*proposed.json: document is 10,000,002 characters*",
+        "*proposed.json: document is 10,000,002 bytes*",
         id="policy-file-10mb",
     ),
     pytest.param(
@@ -153,7 +155,7 @@ CASES = [
     ),
     pytest.param(
         requirements("dynamodb:Scann"),
-        "*action #1: 'dynamodb:Scann': dynamodb has no operation 'Scann'; did you mean 'Scan'?*",
+        "*action #1: 'dynamodb:Scann': dynamodb has no action 'Scann'; did you mean 'Scan'?*",
         id="misspelt-action",
     ),
     pytest.param(
@@ -165,8 +167,8 @@ CASES = [
         args("--fix", "--fix-dry-run"), "--fix and --fix-dry-run: choose one", id="fix-and-dry-run"
     ),
     pytest.param(
-        file("p.json", policy(OK_STATEMENT), "--aws-mode", "live", "--policy-file", "p.json"),
-        "--policy-file seeds the mock account; it cannot be used with --aws-mode live*",
+        file("p.json", policy(OK_STATEMENT), "--aws-mode", "live", "--iam-policy-file", "p.json"),
+        "--iam-policy-file seeds the mock account; it cannot be used with --aws-mode live*",
         id="policy-file-in-live-mode",
     ),
     pytest.param(

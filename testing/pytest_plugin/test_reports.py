@@ -209,7 +209,7 @@ def test_policy_strings_are_escaped(suite: pytest.Pytester, where: str) -> None:
     else:
         document["Statement"][0]["Condition"] = {"StringNotEquals": {"aws:SourceVpc": SCRIPT}}
     path = write_policy(suite, document)
-    suite.runpytest("--policy-file", str(path)).assert_outcomes(passed=6, failed=4)
+    suite.runpytest("--iam-policy-file", str(path)).assert_outcomes(passed=6, failed=4)
     text, data = html_report(suite.path / "reports" / "compliance.html")
     assert "<script>alert" not in text
     # pytest-html inserts extras, cells and Environment values as markup: each one must
@@ -281,8 +281,21 @@ TARGET_KEYS = {
     "next_steps",
     "proposed_fix",
     "remediation",
+    "request_context",
 }
-ACTION_KEYS = {"action", "needed_for", "verdict", "decision", "reason", "deciding", "evidence"}
+ACTION_KEYS = {
+    "action",
+    "needed_for",
+    "verdict",
+    "decision",
+    "reason",
+    "deciding",
+    "evidence",
+    "id",
+    "resource",
+    "context",
+    "assumes_absent",
+}
 EVIDENCE_KEYS = {"kind", "policy", "statement", "effect", "condition_keys", "note"}
 FINDING_KEYS = {"id", "severity", "policy", "statement", "message"}
 PLAN_KEYS = {
@@ -374,7 +387,9 @@ def test_json_has_findings_and_conditional_verdicts(suite: pytest.Pytester) -> N
     document["Statement"][1]["Action"] = "dynamodb:*"
     document["Statement"][1]["Condition"] = {"StringEquals": {"aws:SourceVpc": "vpc-1234"}}
     path = write_policy(suite, document)
-    result = suite.runpytest("--policy-file", str(path), "--context", "aws:SourceVpc=vpc-1234")
+    result = suite.runpytest(
+        "--iam-policy-file", str(path), "--iam-context", "aws:SourceVpc=vpc-1234"
+    )
     result.assert_outcomes(passed=9, failed=1)
     report = read_json(suite)
     check_schema(report)
@@ -470,7 +485,7 @@ def test_several_targets_are_reported_apart_and_without_credentials(
     for name, account in (("dev", "111111111111"), ("prod", "222222222222")):
         lines = {"AWS_ACCOUNT_ID": account, **secrets}
         (folder / f"{name}.env").write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
-    result = suite.runpytest("--env-file", "envs/dev.env", "--env-file", "envs/prod.env")
+    result = suite.runpytest("--iam-env-file", "envs/dev.env", "--iam-env-file", "envs/prod.env")
     result.assert_outcomes(passed=12, failed=8)
     reports = suite.path / "reports"
     for name in REPORTS:

@@ -85,7 +85,7 @@ def test_fix_policy_is_enough_to_fix(
         pytest.param(LIVE, id="failing-check"),
         pytest.param((*LIVE, "--fix"), id="fix"),
         pytest.param((*LIVE, "--fix-dry-run", "-v", "-l"), id="dry-run-verbose-locals"),
-        pytest.param((*LIVE, "--env-file", "missing.env"), id="usage-error"),
+        pytest.param((*LIVE, "--iam-env-file", "missing.env"), id="usage-error"),
     ],
 )
 def test_no_credential_appears_in_any_output(

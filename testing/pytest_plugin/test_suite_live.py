@@ -256,7 +256,7 @@ def test_live_and_mock_give_the_documented_verdicts(
     seed_mock(suite, extra, inline, boundary)
     policy_file = write_policy(suite, managed)
 
-    mock_failures = failed(suite, "--policy-file", str(policy_file))
+    mock_failures = failed(suite, "--iam-policy-file", str(policy_file))
     moto_server.use(monkeypatch)
     live_failures = failed(suite, "--aws-mode", "live")
 

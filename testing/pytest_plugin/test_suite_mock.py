@@ -73,7 +73,7 @@ def test_header_makes_mock_mode_unmistakable(suite: pytest.Pytester) -> None:
 
 def test_compliant_policy_file_passes(suite: pytest.Pytester) -> None:
     path = write_policy(suite, compliant_policy())
-    result = suite.runpytest("--policy-file", str(path))
+    result = suite.runpytest("--iam-policy-file", str(path))
     result.assert_outcomes(passed=10)
     assert result.ret == 0
 
@@ -99,7 +99,7 @@ def test_deny_turns_passes_into_failures(
     document = compliant_policy()
     document["Statement"].append(extra)
     path = write_policy(suite, document)
-    result = suite.runpytest("--policy-file", str(path), "-rf")
+    result = suite.runpytest("--iam-policy-file", str(path), "-rf")
     assert failed_ids(result) == {
         f"{CLASS}::test_task_role_has_all_required_permissions",
         *(f"{CLASS}::test_required_action_is_allowed[{a}]" for a in failing),
@@ -119,7 +119,7 @@ def test_boundary_turns_passes_into_failures(suite: pytest.Pytester) -> None:
     )
     write_policy(suite, boundary, "fixtures/policies/boundary.json")
     path = write_policy(suite, compliant_policy())
-    result = suite.runpytest("--policy-file", str(path), "-rf")
+    result = suite.runpytest("--iam-policy-file", str(path), "-rf")
     assert failed_ids(result) == {
         f"{CLASS}::test_task_role_has_all_required_permissions",
         *(f"{CLASS}::test_required_action_is_allowed[{a}]" for a in MISSING),
@@ -136,7 +136,7 @@ def test_wildcard_grant_fails_least_privilege_only(suite: pytest.Pytester) -> No
         "Resource": TABLE_ARN,
     }
     path = write_policy(suite, document)
-    result = suite.runpytest("--policy-file", str(path), "-rf")
+    result = suite.runpytest("--iam-policy-file", str(path), "-rf")
     assert failed_ids(result) == {f"{CLASS}::test_dynamodb_access_is_least_privilege"}
     result.stdout.fnmatch_lines(
         ['*WILDCARD_ACTION*MLPlatformECSTaskPolicy v1, statement "AllDynamo"*']
@@ -195,8 +195,8 @@ def test_context_decides_conditions(
     document = compliant_policy()
     document["Statement"][1]["Condition"] = {"StringEquals": {"aws:SourceVpc": "vpc-1234"}}
     path = write_policy(suite, document)
-    args = [arg for item in context for arg in ("--context", item)]
-    result = suite.runpytest("--policy-file", str(path), *args, "-k", "Scan")
+    args = [arg for item in context for arg in ("--iam-context", item)]
+    result = suite.runpytest("--iam-policy-file", str(path), *args, "-k", "Scan")
     result.assert_outcomes(**outcome, deselected=9)
 
 

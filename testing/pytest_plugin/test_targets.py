@@ -1,4 +1,4 @@
-"""Several --env-file targets in one run: ids, verdicts per account, xdist, --fix."""
+"""Several --iam-env-file targets in one run: ids, verdicts per account, xdist, --fix."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def failed(result: pytest.RunResult) -> set[str]:
 def test_mock_targets_are_named_in_node_ids(suite: pytest.Pytester) -> None:
     dev = write_env(suite, "dev", AWS_ACCOUNT_ID=DEV)
     prod = write_env(suite, "prod", AWS_ACCOUNT_ID=PROD, AWS_REGION="eu-west-1")
-    result = suite.runpytest("--env-file", dev, "--env-file", prod, "-rf")
+    result = suite.runpytest("--iam-env-file", dev, "--iam-env-file", prod, "-rf")
     result.assert_outcomes(passed=12, failed=8)
     assert f"{CLASS}::test_required_action_is_allowed[prod-dynamodb:Scan]" in failed(result)
     assert f"{CLASS}::test_task_role_has_all_required_permissions[dev]" in failed(result)
@@ -69,7 +69,7 @@ def test_live_targets_each_get_their_own_verdicts(
     moto_server.seed(account=PROD, managed=_for_account(runbook_policy(), PROD))
     dev = live_env(suite, moto_server, "dev", DEV)
     prod = live_env(suite, moto_server, "prod", PROD)
-    result = suite.runpytest("--aws-mode", "live", "--env-file", dev, "--env-file", prod)
+    result = suite.runpytest("--aws-mode", "live", "--iam-env-file", dev, "--iam-env-file", prod)
     assert failed(result) == {
         f"{CLASS}::test_task_role_has_all_required_permissions[prod]",
         *(
@@ -87,7 +87,7 @@ def test_live_targets_are_read_several_at_once_with_the_same_verdicts(
     for n, account in enumerate(accounts):
         document = compliant_policy() if n % 2 else runbook_policy()
         moto_server.seed(account=account, managed=_for_account(document, account))
-        options += ["--env-file", live_env(suite, moto_server, f"t{n}", account)]
+        options += ["--iam-env-file", live_env(suite, moto_server, f"t{n}", account)]
     # A round trip as long as a real endpoint's, so that reads overlap if they can.
     moto_server.delay(0.2)
     moto_server.call("DELETE", "/_selftest/requests")
@@ -125,7 +125,7 @@ def test_first_unreadable_target_in_order_is_named(
     options = ["--aws-mode", "live"]
     # Credentials of accounts where nothing was seeded: their roles do not exist.
     for name, account in (("dev", DEV), ("ghost", "555555555555"), ("later", "666666666666")):
-        options += ["--env-file", live_env(suite, moto_server, name, account)]
+        options += ["--iam-env-file", live_env(suite, moto_server, name, account)]
     result = suite.runpytest(*options)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: target ghost: *MLPlatformECSTaskRole*"])
@@ -138,7 +138,7 @@ def test_xdist_reads_each_target_once(suite: pytest.Pytester, moto_server: MotoS
         moto_server.seed(account=account, managed=_for_account(runbook_policy(), account))
         names[f"env{n}"] = live_env(suite, moto_server, f"env{n}", account)
     moto_server.call("DELETE", "/_selftest/requests")
-    args = [a for path in names.values() for a in ("--env-file", path)]
+    args = [a for path in names.values() for a in ("--iam-env-file", path)]
     result = suite.runpytest_subprocess("--aws-mode", "live", *args, "-p", "xdist", "-n", "2")
     result.assert_outcomes(passed=24, failed=16)
     assert Counter(moto_server.requests()) == Counter(
@@ -153,7 +153,9 @@ def test_fix_fixes_each_target_with_its_own_record(
         moto_server.seed(account=account, managed=_for_account(runbook_policy(), account))
     dev = live_env(suite, moto_server, "dev", DEV)
     prod = live_env(suite, moto_server, "prod", PROD)
-    result = suite.runpytest("--aws-mode", "live", "--env-file", dev, "--env-file", prod, "--fix")
+    result = suite.runpytest(
+        "--aws-mode", "live", "--iam-env-file", dev, "--iam-env-file", prod, "--fix"
+    )
     result.assert_outcomes(passed=20)
     records = sorted((suite.path / "reports").glob("remediation-*.json"))
     assert [p.name.rsplit("-", 1)[1] for p in records] == ["dev.json", "prod.json"]

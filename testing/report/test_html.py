@@ -264,11 +264,6 @@ def test_least_privilege_details_list_the_findings_and_the_document() -> None:
     assert "<summary>Current default version (v1)" in page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="row_details.html.j2 shows the fix for every verdict but 'allowed', and with no "
-    "proposed fix (nothing is missing) says the task policy is not attached, which it is",
-)
 def test_conditionally_allowed_action_does_not_claim_the_policy_is_not_attached() -> None:
     document = compliant_policy()
     document["Statement"][1]["Condition"] = {"StringEquals": {"aws:SourceVpc": "vpc-1"}}

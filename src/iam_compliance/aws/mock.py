@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import string
+import tomllib
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -32,6 +33,10 @@ BOUNDARY_FILE = Path("policies/boundary.json")
 MANAGED_DIR = Path("policies/managed")
 #: Optional: inline policies to put on the role (``<PolicyName>.json``).
 INLINE_DIR = Path("policies/inline")
+#: Optional: the table's resource-based policy.
+TABLE_POLICY_FILE = Path("table_resource_policy.json")
+#: Optional: the role's and the table's tags (``[role]`` and ``[table]``, key = "value").
+TAGS_FILE = Path("tags.toml")
 # moto accepts any credentials; these are never real and name themselves as fake.
 _FAKE_KEY = "mock-access-key-id"
 _FAKE_SECRET = "mock-secret-access-key"
@@ -112,9 +117,9 @@ class MockAccounts:
         return boto3.Session(botocore_session=core)
 
     def task_policy_text(self, target: Target) -> tuple[str, str]:
-        """The policy to seed, and where it came from: --policy-file, else the fixture."""
+        """The policy to seed, and where it came from: --iam-policy-file, else the fixture."""
         if self._policy_file is not None:
-            origin = f"--policy-file {self._policy_file}"
+            origin = f"--iam-policy-file {self._policy_file}"
             text = _read(self._policy_file, origin)
             parse_policy(text, name=target.policy_name, origin=origin)
             return text, origin
@@ -144,6 +149,9 @@ class MockAccounts:
             role["PermissionsBoundary"] = self._create_policy(
                 iam, "MLPlatformPermissionsBoundary", self._document(BOUNDARY_FILE, target)
             )
+        tags = self._tags(target)
+        if tags.get("role"):
+            role["Tags"] = [{"Key": k, "Value": v} for k, v in tags["role"].items()]
         iam.create_role(**role)
         text, _ = self.task_policy_text(target)
         arn = self._create_policy(iam, target.policy_name, json.loads(text))
@@ -157,12 +165,49 @@ class MockAccounts:
                 PolicyName=path.stem,
                 PolicyDocument=json.dumps(self._document(path, target)),
             )
-        connection.client("dynamodb").create_table(
-            TableName=target.table_name,
-            KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "job_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        dynamodb = connection.client("dynamodb")
+        table: dict[str, Any] = {
+            "TableName": target.table_name,
+            "KeySchema": [{"AttributeName": "job_id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "job_id", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if tags.get("table"):
+            table["Tags"] = [{"Key": k, "Value": v} for k, v in tags["table"].items()]
+        dynamodb.create_table(**table)
+        if (self._fixtures_dir / TABLE_POLICY_FILE).is_file():
+            document = self._document(TABLE_POLICY_FILE, target)
+            parse_policy(
+                document,
+                name="table resource policy",
+                kind="resource",
+                origin=str(self._fixtures_dir / TABLE_POLICY_FILE),
+            )
+            dynamodb.put_resource_policy(ResourceArn=target.table_arn, Policy=json.dumps(document))
+
+    def _tags(self, target: Target) -> dict[str, dict[str, str]]:
+        """``fixtures/tags.toml``: ``[role]`` and ``[table]`` tables of key = "value"."""
+        path = self._fixtures_dir / TAGS_FILE
+        if not path.is_file():
+            return {}
+        try:
+            data = tomllib.loads(_read(path, str(path)))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"{path}: not valid TOML: {exc}") from None
+        found: dict[str, dict[str, str]] = {}
+        for name in ("role", "table"):
+            table = data.get(name, {})
+            if not isinstance(table, dict) or not all(
+                isinstance(value, str) for value in table.values()
+            ):
+                raise ConfigurationError(f'{path}: [{name}] must hold key = "value" pairs')
+            found[name] = dict(table)
+        unknown = sorted(set(data) - set(found))
+        if unknown:
+            raise ConfigurationError(
+                f"{path}: unknown table [{unknown[0]}]; expected [role], [table]"
+            )
+        return found
 
     def _document(self, relative: Path, target: Target) -> dict[str, Any]:
         return load_document(self._fixture(relative, target), str(self._fixtures_dir / relative))

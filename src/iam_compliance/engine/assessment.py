@@ -7,23 +7,44 @@ from it, so mock mode, a moto server and a real account are judged by the same c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from .evaluation import RolePolicies, Verdict, evaluate
 from .policy import Policy
+from .principals import Requester
 from .privilege import Finding, find_excess_grants
+from .remediation import Need
+from .request import Declared, RequestContext, build_context, derive_context
 from .requirements import RequiredAction
 from .target import Target
+from .trust import Check, assume_role_context, check_trust
 from .variables import Context
 
-#: The service principal ECS uses to assume a task role.
-ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
+#: No declarations: every key that is not derived is absent.
+NOTHING_DECLARED = Declared()
+
+__all__ = ["Assessment", "AttachedPolicy", "Check", "RoleSnapshot", "TableState", "assess"]
 
 
 @dataclass(frozen=True)
 class AttachedPolicy:
     name: str
     arn: str
+
+
+@dataclass(frozen=True)
+class TableState:
+    """What the adapter read about the table: its tags and its resource-based policy."""
+
+    arn: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+    #: The table's resource-based policy; None when it has none.
+    resource_policy: Policy | None = None
+
+    @property
+    def account(self) -> str:
+        return self.arn.split(":")[4]
 
 
 @dataclass(frozen=True)
@@ -40,14 +61,15 @@ class RoleSnapshot:
     attached: tuple[AttachedPolicy, ...]
     #: Whether the configured policy exists at all (read only when it is not attached).
     target_policy_exists: bool = True
+    #: The role's unique id (``AROA...``), which a resource policy's Principal may use.
+    role_id: str | None = None
+    role_tags: Mapping[str, str] = field(default_factory=dict)
+    #: The table; None when it was not read.
+    table: TableState | None = None
 
-
-@dataclass(frozen=True)
-class Check:
-    """The outcome of one yes/no check with the sentence that explains it."""
-
-    ok: bool
-    message: str
+    @property
+    def requester(self) -> Requester:
+        return Requester(self.role_arn, self.account_id, self.role_id)
 
 
 @dataclass(frozen=True)
@@ -57,11 +79,23 @@ class Assessment:
     target: Target
     snapshot: RoleSnapshot
     requirements: tuple[RequiredAction, ...]
-    #: Required action -> verdict, in the order of the requirements file.
+    #: Requirement id (``dynamodb:Scan``, ``dynamodb:Query@index/*``) -> verdict, in the
+    #: order of the requirements file.
     verdicts: Mapping[str, Verdict]
     findings: tuple[Finding, ...]
     trust: Check
     attachment: Check
+    #: The context of the containers' requests the verdicts are for.
+    request_context: RequestContext = field(default_factory=lambda: RequestContext(()))
+
+    def judge(self, policies: RolePolicies, action: str, resource: str) -> Verdict:
+        """Evaluate ``action`` on ``resource`` for ``policies``, as this target's requests
+        are modelled (context, the table's resource policy, the requester)."""
+        return judge(self.snapshot, self.request_context, policies, action, resource)
+
+    def needs(self) -> list[Need]:
+        """Each requirement as a fix plans it: action, resource, id."""
+        return [Need(r.name, r.arn(self.target), r.id) for r in self.requirements]
 
     @property
     def target_policy(self) -> Policy | None:
@@ -76,6 +110,11 @@ class Assessment:
         return tuple(v for v in self.verdicts.values() if not v.is_allowed)
 
     @property
+    def missing_ids(self) -> tuple[str, ...]:
+        """The ids of the requirements that are not allowed, in order."""
+        return tuple(rid for rid, v in self.verdicts.items() if not v.is_allowed)
+
+    @property
     def failing_findings(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity == "fail")
 
@@ -85,9 +124,10 @@ class Assessment:
             not self.missing and not self.failing_findings and self.trust.ok and self.attachment.ok
         )
 
-    def reason_for(self, action: str) -> str:
+    def reason_for(self, requirement: str) -> str:
+        """Why the workload needs a requirement (by id, or by action name)."""
         for required in self.requirements:
-            if required.name == action:
+            if requirement in (required.id, required.name):
                 return required.reason
         return ""
 
@@ -97,9 +137,9 @@ class Assessment:
             f"{len(self.missing)} of {len(self.verdicts)} required actions are not allowed "
             f"for {self.target.role_name} on {self.target.table_arn}:"
         ]
-        for verdict in self.missing:
-            need = self.reason_for(verdict.action)
-            lines.append(f"  - {verdict.action} ({need}): {verdict.reason}")
+        for rid in self.missing_ids:
+            verdict = self.verdicts[rid]
+            lines.append(f"  - {rid} ({self.reason_for(rid)}): {verdict.reason}")
         return "\n".join(lines)
 
 
@@ -108,23 +148,98 @@ def assess(
     snapshot: RoleSnapshot,
     requirements: Sequence[RequiredAction],
     context: Context | None = None,
+    *,
+    declared: Declared = NOTHING_DECLARED,
+    now: datetime | None = None,
 ) -> Assessment:
-    """Evaluate every requirement, the trust policy, attachment and least privilege."""
-    resource = target.table_arn
+    """Evaluate every requirement, the trust policy, attachment and least privilege.
+
+    The requests are modelled from the snapshot (role, tags, table), the user's
+    ``declared`` keys and the command line's ``context``, at ``now`` (the run's time).
+    """
+    moment = now or datetime.now(UTC)
+    request = request_context(target, snapshot, declared, context, moment)
     verdicts = {
-        required.name: evaluate(snapshot.policies, required.name, resource, context)
+        required.id: judge(
+            snapshot, request, snapshot.policies, required.name, required.arn(target)
+        )
         for required in requirements
     }
-    findings = find_excess_grants(snapshot.policies, [r.name for r in requirements], resource)
+    by_resource: dict[str, list[str]] = {}
+    for required in requirements:
+        by_resource.setdefault(required.arn(target), []).append(required.name)
+    findings = dict.fromkeys(
+        finding
+        for resource, actions in by_resource.items()
+        for finding in find_excess_grants(snapshot.policies, actions, resource)
+    )
+    trust_context = assume_role_context(snapshot.account_id, moment, declared.assume_role)
     return Assessment(
         target=target,
         snapshot=snapshot,
         requirements=tuple(requirements),
         verdicts=verdicts,
         findings=tuple(findings),
-        trust=check_trust(snapshot.trust_policy, snapshot.role_name),
+        trust=check_trust(snapshot.trust_policy, snapshot.role_name, trust_context),
         attachment=check_attachment(target, snapshot),
+        request_context=request,
     )
+
+
+def judge(
+    snapshot: RoleSnapshot,
+    request: RequestContext,
+    policies: RolePolicies,
+    action: str,
+    resource: str,
+) -> Verdict:
+    """Evaluate ``action`` on ``resource`` with the request model of ``snapshot``'s target."""
+    return evaluate(
+        policies,
+        action,
+        resource,
+        request.values(),
+        resource_policy=_resource_policy(snapshot.table, resource),
+        requester=snapshot.requester,
+        assumed_absent=request.assumed_absent(),
+    )
+
+
+def request_context(
+    target: Target,
+    snapshot: RoleSnapshot,
+    declared: Declared,
+    overrides: Context | None,
+    now: datetime,
+) -> RequestContext:
+    """The context of the containers' requests to ``target``'s table."""
+    table = snapshot.table
+    derived = derive_context(
+        role_arn=snapshot.role_arn,
+        account=snapshot.account_id,
+        region=target.region,
+        now=now,
+        role_tags=snapshot.role_tags,
+        resource_account=table.account if table is not None else target.account_id,
+        resource_tags=table.tags if table is not None else {},
+    )
+    return build_context(derived, declared.request, _as_lists(overrides))
+
+
+def _as_lists(context: Context | None) -> dict[str, list[str]]:
+    return {
+        key: [values] if isinstance(values, str) else list(values)
+        for key, values in (context or {}).items()
+    }
+
+
+def _resource_policy(table: TableState | None, resource: str) -> Policy | None:
+    """The table's policy governs the table and its indexes (not its stream)."""
+    if table is None or table.resource_policy is None:
+        return None
+    if resource == table.arn or resource.startswith(f"{table.arn}/index/"):
+        return table.resource_policy
+    return None
 
 
 def check_attachment(target: Target, snapshot: RoleSnapshot) -> Check:
@@ -143,37 +258,3 @@ def check_attachment(target: Target, snapshot: RoleSnapshot) -> Check:
         f"{target.policy_name} ({target.policy_arn}) exists but is not attached to "
         f"{target.role_name}; attached managed policies: {attached}",
     )
-
-
-def check_trust(trust_policy: Policy, role_name: str) -> Check:
-    """Does the trust policy let ECS tasks assume the role?
-
-    An explicit Deny for the service wins. A principal of ``*`` is not accepted as
-    trusting ECS tasks: it trusts everyone, which is a finding of its own.
-    """
-    allowing: list[str] = []
-    for statement in trust_policy.statements:
-        if not _names_service(statement.principal, ECS_TASKS_PRINCIPAL):
-            continue
-        if not statement.covers_action("sts:AssumeRole"):
-            continue
-        where = f"trust policy of {role_name}, {statement.label}"
-        if statement.effect == "Deny":
-            return Check(False, f"{where} denies {ECS_TASKS_PRINCIPAL} sts:AssumeRole")
-        keys = sorted({c.key for c in statement.conditions})
-        allowing.append(where + (f" (conditions on {', '.join(keys)})" if keys else ""))
-    if allowing:
-        return Check(True, f"{ECS_TASKS_PRINCIPAL} may assume the role: {allowing[0]}")
-    return Check(
-        False,
-        f"the trust policy of {role_name} has no Allow of sts:AssumeRole for the service "
-        f"principal {ECS_TASKS_PRINCIPAL}, so ECS cannot start tasks with this role",
-    )
-
-
-def _names_service(principal: object, service: str) -> bool:
-    if not isinstance(principal, Mapping):
-        return False
-    value = principal.get("Service")
-    values = [value] if isinstance(value, str) else value
-    return isinstance(values, list) and service in values

@@ -1,85 +1,65 @@
-"""Decide, as IAM does, whether a role may perform an action on a resource.
+"""Decide, as IAM does, whether the task role's session may perform an action on a resource.
 
-This is IAM's evaluation logic for a request made with a role's own permissions, with
-no resource-based policy, session policy or SCP involved. Two groups of policies take
-part: the role's identity policies (attached managed policies at their default version,
-and inline policies) and, if the role has one, its permissions boundary. The effective
-permissions are their intersection.
+The policies that take part, for a request in the role's own account
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html):
+the role's identity policies (attached managed policies at their default version, and
+inline policies), its permissions boundary if it has one, and the resource-based policy
+of the resource (the table's), if it has one. Which statements apply is decided by
+:mod:`.applicability`. The decision, from the first rule that fits:
 
-A statement *applies* to a request when its Action matches the action (or its
-NotAction matches none of the patterns), its Resource matches the resource (or its
-NotResource matches none), and its conditions hold. Actions compare case-insensitively,
-resources case-sensitively; see :mod:`.matching` and :mod:`.conditions`.
-
-Whether a statement applies can also be *undecided*: a condition the evaluator cannot
-evaluate, or a policy variable in Resource the context does not supply. An undecided
-statement never counts as allowing, and the verdict is reported as UNDECIDED whenever
-the outcome would depend on it. Precisely, from the first rule that fits:
-
-1. EXPLICIT_DENY: a Deny in any identity policy or in the boundary applies.
+1. EXPLICIT_DENY: a Deny applies, in an identity policy, the boundary, or the resource
+   policy (a Deny there that names the account applies to every principal in it).
 2. UNDECIDED: a Deny might apply. Were it to apply the request would be denied, and
    were it not the outcome could differ, so nothing can be said.
-3. IMPLICIT_DENY: no identity Allow applies or might apply.
-4. UNDECIDED: no identity Allow applies, but one might.
-5. BOUNDARY_DENY: the role has a boundary, and no boundary Allow applies or might.
-6. UNDECIDED: no boundary Allow applies, but one might.
-7. ALLOWED: an identity Allow applies, and so does a boundary Allow (if there is a
-   boundary).
+3. ALLOWED: an identity Allow applies and so does a boundary Allow (if there is a
+   boundary); or the resource policy grants it, as follows. Within an account "an
+   implicit deny in a permissions boundary does not limit the permissions granted by a
+   resource-based policy"
+   (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html),
+   but AWS narrows that for roles: a grant to the role's ARN *is* limited by the
+   boundary, a grant to a role session's ARN is not
+   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policies_resource.html).
+   A grant that names the account only delegates to the role's own policies and grants
+   nothing by itself. A grant to everyone (``"*"``) with a boundary that does not allow
+   the request is not documented either way: that is UNDECIDED, never allowed.
+4. UNDECIDED: no grant certainly applies, but one might.
+5. IMPLICIT_DENY: nothing grants it. BOUNDARY_DENY: something grants it, but the
+   boundary does not allow it.
 
-This is the same as saying: the decision is reported only when every way the undecided
-statements could turn out leads to it. An undecided verdict's reason says when the
-request would be refused either way, since that is often what the user needs to know.
+The decision is reported only when every way the undecided statements could turn out
+leads to it; an undecided verdict's reason says when the request would be refused
+either way. Keys the request model only assumes absent (``assumed_absent``) are tried
+both ways: when the decision depends on them, the verdict names them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
-from .conditions import ConditionState, evaluate_conditions
-from .matching import matches_resource
-from .policy import Policy, Statement
-from .variables import Context, normalize_context, substitute_variables
+from .applicability import EmptyVariable, Evidence, Match, NearMiss, Request, Scan, scan
+
+__all__ = ["Decision", "Evidence", "NearMiss", "RolePolicies", "Verdict", "evaluate"]
+from .policy import Policy
+from .principals import Naming, Requester, names_requester
+from .variables import Context, normalize_context
 
 
 class Decision(enum.Enum):
     """The outcome for one (action, resource)."""
 
     ALLOWED = "allowed"
-    #: An identity policy or the boundary has a matching Deny whose conditions hold.
+    #: A policy has a matching Deny whose conditions hold.
     EXPLICIT_DENY = "explicitly denied"
-    #: No identity policy statement allows it.
+    #: No statement grants it.
     IMPLICIT_DENY = "not allowed"
-    #: Identity policies allow it, the permissions boundary does not.
+    #: Something grants it, the permissions boundary does not.
     BOUNDARY_DENY = "not allowed by the permissions boundary"
-    #: A statement that could decide it has a condition the evaluator cannot decide
-    #: (an unsupported operator, a malformed value). Never counts as allowed.
+    #: A statement that could decide it cannot be evaluated, or AWS does not document the
+    #: case. Never counts as allowed.
     UNDECIDED = "could not be decided"
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One statement that took part in a decision."""
-
-    #: The policy's label (``MLPlatformECSTaskPolicy v1``, ``inline policy X``,
-    #: ``permissions boundary B v1``).
-    policy: str
-    #: The statement's label (``statement "DynamoDBJobs"`` or ``statement #2``).
-    statement: str
-    effect: str
-    #: Condition keys the statement's outcome hinged on, as written in the policy.
-    condition_keys: tuple[str, ...] = ()
-    #: Why a condition could not be decided, for UNDECIDED evidence.
-    note: str | None = None
-
-    def describe(self) -> str:
-        text = f"{self.policy}, {self.statement}"
-        if self.condition_keys:
-            text += f" (conditions on {', '.join(self.condition_keys)})"
-        if self.note:
-            text += f": {self.note}"
-        return text
 
 
 @dataclass(frozen=True)
@@ -93,12 +73,22 @@ class Verdict:
     reason: str
     #: Identity statements whose Allow matched (conditions held).
     allowed_by: tuple[Evidence, ...] = ()
-    #: Statements whose Deny matched, identity or boundary.
+    #: Statements whose Deny matched: identity, boundary or resource policy.
     denied_by: tuple[Evidence, ...] = ()
     #: Boundary statements whose Allow matched.
     boundary_allowed_by: tuple[Evidence, ...] = ()
-    #: Statements that could not be decided.
+    #: Statements (or rules) that could not be decided.
     undecided_by: tuple[Evidence, ...] = ()
+    #: Resource policy statements whose Allow grants it to the role, a session or everyone.
+    resource_allowed_by: tuple[Evidence, ...] = ()
+    #: Allows that cover the action and resource but whose conditions fail in this request.
+    near_misses: tuple[NearMiss, ...] = ()
+    #: Allows that cover the action but whose Resource names a variable with no value.
+    empty_variables: tuple[EmptyVariable, ...] = ()
+    #: Condition keys the statements covering the action and resource looked at.
+    keys_used: tuple[str, ...] = ()
+    #: Keys the request model assumes absent and the decision depends on.
+    assumed_absent: tuple[str, ...] = ()
 
     @property
     def is_allowed(self) -> bool:
@@ -107,20 +97,25 @@ class Verdict:
     @property
     def is_conditional(self) -> bool:
         """Allowed, but only because conditions held (every allowing statement has one)."""
-        return self.is_allowed and all(e.condition_keys for e in self.allowed_by)
+        grants = self.allowed_by + self.resource_allowed_by
+        return self.is_allowed and all(e.condition_keys for e in grants)
 
     @property
     def deciding(self) -> Evidence | None:
         """The statement that decided the verdict, for one-line summaries."""
-        for group in (self.denied_by, self.undecided_by, self.allowed_by):
+        for group in (self.denied_by, self.undecided_by, self.allowed_by, self.resource_allowed_by):
             if group:
                 return group[0]
+        if self.near_misses:  # an Allow whose condition this request does not meet
+            miss = self.near_misses[0]
+            keys = tuple(failed.key for failed in miss.failed)
+            return Evidence(miss.policy, miss.statement, "Allow", keys, miss.describe())
         return None
 
 
 @dataclass(frozen=True)
 class RolePolicies:
-    """Every policy that applies to a role's requests."""
+    """Every identity-side policy that applies to a role's requests."""
 
     #: Attached managed policies (default versions) and inline policies.
     identity: tuple[Policy, ...]
@@ -129,142 +124,63 @@ class RolePolicies:
 
 
 def evaluate(
-    policies: RolePolicies, action: str, resource: str, context: Context | None = None
+    policies: RolePolicies,
+    action: str,
+    resource: str,
+    context: Context | None = None,
+    *,
+    resource_policy: Policy | None = None,
+    requester: Requester | None = None,
+    assumed_absent: Container[str] = frozenset(),
 ) -> Verdict:
-    """Decide whether ``policies`` allow ``action`` on ``resource`` under ``context``.
+    """Decide whether ``action`` on ``resource`` is allowed under ``context``.
 
-    ``context`` holds the request's condition keys (in any case) and their values;
-    keys it lacks are treated as absent from the request. Nothing a parsed policy can
-    contain makes this raise: what cannot be evaluated becomes UNDECIDED evidence.
+    ``context`` holds the request's condition keys (in any case) and their values; keys
+    it lacks are absent from the request. ``resource_policy`` is the resource's own
+    policy, whose Principal is matched against ``requester``. ``assumed_absent`` names
+    keys (lower-cased) whose absence is an assumption rather than known (see
+    :class:`.request.AssumedAbsent`). Nothing a parsed
+    policy can contain makes this raise: what cannot be evaluated is UNDECIDED.
     """
-    request = _Request(action, resource, normalize_context(context))
-    identity = [m for policy in policies.identity for m in _applicable(policy, request)]
-    boundary = [] if policies.boundary is None else _applicable(policies.boundary, request)
-    tally = _Tally(
-        denied=_pick(identity + boundary, "Deny", True),
-        maybe_denied=_pick(identity + boundary, "Deny", None),
-        allowed=_pick(identity, "Allow", True),
-        maybe_allowed=_pick(identity, "Allow", None),
-        boundary_allowed=_pick(boundary, "Allow", True),
-        maybe_boundary_allowed=_pick(boundary, "Allow", None),
-        has_boundary=policies.boundary is not None,
+    values = normalize_context(context)
+    verdict = _evaluate(policies, Request(action, resource, values), resource_policy, requester)
+    unknown = _Unknown(assumed_absent, frozenset(values))
+    if verdict.decision is Decision.UNDECIDED or assumed_absent == frozenset():
+        return verdict
+    probe = _evaluate(
+        policies, Request(action, resource, values, unknown), resource_policy, requester
     )
-    decision, undecided_by = _decide(tally)
-    return Verdict(
-        action=action,
-        resource=resource,
-        decision=decision,
-        reason=_reason(decision, tally, undecided_by, policies, request),
-        allowed_by=tally.allowed,
-        denied_by=tally.denied,
-        boundary_allowed_by=tally.boundary_allowed,
-        undecided_by=undecided_by,
+    if probe.decision is not Decision.UNDECIDED:
+        return verdict
+    keys = tuple(dict.fromkeys(k for e in probe.undecided_by for k in _assumed_in(e, unknown)))
+    said = all(f"this request carries no {key}" in verdict.reason for key in keys)
+    note = (
+        f"; that is assumed: declare {_either(keys, 'and')} in fixtures/request_context.toml "
+        "if the containers' requests carry " + ("it" if len(keys) == 1 else "them")
+        if said
+        else f"; this assumes the request carries no {_either(keys, 'and no')} (declare "
+        f"{'it' if len(keys) == 1 else 'them'} in fixtures/request_context.toml if the "
+        "containers' requests do)"
     )
+    return dataclasses.replace(verdict, reason=verdict.reason + note, assumed_absent=keys)
 
 
-# --- which statements apply -------------------------------------------------------
+def _assumed_in(evidence: Evidence, unknown: Container[str]) -> list[str]:
+    return [key for key in evidence.condition_keys if key.lower() in unknown]
 
 
 @dataclass(frozen=True)
-class _Request:
-    """What is being decided."""
+class _Unknown:
+    """The keys of ``assumed`` that the context does not have (lower-cased)."""
 
-    action: str
-    resource: str
-    #: The context with lower-cased keys (see conditions.normalize_context).
-    context: Mapping[str, tuple[str, ...]]
+    assumed: Container[str]
+    present: frozenset[str]
 
-
-@dataclass(frozen=True)
-class _Match:
-    """A statement that applies to the request, or might."""
-
-    #: True when the statement applies, None when that cannot be decided.
-    applies: bool | None
-    evidence: Evidence
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key not in self.present and key in self.assumed
 
 
-def _applicable(policy: Policy, request: _Request) -> list[_Match]:
-    """The statements of ``policy`` that apply to ``request`` or might, in order."""
-    variables = policy.has_variables
-    found = []
-    for statement in policy.statements:
-        match = _match_statement(policy, statement, request, variables)
-        if match is not None:
-            found.append(match)
-    return found
-
-
-def _match_statement(
-    policy: Policy, statement: Statement, request: _Request, variables: bool
-) -> _Match | None:
-    if not statement.covers_action(request.action):
-        return None
-    resource_applies, resource_keys, resource_note = _resource_matches(
-        statement, request, variables
-    )
-    if resource_applies is False:
-        return None
-    conditions = evaluate_conditions(
-        statement.conditions, request.context, policy_variables=variables
-    )
-    if conditions.state is ConditionState.DOES_NOT_HOLD:
-        return None
-    applies = True if resource_applies and conditions.holds else None
-    notes = [note for note in (resource_note, conditions.note) if note]
-    evidence = Evidence(
-        policy=policy.label,
-        statement=statement.label,
-        effect=statement.effect,
-        condition_keys=tuple(dict.fromkeys((*resource_keys, *conditions.keys))),
-        note="; ".join(notes) if applies is None else None,
-    )
-    return _Match(applies, evidence)
-
-
-def _resource_matches(
-    statement: Statement, request: _Request, variables: bool
-) -> tuple[bool | None, tuple[str, ...], str | None]:
-    """Whether the statement's Resource/NotResource covers the resource (None: unknown).
-
-    Also returns the keys of any policy variables used, and why a variable could not
-    be replaced.
-    """
-    negated = statement.resources is None
-    patterns = statement.not_resources if negated else statement.resources
-    if patterns is None:
-        # Only a trust policy statement lacks both; it says nothing about resources.
-        return None, (), "the statement has neither Resource nor NotResource"
-    matched: bool | None = False
-    keys: list[str] = []
-    notes: list[str] = []
-    for pattern in patterns:
-        substitution = substitute_variables(
-            pattern, request.context, pattern=True, enabled=variables
-        )
-        keys.extend(substitution.keys)
-        if substitution.text is None:
-            matched = None
-            notes.append(
-                f"{'NotResource' if negated else 'Resource'} {pattern!r}: {substitution.note}"
-            )
-        elif matches_resource(substitution.text, request.resource):
-            matched = True
-            break
-    if matched is True:
-        notes = []
-    if negated and matched is not None:
-        matched = not matched
-    return matched, tuple(keys), "; ".join(notes) or None
-
-
-def _pick(matches: Sequence[_Match], effect: str, applies: bool | None) -> tuple[Evidence, ...]:
-    return tuple(
-        m.evidence for m in matches if m.evidence.effect == effect and m.applies is applies
-    )
-
-
-# --- the decision -----------------------------------------------------------------
+# --- one evaluation -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -278,17 +194,114 @@ class _Tally:
     boundary_allowed: tuple[Evidence, ...]
     maybe_boundary_allowed: tuple[Evidence, ...]
     has_boundary: bool
+    #: Resource policy grants by how they name the requester: the role (limited by the
+    #: boundary), a session of it (not limited), everyone (undocumented with a boundary).
+    resource: dict[Naming, tuple[Match, ...]]
+
+    def grants(self, naming: Naming, applies: bool | None) -> tuple[Evidence, ...]:
+        return tuple(m.evidence for m in self.resource.get(naming, ()) if m.applies is applies)
+
+    @property
+    def boundary_permits(self) -> bool:
+        return not self.has_boundary or bool(self.boundary_allowed)
+
+    @property
+    def certainly_allowed(self) -> bool:
+        resource_grant = bool(self.grants(Naming.ROLE, True) + self.grants(Naming.EVERYONE, True))
+        return (bool(self.allowed) or resource_grant) and self.boundary_permits
 
     @property
     def could_be_allowed(self) -> bool:
         """Whether some way the undecided statements turn out allows the request."""
-        return (
-            not self.denied
-            and bool(self.allowed or self.maybe_allowed)
-            and (
-                not self.has_boundary or bool(self.boundary_allowed or self.maybe_boundary_allowed)
-            )
+        identity = bool(self.allowed or self.maybe_allowed)
+        role = bool(self.resource.get(Naming.ROLE))
+        everyone = bool(self.resource.get(Naming.EVERYONE))
+        bounded = not self.has_boundary or bool(
+            self.boundary_allowed or self.maybe_boundary_allowed
         )
+        return not self.denied and (
+            ((identity or role) and bounded) or everyone or bool(self.resource.get(Naming.MAYBE))
+        )
+
+
+def _evaluate(
+    policies: RolePolicies,
+    request: Request,
+    resource_policy: Policy | None,
+    requester: Requester | None,
+) -> Verdict:
+    identity_scans = [scan(policy, request) for policy in policies.identity]
+    identity = [m for found in identity_scans for m in found.matches]
+    boundary_scan = None if policies.boundary is None else scan(policies.boundary, request)
+    boundary = list(boundary_scan.matches) if boundary_scan else []
+    resource, resource_denies, resource_scan = _resource_side(resource_policy, request, requester)
+    tally = _Tally(
+        denied=_pick(identity + boundary + resource_denies, "Deny", True),
+        maybe_denied=_pick(identity + boundary + resource_denies, "Deny", None),
+        allowed=_pick(identity, "Allow", True),
+        maybe_allowed=_pick(identity, "Allow", None),
+        boundary_allowed=_pick(boundary, "Allow", True),
+        maybe_boundary_allowed=_pick(boundary, "Allow", None),
+        has_boundary=policies.boundary is not None,
+        resource=resource,
+    )
+    decision, undecided_by = _decide(tally)
+    scans = [*identity_scans, *(s for s in (boundary_scan, resource_scan) if s is not None)]
+    near = tuple(miss for found in scans for miss in found.near_misses)
+    empty = tuple(miss for found in scans for miss in found.empty_variables)
+    return Verdict(
+        action=request.action,
+        resource=request.resource,
+        decision=decision,
+        reason=_reason(decision, tally, undecided_by, policies, request, near, empty),
+        allowed_by=tally.allowed,
+        denied_by=tally.denied,
+        boundary_allowed_by=tally.boundary_allowed,
+        undecided_by=undecided_by,
+        resource_allowed_by=tally.grants(Naming.ROLE, True) + tally.grants(Naming.EVERYONE, True),
+        near_misses=near,
+        empty_variables=empty,
+        keys_used=tuple(dict.fromkeys(key for found in scans for key in found.keys)),
+    )
+
+
+def _resource_side(
+    policy: Policy | None, request: Request, requester: Requester | None
+) -> tuple[dict[Naming, tuple[Match, ...]], list[Match], Scan | None]:
+    """The resource policy's grants by naming, its Denies that reach the requester."""
+    if policy is None:
+        return {}, [], None
+    found = scan(policy, request)
+    grants: dict[Naming, list[Match]] = {}
+    denies: list[Match] = []
+    for match in found.matches:
+        naming, note = (
+            names_requester(match.statement, requester)
+            if requester is not None
+            else (Naming.MAYBE, "the requester is not known")
+        )
+        if naming is Naming.NONE:
+            continue
+        if naming is Naming.MAYBE:
+            why = "; ".join(n for n in (match.evidence.note, note) if n)
+            match = Match(match.statement, None, _noted(match.evidence, why), match.assumed)
+        if match.statement.effect == "Deny":
+            denies.append(match)
+        elif naming is not Naming.ACCOUNT:  # the account only delegates: no grant
+            grants.setdefault(naming, []).append(match)
+    return {naming: tuple(matches) for naming, matches in grants.items()}, denies, found
+
+
+def _noted(evidence: Evidence, note: str) -> Evidence:
+    return Evidence(
+        evidence.policy, evidence.statement, evidence.effect, evidence.condition_keys, note
+    )
+
+
+def _pick(matches: Sequence[Match], effect: str, applies: bool | None) -> tuple[Evidence, ...]:
+    return tuple(
+        m.evidence for m in matches if m.evidence.effect == effect and m.applies is applies
+    )
 
 
 def _decide(tally: _Tally) -> tuple[Decision, tuple[Evidence, ...]]:
@@ -297,15 +310,34 @@ def _decide(tally: _Tally) -> tuple[Decision, tuple[Evidence, ...]]:
         return Decision.EXPLICIT_DENY, ()
     if tally.maybe_denied:
         return Decision.UNDECIDED, tally.maybe_denied
+    if tally.certainly_allowed:
+        return Decision.ALLOWED, ()
+    still_open: list[Evidence] = []
     if not tally.allowed:
-        if tally.maybe_allowed:
-            return Decision.UNDECIDED, tally.maybe_allowed
+        still_open.extend(tally.maybe_allowed)
+    for naming in (Naming.ROLE, Naming.EVERYONE, Naming.MAYBE):
+        still_open.extend(tally.grants(naming, None))
+    grant_to_limit = bool(tally.allowed) or bool(
+        tally.resource.get(Naming.ROLE) or tally.resource.get(Naming.EVERYONE)
+    )
+    if grant_to_limit and tally.has_boundary and not tally.boundary_allowed:
+        still_open.extend(tally.maybe_boundary_allowed)
+    for evidence in tally.grants(Naming.EVERYONE, True):
+        if tally.has_boundary and not tally.boundary_allowed:
+            still_open.append(_noted(evidence, _EVERYONE_WITH_BOUNDARY))
+    if still_open:
+        return Decision.UNDECIDED, tuple(still_open)
+    if not tally.allowed and not tally.maybe_allowed and not tally.resource:
         return Decision.IMPLICIT_DENY, ()
-    if tally.has_boundary and not tally.boundary_allowed:
-        if tally.maybe_boundary_allowed:
-            return Decision.UNDECIDED, tally.maybe_boundary_allowed
-        return Decision.BOUNDARY_DENY, ()
-    return Decision.ALLOWED, ()
+    return Decision.BOUNDARY_DENY, ()
+
+
+#: Why a grant to everyone in the resource policy leaves a bounded role undecided.
+_EVERYONE_WITH_BOUNDARY = (
+    'it grants to Principal "*", and the role\'s permissions boundary does not allow the '
+    "request; AWS documents how a boundary treats a grant to the role's ARN (limited) and "
+    "to a session's ARN (not limited), but not a grant to everyone"
+)
 
 
 def _reason(
@@ -313,7 +345,9 @@ def _reason(
     tally: _Tally,
     undecided_by: tuple[Evidence, ...],
     policies: RolePolicies,
-    request: _Request,
+    request: Request,
+    near: tuple[NearMiss, ...],
+    empty: tuple[EmptyVariable, ...],
 ) -> str:
     """One sentence naming the policy and statement that decided ``decision``."""
     action, resource = request.action, request.resource
@@ -330,31 +364,49 @@ def _reason(
             reason += "; either way it is not allowed"
         return reason
     if decision is Decision.IMPLICIT_DENY:
-        if not policies.identity:
-            return (
-                f"{action} is not allowed: the role has no identity policies, so nothing "
-                f"allows it on {resource}"
-            )
-        names = _either([policy.label for policy in policies.identity])
-        return f"{action} is not allowed: no statement in {names} allows it on {resource}"
+        if near:
+            more = f" (and {len(near) - 1} more statement(s) like it)" if len(near) > 1 else ""
+            return f"{action} is not allowed: {near[0].describe()}{more}"
+        return _nothing_allows(action, resource, policies, empty)
     if decision is Decision.BOUNDARY_DENY:
         boundary = policies.boundary.label if policies.boundary else "the permissions boundary"
+        granted = "the identity policies" if tally.allowed else "the table resource policy"
         return (
-            f"{action} is allowed by the identity policies but not by {boundary}: "
+            f"{action} is allowed by {granted} but not by {boundary}: "
             f"none of its statements allows it on {resource}"
         )
-    first = tally.allowed[0]
+    return _allowed_reason(tally, action)
+
+
+def _nothing_allows(
+    action: str, resource: str, policies: RolePolicies, empty: tuple[EmptyVariable, ...]
+) -> str:
+    if not policies.identity:
+        return (
+            f"{action} is not allowed: the role has no identity policies, so nothing "
+            f"allows it on {resource}"
+        )
+    names = _either([policy.label for policy in policies.identity], "or")
+    reason = f"{action} is not allowed: no statement in {names} allows it on {resource}"
+    if empty:
+        reason += f" ({empty[0].describe()})"
+    return reason
+
+
+def _allowed_reason(tally: _Tally, action: str) -> str:
+    grants = tally.allowed or tally.grants(Naming.ROLE, True) + tally.grants(Naming.EVERYONE, True)
+    first = grants[0]
     reason = f"{action} is allowed by {first.policy}, {first.statement}"
     if first.condition_keys:
         reason += f" (its conditions on {', '.join(first.condition_keys)} hold)"
-    if tally.boundary_allowed:
+    if tally.allowed and tally.boundary_allowed:
         bound = tally.boundary_allowed[0]
         reason += f" and by {bound.policy}, {bound.statement}"
     return reason
 
 
-def _either(names: Sequence[str]) -> str:
+def _either(names: Sequence[str], joiner: str) -> str:
     """``["A", "B", "C"]`` -> ``"A, B or C"``."""
     if len(names) <= 1:
         return "".join(names)
-    return f"{', '.join(names[:-1])} or {names[-1]}"
+    return f"{', '.join(names[:-1])} {joiner} {names[-1]}"

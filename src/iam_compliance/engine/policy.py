@@ -19,7 +19,7 @@ from ..errors import PolicyError
 from .matching import matches_action
 
 Effect = Literal["Allow", "Deny"]
-PolicyKind = Literal["managed", "inline", "boundary"]
+PolicyKind = Literal["managed", "inline", "boundary", "resource"]
 
 #: What IAM accepts as an action: ``*`` or ``service:pattern``.
 _ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+)$")
@@ -79,8 +79,10 @@ class Statement:
     #: ``NotResource`` patterns, or None.
     not_resources: tuple[str, ...] | None
     conditions: tuple[Condition, ...] = ()
-    #: The raw Principal of a trust policy statement, None elsewhere.
+    #: The raw Principal of a trust or resource policy statement, None elsewhere.
     principal: Any = None
+    #: The raw NotPrincipal of a trust or resource policy statement, None elsewhere.
+    not_principal: Any = None
 
     @property
     def label(self) -> str:
@@ -121,6 +123,8 @@ class Policy:
         """How messages name this policy: ``MLPlatformECSTaskPolicy v3``, ``inline policy X``."""
         if self.kind == "inline":
             return f"inline policy {self.name}"
+        if self.kind == "resource":
+            return self.name
         prefix = "permissions boundary " if self.kind == "boundary" else ""
         suffix = f" {self.version}" if self.version else ""
         return f"{prefix}{self.name}{suffix}"
@@ -128,11 +132,12 @@ class Policy:
 
 def load_document(text: str, origin: str) -> dict[str, Any]:
     """Decode a policy document's JSON text, with line and column on error."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_DOCUMENT_BYTES:
         raise PolicyError(
             origin,
-            f"document is {len(text):,} characters; refusing anything over "
-            f"{MAX_DOCUMENT_BYTES:,} (IAM's own limit is 10,240)",
+            f"document is {size:,} bytes; refusing anything over {MAX_DOCUMENT_BYTES:,} "
+            "(IAM's own limit is 10,240 characters)",
         )
     if not text.strip():
         raise PolicyError(origin, "document is empty; expected a JSON object")
@@ -164,7 +169,8 @@ def parse_policy(
 
     ``origin`` names the document in error messages; it defaults to the policy's
     label. ``trust=True`` parses a role trust policy: Principal is expected and
-    Resource is not.
+    Resource is not. A ``kind="resource"`` policy (a table's resource-based policy) has
+    both.
     """
     where = origin or (f"{name} {version}" if version else name)
     raw = load_document(document, where) if isinstance(document, str) else document
@@ -177,7 +183,8 @@ def parse_policy(
     if not isinstance(items, list) or not items:
         raise PolicyError(where, '"Statement" must be an object or a non-empty list of objects')
     statements = tuple(
-        _parse_statement(item, index, where, trust) for index, item in enumerate(items)
+        _parse_statement(item, index, where, trust, kind == "resource")
+        for index, item in enumerate(items)
     )
     return Policy(
         name=name,
@@ -189,14 +196,16 @@ def parse_policy(
     )
 
 
-def _parse_statement(item: Any, index: int, where: str, trust: bool) -> Statement:
+def _parse_statement(
+    item: Any, index: int, where: str, trust: bool, resource_policy: bool
+) -> Statement:
     at = f"{where}: statement #{index + 1}"
     if not isinstance(item, Mapping):
         raise PolicyError(at, f"must be a JSON object, got {_json_type(item)}")
     sid = item.get("Sid")
     if sid is not None and not isinstance(sid, str):
         raise PolicyError(at, f"Sid must be a string, got {_json_type(sid)}")
-    if sid and not trust and not _SID_RE.fullmatch(sid):
+    if sid and not (trust or resource_policy) and not _SID_RE.fullmatch(sid):
         raise PolicyError(at, f"Sid may hold only ASCII letters and digits, got {sid!r}")
     if sid:
         at = f'{where}: statement "{sid}"'
@@ -224,8 +233,12 @@ def _parse_statement(item: Any, index: int, where: str, trust: bool) -> Statemen
         raise PolicyError(at, "cannot have both Resource and NotResource")
     if not trust and resources is None and not_resources is None:
         raise PolicyError(at, "needs one of Resource or NotResource")
-    if not trust and ("Principal" in item or "NotPrincipal" in item):
+    if not (trust or resource_policy) and ("Principal" in item or "NotPrincipal" in item):
         raise PolicyError(at, "an identity policy statement cannot have a Principal")
+    if resource_policy and ("Principal" in item) == ("NotPrincipal" in item):
+        raise PolicyError(
+            at, "a resource policy statement needs exactly one of Principal or NotPrincipal"
+        )
     return Statement(
         index=index,
         sid=sid,
@@ -236,6 +249,7 @@ def _parse_statement(item: Any, index: int, where: str, trust: bool) -> Statemen
         not_resources=not_resources,
         conditions=_conditions(item.get("Condition"), at),
         principal=item.get("Principal"),
+        not_principal=item.get("NotPrincipal"),
     )
 
 

@@ -12,16 +12,25 @@ forces it to delete.
 from __future__ import annotations
 
 import copy
-import difflib
-import json
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ..errors import ConcurrentChangeError, RemediationError
-from .evaluation import RolePolicies, evaluate
+from .documents import diff_documents, document_size, with_needs
+
+__all__ = [
+    "MANAGED_POLICY_SIZE_LIMIT",
+    "MAX_POLICY_VERSIONS",
+    "FixPlan",
+    "Need",
+    "PolicyVersion",
+    "document_size",
+    "plan_fix",
+    "widening_reason",
+]
+from .evaluation import RolePolicies, Verdict, evaluate
 from .policy import Policy, parse_policy
 from .variables import Context
 
@@ -63,7 +72,8 @@ class FixPlan:
     current_document: Mapping[str, Any]
     #: The proposed document; None when nothing can be added.
     new_document: dict[str, Any] | None
-    #: Actions added to the document, in the order they were required.
+    #: Requirements added to the document (their ids: ``dynamodb:Scan``,
+    #: ``dynamodb:Query@index/*``), in the order they were required.
     added_actions: tuple[str, ...]
     #: Label of the statement appended to, or of the new statement.
     target_statement: str | None
@@ -89,52 +99,85 @@ class FixPlan:
         return self.new_document is not None and not self.refusals
 
 
+@dataclass(frozen=True)
+class Need:
+    """One required action on one resource (or pattern of resources)."""
+
+    action: str
+    resource: str
+    #: How reports name it: the requirement's id (``dynamodb:Query@index/*``).
+    id: str
+
+
+#: Evaluates an action on a resource for a set of role policies, with the run's request
+#: model (context, resource policy, requester) bound.
+Judge = Callable[[RolePolicies, str, str], Verdict]
+
+
 def plan_fix(
     policies: RolePolicies,
     target: Policy,
-    required: Sequence[str],
+    required: Sequence[str | Need],
     resource: str,
     versions: Sequence[PolicyVersion],
     context: Context | None = None,
+    *,
+    judge: Judge | None = None,
 ) -> FixPlan:
     """Plan the smallest change to ``target`` that allows every ``required`` action.
 
     ``policies`` is everything that applies to the role, ``target`` among its identity
-    policies; ``versions`` is IAM's listing of ``target``'s versions. Raises
-    :class:`RemediationError` when ``target`` is not an attached customer-managed policy,
-    and :class:`~iam_compliance.errors.ConcurrentChangeError` when the listing names another
+    policies; ``versions`` is IAM's listing of ``target``'s versions. A required action
+    given by name is needed on ``resource``. ``judge`` evaluates a request as the run
+    models it; by default with ``context`` alone. Raises :class:`RemediationError` when
+    ``target`` is not an attached customer-managed policy, and
+    :class:`~iam_compliance.errors.ConcurrentChangeError` when the listing names another
     default version than the one ``target`` was read from.
+
+    The fix never widens a grant: when a statement already grants a missing action on
+    its resource under a condition this request does not meet (or on a Resource whose
+    policy variable has no value here), adding an unconditional grant would bypass that
+    condition, so the whole fix is refused and says how to proceed.
     """
     arn, version = _fixable(policies, target)
-    wanted = tuple(dict.fromkeys(required))
+    decide = judge or (lambda role, action, where: evaluate(role, action, where, context))
+    needs = tuple(
+        dict.fromkeys(n if isinstance(n, Need) else Need(n, resource, n) for n in required)
+    )
     current = copy.deepcopy(dict(target.document))
 
-    before = {action: evaluate(policies, action, resource, context) for action in wanted}
-    missing = [action for action in wanted if not before[action].is_allowed]
+    before = {need: decide(policies, need.action, need.resource) for need in needs}
+    missing = [need for need in needs if not before[need].is_allowed]
     if not missing:
         return _plan(target, arn, version, current)
 
-    # Try every missing action at once, then see what the candidate really grants: an
-    # explicit Deny, the boundary or an undecidable condition can each keep an action
+    guarded = [
+        BlockedAction(need.id, why)
+        for need in missing
+        if (why := widening_reason(before[need])) is not None
+    ]
+    # Try every other missing action at once, then see what the candidate really grants:
+    # an explicit Deny, the boundary or an undecidable condition can each keep an action
     # refused however the policy is changed, and adding such an action would be noise.
-    candidate, _ = _with_actions(current, missing, resource)
-    after_policies = _replacing(policies, _reparse(candidate, target))
-    blocked: list[BlockedAction] = []
-    for action in wanted:
-        verdict = evaluate(after_policies, action, resource, context)
-        if not verdict.is_allowed:
-            blocked.append(BlockedAction(action, verdict.reason))
+    open_ = [need for need in missing if need.id not in {b.action for b in guarded}]
+    candidate, _ = with_needs(current, open_)
+    after = _replacing(policies, _reparse(candidate, target))
+    blocked = list(guarded)
+    for need in needs:
+        verdict = decide(after, need.action, need.resource)
+        if not verdict.is_allowed and need.id not in {b.action for b in guarded}:
+            blocked.append(BlockedAction(need.id, verdict.reason))
     refusals = [
         f"{item.action} cannot be granted by changing {target.name}: {item.reason}"
         for item in blocked
     ]
-
-    grantable = tuple(a for a in missing if a not in {item.action for item in blocked})
+    grantable = [need for need in open_ if need.id not in {b.action for b in blocked}]
     if not grantable:
         return _plan(target, arn, version, current, blocked=blocked, refusals=refusals)
 
-    document, index = _with_actions(current, grantable, resource)
-    label = _reparse(document, target).statements[index].label
+    document, indexes = with_needs(current, grantable)
+    reparsed = _reparse(document, target)
+    label = " and ".join(reparsed.statements[index].label for index in indexes)
     to_delete = _version_to_delete(target, versions)
     refusals.extend(_limits(target, document, versions, to_delete))
     return _plan(
@@ -143,12 +186,33 @@ def plan_fix(
         version,
         current,
         document=document,
-        added=grantable,
+        added=[need.id for need in grantable],
         label=label,
         blocked=blocked,
         to_delete=to_delete,
         refusals=refusals,
     )
+
+
+def widening_reason(verdict: Verdict) -> str | None:
+    """Why granting ``verdict``'s action outright would widen a guarded grant, if it would."""
+    if verdict.near_misses:
+        miss = verdict.near_misses[0]
+        first = miss.failed[0]
+        return (
+            f"{miss.describe()}. --fix will not add a grant without that condition. If the "
+            f"containers' requests do meet it, declare {first.key} in "
+            f"fixtures/request_context.toml (or --iam-context {first.key}=...) and run "
+            f"again; otherwise change {miss.statement} of {miss.policy} yourself"
+        )
+    if verdict.empty_variables:
+        empty = verdict.empty_variables[0]
+        return (
+            f"{empty.describe()}. --fix will not add a grant that ignores it: give the role "
+            f"the value it expects (for a tag, tag the role), or change {empty.statement} of "
+            f"{empty.policy} yourself"
+        )
+    return None
 
 
 def _fixable(policies: RolePolicies, target: Policy) -> tuple[str, str]:
@@ -189,14 +253,6 @@ def _limits(
     return refusals
 
 
-def document_size(document: Mapping[str, Any]) -> int:
-    """Characters of ``document`` as IAM counts them against its limits.
-
-    Compact JSON has no white space outside strings, so its length is the size.
-    """
-    return len(json.dumps(document, separators=(",", ":"), ensure_ascii=False))
-
-
 def _plan(
     target: Policy,
     arn: str,
@@ -220,74 +276,10 @@ def _plan(
         target_statement=label,
         blocked=tuple(blocked),
         version_to_delete=to_delete,
-        diff=_diff(target.name, version, current, document),
+        diff=diff_documents(target.name, version, current, document),
         size=0 if document is None else document_size(document),
         refusals=tuple(refusals),
     )
-
-
-def _with_actions(
-    current: Mapping[str, Any], actions: Sequence[str], resource: str
-) -> tuple[dict[str, Any], int]:
-    """Return a copy of ``current`` that also allows ``actions`` on ``resource``.
-
-    The second value is the index of the statement that now carries them.
-    """
-    document = copy.deepcopy(dict(current))
-    body = document["Statement"]
-    statements: list[Any] = [body] if isinstance(body, Mapping) else body
-    for index, statement in enumerate(statements):
-        if _can_extend(statement, resource):
-            granted = statement["Action"]
-            granted = [granted] if isinstance(granted, str) else granted
-            statement["Action"] = granted + [a for a in actions if a not in granted]
-            return document, index
-    statements = [*statements, _new_statement(statements, actions, resource)]
-    document["Statement"] = statements
-    return document, len(statements) - 1
-
-
-def _can_extend(statement: Any, resource: str) -> bool:
-    """True for an unconditional Allow of ``Action`` on exactly ``resource``.
-
-    Appending to anything looser or narrower would change what its other actions mean
-    (a condition would start to govern the new actions, an extra resource would be granted
-    them too), so only this exact shape is extended.
-    """
-    return (
-        isinstance(statement, Mapping)
-        and statement.get("Effect") == "Allow"
-        and "Action" in statement
-        and "NotAction" not in statement
-        and "Condition" not in statement
-        and statement.get("Resource") in (resource, [resource])
-    )
-
-
-def _new_statement(
-    statements: Sequence[Any], actions: Sequence[str], resource: str
-) -> dict[str, Any]:
-    taken = {
-        s["Sid"].lower()
-        for s in statements
-        if isinstance(s, Mapping) and isinstance(s.get("Sid"), str)
-    }
-    base = _sid_for(resource)
-    sid, number = base, 1
-    while sid.lower() in taken:
-        number += 1
-        sid = f"{base}{number}"
-    return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource}
-
-
-def _sid_for(resource: str) -> str:
-    """``arn:...:table/ml-jobs`` -> ``IamComplianceMlJobsTable`` (Sids are alphanumeric)."""
-    path = resource.split(":", 5)[-1]
-    kind, _, name = path.partition("/")
-    if not name:
-        kind, name = "", kind
-    words = re.findall(r"[A-Za-z0-9]+", name.split("/")[0]) + re.findall(r"[A-Za-z0-9]+", kind)
-    return "IamCompliance" + ("".join(w[:1].upper() + w[1:] for w in words) or "Grant")
 
 
 def _reparse(document: Mapping[str, Any], target: Policy) -> Policy:
@@ -319,22 +311,3 @@ def _version_to_delete(target: Policy, versions: Sequence[PolicyVersion]) -> str
         return None
     spare = [v for v in versions if not v.is_default]
     return min(spare, key=lambda v: v.created).version_id if spare else None
-
-
-def _diff(
-    name: str, version: str, current: Mapping[str, Any], proposed: Mapping[str, Any] | None
-) -> str:
-    if proposed is None:
-        return ""
-    lines = difflib.unified_diff(
-        _pretty(current).splitlines(keepends=True),
-        _pretty(proposed).splitlines(keepends=True),
-        fromfile=f"{name} {version} (current default)",
-        tofile=f"{name} (proposed new version)",
-    )
-    return "".join(lines)
-
-
-def _pretty(document: Mapping[str, Any]) -> str:
-    # Key order is kept, not sorted, so the diff shows the document as IAM stores it.
-    return json.dumps(document, indent=4, ensure_ascii=False) + "\n"

@@ -8,7 +8,7 @@ policies of version 2012-10-17 only; in older ones ``${`` is plain text, as IAM 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 
 #: Request context: condition key (any case) -> its values.
@@ -24,12 +24,17 @@ _PATTERN_SPECIALS_RE = re.compile(r"[*?$]")
 class Substitution:
     """A text with its policy variables replaced from the request context."""
 
-    #: The text with every variable replaced, or None when one could not be.
+    #: The text with every variable replaced; None when one could not be.
     text: str | None
     #: The condition keys the variables named, as written.
     keys: tuple[str, ...] = ()
-    #: Why a variable could not be replaced; None when ``text`` is set.
+    #: A variable whose key has no value in the request (and no default): AWS documents
+    #: that such a value matches nothing. Set when ``text`` is None for that reason.
+    missing: str | None = None
+    #: Why a variable could not be replaced otherwise (the result is undecided).
     note: str | None = None
+    #: The key whose absence is only assumed, when that is what left it undecided.
+    assumed: str | None = None
 
 
 def normalize_context(context: Context | None) -> dict[str, tuple[str, ...]]:
@@ -46,7 +51,12 @@ def normalize_context(context: Context | None) -> dict[str, tuple[str, ...]]:
 
 
 def substitute_variables(
-    text: str, context: Context | None, *, pattern: bool, enabled: bool = True
+    text: str,
+    context: Context | None,
+    *,
+    pattern: bool,
+    enabled: bool = True,
+    unknown: Container[str] = frozenset(),
 ) -> Substitution:
     """Replace the policy variables in ``text`` with their values from ``context``.
 
@@ -55,10 +65,13 @@ def substitute_variables(
     ``pattern=False`` it is plain text. ``enabled=False`` is for policies older than
     version 2012-10-17, where ``${`` has no special meaning.
 
-    A variable whose key is missing (and has no default) or has several values
-    cannot be replaced: IAM would not match the statement for such a request, but the
-    context here is what the user supplied, not necessarily all a real request
-    carries, so the caller gets a note instead of a guess.
+    A variable whose key is absent from the request (and has no default) has no value;
+    AWS documents what that means ("Policy variables with no value",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-no-value):
+    in Resource the ARN matches no resource, and in a condition the value matches no
+    request value. The result then says which key was ``missing``. A key in ``unknown``
+    (lower-cased) is one whose absence is only assumed: the result is then undecided, as
+    it is for a variable IAM cannot substitute (malformed, or a multivalued key).
     """
     if not enabled:
         # Escaping every "$" makes the matcher read the text character by character.
@@ -76,29 +89,26 @@ def substitute_variables(
             continue
         reference = _REFERENCE_RE.fullmatch(inner)
         if reference is None:
-            return Substitution(
-                None, tuple(keys), f"{variable.group()} is not a valid policy variable"
-            )
+            note = f"{variable.group()} is not a valid policy variable"
+            return Substitution(None, tuple(keys), note=note)
         key, default = reference.group(1), reference.group(2)
         keys.append(key)
         values = values_by_key.get(key.lower(), ())
         if len(values) > 1:
-            return Substitution(
-                None,
-                tuple(keys),
+            note = (
                 f"policy variable ${{{key}}} has {len(values)} values in the request "
-                "context; IAM substitutes only single-valued keys",
+                "context; IAM substitutes only single-valued keys"
             )
+            return Substitution(None, tuple(keys), note=note)
         if values:
             value = values[0]
         elif default is not None:
             value = default
+        elif key.lower() in unknown:
+            note = f"policy variable ${{{key}}} depends on whether the request carries {key}"
+            return Substitution(None, tuple(keys), note=note, assumed=key)
         else:
-            return Substitution(
-                None,
-                tuple(keys),
-                f"policy variable ${{{key}}} has no value in the request context",
-            )
+            return Substitution(None, tuple(keys), missing=key)
         pieces.append(_literal_pattern(value) if pattern else value)
     pieces.append(text[position:])
     return Substitution("".join(pieces), tuple(keys))

@@ -7,17 +7,19 @@ reads lazily, when its first test of a target runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from ..aws.adapter import AwsAdapter, Sessions
-from ..config import Settings
-from ..engine.assessment import Assessment, RoleSnapshot, assess
+from ..config import READ_CONCURRENCY, Settings
+from ..engine.assessment import NOTHING_DECLARED, Assessment, RoleSnapshot, assess
+from ..engine.request import Declared
 from ..engine.requirements import RequiredAction
 from ..engine.target import Target
 from ..errors import IamComplianceError
@@ -25,10 +27,6 @@ from .xdist import is_xdist_worker
 
 if TYPE_CHECKING:
     from ..aws.mock import MockAccounts
-
-#: How many targets a live run reads at once. The reads wait on the network; eight keeps
-#: a run over many accounts short without bursting IAM's per-account request rate.
-READ_CONCURRENCY = 8
 
 
 class Checker:
@@ -40,12 +38,17 @@ class Checker:
         requirements: tuple[RequiredAction, ...],
         fixtures_dir: Path,
         *,
+        declared: Declared = NOTHING_DECLARED,
         read_concurrency: int = READ_CONCURRENCY,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         self.requirements = requirements
         self.fixtures_dir = fixtures_dir
+        #: What fixtures/request_context.toml declares about the containers' requests.
+        self.declared = declared
         self.read_concurrency = read_concurrency
+        self.clock = clock
         self.sessions = Sessions()
         self.mock: MockAccounts | None = None
         if settings.mode == "mock":
@@ -113,7 +116,14 @@ class Checker:
                 self._assessments[target.name] = self._assess(target, read.result())
 
     def _assess(self, target: Target, snapshot: RoleSnapshot) -> Assessment:
-        return assess(target, snapshot, self.requirements, self.settings.context)
+        return assess(
+            target,
+            snapshot,
+            self.requirements,
+            self.settings.context,
+            declared=self.declared,
+            now=self.clock(),
+        )
 
     # -- hooks ------------------------------------------------------------------------
 

@@ -92,10 +92,10 @@ class Fixer:
         return plan_fix(
             found.snapshot.policies,
             policy,
-            [r.name for r in self.checker.requirements],
+            found.needs(),
             target.table_arn,
             self.checker.adapter(target).list_versions(policy.arn),
-            self.settings.context,
+            judge=found.judge,
         )
 
     def fix(self, target: Target) -> Remediation:

@@ -16,38 +16,18 @@ The plugin is active only where the pytest configuration names the fixtures dire
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING
 
 import pytest
 
-from ..aws.catalog import BotocoreCatalog
-from ..config import parse_positive_int, resolve_settings
+from ..config import READ_CONCURRENCY
 from ..engine.assessment import Assessment
-from ..engine.requirements import load_requirements
 from ..engine.target import Target
 from ..errors import IamComplianceError
-from .checker import READ_CONCURRENCY, Checker
-from .failures import FailureTracker
-from .fixing import Fixer, Remediations
-from .reports import (
-    JSON_NAME,
-    JUnitProperties,
-    ReportWriter,
-    ResultCollector,
-    use_default_paths,
-)
-from .xdist import TargetScheduling, is_xdist_worker
+from .keys import checker_key
 
-REQUIREMENTS_FILE = "required_actions.toml"
-Plugin = TypeVar("Plugin")
-
-checker_key = pytest.StashKey[Checker]()
-fixer_key = pytest.StashKey[Fixer]()
-failures_key = pytest.StashKey[FailureTracker]()
-collector_key = pytest.StashKey[ResultCollector]()
-writer_key = pytest.StashKey[ReportWriter]()
+if TYPE_CHECKING:
+    from .checker import Checker
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,13 +35,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("iam-compliance", "IAM role compliance")
     group.addoption(
         "--aws-mode",
+        dest="iam_aws_mode",
         default=None,
         metavar="MODE",
         help="mock (default: an embedded moto account seeded from fixtures/) or live "
         "(boto3's default credential chain). Environment: IAM_COMPLIANCE_MODE.",
     )
     group.addoption(
-        "--env-file",
+        "--iam-env-file",
+        dest="iam_env_file",
         action="append",
         default=[],
         metavar="PATH",
@@ -69,14 +51,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "targets (each file is one account, named by its stem).",
     )
     group.addoption(
-        "--policy-file",
+        "--iam-policy-file",
+        dest="iam_policy_file",
         default=None,
         metavar="PATH",
         help="mock mode: seed the task policy with this JSON document instead of the "
         "fixture, to check a proposed policy before it is applied.",
     )
     group.addoption(
-        "--context",
+        "--iam-context",
+        dest="iam_context",
         action="append",
         default=[],
         metavar="KEY=VALUE",
@@ -85,6 +69,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--fix",
+        dest="iam_fix",
         action="store_true",
         default=False,
         help="make the role compliant by creating a new default version of the task "
@@ -92,6 +77,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--fix-dry-run",
+        dest="iam_fix_dry_run",
         action="store_true",
         default=False,
         help="show what --fix would change (new document, diff, version to delete); "
@@ -123,74 +109,24 @@ def pytest_configure(config: pytest.Config) -> None:
     if not fixtures:
         _refuse_options_without_suite(config)
         return
+    # Imported only now: boto3, moto and the report layer are large imports that a pytest
+    # run without the compliance suite must not pay for.
+    from .wiring import wire
+
     try:
-        checker = _checker(config, config.rootpath / fixtures)
+        wire(config, config.rootpath / fixtures)
     except IamComplianceError as exc:
         raise pytest.UsageError(str(exc)) from None
-    settings = checker.settings
-    reports_dir = config.rootpath / (config.getini("iam_compliance_reports") or "reports")
-    remediations = Remediations()
-    failures = FailureTracker()
-    collector = ResultCollector(settings, remediations)
-    _register(config, checker_key, checker, "checker")
-    _register(config, fixer_key, Fixer(checker, settings, remediations, reports_dir), "fixer")
-    _register(config, failures_key, failures, "failures")
-    _register(config, collector_key, collector, "collector")
-    if not is_xdist_worker(config):
-        # Before pytest-html's and junitxml's own pytest_configure, which open the files.
-        use_default_paths(config, reports_dir)
-        writer = ReportWriter(
-            config, settings, collector, remediations, failures, reports_dir / JSON_NAME
-        )
-        _register(config, writer_key, writer, "writer")
-        xml_path = getattr(config.option, "xmlpath", None)
-        if xml_path:
-            junit = JUnitProperties(settings, collector, Path(xml_path).absolute())
-            config.pluginmanager.register(junit, "iam-compliance-junit")
-    config.pluginmanager.register(
-        TargetScheduling([t.name for t in settings.targets]), "iam-compliance-xdist"
-    )
-
-
-def _register(
-    config: pytest.Config, key: pytest.StashKey[Plugin], plugin: Plugin, name: str
-) -> None:
-    config.stash[key] = plugin
-    config.pluginmanager.register(plugin, f"iam-compliance-{name}")
-
-
-def _checker(config: pytest.Config, folder: Path) -> Checker:
-    option = config.option
-    settings = resolve_settings(
-        aws_mode=option.aws_mode,
-        env_files=option.env_file,
-        policy_file=option.policy_file,
-        context=option.context,
-        fix=option.fix,
-        fix_dry_run=option.fix_dry_run,
-        rootdir=config.rootpath,
-        environ=os.environ,
-    )
-    requirements = load_requirements(folder / REQUIREMENTS_FILE, BotocoreCatalog())
-    concurrency = parse_positive_int(
-        str(config.getini("iam_compliance_read_concurrency")),
-        name="iam_compliance_read_concurrency",
-        where=str(config.inipath or "-o"),
-        default=READ_CONCURRENCY,
-    )
-    checker = Checker(settings, requirements, folder, read_concurrency=concurrency)
-    checker.check_policy_file()
-    return checker
 
 
 def _refuse_options_without_suite(config: pytest.Config) -> None:
     used = [
         flag
         for flag, value in (
-            ("--aws-mode", config.option.aws_mode),
-            ("--policy-file", config.option.policy_file),
-            ("--fix", config.option.fix),
-            ("--fix-dry-run", config.option.fix_dry_run),
+            ("--aws-mode", config.option.iam_aws_mode),
+            ("--iam-policy-file", config.option.iam_policy_file),
+            ("--fix", config.option.iam_fix),
+            ("--fix-dry-run", config.option.iam_fix_dry_run),
         )
         if value
     ]
@@ -225,13 +161,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             scope="session",
         )
     if "required_action" in metafunc.fixturenames:
-        names = [r.name for r in checker.requirements]
-        metafunc.parametrize("required_action", names, ids=names)
+        ids = [r.id for r in checker.requirements]
+        metafunc.parametrize("required_action", ids, ids=ids)
 
 
 @pytest.fixture(scope="session")
 def iam_target(request: pytest.FixtureRequest) -> Target:
-    """The target being checked (parametrized when several --env-file are given)."""
+    """The target being checked (parametrized when several --iam-env-file are given)."""
     param = getattr(request, "param", None)
     if isinstance(param, Target):
         return param

@@ -142,7 +142,7 @@ class ResultCollector:
         return build.target_section(
             assessment,
             remediation=self.remediations.of(assessment.target.name),
-            proposed=build.proposed_fix(assessment, self.settings.context),
+            proposed=build.proposed_fix(assessment),
             fixing=self.settings.fix or self.settings.fix_dry_run,
         )
 

@@ -15,9 +15,9 @@ from .. import __version__
 from ..engine.assessment import Assessment, Check
 from ..engine.evaluation import Decision, Evidence, Verdict
 from ..engine.privilege import Finding
-from ..engine.remediation import FixPlan, PolicyVersion, plan_fix
+from ..engine.remediation import FixPlan, PolicyVersion, plan_fix, widening_reason
+from ..engine.request import RequestContext
 from ..engine.rollout import Remediation
-from ..engine.variables import Context
 from ..errors import IamComplianceError
 from .model import (
     JSON,
@@ -27,6 +27,7 @@ from .model import (
     CheckEntry,
     CheckKind,
     Checks,
+    ContextValue,
     Deciding,
     EvidenceEntry,
     EvidenceKind,
@@ -76,8 +77,8 @@ def target_section(
         default_version=policy.version if policy is not None else None,
         compliant=assessment.is_compliant,
         actions=tuple(
-            action_entry(verdict, assessment.reason_for(action))
-            for action, verdict in assessment.verdicts.items()
+            action_entry(verdict, assessment.reason_for(rid), rid, assessment.request_context)
+            for rid, verdict in assessment.verdicts.items()
         ),
         checks=Checks(
             attached=check_entry(assessment.attachment),
@@ -87,15 +88,25 @@ def target_section(
         next_steps=tuple(next_steps(assessment, fixing=fixing)),
         proposed_fix=plan_entry(proposed) if proposed is not None else None,
         remediation=remediation_entry(remediation) if remediation is not None else None,
+        request_context=tuple(
+            ContextValue(entry.key, entry.values, entry.source)
+            for entry in assessment.request_context.entries
+        ),
     )
 
 
-def action_entry(verdict: Verdict, needed_for: str) -> ActionEntry:
+def action_entry(
+    verdict: Verdict,
+    needed_for: str,
+    requirement_id: str | None = None,
+    context: RequestContext | None = None,
+) -> ActionEntry:
     deciding = verdict.deciding
     groups: Sequence[tuple[EvidenceKind, Iterable[Evidence]]] = (
         (EvidenceKind.DENIED_BY, verdict.denied_by),
         (EvidenceKind.UNDECIDED_BY, verdict.undecided_by),
         (EvidenceKind.ALLOWED_BY, verdict.allowed_by),
+        (EvidenceKind.RESOURCE_ALLOWED_BY, verdict.resource_allowed_by),
         (EvidenceKind.BOUNDARY_ALLOWED_BY, verdict.boundary_allowed_by),
     )
     return ActionEntry(
@@ -117,7 +128,22 @@ def action_entry(verdict: Verdict, needed_for: str) -> ActionEntry:
             for kind, group in groups
             for evidence in group
         ),
+        id=requirement_id or verdict.action,
+        resource=verdict.resource,
+        context=tuple(_context_used(verdict.keys_used, context)),
+        assumes_absent=verdict.assumed_absent,
     )
+
+
+def _context_used(keys: Iterable[str], context: RequestContext | None) -> list[ContextValue]:
+    found = []
+    for key in keys:
+        entry = context.entry(key) if context is not None else None
+        if entry is None:
+            found.append(ContextValue(key, (), "absent"))
+        else:
+            found.append(ContextValue(entry.key, entry.values, entry.source))
+    return found
 
 
 def check_entry(check: Check) -> CheckEntry:
@@ -185,7 +211,7 @@ def remediation_entry(result: Remediation) -> RemediationEntry:
     )
 
 
-def proposed_fix(assessment: Assessment, context: Context) -> FixPlan | None:
+def proposed_fix(assessment: Assessment) -> FixPlan | None:
     """What --fix would add to the task policy, planned from what was already read.
 
     Only the version to delete depends on the policy's version listing, and reports do
@@ -200,26 +226,28 @@ def proposed_fix(assessment: Assessment, context: Context) -> FixPlan | None:
         return plan_fix(
             assessment.snapshot.policies,
             policy,
-            [r.name for r in assessment.requirements],
+            assessment.needs(),
             assessment.target.table_arn,
             listing,
-            context,
+            judge=assessment.judge,
         )
     except IamComplianceError:
         return None  # a policy that cannot be fixed by --fix has no proposal to show
 
 
 def next_steps(assessment: Assessment, *, fixing: bool) -> list[str]:
-    """What to do about the missing actions: the --fix command, or what blocks a fix."""
-    missing = assessment.missing
-    if not missing:
-        return []
-    blocked = [v for v in missing if v.decision in (Decision.EXPLICIT_DENY, Decision.BOUNDARY_DENY)]
-    lines = [
-        f"{verdict.action} cannot be fixed by adding an Allow: {verdict.reason}"
-        for verdict in blocked
-    ]
-    if len(blocked) < len(missing) and not fixing:
+    """What to do about the missing actions: the --fix command, or what keeps --fix out."""
+    lines: list[str] = []
+    fixable = 0
+    for rid in assessment.missing_ids:
+        verdict = assessment.verdicts[rid]
+        if verdict.decision in (Decision.EXPLICIT_DENY, Decision.BOUNDARY_DENY):
+            lines.append(f"{rid} cannot be fixed by adding an Allow: {verdict.reason}")
+        elif (why := widening_reason(verdict)) is not None:
+            lines.append(f"{rid}: {why}")
+        else:
+            fixable += 1
+    if fixable and not fixing:
         lines.append(
             "to add the missing actions to the task policy, run: pytest "
             "tests/test_ecs_task_dynamodb_permissions.py --fix-dry-run  (then --fix)"
@@ -231,7 +259,7 @@ def row_payload(check: CheckKind | None, action: str | None, assessment: Assessm
     """What one test's report carries: which check, and its verdict for the row's columns."""
     name = assessment.target.name
     if check is CheckKind.ACTION and action is not None:
-        verdict = assessment.verdicts[action]
+        verdict = assessment.verdicts[action]  # ``action`` is the requirement's id
         code = verdict_code(verdict)
         deciding = verdict.deciding
         detail = (
@@ -246,7 +274,7 @@ def row_payload(check: CheckKind | None, action: str | None, assessment: Assessm
             action,
             f"{total - len(missing)} of {total} allowed",
             Status.FAIL if missing else Status.OK,
-            ("missing: " + ", ".join(v.action for v in missing)) if missing else "",
+            ("missing: " + ", ".join(assessment.missing_ids)) if missing else "",
         )
     if check in (CheckKind.ATTACHED, CheckKind.TRUST):
         attached = check is CheckKind.ATTACHED

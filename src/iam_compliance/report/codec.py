@@ -46,6 +46,8 @@ def from_json(cls: type[Model], data: object) -> Model:
 
 def _decode(kind: object, data: object, where: str) -> object:
     if _is_json(kind):
+        if typing.get_origin(kind) is dict and not isinstance(data, dict):
+            raise ValueError(f"{where}: expected an object, got {type(data).__name__}")
         return data
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin in (Union, types.UnionType):
@@ -61,7 +63,11 @@ def _decode(kind: object, data: object, where: str) -> object:
             for key, item in _object(data, where).items()
         }
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        return kind(data)
+        try:
+            return kind(data)
+        except ValueError:
+            known = ", ".join(repr(member.value) for member in kind)
+            raise ValueError(f"{where}: expected one of {known}, got {data!r}") from None
     if isinstance(kind, type) and is_dataclass(kind):
         hints = typing.get_type_hints(kind)
         found = _object(data, where)
@@ -73,6 +79,8 @@ def _decode(kind: object, data: object, where: str) -> object:
             }
         )
     if isinstance(kind, type) and kind in (str, int, bool, float) and isinstance(data, kind):
+        if kind is not bool and isinstance(data, bool):  # a bool is an int to isinstance
+            raise ValueError(f"{where}: expected {kind}, got bool")
         return data
     raise ValueError(f"{where}: expected {kind}, got {type(data).__name__}")
 

@@ -97,6 +97,8 @@ class EvidenceKind(enum.Enum):
     DENIED_BY = "denied_by"
     BOUNDARY_ALLOWED_BY = "boundary_allowed_by"
     UNDECIDED_BY = "undecided_by"
+    #: The table's resource-based policy grants it to the role, a session or everyone.
+    RESOURCE_ALLOWED_BY = "resource_allowed_by"
 
     @property
     def label(self) -> str:
@@ -108,6 +110,7 @@ _EVIDENCE_LABELS = {
     EvidenceKind.DENIED_BY: "denied by",
     EvidenceKind.BOUNDARY_ALLOWED_BY: "allowed by the boundary:",
     EvidenceKind.UNDECIDED_BY: "undecided:",
+    EvidenceKind.RESOURCE_ALLOWED_BY: "allowed by",
 }
 
 
@@ -194,8 +197,26 @@ class EvidenceEntry:
 
 
 @dataclass(frozen=True)
+class ContextValue:
+    """One key of the request the verdicts are for, its values and where they came from."""
+
+    key: str
+    #: Empty: the request does not carry the key.
+    values: tuple[str, ...]
+    #: ``role ARN``, ``target region``, ``table tag``, the declaring file, ``--iam-context``,
+    #: or ``absent``.
+    source: str
+
+    @property
+    def text(self) -> str:
+        if not self.values:
+            return f"{self.key}: absent"
+        return f"{self.key} = {', '.join(self.values)} ({self.source})"
+
+
+@dataclass(frozen=True)
 class ActionEntry:
-    """The verdict on one required action."""
+    """The verdict on one required action (on one resource)."""
 
     action: str
     #: Why the workload needs it (the requirements file's ``reason``).
@@ -207,10 +228,22 @@ class ActionEntry:
     reason: str
     deciding: Deciding | None
     evidence: tuple[EvidenceEntry, ...]
+    #: The requirement's id: the action, or ``action@resource`` for one not on the table.
+    id: str = ""
+    #: The resource (ARN or ARN pattern) the verdict is for.
+    resource: str = ""
+    #: The context keys the deciding statements looked at, with their values and sources.
+    context: tuple[ContextValue, ...] = ()
+    #: Keys assumed absent that the verdict depends on (declare them if requests carry them).
+    assumes_absent: tuple[str, ...] = ()
 
     @property
     def deciding_text(self) -> str:
-        return self.deciding.text if self.deciding is not None else "no statement allows it"
+        if self.deciding is None:
+            return "no statement allows it"
+        if self.decision == "not allowed":  # an Allow whose condition is not met
+            return f"{self.deciding.text}: its condition is not met"
+        return self.deciding.text
 
 
 @dataclass(frozen=True)
@@ -307,10 +340,13 @@ class TargetSection:
     proposed_fix: PlanEntry | None
     #: None unless --fix or --fix-dry-run ran.
     remediation: RemediationEntry | None
+    #: Every key of the modelled request: derived, declared or given on the command line.
+    request_context: tuple[ContextValue, ...] = ()
 
     def action(self, name: str) -> ActionEntry:
+        """The entry of a requirement, by id (or by action name for one on the table)."""
         for entry in self.actions:
-            if entry.action == name:
+            if name in (entry.id, entry.action):
                 return entry
         raise KeyError(f"action {name!r} is not among target {self.name!r}'s verdicts")
 

@@ -19,14 +19,18 @@ _LABEL_WIDTH = 29
 
 def verdict_table(section: TargetSection) -> list[str]:
     """One line per required action: verdict and the statement that decided it."""
-    width = max((len(a.action) for a in section.actions), default=0)
+    width = max((len(a.id) for a in section.actions), default=0)
     lines = [
         f"{section.role_arn} on {section.table_arn}"
         + (f" (target {section.name})" if section.name != "default" else "")
     ]
     for entry in section.actions:
         label = entry.verdict.label
-        lines.append(f"  {entry.action:<{width}}  {label:<{_LABEL_WIDTH}}  {entry.deciding_text}")
+        lines.append(f"  {entry.id:<{width}}  {label:<{_LABEL_WIDTH}}  {entry.deciding_text}")
+    used = {value.key: value for entry in section.actions for value in entry.context}
+    if used:
+        lines.append("  request context the verdicts used:")
+        lines.extend(f"    {value.text}" for value in used.values())
     return lines
 
 

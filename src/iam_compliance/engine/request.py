@@ -1,0 +1,192 @@
+"""The request the containers make: its context keys, their values, and where each came from.
+
+Verdicts are for a real request, not an empty one. The keys IAM always sets and the
+account can tell are derived (:func:`derive_context`); keys only the running container's
+request can tell (the VPC endpoint it comes through, its source address, the DynamoDB
+partition keys it reads) are declared by the user, in ``fixtures/request_context.toml``
+(:func:`load_declared`) or on the command line. A key that is neither is absent from the
+request, with IAM's absent-key semantics; but since its absence is only assumed, the
+evaluator tries it both ways and a verdict that depends on it says so
+(:class:`AssumedAbsent`).
+
+The derived keys and their sources are AWS's global condition keys
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html):
+for a role session ``aws:PrincipalArn`` is the role's ARN, not the session's, and
+``aws:PrincipalType`` is ``AssumedRole``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..errors import ConfigurationError
+
+#: The user's declarations: ``[context]`` with ``key = "value"`` or a list of values.
+DECLARED_FILE = "request_context.toml"
+#: The source of ``--iam-context`` values.
+OPTION = "--iam-context"
+#: Tag keys: the role's and the table's tags are read whole, so a tag that is not there
+#: is known to be absent.
+_TAG_PREFIXES = ("aws:principaltag/", "aws:resourcetag/")
+
+
+@dataclass(frozen=True)
+class ContextEntry:
+    """One key of the request context."""
+
+    #: The key as AWS spells it (``aws:RequestedRegion``).
+    key: str
+    values: tuple[str, ...]
+    #: Where the value comes from: ``role ARN``, ``table tag``, the declaring file, ...
+    source: str
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """The context of the containers' requests to one target."""
+
+    entries: tuple[ContextEntry, ...]
+
+    def values(self) -> dict[str, tuple[str, ...]]:
+        """Key -> values, for :func:`.evaluation.evaluate`."""
+        return {entry.key: entry.values for entry in self.entries}
+
+    def entry(self, key: str) -> ContextEntry | None:
+        folded = key.lower()
+        for entry in self.entries:
+            if entry.key.lower() == folded:
+                return entry
+        return None
+
+    def assumed_absent(self) -> AssumedAbsent:
+        return AssumedAbsent(frozenset(entry.key.lower() for entry in self.entries))
+
+    def describe(self, keys: Iterable[str]) -> list[str]:
+        """``aws:RequestedRegion = us-east-1 (target region)`` for each of ``keys``."""
+        lines = []
+        for key in dict.fromkeys(keys):
+            entry = self.entry(key)
+            if entry is None:
+                lines.append(f"{key}: absent")
+            else:
+                lines.append(f"{entry.key} = {', '.join(entry.values)} ({entry.source})")
+        return lines
+
+
+@dataclass(frozen=True)
+class AssumedAbsent:
+    """The keys whose absence from the request is an assumption (lower-cased).
+
+    Every key not in the context, except tag keys (the tags were read whole).
+    """
+
+    present: frozenset[str]
+
+    def __contains__(self, key: object) -> bool:
+        return (
+            isinstance(key, str)
+            and key.lower() not in self.present
+            and not key.lower().startswith(_TAG_PREFIXES)
+        )
+
+
+def derive_context(
+    *,
+    role_arn: str,
+    account: str,
+    region: str,
+    now: datetime,
+    role_tags: Mapping[str, str],
+    resource_account: str,
+    resource_tags: Mapping[str, str],
+) -> list[ContextEntry]:
+    """The keys IAM sets on every request of the task role's sessions, from the account."""
+    moment = now.astimezone(UTC)
+    entries = [
+        ContextEntry("aws:PrincipalArn", (role_arn,), "role ARN"),
+        ContextEntry("aws:PrincipalAccount", (account,), "role's account"),
+        ContextEntry("aws:PrincipalType", ("AssumedRole",), "ECS assumes the task role"),
+        ContextEntry("aws:RequestedRegion", (region,), "target region"),
+        ContextEntry("aws:SecureTransport", ("true",), "AWS SDKs call over HTTPS"),
+        ContextEntry("aws:ViaAWSService", ("false",), "the containers call DynamoDB directly"),
+        ContextEntry("aws:PrincipalIsAWSService", ("false",), "the caller is a role session"),
+        ContextEntry("aws:CurrentTime", (moment.strftime("%Y-%m-%dT%H:%M:%SZ"),), "run time (UTC)"),
+        ContextEntry("aws:EpochTime", (str(int(moment.timestamp())),), "run time (UTC)"),
+        ContextEntry("aws:ResourceAccount", (resource_account,), "table's account"),
+    ]
+    entries.extend(
+        ContextEntry(f"aws:PrincipalTag/{key}", (value,), "role tag")
+        for key, value in sorted(role_tags.items())
+    )
+    entries.extend(
+        ContextEntry(f"aws:ResourceTag/{key}", (value,), "table tag")
+        for key, value in sorted(resource_tags.items())
+    )
+    return entries
+
+
+def build_context(
+    derived: Sequence[ContextEntry],
+    declared: Sequence[ContextEntry] = (),
+    overrides: Mapping[str, Sequence[str]] | None = None,
+) -> RequestContext:
+    """Derived keys, then the file's declarations, then the command line's: later wins."""
+    merged: dict[str, ContextEntry] = {}
+    for entry in (*derived, *declared):
+        merged[entry.key.lower()] = entry
+    for key, values in (overrides or {}).items():
+        merged[key.lower()] = ContextEntry(key, tuple(values), OPTION)
+    return RequestContext(tuple(merged.values()))
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What the user declared in ``fixtures/request_context.toml``."""
+
+    #: ``[context]``: keys of the containers' requests (aws:SourceVpce, ...).
+    request: tuple[ContextEntry, ...] = ()
+    #: ``[assume_role]``: keys of ECS's sts:AssumeRole request (aws:SourceArn).
+    assume_role: tuple[ContextEntry, ...] = ()
+
+
+def load_declared(path: Path) -> Declared:
+    """The ``[context]`` and ``[assume_role]`` tables of ``path``; no file declares nothing."""
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Declared()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"{label}: cannot be read ({exc})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{label}: not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - {"context", "assume_role"})
+    if unknown:
+        raise ConfigurationError(
+            f"{label}: unknown table [{unknown[0]}]; expected [context] or [assume_role]"
+        )
+    return Declared(
+        request=_entries(data.get("context", {}), label, "context"),
+        assume_role=_entries(data.get("assume_role", {}), label, "assume_role"),
+    )
+
+
+def _entries(table: object, label: str, name: str) -> tuple[ContextEntry, ...]:
+    if not isinstance(table, dict):
+        raise ConfigurationError(f"{label}: [{name}] must be a table of key = value")
+    entries = []
+    for key, value in table.items():
+        values = value if isinstance(value, list) else [value]
+        if ":" not in key or not values or not all(isinstance(v, str) and v for v in values):
+            raise ConfigurationError(
+                f'{label}: [{name}] {key} = {value!r}: expected "service:Key" = "value" or '
+                'a list of values, for example "aws:SourceVpce" = "vpce-0a1b2c3d"'
+            )
+        entries.append(ContextEntry(key, tuple(values), label))
+    return tuple(entries)

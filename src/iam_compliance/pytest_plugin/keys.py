@@ -1,0 +1,23 @@
+"""The stash keys of the plugin's objects: one per feature, set by :mod:`.wiring`.
+
+The classes are named as strings, so that importing the keys (as :mod:`.plugin` does in
+every pytest run) imports neither boto3 nor the report layer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from .checker import Checker  # noqa: F401
+    from .failures import FailureTracker  # noqa: F401
+    from .fixing import Fixer  # noqa: F401
+    from .reports import ReportWriter, ResultCollector  # noqa: F401
+
+checker_key = pytest.StashKey["Checker"]()
+fixer_key = pytest.StashKey["Fixer"]()
+failures_key = pytest.StashKey["FailureTracker"]()
+collector_key = pytest.StashKey["ResultCollector"]()
+writer_key = pytest.StashKey["ReportWriter"]()

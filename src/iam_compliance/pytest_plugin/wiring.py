@@ -1,0 +1,90 @@
+"""Assemble the plugin's objects for a run of the compliance suite.
+
+Called from :func:`.plugin.pytest_configure` when the suite is on, so that its imports
+(boto3 through the checker, the report layer) are paid only then. Each feature is one
+object, given what it needs in its constructor, registered and kept in ``config.stash``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from ..aws.catalog import IamActionCatalog
+from ..config import READ_CONCURRENCY, parse_positive_int, resolve_settings
+from ..engine.request import DECLARED_FILE, load_declared
+from ..engine.requirements import load_requirements
+from .checker import Checker
+from .failures import FailureTracker
+from .fixing import Fixer, Remediations
+from .keys import checker_key, collector_key, failures_key, fixer_key, writer_key
+from .reports import JSON_NAME, JUnitProperties, ReportWriter, ResultCollector, use_default_paths
+from .xdist import TargetScheduling, is_xdist_worker
+
+REQUIREMENTS_FILE = "required_actions.toml"
+Plugin = TypeVar("Plugin")
+
+
+def wire(config: pytest.Config, fixtures_dir: Path) -> None:
+    """Build and register every object of the run."""
+    checker = _checker(config, fixtures_dir)
+    settings = checker.settings
+    reports_dir = config.rootpath / (config.getini("iam_compliance_reports") or "reports")
+    remediations = Remediations()
+    failures = FailureTracker()
+    collector = ResultCollector(settings, remediations)
+    _register(config, checker_key, checker, "checker")
+    _register(config, fixer_key, Fixer(checker, settings, remediations, reports_dir), "fixer")
+    _register(config, failures_key, failures, "failures")
+    _register(config, collector_key, collector, "collector")
+    if not is_xdist_worker(config):
+        # Before pytest-html's and junitxml's own pytest_configure, which open the files.
+        use_default_paths(config, reports_dir)
+        writer = ReportWriter(
+            config, settings, collector, remediations, failures, reports_dir / JSON_NAME
+        )
+        _register(config, writer_key, writer, "writer")
+        xml_path = getattr(config.option, "xmlpath", None)
+        if xml_path:
+            junit = JUnitProperties(settings, collector, Path(xml_path).absolute())
+            config.pluginmanager.register(junit, "iam-compliance-junit")
+    config.pluginmanager.register(
+        TargetScheduling([t.name for t in settings.targets]), "iam-compliance-xdist"
+    )
+
+
+def _register(
+    config: pytest.Config, key: pytest.StashKey[Plugin], plugin: Plugin, name: str
+) -> None:
+    config.stash[key] = plugin
+    config.pluginmanager.register(plugin, f"iam-compliance-{name}")
+
+
+def _checker(config: pytest.Config, folder: Path) -> Checker:
+    option = config.option
+    settings = resolve_settings(
+        aws_mode=option.iam_aws_mode,
+        env_files=option.iam_env_file,
+        policy_file=option.iam_policy_file,
+        context=option.iam_context,
+        fix=option.iam_fix,
+        fix_dry_run=option.iam_fix_dry_run,
+        rootdir=config.rootpath,
+        environ=os.environ,
+    )
+    requirements = load_requirements(folder / REQUIREMENTS_FILE, IamActionCatalog())
+    concurrency = parse_positive_int(
+        str(config.getini("iam_compliance_read_concurrency")),
+        name="iam_compliance_read_concurrency",
+        where=str(config.inipath or "-o"),
+        default=READ_CONCURRENCY,
+    )
+    declared = load_declared(folder / DECLARED_FILE)
+    checker = Checker(
+        settings, requirements, folder, declared=declared, read_concurrency=concurrency
+    )
+    checker.check_policy_file()
+    return checker
