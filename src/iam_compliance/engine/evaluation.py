@@ -7,10 +7,13 @@ inline policies), its permissions boundary if it has one, and the resource-based
 of the resource (the table's), if it has one. Which statements apply is decided by
 :mod:`.applicability`. The decision, from the first rule that fits:
 
-1. EXPLICIT_DENY: a Deny applies, in an identity policy, the boundary, or the resource
-   policy (a Deny there that names the account applies to every principal in it).
+1. EXPLICIT_DENY: a Deny applies, in an identity policy, the boundary, the resource
+   policy (a Deny there that names the account applies to every principal in it), or an
+   SCP or RCP of the organization (:mod:`.guardrails`).
 2. UNDECIDED: a Deny might apply. Were it to apply the request would be denied, and
    were it not the outcome could differ, so nothing can be said.
+2a. GUARDRAIL_DENY: a level of the organization's SCPs (or, for a service they cover,
+   RCPs) has no Allow that applies; UNDECIDED if one might.
 3. ALLOWED: an identity Allow applies and so does a boundary Allow (if there is a
    boundary); or the resource policy grants it, as follows. Within an account "an
    implicit deny in a permissions boundary does not limit the permissions granted by a
@@ -35,31 +38,17 @@ both ways: when the decision depends on them, the verdict names them.
 from __future__ import annotations
 
 import dataclasses
-import enum
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 from .applicability import EmptyVariable, Evidence, Match, NearMiss, Request, Scan, scan
+from .decision import Decision, Tally, decide, either, noted, reason
+from .guardrails import Guardrails, gate
 
 __all__ = ["Decision", "Evidence", "NearMiss", "RolePolicies", "Verdict", "evaluate"]
-from .policy import Policy
+from .policy import Policy, RolePolicies
 from .principals import Naming, Requester, names_requester
 from .variables import Context, normalize_context
-
-
-class Decision(enum.Enum):
-    """The outcome for one (action, resource)."""
-
-    ALLOWED = "allowed"
-    #: A policy has a matching Deny whose conditions hold.
-    EXPLICIT_DENY = "explicitly denied"
-    #: No statement grants it.
-    IMPLICIT_DENY = "not allowed"
-    #: Something grants it, the permissions boundary does not.
-    BOUNDARY_DENY = "not allowed by the permissions boundary"
-    #: A statement that could decide it cannot be evaluated, or AWS does not document the
-    #: case. Never counts as allowed.
-    UNDECIDED = "could not be decided"
 
 
 @dataclass(frozen=True)
@@ -113,16 +102,6 @@ class Verdict:
         return None
 
 
-@dataclass(frozen=True)
-class RolePolicies:
-    """Every identity-side policy that applies to a role's requests."""
-
-    #: Attached managed policies (default versions) and inline policies.
-    identity: tuple[Policy, ...]
-    #: The permissions boundary, if the role has one.
-    boundary: Policy | None = None
-
-
 def evaluate(
     policies: RolePolicies,
     action: str,
@@ -132,33 +111,34 @@ def evaluate(
     resource_policy: Policy | None = None,
     requester: Requester | None = None,
     assumed_absent: Container[str] = frozenset(),
+    guardrails: Guardrails | None = None,
 ) -> Verdict:
     """Decide whether ``action`` on ``resource`` is allowed under ``context``.
 
     ``context`` holds the request's condition keys (in any case) and their values; keys
     it lacks are absent from the request. ``resource_policy`` is the resource's own
-    policy, whose Principal is matched against ``requester``. ``assumed_absent`` names
+    policy, whose Principal is matched against ``requester``; ``guardrails`` the
+    organization's SCPs and RCPs for the target, when they were read. ``assumed_absent`` names
     keys (lower-cased) whose absence is an assumption rather than known (see
     :class:`.request.AssumedAbsent`). Nothing a parsed
     policy can contain makes this raise: what cannot be evaluated is UNDECIDED.
     """
     values = normalize_context(context)
-    verdict = _evaluate(policies, Request(action, resource, values), resource_policy, requester)
+    model = _Model(resource_policy, requester, guardrails)
+    verdict = _evaluate(policies, Request(action, resource, values), model)
     unknown = _Unknown(assumed_absent, frozenset(values))
     if verdict.decision is Decision.UNDECIDED or assumed_absent == frozenset():
         return verdict
-    probe = _evaluate(
-        policies, Request(action, resource, values, unknown), resource_policy, requester
-    )
+    probe = _evaluate(policies, Request(action, resource, values, unknown), model)
     if probe.decision is not Decision.UNDECIDED:
         return verdict
     keys = tuple(dict.fromkeys(k for e in probe.undecided_by for k in _assumed_in(e, unknown)))
     said = all(f"this request carries no {key}" in verdict.reason for key in keys)
     note = (
-        f"; that is assumed: declare {_either(keys, 'and')} in fixtures/request_context.toml "
+        f"; that is assumed: declare {either(keys, 'and')} in fixtures/request_context.toml "
         "if the containers' requests carry " + ("it" if len(keys) == 1 else "them")
         if said
-        else f"; this assumes the request carries no {_either(keys, 'and no')} (declare "
+        else f"; this assumes the request carries no {either(keys, 'and no')} (declare "
         f"{'it' if len(keys) == 1 else 'them'} in fixtures/request_context.toml if the "
         "containers' requests do)"
     )
@@ -184,68 +164,37 @@ class _Unknown:
 
 
 @dataclass(frozen=True)
-class _Tally:
-    """The statements that apply (or might), sorted by what they could do."""
+class _Model:
+    """The parts of the request model besides the role's own policies."""
 
-    denied: tuple[Evidence, ...]
-    maybe_denied: tuple[Evidence, ...]
-    allowed: tuple[Evidence, ...]
-    maybe_allowed: tuple[Evidence, ...]
-    boundary_allowed: tuple[Evidence, ...]
-    maybe_boundary_allowed: tuple[Evidence, ...]
-    has_boundary: bool
-    #: Resource policy grants by how they name the requester: the role (limited by the
-    #: boundary), a session of it (not limited), everyone (undocumented with a boundary).
-    resource: dict[Naming, tuple[Match, ...]]
-
-    def grants(self, naming: Naming, applies: bool | None) -> tuple[Evidence, ...]:
-        return tuple(m.evidence for m in self.resource.get(naming, ()) if m.applies is applies)
-
-    @property
-    def boundary_permits(self) -> bool:
-        return not self.has_boundary or bool(self.boundary_allowed)
-
-    @property
-    def certainly_allowed(self) -> bool:
-        resource_grant = bool(self.grants(Naming.ROLE, True) + self.grants(Naming.EVERYONE, True))
-        return (bool(self.allowed) or resource_grant) and self.boundary_permits
-
-    @property
-    def could_be_allowed(self) -> bool:
-        """Whether some way the undecided statements turn out allows the request."""
-        identity = bool(self.allowed or self.maybe_allowed)
-        role = bool(self.resource.get(Naming.ROLE))
-        everyone = bool(self.resource.get(Naming.EVERYONE))
-        bounded = not self.has_boundary or bool(
-            self.boundary_allowed or self.maybe_boundary_allowed
-        )
-        return not self.denied and (
-            ((identity or role) and bounded) or everyone or bool(self.resource.get(Naming.MAYBE))
-        )
+    resource_policy: Policy | None
+    requester: Requester | None
+    guardrails: Guardrails | None
 
 
-def _evaluate(
-    policies: RolePolicies,
-    request: Request,
-    resource_policy: Policy | None,
-    requester: Requester | None,
-) -> Verdict:
+def _evaluate(policies: RolePolicies, request: Request, model: _Model) -> Verdict:
     identity_scans = [scan(policy, request) for policy in policies.identity]
     identity = [m for found in identity_scans for m in found.matches]
     boundary_scan = None if policies.boundary is None else scan(policies.boundary, request)
     boundary = list(boundary_scan.matches) if boundary_scan else []
-    resource, resource_denies, resource_scan = _resource_side(resource_policy, request, requester)
-    tally = _Tally(
-        denied=_pick(identity + boundary + resource_denies, "Deny", True),
-        maybe_denied=_pick(identity + boundary + resource_denies, "Deny", None),
+    resource, resource_denies, resource_scan = _resource_side(
+        model.resource_policy, request, model.requester
+    )
+    guard = gate(model.guardrails, request) if model.guardrails is not None else None
+    tally = Tally(
+        denied=_pick(identity + boundary + resource_denies, "Deny", True)
+        + (guard.denied if guard else ()),
+        maybe_denied=_pick(identity + boundary + resource_denies, "Deny", None)
+        + (guard.maybe_denied if guard else ()),
         allowed=_pick(identity, "Allow", True),
         maybe_allowed=_pick(identity, "Allow", None),
         boundary_allowed=_pick(boundary, "Allow", True),
         maybe_boundary_allowed=_pick(boundary, "Allow", None),
         has_boundary=policies.boundary is not None,
+        gate=guard,
         resource=resource,
     )
-    decision, undecided_by = _decide(tally)
+    decision, undecided_by = decide(tally)
     scans = [*identity_scans, *(s for s in (boundary_scan, resource_scan) if s is not None)]
     near = tuple(miss for found in scans for miss in found.near_misses)
     empty = tuple(miss for found in scans for miss in found.empty_variables)
@@ -253,7 +202,7 @@ def _evaluate(
         action=request.action,
         resource=request.resource,
         decision=decision,
-        reason=_reason(decision, tally, undecided_by, policies, request, near, empty),
+        reason=reason(decision, tally, undecided_by, policies, request, near, empty),
         allowed_by=tally.allowed,
         denied_by=tally.denied,
         boundary_allowed_by=tally.boundary_allowed,
@@ -284,7 +233,7 @@ def _resource_side(
             continue
         if naming is Naming.MAYBE:
             why = "; ".join(n for n in (match.evidence.note, note) if n)
-            match = Match(match.statement, None, _noted(match.evidence, why), match.assumed)
+            match = Match(match.statement, None, noted(match.evidence, why), match.assumed)
         if match.statement.effect == "Deny":
             denies.append(match)
         elif naming is not Naming.ACCOUNT:  # the account only delegates: no grant
@@ -292,121 +241,7 @@ def _resource_side(
     return {naming: tuple(matches) for naming, matches in grants.items()}, denies, found
 
 
-def _noted(evidence: Evidence, note: str) -> Evidence:
-    return Evidence(
-        evidence.policy, evidence.statement, evidence.effect, evidence.condition_keys, note
-    )
-
-
 def _pick(matches: Sequence[Match], effect: str, applies: bool | None) -> tuple[Evidence, ...]:
     return tuple(
         m.evidence for m in matches if m.evidence.effect == effect and m.applies is applies
     )
-
-
-def _decide(tally: _Tally) -> tuple[Decision, tuple[Evidence, ...]]:
-    """Apply the precedence in the module docstring; also return what left it undecided."""
-    if tally.denied:
-        return Decision.EXPLICIT_DENY, ()
-    if tally.maybe_denied:
-        return Decision.UNDECIDED, tally.maybe_denied
-    if tally.certainly_allowed:
-        return Decision.ALLOWED, ()
-    still_open: list[Evidence] = []
-    if not tally.allowed:
-        still_open.extend(tally.maybe_allowed)
-    for naming in (Naming.ROLE, Naming.EVERYONE, Naming.MAYBE):
-        still_open.extend(tally.grants(naming, None))
-    grant_to_limit = bool(tally.allowed) or bool(
-        tally.resource.get(Naming.ROLE) or tally.resource.get(Naming.EVERYONE)
-    )
-    if grant_to_limit and tally.has_boundary and not tally.boundary_allowed:
-        still_open.extend(tally.maybe_boundary_allowed)
-    for evidence in tally.grants(Naming.EVERYONE, True):
-        if tally.has_boundary and not tally.boundary_allowed:
-            still_open.append(_noted(evidence, _EVERYONE_WITH_BOUNDARY))
-    if still_open:
-        return Decision.UNDECIDED, tuple(still_open)
-    if not tally.allowed and not tally.maybe_allowed and not tally.resource:
-        return Decision.IMPLICIT_DENY, ()
-    return Decision.BOUNDARY_DENY, ()
-
-
-#: Why a grant to everyone in the resource policy leaves a bounded role undecided.
-_EVERYONE_WITH_BOUNDARY = (
-    'it grants to Principal "*", and the role\'s permissions boundary does not allow the '
-    "request; AWS documents how a boundary treats a grant to the role's ARN (limited) and "
-    "to a session's ARN (not limited), but not a grant to everyone"
-)
-
-
-def _reason(
-    decision: Decision,
-    tally: _Tally,
-    undecided_by: tuple[Evidence, ...],
-    policies: RolePolicies,
-    request: Request,
-    near: tuple[NearMiss, ...],
-    empty: tuple[EmptyVariable, ...],
-) -> str:
-    """One sentence naming the policy and statement that decided ``decision``."""
-    action, resource = request.action, request.resource
-    if decision is Decision.EXPLICIT_DENY:
-        first = tally.denied[0]
-        return f"{action} is explicitly denied by {first.policy}, {first.statement}"
-    if decision is Decision.UNDECIDED:
-        first = undecided_by[0]
-        reason = (
-            f"{action} could not be decided: whether the {first.effect} in {first.policy}, "
-            f"{first.statement} applies cannot be determined ({first.note})"
-        )
-        if not tally.could_be_allowed:
-            reason += "; either way it is not allowed"
-        return reason
-    if decision is Decision.IMPLICIT_DENY:
-        if near:
-            more = f" (and {len(near) - 1} more statement(s) like it)" if len(near) > 1 else ""
-            return f"{action} is not allowed: {near[0].describe()}{more}"
-        return _nothing_allows(action, resource, policies, empty)
-    if decision is Decision.BOUNDARY_DENY:
-        boundary = policies.boundary.label if policies.boundary else "the permissions boundary"
-        granted = "the identity policies" if tally.allowed else "the table resource policy"
-        return (
-            f"{action} is allowed by {granted} but not by {boundary}: "
-            f"none of its statements allows it on {resource}"
-        )
-    return _allowed_reason(tally, action)
-
-
-def _nothing_allows(
-    action: str, resource: str, policies: RolePolicies, empty: tuple[EmptyVariable, ...]
-) -> str:
-    if not policies.identity:
-        return (
-            f"{action} is not allowed: the role has no identity policies, so nothing "
-            f"allows it on {resource}"
-        )
-    names = _either([policy.label for policy in policies.identity], "or")
-    reason = f"{action} is not allowed: no statement in {names} allows it on {resource}"
-    if empty:
-        reason += f" ({empty[0].describe()})"
-    return reason
-
-
-def _allowed_reason(tally: _Tally, action: str) -> str:
-    grants = tally.allowed or tally.grants(Naming.ROLE, True) + tally.grants(Naming.EVERYONE, True)
-    first = grants[0]
-    reason = f"{action} is allowed by {first.policy}, {first.statement}"
-    if first.condition_keys:
-        reason += f" (its conditions on {', '.join(first.condition_keys)} hold)"
-    if tally.allowed and tally.boundary_allowed:
-        bound = tally.boundary_allowed[0]
-        reason += f" and by {bound.policy}, {bound.statement}"
-    return reason
-
-
-def _either(names: Sequence[str], joiner: str) -> str:
-    """``["A", "B", "C"]`` -> ``"A, B or C"``."""
-    if len(names) <= 1:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} {joiner} {names[-1]}"

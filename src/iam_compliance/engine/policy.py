@@ -337,3 +337,13 @@ def _json_type(value: Any) -> str:
     if value is None:
         return "null"
     return "a number"
+
+
+@dataclass(frozen=True)
+class RolePolicies:
+    """Every identity-side policy that applies to a role's requests."""
+
+    #: Attached managed policies (default versions) and inline policies.
+    identity: tuple[Policy, ...]
+    #: The permissions boundary, if the role has one.
+    boundary: Policy | None = None

@@ -1,0 +1,200 @@
+"""The decision for one request, once the statements that apply are known; and its reason.
+
+The precedence of the rules is in :mod:`.evaluation`'s docstring; this module applies it
+(:func:`decide`) and says what decided it in one sentence (:func:`reason`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .applicability import EmptyVariable, Evidence, Match, NearMiss, Request
+from .guardrails import Gate
+from .policy import RolePolicies
+from .principals import Naming
+
+
+class Decision(enum.Enum):
+    """The outcome for one (action, resource)."""
+
+    ALLOWED = "allowed"
+    #: A policy has a matching Deny whose conditions hold.
+    EXPLICIT_DENY = "explicitly denied"
+    #: No statement grants it.
+    IMPLICIT_DENY = "not allowed"
+    #: Something grants it, the permissions boundary does not.
+    BOUNDARY_DENY = "not allowed by the permissions boundary"
+    #: A level of the organization's SCPs or RCPs has no Allow for it.
+    GUARDRAIL_DENY = "not allowed by the organization's guardrails"
+    #: A statement that could decide it cannot be evaluated, or AWS does not document the
+    #: case. Never counts as allowed.
+    UNDECIDED = "could not be decided"
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The statements that apply (or might), sorted by what they could do."""
+
+    denied: tuple[Evidence, ...]
+    maybe_denied: tuple[Evidence, ...]
+    allowed: tuple[Evidence, ...]
+    maybe_allowed: tuple[Evidence, ...]
+    boundary_allowed: tuple[Evidence, ...]
+    maybe_boundary_allowed: tuple[Evidence, ...]
+    has_boundary: bool
+    #: What the organization's SCPs and RCPs say; None when they were not read.
+    gate: Gate | None
+    #: Resource policy grants by how they name the requester: the role (limited by the
+    #: boundary), a session of it (not limited), everyone (undocumented with a boundary).
+    resource: dict[Naming, tuple[Match, ...]]
+
+    def grants(self, naming: Naming, applies: bool | None) -> tuple[Evidence, ...]:
+        return tuple(m.evidence for m in self.resource.get(naming, ()) if m.applies is applies)
+
+    @property
+    def boundary_permits(self) -> bool:
+        return not self.has_boundary or bool(self.boundary_allowed)
+
+    @property
+    def certainly_allowed(self) -> bool:
+        resource_grant = bool(self.grants(Naming.ROLE, True) + self.grants(Naming.EVERYONE, True))
+        return (bool(self.allowed) or resource_grant) and self.boundary_permits
+
+    @property
+    def could_be_allowed(self) -> bool:
+        """Whether some way the undecided statements turn out allows the request."""
+        identity = bool(self.allowed or self.maybe_allowed)
+        role = bool(self.resource.get(Naming.ROLE))
+        everyone = bool(self.resource.get(Naming.EVERYONE))
+        bounded = not self.has_boundary or bool(
+            self.boundary_allowed or self.maybe_boundary_allowed
+        )
+        return not self.denied and (
+            ((identity or role) and bounded) or everyone or bool(self.resource.get(Naming.MAYBE))
+        )
+
+
+def noted(evidence: Evidence, note: str) -> Evidence:
+    return Evidence(
+        evidence.policy, evidence.statement, evidence.effect, evidence.condition_keys, note
+    )
+
+
+def decide(tally: Tally) -> tuple[Decision, tuple[Evidence, ...]]:
+    """Apply the precedence in the module docstring; also return what left it undecided."""
+    if tally.denied:
+        return Decision.EXPLICIT_DENY, ()
+    if tally.maybe_denied:
+        return Decision.UNDECIDED, tally.maybe_denied
+    if tally.gate is not None and tally.gate.blocked_at:
+        return Decision.GUARDRAIL_DENY, ()
+    if tally.gate is not None and tally.gate.maybe_allowed:
+        return Decision.UNDECIDED, tally.gate.maybe_allowed
+    if tally.certainly_allowed:
+        return Decision.ALLOWED, ()
+    still_open: list[Evidence] = []
+    if not tally.allowed:
+        still_open.extend(tally.maybe_allowed)
+    for naming in (Naming.ROLE, Naming.EVERYONE, Naming.MAYBE):
+        still_open.extend(tally.grants(naming, None))
+    grant_to_limit = bool(tally.allowed) or bool(
+        tally.resource.get(Naming.ROLE) or tally.resource.get(Naming.EVERYONE)
+    )
+    if grant_to_limit and tally.has_boundary and not tally.boundary_allowed:
+        still_open.extend(tally.maybe_boundary_allowed)
+    for evidence in tally.grants(Naming.EVERYONE, True):
+        if tally.has_boundary and not tally.boundary_allowed:
+            still_open.append(noted(evidence, _EVERYONE_WITH_BOUNDARY))
+    if still_open:
+        return Decision.UNDECIDED, tuple(still_open)
+    if not tally.allowed and not tally.maybe_allowed and not tally.resource:
+        return Decision.IMPLICIT_DENY, ()
+    return Decision.BOUNDARY_DENY, ()
+
+
+#: Why a grant to everyone in the resource policy leaves a bounded role undecided.
+_EVERYONE_WITH_BOUNDARY = (
+    'it grants to Principal "*", and the role\'s permissions boundary does not allow the '
+    "request; AWS documents how a boundary treats a grant to the role's ARN (limited) and "
+    "to a session's ARN (not limited), but not a grant to everyone"
+)
+
+
+def reason(
+    decision: Decision,
+    tally: Tally,
+    undecided_by: tuple[Evidence, ...],
+    policies: RolePolicies,
+    request: Request,
+    near: tuple[NearMiss, ...],
+    empty: tuple[EmptyVariable, ...],
+) -> str:
+    """One sentence naming the policy and statement that decided ``decision``."""
+    action, resource = request.action, request.resource
+    if decision is Decision.EXPLICIT_DENY:
+        first = tally.denied[0]
+        return f"{action} is explicitly denied by {first.policy}, {first.statement}"
+    if decision is Decision.UNDECIDED:
+        first = undecided_by[0]
+        reason = (
+            f"{action} could not be decided: whether the {first.effect} in {first.policy}, "
+            f"{first.statement} applies cannot be determined ({first.note})"
+        )
+        if not tally.could_be_allowed:
+            reason += "; either way it is not allowed"
+        return reason
+    if decision is Decision.IMPLICIT_DENY:
+        if near:
+            more = f" (and {len(near) - 1} more statement(s) like it)" if len(near) > 1 else ""
+            return f"{action} is not allowed: {near[0].describe()}{more}"
+        return _nothing_allows(action, resource, policies, empty)
+    if decision is Decision.GUARDRAIL_DENY and tally.gate is not None:
+        where = either(list(tally.gate.blocked_at), "and")
+        return (
+            f"{action} is not allowed by the organization's guardrails: none of the {where} "
+            "allows it (an Allow is needed at every level from the root to the account)"
+        )
+    if decision is Decision.BOUNDARY_DENY:
+        boundary = policies.boundary.label if policies.boundary else "the permissions boundary"
+        granted = "the identity policies" if tally.allowed else "the table resource policy"
+        return (
+            f"{action} is allowed by {granted} but not by {boundary}: "
+            f"none of its statements allows it on {resource}"
+        )
+    return _allowed_reason(tally, action)
+
+
+def _nothing_allows(
+    action: str, resource: str, policies: RolePolicies, empty: tuple[EmptyVariable, ...]
+) -> str:
+    if not policies.identity:
+        return (
+            f"{action} is not allowed: the role has no identity policies, so nothing "
+            f"allows it on {resource}"
+        )
+    names = either([policy.label for policy in policies.identity], "or")
+    reason = f"{action} is not allowed: no statement in {names} allows it on {resource}"
+    if empty:
+        reason += f" ({empty[0].describe()})"
+    return reason
+
+
+def _allowed_reason(tally: Tally, action: str) -> str:
+    grants = tally.allowed or tally.grants(Naming.ROLE, True) + tally.grants(Naming.EVERYONE, True)
+    first = grants[0]
+    reason = f"{action} is allowed by {first.policy}, {first.statement}"
+    if first.condition_keys:
+        reason += f" (its conditions on {', '.join(first.condition_keys)} hold)"
+    if tally.allowed and tally.boundary_allowed:
+        bound = tally.boundary_allowed[0]
+        reason += f" and by {bound.policy}, {bound.statement}"
+    return reason
+
+
+def either(names: Sequence[str], joiner: str) -> str:
+    """``["A", "B", "C"]`` -> ``"A, B or C"``."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {joiner} {names[-1]}"
