@@ -110,6 +110,8 @@ EXPECTED = Counter(
         # the table: its tags and its resource-based policy
         "dynamodb:ListTagsOfResource": 1,
         "dynamodb:GetResourcePolicy": 1,
+        # is the account in an organization? (--guardrails auto; the moto account is not)
+        "organizations:DescribeOrganization": 1,
     }
 )
 

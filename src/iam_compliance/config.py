@@ -21,10 +21,12 @@ from typing import Literal
 from dotenv.parser import parse_stream
 from dotenv.variables import parse_variables
 
+from .engine.guardrails import Mode as GuardrailsMode
 from .engine.target import Credentials, Target
 from .errors import ConfigurationError
 
 Mode = Literal["mock", "live"]
+GUARDRAILS_MODES: tuple[GuardrailsMode, ...] = ("auto", "off", "required")
 
 #: How many targets a live run reads at once. The reads wait on the network; eight keeps
 #: a run over many accounts short without bursting IAM's per-account request rate.
@@ -62,6 +64,10 @@ class Settings:
     context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     fix: bool = False
     fix_dry_run: bool = False
+    #: Whether the organization's SCPs and RCPs take part (see README, "Guardrails").
+    guardrails: GuardrailsMode = "auto"
+    #: Live mode: compare every verdict with IAM's policy simulator.
+    cross_check: bool = False
 
 
 def resolve_mode(option: str | None, environ: Mapping[str, str]) -> Mode:
@@ -175,6 +181,8 @@ def resolve_target(
             where,
         ),
         endpoint_url=optional("AWS_ENDPOINT_URL"),
+        org_read_profile=optional("ORG_READ_PROFILE"),
+        org_read_role_arn=optional("ORG_READ_ROLE_ARN"),
     )
     _validate(target, where)
     return target
@@ -280,9 +288,16 @@ def resolve_settings(
     fix_dry_run: bool,
     rootdir: Path,
     environ: Mapping[str, str],
+    guardrails: GuardrailsMode = "auto",
+    cross_check: bool = False,
 ) -> Settings:
     """Everything a run needs, from the command line's values and the environment."""
     mode = resolve_mode(aws_mode, environ)
+    if cross_check and mode != "live":
+        raise ConfigurationError(
+            "--cross-check asks IAM's policy simulator, which exists only in live mode "
+            "(--aws-mode live); the embedded moto account has none"
+        )
     if policy_file and mode == "live":
         raise ConfigurationError(
             "--iam-policy-file seeds the mock account; it cannot be used with --aws-mode "
@@ -297,7 +312,18 @@ def resolve_settings(
         context=parse_context(context),
         fix=fix,
         fix_dry_run=fix_dry_run,
+        guardrails=guardrails,
+        cross_check=cross_check,
     )
+
+
+def resolve_guardrails(option: str | None, ini: str, where: str) -> GuardrailsMode:
+    """``--guardrails``, else the ini setting, else ``auto``."""
+    label, value = ("--guardrails", option) if option else (where, ini.strip() or "auto")
+    for mode in GUARDRAILS_MODES:
+        if value == mode:
+            return mode
+    raise ConfigurationError(f"{label} must be one of {', '.join(GUARDRAILS_MODES)}; got {value!r}")
 
 
 def parse_positive_int(raw: str, *, name: str, where: str, default: int) -> int:

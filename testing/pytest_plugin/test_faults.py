@@ -15,7 +15,9 @@ import pytest
 
 from conftest import EXPECTED, LIVE, POLICY_ARN, REQUIRED, ROLE, MotoServer, runbook_policy
 
-READ_ACTIONS = sorted(EXPECTED)
+#: The reads a run cannot do without: refused, the run stops (exit 4). The organization is
+#: read only when it can be (--guardrails auto), so it is not among them.
+READ_ACTIONS = sorted(action for action in EXPECTED if not action.startswith("organizations:"))
 
 
 @pytest.fixture
@@ -42,14 +44,15 @@ def test_verdicts_survive_every_call_being_throttled_twice(
         "iam:GetPolicyVersion",
         "dynamodb:ListTagsOfResource",
         "dynamodb:GetResourcePolicy",
+        "organizations:DescribeOrganization",
     ):
         live.inject(action, "Throttling", times=2)
     live.call("DELETE", "/_selftest/requests")
     throttled = suite.runpytest(*LIVE, "-rA")
     assert outcome(throttled) == outcome(baseline)
     assert throttled.ret == baseline.ret == 1
-    # each of the 8 reads was answered Throttling twice, then served
-    assert len(live.requests()) == 3 * 8
+    # each of the 9 reads was answered Throttling twice, then served
+    assert len(live.requests()) == 3 * 9
 
 
 @pytest.mark.parametrize(
@@ -102,6 +105,35 @@ def test_access_denied_names_the_action_the_checker_needs(
             f"{action} on *"
         ]
     )
+
+
+@pytest.mark.parametrize(
+    ("mode", "exit_code", "line"),
+    [
+        pytest.param(
+            "auto",
+            pytest.ExitCode.TESTS_FAILED,
+            "iam-compliance: guardrails (SCPs, RCPs): NOT checked: access denied: the identity "
+            "running the checker needs organizations:DescribeOrganization on *",
+            id="auto-says-not-checked",
+        ),
+        pytest.param(
+            "required",
+            pytest.ExitCode.USAGE_ERROR,
+            "ERROR: target default: --guardrails required: the organization's guardrails of "
+            "target default could not be read: access denied: the identity running the checker "
+            "needs organizations:DescribeOrganization on *",
+            id="required-stops-the-run",
+        ),
+    ],
+)
+def test_an_organization_that_cannot_be_read(
+    suite: pytest.Pytester, live: MotoServer, mode: str, exit_code: int, line: str
+) -> None:
+    live.inject("organizations:DescribeOrganization", "AccessDenied")
+    result = suite.runpytest(*LIVE, "--guardrails", mode)
+    assert result.ret == exit_code
+    (result.stderr if mode == "required" else result.stdout).fnmatch_lines([line + "*"])
 
 
 def _five_versions(server: MotoServer) -> None:

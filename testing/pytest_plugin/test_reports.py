@@ -282,6 +282,7 @@ TARGET_KEYS = {
     "proposed_fix",
     "remediation",
     "request_context",
+    "guardrails",
 }
 ACTION_KEYS = {
     "action",

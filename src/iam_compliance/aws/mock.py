@@ -23,6 +23,7 @@ from ..engine.policy import load_document, parse_policy
 from ..engine.target import Credentials, Target
 from ..errors import ConfigurationError
 from .adapter import Connection, Sessions
+from .mock_organization import management_account, read_layout, seed_organization
 
 #: Where seed documents live inside the fixtures directory.
 TASK_POLICY_FILE = Path("policies/task_policy.json")
@@ -64,6 +65,7 @@ class MockAccounts:
         self._environ: Any = None
         self._session: boto3.Session | None = None
         self._connections: dict[str, Connection] = {}
+        self._organizations: set[str] = set()
 
     def start(self) -> None:
         if self._mock is None:
@@ -89,21 +91,50 @@ class MockAccounts:
         if target.name not in self._connections:
             if self._session is None:
                 self._session = self._isolated_session()
-            admin = Connection(self._session, target.region, Credentials(_FAKE_KEY, _FAKE_SECRET))
-            assumed = admin.client("sts").assume_role(
-                RoleArn=f"arn:{target.partition}:iam::{target.account_id}:role/iam-compliance-mock",
-                RoleSessionName="iam-compliance",
-            )["Credentials"]
-            connection = Connection(
-                self._session,
-                target.region,
-                Credentials(
-                    assumed["AccessKeyId"], assumed["SecretAccessKey"], assumed["SessionToken"]
-                ),
-            )
+            connection = self._into(target.account_id, target)
             self._seed(connection, target)
             self._connections[target.name] = connection
         return self._connections[target.name]
+
+    def organization_connection(self, target: Target) -> Connection:
+        """Where the target's organization is read from.
+
+        With ``fixtures/guardrails/organization.toml``, the organization is seeded (once per
+        target) and read as its management account; without it, as the target's account,
+        which is in no organization.
+        """
+        connection = self.connection(target)
+        layout = read_layout(self._fixtures_dir)
+        if layout is None:
+            return connection
+        management = self._into(management_account(layout), target)
+        if target.name not in self._organizations:
+            seed_organization(
+                layout,
+                self._fixtures_dir,
+                target,
+                management.client("organizations"),
+                self._fill,
+            )
+            self._organizations.add(target.name)
+        return management
+
+    def _into(self, account: str, target: Target) -> Connection:
+        """Credentials inside moto's ``account``, as moto documents several accounts."""
+        if self._session is None:
+            self._session = self._isolated_session()
+        admin = Connection(self._session, target.region, Credentials(_FAKE_KEY, _FAKE_SECRET))
+        assumed = admin.client("sts").assume_role(
+            RoleArn=f"arn:{target.partition}:iam::{account}:role/iam-compliance-mock",
+            RoleSessionName="iam-compliance",
+        )["Credentials"]
+        return Connection(
+            self._session,
+            target.region,
+            Credentials(
+                assumed["AccessKeyId"], assumed["SecretAccessKey"], assumed["SessionToken"]
+            ),
+        )
 
     def _isolated_session(self) -> boto3.Session:
         """A session that ignores the machine's AWS profile and endpoint settings.
@@ -127,18 +158,22 @@ class MockAccounts:
 
     def _fixture(self, relative: Path, target: Target) -> str:
         path = self._fixtures_dir / relative
-        text = _read(path, str(path))
         try:
-            return string.Template(text).substitute(
-                AWS_REGION=target.region,
-                AWS_ACCOUNT_ID=target.account_id,
-                DYNAMODB_TABLE_NAME=target.table_name,
-                S3_BUCKET_NAME=target.s3_bucket,
-                ECS_TASK_ROLE_NAME=target.role_name,
-                ECS_TASK_POLICY_NAME=target.policy_name,
-            )
+            return self._fill(_read(path, str(path)), target)
         except (KeyError, ValueError) as exc:
             raise ConfigurationError(f"{path}: unknown placeholder {exc}") from None
+
+    @staticmethod
+    def _fill(text: str, target: Target) -> str:
+        """``text`` with the ``${AWS_REGION}``-style placeholders of the fixtures filled."""
+        return string.Template(text).substitute(
+            AWS_REGION=target.region,
+            AWS_ACCOUNT_ID=target.account_id,
+            DYNAMODB_TABLE_NAME=target.table_name,
+            S3_BUCKET_NAME=target.s3_bucket,
+            ECS_TASK_ROLE_NAME=target.role_name,
+            ECS_TASK_POLICY_NAME=target.policy_name,
+        )
 
     def _seed(self, connection: Connection, target: Target) -> None:
         iam = connection.client("iam")

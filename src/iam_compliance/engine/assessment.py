@@ -11,11 +11,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .evaluation import RolePolicies, Verdict, evaluate
+from .guardrails import Guardrails, Reading
 from .policy import Policy
 from .principals import Requester
 from .privilege import Finding, find_excess_grants
 from .remediation import Need
-from .request import Declared, RequestContext, build_context, derive_context
+from .request import (
+    ContextEntry,
+    Declared,
+    RequestContext,
+    build_context,
+    derive_context,
+)
 from .requirements import RequiredAction
 from .target import Target
 from .trust import Check, assume_role_context, check_trust
@@ -23,6 +30,8 @@ from .variables import Context
 
 #: No declarations: every key that is not derived is absent.
 NOTHING_DECLARED = Declared()
+#: Guardrails that were not read (the engine used on its own, or --guardrails off).
+NOT_READ = Reading("off", "not read")
 
 __all__ = ["Assessment", "AttachedPolicy", "Check", "RoleSnapshot", "TableState", "assess"]
 
@@ -87,11 +96,20 @@ class Assessment:
     attachment: Check
     #: The context of the containers' requests the verdicts are for.
     request_context: RequestContext = field(default_factory=lambda: RequestContext(()))
+    #: The organization's guardrails, as read (or why they were not).
+    guardrails: Reading = NOT_READ
 
     def judge(self, policies: RolePolicies, action: str, resource: str) -> Verdict:
         """Evaluate ``action`` on ``resource`` for ``policies``, as this target's requests
-        are modelled (context, the table's resource policy, the requester)."""
-        return judge(self.snapshot, self.request_context, policies, action, resource)
+        are modelled (context, the table's resource policy, the requester, guardrails)."""
+        return judge(
+            self.snapshot,
+            self.request_context,
+            policies,
+            action,
+            resource,
+            self.guardrails.guardrails,
+        )
 
     def needs(self) -> list[Need]:
         """Each requirement as a fix plans it: action, resource, id."""
@@ -151,6 +169,7 @@ def assess(
     *,
     declared: Declared = NOTHING_DECLARED,
     now: datetime | None = None,
+    guardrails: Reading | None = None,
 ) -> Assessment:
     """Evaluate every requirement, the trust policy, attachment and least privilege.
 
@@ -158,10 +177,16 @@ def assess(
     ``declared`` keys and the command line's ``context``, at ``now`` (the run's time).
     """
     moment = now or datetime.now(UTC)
-    request = request_context(target, snapshot, declared, context, moment)
+    reading = guardrails or NOT_READ
+    request = request_context(target, snapshot, declared, context, moment, reading)
     verdicts = {
         required.id: judge(
-            snapshot, request, snapshot.policies, required.name, required.arn(target)
+            snapshot,
+            request,
+            snapshot.policies,
+            required.name,
+            required.arn(target),
+            reading.guardrails,
         )
         for required in requirements
     }
@@ -183,6 +208,7 @@ def assess(
         trust=check_trust(snapshot.trust_policy, snapshot.role_name, trust_context),
         attachment=check_attachment(target, snapshot),
         request_context=request,
+        guardrails=reading,
     )
 
 
@@ -192,6 +218,7 @@ def judge(
     policies: RolePolicies,
     action: str,
     resource: str,
+    guardrails: Guardrails | None = None,
 ) -> Verdict:
     """Evaluate ``action`` on ``resource`` with the request model of ``snapshot``'s target."""
     return evaluate(
@@ -202,6 +229,7 @@ def judge(
         resource_policy=_resource_policy(snapshot.table, resource),
         requester=snapshot.requester,
         assumed_absent=request.assumed_absent(),
+        guardrails=guardrails,
     )
 
 
@@ -211,6 +239,7 @@ def request_context(
     declared: Declared,
     overrides: Context | None,
     now: datetime,
+    guardrails: Reading | None = None,
 ) -> RequestContext:
     """The context of the containers' requests to ``target``'s table."""
     table = snapshot.table
@@ -223,7 +252,28 @@ def request_context(
         resource_account=table.account if table is not None else target.account_id,
         resource_tags=table.tags if table is not None else {},
     )
+    if guardrails is not None:
+        derived.extend(organization_context(guardrails))
     return build_context(derived, declared.request, _as_lists(overrides))
+
+
+def organization_context(reading: Reading) -> list[ContextEntry]:
+    """aws:PrincipalOrgID and aws:ResourceOrgID (the table is in the role's account), and
+    their org paths, as far as the organization could be read."""
+    if reading.organization_id is None:
+        return []
+    source = "the account's organization"
+    entries = [
+        ContextEntry("aws:PrincipalOrgID", (reading.organization_id,), source),
+        ContextEntry("aws:ResourceOrgID", (reading.organization_id,), source),
+    ]
+    if reading.guardrails is not None:
+        path = (reading.guardrails.path,)
+        entries += [
+            ContextEntry("aws:PrincipalOrgPaths", path, source),
+            ContextEntry("aws:ResourceOrgPaths", path, source),
+        ]
+    return entries
 
 
 def _as_lists(context: Context | None) -> dict[str, list[str]]:

@@ -78,6 +78,8 @@ class Verdict:
     keys_used: tuple[str, ...] = ()
     #: Keys the request model assumes absent and the decision depends on.
     assumed_absent: tuple[str, ...] = ()
+    #: The levels of the organization's SCPs/RCPs where no Allow applies.
+    guardrails_without_allow: tuple[str, ...] = ()
 
     @property
     def is_allowed(self) -> bool:
@@ -92,6 +94,9 @@ class Verdict:
     @property
     def deciding(self) -> Evidence | None:
         """The statement that decided the verdict, for one-line summaries."""
+        if self.decision is Decision.GUARDRAIL_DENY and self.guardrails_without_allow:
+            where = self.guardrails_without_allow[0]
+            return Evidence(where, "none of them allows it", "Allow")
         for group in (self.denied_by, self.undecided_by, self.allowed_by, self.resource_allowed_by):
             if group:
                 return group[0]
@@ -210,6 +215,7 @@ def _evaluate(policies: RolePolicies, request: Request, model: _Model) -> Verdic
         resource_allowed_by=tally.grants(Naming.ROLE, True) + tally.grants(Naming.EVERYONE, True),
         near_misses=near,
         empty_variables=empty,
+        guardrails_without_allow=guard.blocked_at if guard else (),
         keys_used=tuple(dict.fromkeys(key for found in scans for key in found.keys)),
     )
 

@@ -29,6 +29,8 @@ from .applicability import Evidence, Request, scan
 from .policy import Policy
 
 Kind = Literal["scp", "rcp"]
+#: ``--guardrails``: read them when possible, never, or fail when they cannot be read.
+Mode = Literal["auto", "off", "required"]
 LevelKind = Literal["root", "ou", "account"]
 
 
@@ -71,6 +73,40 @@ class Guardrails:
     @property
     def is_management_account(self) -> bool:
         return self.account == self.management_account
+
+
+Status = Literal["checked", "not checked", "off"]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Whether the guardrails of a target were read, and what was found."""
+
+    status: Status
+    #: Why they were not checked (``off``: the option; ``not checked``: the error).
+    reason: str | None = None
+    guardrails: Guardrails | None = None
+    #: The organization's id, when at least that much could be read.
+    organization_id: str | None = None
+
+    def describe(self) -> str:
+        """One line for the header and the reports."""
+        if self.status == "off":
+            return "guardrails (SCPs, RCPs): off (--guardrails off)"
+        if self.guardrails is None:
+            return f"guardrails (SCPs, RCPs): NOT checked: {self.reason}"
+        found = self.guardrails
+        if found.is_management_account:
+            return (
+                f"guardrails: account {found.account} is the management account of "
+                f"{found.organization_id}: SCPs and RCPs do not apply (read by {found.read_by})"
+            )
+        scps = sum(len(level.policies) for level in found.scps)
+        rcps = sum(len(level.policies) for level in found.rcps)
+        return (
+            f"guardrails: organization {found.organization_id}, path {found.path}: "
+            f"{scps} SCP attachment(s), {rcps} RCP attachment(s) (read by {found.read_by})"
+        )
 
 
 def attached(name: str, kind: Kind, level_label: str) -> str:

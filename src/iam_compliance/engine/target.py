@@ -38,6 +38,10 @@ class Target:
     credentials: Credentials | None = None
     #: An AWS-compatible endpoint (AWS_ENDPOINT_URL), e.g. a moto server.
     endpoint_url: str | None = None
+    #: The profile that reads the organization's guardrails (ORG_READ_PROFILE).
+    org_read_profile: str | None = None
+    #: A role to assume to read the organization's guardrails (ORG_READ_ROLE_ARN).
+    org_read_role_arn: str | None = None
 
     @property
     def partition(self) -> str:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ..aws.adapter import AwsAdapter, Sessions
+from ..aws.adapter import AwsAdapter, Connection, Sessions
+from ..aws.organization import GuardrailSource, live_connection
 from ..config import READ_CONCURRENCY, Settings
 from ..engine.assessment import NOTHING_DECLARED, Assessment, RoleSnapshot, assess
 from ..engine.request import Declared
@@ -41,6 +42,7 @@ class Checker:
         declared: Declared = NOTHING_DECLARED,
         read_concurrency: int = READ_CONCURRENCY,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rcp_services: frozenset[str] = frozenset(),
     ) -> None:
         self.settings = settings
         self.requirements = requirements
@@ -59,6 +61,10 @@ class Checker:
             self.mock = MockAccounts(fixtures_dir, self.sessions, settings.policy_file)
         self._adapters: dict[str, AwsAdapter] = {}
         self._assessments: dict[str, Assessment] = {}
+        #: The organization's SCPs and RCPs of each target, read once per account.
+        self.guardrails = GuardrailSource(
+            settings.guardrails, self._organization_connection, rcp_services=rcp_services
+        )
 
     def check_policy_file(self) -> None:
         """Read and check the mock account's policy file now: a bad one is a usage error."""
@@ -123,7 +129,13 @@ class Checker:
             self.settings.context,
             declared=self.declared,
             now=self.clock(),
+            guardrails=self.guardrails.read(target),
         )
+
+    def _organization_connection(self, target: Target) -> Connection:
+        if self.mock is not None:
+            return self.mock.organization_connection(target)
+        return live_connection(self.sessions, target)
 
     # -- hooks ------------------------------------------------------------------------
 
@@ -166,6 +178,7 @@ class Checker:
                     f"iam-compliance: {self.settings.mode} account {found.snapshot.account_id}: "
                     f"{found.snapshot.role_arn} with {target.policy_name} {version}"
                 )
+                reporter.write_line(f"iam-compliance: {found.guardrails.describe()}")
 
     def targets_of(self, item: pytest.Item) -> list[Target]:
         """The targets a collected test checks (none, if it uses no assessment)."""

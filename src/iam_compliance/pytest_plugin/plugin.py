@@ -83,6 +83,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="show what --fix would change (new document, diff, version to delete); "
         "change nothing.",
     )
+    group.addoption(
+        "--guardrails",
+        dest="iam_guardrails",
+        default=None,
+        choices=("auto", "off", "required"),
+        help="the organization's SCPs and RCPs: auto (default: when they can be read), "
+        "required (exit 4 when they cannot), off. Ini: iam_compliance_guardrails.",
+    )
+    group.addoption(
+        "--cross-check",
+        dest="iam_cross_check",
+        action="store_true",
+        default=False,
+        help="live mode: compare every verdict with IAM's policy simulator "
+        "(iam:SimulatePrincipalPolicy); a disagreement fails that action's test.",
+    )
+    parser.addini(
+        "iam_compliance_guardrails",
+        default="",
+        help="auto (default), required or off: see --guardrails.",
+    )
     parser.addini(
         "iam_compliance_fixtures",
         default="",

@@ -14,7 +14,7 @@ from typing import TypeVar
 import pytest
 
 from ..aws.catalog import IamActionCatalog
-from ..config import READ_CONCURRENCY, parse_positive_int, resolve_settings
+from ..config import READ_CONCURRENCY, parse_positive_int, resolve_guardrails, resolve_settings
 from ..engine.request import DECLARED_FILE, load_declared
 from ..engine.requirements import load_requirements
 from .checker import Checker
@@ -74,8 +74,15 @@ def _checker(config: pytest.Config, folder: Path) -> Checker:
         fix_dry_run=option.iam_fix_dry_run,
         rootdir=config.rootpath,
         environ=os.environ,
+        guardrails=resolve_guardrails(
+            option.iam_guardrails,
+            str(config.getini("iam_compliance_guardrails")),
+            f"iam_compliance_guardrails ({config.inipath or '-o'})",
+        ),
+        cross_check=option.iam_cross_check,
     )
-    requirements = load_requirements(folder / REQUIREMENTS_FILE, IamActionCatalog())
+    catalog = IamActionCatalog()
+    requirements = load_requirements(folder / REQUIREMENTS_FILE, catalog)
     concurrency = parse_positive_int(
         str(config.getini("iam_compliance_read_concurrency")),
         name="iam_compliance_read_concurrency",
@@ -84,7 +91,12 @@ def _checker(config: pytest.Config, folder: Path) -> Checker:
     )
     declared = load_declared(folder / DECLARED_FILE)
     checker = Checker(
-        settings, requirements, folder, declared=declared, read_concurrency=concurrency
+        settings,
+        requirements,
+        folder,
+        declared=declared,
+        read_concurrency=concurrency,
+        rcp_services=catalog.rcp_services(),
     )
     checker.check_policy_file()
     return checker

@@ -14,6 +14,7 @@ from typing import cast
 from .. import __version__
 from ..engine.assessment import Assessment, Check
 from ..engine.evaluation import Decision, Evidence, Verdict
+from ..engine.guardrails import Reading
 from ..engine.privilege import Finding
 from ..engine.remediation import FixPlan, PolicyVersion, plan_fix, widening_reason
 from ..engine.request import RequestContext
@@ -32,7 +33,9 @@ from .model import (
     EvidenceEntry,
     EvidenceKind,
     FindingEntry,
+    GuardrailsEntry,
     JSONObject,
+    LevelEntry,
     PlanEntry,
     RemediationEntry,
     RemediationStatus,
@@ -92,6 +95,32 @@ def target_section(
             ContextValue(entry.key, entry.values, entry.source)
             for entry in assessment.request_context.entries
         ),
+        guardrails=guardrails_entry(assessment.guardrails),
+    )
+
+
+def guardrails_entry(reading: Reading) -> GuardrailsEntry:
+    found = reading.guardrails
+    levels: list[LevelEntry] = []
+    if found is not None:
+        rcps = {level.id: level for level in found.rcps}
+        for level in found.scps:
+            rcp_level = rcps.get(level.id)
+            levels.append(
+                LevelEntry(
+                    kind=level.kind,
+                    id=level.id,
+                    name=level.name,
+                    scps=tuple(p.name for p in level.policies),
+                    rcps=tuple(p.name for p in rcp_level.policies) if rcp_level else (),
+                )
+            )
+    return GuardrailsEntry(
+        status=reading.status,
+        summary=reading.describe(),
+        organization_id=reading.organization_id,
+        read_by=found.read_by if found is not None else None,
+        levels=tuple(levels),
     )
 
 
@@ -235,13 +264,17 @@ def proposed_fix(assessment: Assessment) -> FixPlan | None:
         return None  # a policy that cannot be fixed by --fix has no proposal to show
 
 
+#: Decisions no Allow in the task policy can change.
+_BLOCKED = (Decision.EXPLICIT_DENY, Decision.BOUNDARY_DENY, Decision.GUARDRAIL_DENY)
+
+
 def next_steps(assessment: Assessment, *, fixing: bool) -> list[str]:
     """What to do about the missing actions: the --fix command, or what keeps --fix out."""
     lines: list[str] = []
     fixable = 0
     for rid in assessment.missing_ids:
         verdict = assessment.verdicts[rid]
-        if verdict.decision in (Decision.EXPLICIT_DENY, Decision.BOUNDARY_DENY):
+        if verdict.decision in _BLOCKED:
             lines.append(f"{rid} cannot be fixed by adding an Allow: {verdict.reason}")
         elif (why := widening_reason(verdict)) is not None:
             lines.append(f"{rid}: {why}")

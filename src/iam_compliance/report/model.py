@@ -243,6 +243,8 @@ class ActionEntry:
             return "no statement allows it"
         if self.decision == "not allowed":  # an Allow whose condition is not met
             return f"{self.deciding.text}: its condition is not met"
+        if self.decision == "not allowed by the organization's guardrails":
+            return f"{self.deciding.policy}: {self.deciding.statement}"
         return self.deciding.text
 
 
@@ -319,6 +321,35 @@ class RemediationEntry:
 
 
 @dataclass(frozen=True)
+class LevelEntry:
+    """One level of the organization from the root down to the account, with what is
+    attached there."""
+
+    #: ``root``, ``ou`` or ``account``.
+    kind: str
+    id: str
+    name: str
+    #: The names of the SCPs attached there.
+    scps: tuple[str, ...]
+    #: The names of the RCPs attached there.
+    rcps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GuardrailsEntry:
+    """Whether the organization's SCPs and RCPs took part in the verdicts, and which."""
+
+    #: ``checked``, ``not checked`` or ``off``.
+    status: str
+    #: One line for people (the header says the same).
+    summary: str
+    organization_id: str | None
+    #: The identity that read them.
+    read_by: str | None
+    levels: tuple[LevelEntry, ...]
+
+
+@dataclass(frozen=True)
 class TargetSection:
     """Everything judged about one target: an entry of compliance.json's ``targets``."""
 
@@ -342,6 +373,8 @@ class TargetSection:
     remediation: RemediationEntry | None
     #: Every key of the modelled request: derived, declared or given on the command line.
     request_context: tuple[ContextValue, ...] = ()
+    #: The organization's guardrails; None when the engine ran without them.
+    guardrails: GuardrailsEntry | None = None
 
     def action(self, name: str) -> ActionEntry:
         """The entry of a requirement, by id (or by action name for one on the table)."""

@@ -27,6 +27,8 @@ def verdict_table(section: TargetSection) -> list[str]:
     for entry in section.actions:
         label = entry.verdict.label
         lines.append(f"  {entry.id:<{width}}  {label:<{_LABEL_WIDTH}}  {entry.deciding_text}")
+    if section.guardrails is not None and section.guardrails.status != "off":
+        lines.append(f"  {section.guardrails.summary}")
     used = {value.key: value for entry in section.actions for value in entry.context}
     if used:
         lines.append("  request context the verdicts used:")
