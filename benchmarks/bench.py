@@ -12,6 +12,9 @@
    requests exactly N x a single target's; wall time with -n 2 at most 0.65x of without.
    Then the same with every request delayed by 50 ms, a round trip to a real endpoint,
    where reading several targets at once pays off.
+4. Guardrails: N targets in one member account of an organization, read through one
+   ORG_READ_ROLE_ARN: the organization requests of the run. Target: the same as for one
+   target (ancestry, SCPs and RCPs read once per account and per OU).
 
 Everything runs on loopback; nothing reaches AWS. Figures are printed, never asserted:
 they depend on the machine.
@@ -264,6 +267,35 @@ def seed_targets(server: MotoServer, project: Path, targets: int) -> list[str]:
     return args
 
 
+def bench_guardrails(work: Path, targets: int) -> None:
+    print(f"4. guardrail reads, {targets} targets in one account of an organization")
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "dynamodb:Scan", "Resource": "*"}],
+    }
+    with moto_server() as server:
+        account = server.organization(deny, management="000000000001")
+        env = live_environment(server, account)
+        env["ORG_READ_ROLE_ARN"] = "arn:aws:iam::000000000001:role/guardrails-reader"
+        counts = {}
+        for n in (1, targets):
+            project = make_project(work / f"guardrails-{n}")
+            args = []
+            for i in range(n):
+                path = project / f"t{i:03}.env"
+                path.write_text(f"AWS_ACCOUNT_ID={account}\n")
+                args += ["--iam-env-file", str(path)]
+            server.call("DELETE", "/_selftest/requests")
+            seconds = pytest_seconds(project, "--aws-mode", "live", *args, env=env)
+            found = Counter(a for a in server.requests() if a.startswith("organizations:"))
+            counts[n] = found
+            print(
+                f"   {n:3} target(s): {sum(found.values())} organization requests "
+                f"in {seconds:.2f} s  {dict(sorted(found.items()))}"
+            )
+    print(f"   equal: {counts[1] == counts[targets]}  (target: equal)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per mock timing (5)")
@@ -285,6 +317,7 @@ def main() -> None:
         bench_requests(work)
         latencies = [0.0, options.latency] if options.latency else [0.0]
         bench_targets(work, options.targets, latencies)
+        bench_guardrails(work, options.targets)
 
 
 if __name__ == "__main__":

@@ -116,6 +116,14 @@ EXPECTED = Counter(
 )
 
 
+def read_json(pytester: pytest.Pytester) -> dict[str, Any]:
+    """The compliance.json a run of the suite in ``pytester`` wrote."""
+    document: dict[str, Any] = json.loads(
+        (pytester.path / "reports" / "compliance.json").read_text(encoding="utf-8")
+    )
+    return document
+
+
 def action_id(action: str) -> str:
     """The node id of the suite's test of one required action."""
     return f"{CLASS}::test_required_action_is_allowed[{action}]"
@@ -516,6 +524,30 @@ class MotoServer:
         if table:
             self.seed_table(account, tags=table_tags, policy=table_policy)
         return arn
+
+    def organization(self, scp: Mapping[str, Any], *, management: str = "000000000001") -> str:
+        """An organization managed by ``management`` with SCP ``scp`` attached to OU
+        Workloads, and a member account in that OU holding the role (compliant) and the
+        table; returns the member account's id."""
+        client = self.session(management).client("organizations", endpoint_url=self.url)
+        client.create_organization(FeatureSet="ALL")
+        root = client.list_roots()["Roots"][0]["Id"]
+        client.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+        workloads = client.create_organizational_unit(ParentId=root, Name="Workloads")
+        ou = workloads["OrganizationalUnit"]["Id"]
+        status = client.create_account(AccountName="ml", Email="ml@example.com")
+        account: str = status["CreateAccountStatus"]["AccountId"]
+        client.move_account(AccountId=account, SourceParentId=root, DestinationParentId=ou)
+        policy = client.create_policy(
+            Name="DenyScans",
+            Description="d",
+            Type="SERVICE_CONTROL_POLICY",
+            Content=json.dumps(scp),
+        )["Policy"]["PolicySummary"]["Id"]
+        client.attach_policy(PolicyId=policy, TargetId=ou)
+        document = json.loads(json.dumps(compliant_policy()).replace(ACCOUNT, account))
+        self.seed(account=account, managed=document)
+        return account
 
     def seed_table(
         self,

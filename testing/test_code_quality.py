@@ -51,3 +51,12 @@ def test_the_engine_imports_no_aws_sdk_pytest_or_dotenv() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_self_test_modules_have_unique_names() -> None:
+    """The self-tests are imported by basename (rootdir-relative "prepend" mode): two
+    ``test_x.py`` in different folders would stop collection with an import mismatch."""
+    names: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "testing").rglob("test_*.py")):
+        names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}

@@ -78,6 +78,23 @@ def test_several_env_files_each_describe_their_own_account(
     assert (prod.account_id, prod.profile) == ("222222222222", None)
 
 
+def test_the_organization_reader_may_be_given_for_the_run_or_per_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    own = "arn:aws:iam::000000000001:role/own-reader"
+    run = "arn:aws:iam::000000000001:role/run-reader"
+    env_file(tmp_path, "dev.env", AWS_ACCOUNT_ID="111111111111", ORG_READ_ROLE_ARN=own)
+    env_file(tmp_path, "prod.env", AWS_ACCOUNT_ID="222222222222")
+    dev, prod = resolve_targets(
+        ["dev.env", "prod.env"],
+        rootdir=tmp_path,
+        environ={"ORG_READ_ROLE_ARN": run, "ORG_READ_PROFILE": "org"},
+    )
+    assert (dev.org_read_role_arn, dev.org_read_profile) == (own, "org")
+    assert (prod.org_read_role_arn, prod.org_read_profile) == (run, "org")
+
+
 def test_dotenv_credentials_never_override_the_environment(tmp_path: Path) -> None:
     env_file(tmp_path, ".env", AWS_ACCESS_KEY_ID="FILEKEY", AWS_SECRET_ACCESS_KEY="FILESECRET")
     [target] = resolve_targets([], rootdir=tmp_path, environ={"AWS_ACCESS_KEY_ID": "ENVKEY"})

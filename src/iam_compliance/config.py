@@ -161,6 +161,11 @@ def resolve_target(
                 return layer[key]
         return None
 
+    def run_wide(key: str) -> str | None:
+        """A setting the environment may give the whole run, even with several targets."""
+        layers = (file_values, environ) if own_credentials else (environ, file_values)
+        return next((layer[key] for layer in layers if layer.get(key)), None)
+
     where = source or "environment"
     target = Target(
         name=name,
@@ -181,8 +186,8 @@ def resolve_target(
             where,
         ),
         endpoint_url=optional("AWS_ENDPOINT_URL"),
-        org_read_profile=optional("ORG_READ_PROFILE"),
-        org_read_role_arn=optional("ORG_READ_ROLE_ARN"),
+        org_read_profile=run_wide("ORG_READ_PROFILE"),
+        org_read_role_arn=run_wide("ORG_READ_ROLE_ARN"),
     )
     _validate(target, where)
     return target

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from iam_compliance.engine.trust import ECS_TASKS_PRINCIPAL, assume_role_context
 from conftest import (
     ACCOUNT,
     MISSING,
+    NOW,
     POLICY_ARN,
     POLICY_NAME,
     REQUIRED,
@@ -47,9 +47,6 @@ def trusting(principal: Any, effect: str = "Allow", **extra: Any) -> dict[str, A
         body["Action"] = ASSUME
     body.update(extra)
     return body
-
-
-NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 
 
 def trust_check(policy: Policy, *declared: ContextEntry) -> Any:

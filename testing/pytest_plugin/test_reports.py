@@ -24,6 +24,7 @@ from conftest import (
     TABLE_ARN,
     action_id,
     compliant_policy,
+    read_json,
     runbook_policy,
     write_policy,
 )
@@ -60,13 +61,6 @@ def extra_text(entry: dict[str, Any], name: str) -> str:
     """A text or JSON extra, which a self-contained report embeds as a base64 data URI."""
     [uri] = [x["content"] for x in entry["extras"] if x["name"] == name]
     return base64.b64decode(uri.partition("base64,")[2]).decode()
-
-
-def read_json(pytester: pytest.Pytester) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(
-        (pytester.path / "reports" / "compliance.json").read_text(encoding="utf-8")
-    )
-    return document
 
 
 def junit(path: Path) -> ET.Element:
@@ -310,6 +304,7 @@ PLAN_KEYS = {
     "size",
     "diff",
     "new_document",
+    "proof",
 }
 REMEDIATION_KEYS = {
     "status",

@@ -32,6 +32,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 from botocore.loaders import create_loader
+from botocore.parsers import ResponseParserError
 
 from ..engine.assessment import AttachedPolicy, RoleSnapshot, TableState
 from ..engine.evaluation import RolePolicies
@@ -332,7 +333,9 @@ def _calling(action: str, resource: str) -> Iterator[None]:
         raise ServiceError(
             f"{action}: could not reach AWS after {MAX_ATTEMPTS} attempt(s) ({_no_secrets(exc)})"
         ) from None
-    except BotoCoreError as exc:
+    except (BotoCoreError, ResponseParserError) as exc:
+        # ResponseParserError is not a BotoCoreError: an answer botocore cannot read (an
+        # endpoint's HTML error page, say) would otherwise escape as a traceback.
         raise ServiceError(f"{action}: {_no_secrets(exc)}") from None
 
 

@@ -91,13 +91,16 @@ def seed_organization(
     for policy_type in _TYPES.values():
         with contextlib.suppress(errors.PolicyTypeAlreadyEnabledException):
             organizations.enable_policy_type(RootId=root, PolicyType=policy_type)
+    parent, ids = root, {"root": root, "account": target.account_id}
+    if management_account(layout) == target.account_id:
+        _attach(layout, fixtures_dir, target, organizations, fill, ids)
+        return  # the management account is the organization's own, under its root
     # moto cannot invite an existing account, and makes up the id of a new one: it is given
     # the target's id here, so that the organization holds the account being checked.
     with mock.patch(
         "moto.organizations.utils.make_random_account_id", return_value=target.account_id
     ):
         organizations.create_account(AccountName=target.name, Email=f"{target.name}@example.com")
-    parent, ids = root, {"root": root, "account": target.account_id}
     for name in layout.get("path", []):
         units = organizations.list_organizational_units_for_parent(ParentId=parent)
         existing = [u["Id"] for u in units["OrganizationalUnits"] if u["Name"] == name]
@@ -112,6 +115,19 @@ def seed_organization(
     organizations.move_account(
         AccountId=target.account_id, SourceParentId=root, DestinationParentId=parent
     )
+    _attach(layout, fixtures_dir, target, organizations, fill, ids)
+
+
+def _attach(
+    layout: dict[str, Any],
+    fixtures_dir: Path,
+    target: Target,
+    organizations: Any,
+    fill: Callable[[str, Target], str],
+    ids: dict[str, str],
+) -> None:
+    """Detach FullAWSAccess where the layout says, and attach its policies."""
+    errors = organizations.exceptions
     for level in layout.get("detach_full_aws_access", []):
         # Not there when another target of the run already detached it.
         with contextlib.suppress(errors.PolicyNotAttachedException):

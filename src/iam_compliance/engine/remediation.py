@@ -87,6 +87,9 @@ class FixPlan:
     size: int
     #: Why the plan cannot be applied: blocked actions, a document over the size limit.
     refusals: tuple[str, ...]
+    #: What comparing the current and the proposed document found (:mod:`.proof`); None
+    #: when no proof was made.
+    proof: str | None = None
 
     @property
     def nothing_to_fix(self) -> bool:
@@ -161,7 +164,7 @@ def plan_fix(
     # refused however the policy is changed, and adding such an action would be noise.
     open_ = [need for need in missing if need.id not in {b.action for b in guarded}]
     candidate, _ = with_needs(current, open_)
-    after = _replacing(policies, _reparse(candidate, target))
+    after = replacing(policies, reparse(candidate, target))
     blocked = list(guarded)
     for need in needs:
         verdict = decide(after, need.action, need.resource)
@@ -176,7 +179,7 @@ def plan_fix(
         return _plan(target, arn, version, current, blocked=blocked, refusals=refusals)
 
     document, indexes = with_needs(current, grantable)
-    reparsed = _reparse(document, target)
+    reparsed = reparse(document, target)
     label = " and ".join(reparsed.statements[index].label for index in indexes)
     to_delete = _version_to_delete(target, versions)
     refusals.extend(_limits(target, document, versions, to_delete))
@@ -282,7 +285,7 @@ def _plan(
     )
 
 
-def _reparse(document: Mapping[str, Any], target: Policy) -> Policy:
+def reparse(document: Mapping[str, Any], target: Policy) -> Policy:
     return parse_policy(
         document,
         name=target.name,
@@ -292,7 +295,7 @@ def _reparse(document: Mapping[str, Any], target: Policy) -> Policy:
     )
 
 
-def _replacing(policies: RolePolicies, candidate: Policy) -> RolePolicies:
+def replacing(policies: RolePolicies, candidate: Policy) -> RolePolicies:
     identity = tuple(
         candidate if policy.arn == candidate.arn else policy for policy in policies.identity
     )

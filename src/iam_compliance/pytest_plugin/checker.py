@@ -7,6 +7,7 @@ reads lazily, when its first test of a target runs.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,10 +19,12 @@ import pytest
 
 from ..aws.adapter import AwsAdapter, Connection, Sessions
 from ..aws.organization import GuardrailSource, live_connection
+from ..aws.simulator import simulate
 from ..config import READ_CONCURRENCY, Settings
 from ..engine.assessment import NOTHING_DECLARED, Assessment, RoleSnapshot, assess
+from ..engine.crosscheck import compare, context_entries
 from ..engine.request import Declared
-from ..engine.requirements import RequiredAction
+from ..engine.requirements import ActionCatalog, RequiredAction
 from ..engine.target import Target
 from ..errors import IamComplianceError
 from .xdist import is_xdist_worker
@@ -43,6 +46,7 @@ class Checker:
         read_concurrency: int = READ_CONCURRENCY,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rcp_services: frozenset[str] = frozenset(),
+        catalog: ActionCatalog | None = None,
     ) -> None:
         self.settings = settings
         self.requirements = requirements
@@ -51,6 +55,8 @@ class Checker:
         self.declared = declared
         self.read_concurrency = read_concurrency
         self.clock = clock
+        #: AWS's IAM action data, when the run has it (the proof of a fix uses it).
+        self.catalog = catalog
         self.sessions = Sessions()
         self.mock: MockAccounts | None = None
         if settings.mode == "mock":
@@ -65,6 +71,12 @@ class Checker:
         self.guardrails = GuardrailSource(
             settings.guardrails, self._organization_connection, rcp_services=rcp_services
         )
+
+    def actions_of(self, service: str) -> list[str]:
+        """A service's actions, as AWS spells them (none without the action data)."""
+        if self.catalog is None:
+            return []
+        return sorted(self.catalog.actions(service) or ())
 
     def check_policy_file(self) -> None:
         """Read and check the mock account's policy file now: a bad one is a usage error."""
@@ -122,7 +134,7 @@ class Checker:
                 self._assessments[target.name] = self._assess(target, read.result())
 
     def _assess(self, target: Target, snapshot: RoleSnapshot) -> Assessment:
-        return assess(
+        found = assess(
             target,
             snapshot,
             self.requirements,
@@ -131,6 +143,24 @@ class Checker:
             now=self.clock(),
             guardrails=self.guardrails.read(target),
         )
+        return self._cross_check(found) if self.settings.cross_check else found
+
+    def _cross_check(self, found: Assessment) -> Assessment:
+        """The verdicts compared with IAM's policy simulator, one call per resource."""
+        by_resource: dict[str, list[str]] = {}
+        for required in found.requirements:
+            by_resource.setdefault(required.arn(found.target), []).append(required.name)
+        iam = self.adapter(found.target).iam
+        entries = context_entries(found.request_context)
+        answers = [
+            answer
+            for resource, actions in by_resource.items()
+            for answer in simulate(iam, found.snapshot.role_arn, actions, resource, entries)
+        ]
+        verdicts = compare(
+            found.verdicts, answers, guardrails_read=found.guardrails.guardrails is not None
+        )
+        return dataclasses.replace(found, verdicts=verdicts)
 
     def _organization_connection(self, target: Target) -> Connection:
         if self.mock is not None:

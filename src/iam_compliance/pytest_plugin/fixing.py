@@ -8,14 +8,16 @@ Anything else fails loudly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from ..aws.analyzer import check_no_new_access
 from ..config import Settings
 from ..engine.evaluation import Verdict
+from ..engine.proof import check_plan
 from ..engine.remediation import FixPlan, plan_fix
 from ..engine.rollout import Remediation, apply_fix
 from ..engine.target import Target
@@ -54,12 +56,15 @@ class Fixer:
         reports_dir: Path,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        actions_of: Callable[[str], Sequence[str]] = lambda service: (),
     ) -> None:
         self.checker = checker
         self.settings = settings
         self.remediations = remediations
         self.reports_dir = reports_dir
         self.clock = clock
+        #: A service's actions (AWS's IAM action data), for the no-new-access proof.
+        self.actions_of = actions_of
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -89,13 +94,22 @@ class Fixer:
                 f"attach-role-policy --role-name {target.role_name} --policy-arn "
                 f"{target.policy_arn}"
             )
-        return plan_fix(
+        plan = plan_fix(
             found.snapshot.policies,
             policy,
             found.needs(),
             target.table_arn,
             self.checker.adapter(target).list_versions(policy.arn),
             judge=found.judge,
+        )
+        return check_plan(
+            plan,
+            found.snapshot.policies,
+            policy,
+            found.judge,
+            found.needs(),
+            self.actions_of,
+            target.table_arn,
         )
 
     def fix(self, target: Target) -> Remediation:
@@ -110,6 +124,8 @@ class Fixer:
                 notes.append(f"planned again after a concurrent change: {exc}")
                 self.checker.forget(target)
                 continue
+            if not isinstance(plan, str):
+                notes.extend(self._second_opinion(target, plan))
             if isinstance(plan, str) or self.settings.fix_dry_run or not plan.can_apply:
                 return Remediation(target, plan, None, self.settings.fix_dry_run, tuple(notes))
             try:
@@ -136,6 +152,13 @@ class Fixer:
             f"{target.policy_arn} kept changing while planning a fix ({FIX_ATTEMPTS} attempts); "
             "nothing was written: " + "; ".join(notes)
         )
+
+    def _second_opinion(self, target: Target, plan: FixPlan) -> list[str]:
+        """Live mode: IAM Access Analyzer's CheckNoNewAccess on the proposed document."""
+        if self.checker.mock is not None or plan.new_document is None:
+            return []
+        client = self.checker.sessions.live(target).client("accessanalyzer")
+        return [check_no_new_access(client, plan.current_document, plan.new_document)]
 
     def _record_writer(self, target: Target) -> RecordWriter:
         several = len(self.settings.targets) > 1

@@ -37,7 +37,14 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     failures = FailureTracker()
     collector = ResultCollector(settings, remediations)
     _register(config, checker_key, checker, "checker")
-    _register(config, fixer_key, Fixer(checker, settings, remediations, reports_dir), "fixer")
+    fixer = Fixer(
+        checker,
+        settings,
+        remediations,
+        reports_dir,
+        actions_of=checker.actions_of,
+    )
+    _register(config, fixer_key, fixer, "fixer")
     _register(config, failures_key, failures, "failures")
     _register(config, collector_key, collector, "collector")
     if not is_xdist_worker(config):
@@ -97,6 +104,7 @@ def _checker(config: pytest.Config, folder: Path) -> Checker:
         declared=declared,
         read_concurrency=concurrency,
         rcp_services=catalog.rcp_services(),
+        catalog=catalog,
     )
     checker.check_policy_file()
     return checker

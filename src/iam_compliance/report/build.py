@@ -201,6 +201,7 @@ def plan_entry(plan: FixPlan) -> PlanEntry:
         size=plan.size,
         diff=plan.diff,
         new_document=plain(plan.new_document),
+        proof=plan.proof,
     )
 
 

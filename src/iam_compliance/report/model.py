@@ -303,6 +303,8 @@ class PlanEntry:
     #: Unified diff of the current and the proposed document.
     diff: str
     new_document: JSONObject | None
+    #: What comparing the current and the proposed document found (no new access).
+    proof: str | None = None
 
 
 @dataclass(frozen=True)

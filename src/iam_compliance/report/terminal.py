@@ -73,6 +73,8 @@ def _plan_lines(result: Remediation, name: str) -> list[str]:
     else:
         lines.append("  no version would be deleted")
     lines.append(f"  size: {plan.size} of {MANAGED_POLICY_SIZE_LIMIT:,} characters")
+    if plan.proof:
+        lines.append(f"  {plan.proof}")
     if result.dry_run:
         lines.append("  new document:")
         document = json.dumps(plan.new_document, indent=4, ensure_ascii=False)

@@ -1,0 +1,171 @@
+"""No new access: prove a fix grants exactly the required actions, and nothing else.
+
+Before ``--fix`` writes (and in ``--fix-dry-run``), the current and the proposed document
+are compared with the engine itself, over a wide set of probes: every DynamoDB action on
+the table, on its indexes, on its stream, on another table and on ``*``, and every action
+of every other service either document mentions, on the resources the documents name and
+on ``*``. The only verdicts allowed to change are the required (action, resource) pairs;
+any other probe whose verdict changes to allowed (or to could-not-be-decided, which might
+be allowed) is new access, and the fix is refused with the list.
+
+This is a check of the planner's output, not of IAM: a planner bug that widened a grant
+(``Resource: "*"``, ``dynamodb:*``) is caught here before anything is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .evaluation import Decision, Verdict
+from .policy import Policy, RolePolicies
+from .remediation import FixPlan, Need, reparse, replacing
+
+#: Evaluates an action on a resource for a set of role policies (the run's request model).
+Judge = Callable[[RolePolicies, str, str], Verdict]
+#: Stands for a name in a probe made from a pattern (``table/*`` -> ``table/probe``).
+_NAME = "iam-compliance-probe"
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What comparing the current and the proposed document found."""
+
+    #: (action, resource) probes whose verdict the proposed document changes and that are
+    #: not required: ``dynamodb:DeleteTable on arn:...:table/ml-jobs (was not allowed, would
+    #: be allowed)``.
+    new_access: tuple[str, ...]
+    #: The required pairs that become allowed.
+    granted: tuple[str, ...]
+    #: How many probes were compared.
+    probes: int
+
+    @property
+    def holds(self) -> bool:
+        return not self.new_access
+
+    def describe(self) -> str:
+        if self.holds:
+            return (
+                f"new access: exactly the {len(self.granted)} required action(s) "
+                f"({self.probes:,} requests compared before and after)"
+            )
+        shown = "; ".join(self.new_access[:5])
+        more = f" (and {len(self.new_access) - 5} more)" if len(self.new_access) > 5 else ""
+        return f"the proposed document would newly grant {shown}{more}"
+
+
+def prove_no_new_access(
+    before: RolePolicies,
+    after: RolePolicies,
+    judge: Judge,
+    probes: Iterable[tuple[str, str]],
+    required: Iterable[tuple[str, str]],
+) -> Proof:
+    """Compare ``before`` and ``after`` on every probe; only ``required`` may change."""
+    wanted = {(action.lower(), resource) for action, resource in required}
+    new: list[str] = []
+    granted: list[str] = []
+    count = 0
+    for action, resource in dict.fromkeys(probes):
+        count += 1
+        old = judge(before, action, resource).decision
+        now = judge(after, action, resource).decision
+        if now is old or now not in (Decision.ALLOWED, Decision.UNDECIDED):
+            continue
+        text = f"{action} on {resource} (was {old.value}, would be {now.value})"
+        if (action.lower(), resource) in wanted:
+            granted.append(text)
+        else:
+            new.append(text)
+    return Proof(tuple(new), tuple(granted), count)
+
+
+def probes(
+    documents: Sequence[Policy],
+    table_arn: str,
+    required: Iterable[tuple[str, str]],
+    actions: Callable[[str], Sequence[str]],
+) -> list[tuple[str, str]]:
+    """The probe set for ``documents`` (the current and the proposed version).
+
+    ``actions(service)`` lists a service's actions as AWS spells them (empty for an unknown
+    service).
+    """
+    partition, _, _, region, account = table_arn.split(":", 5)[:5]
+    other_table = f"{table_arn.rsplit('/', 1)[0]}/{_NAME}"
+    table_resources = [
+        table_arn,
+        f"{table_arn}/index/{_NAME}",
+        f"{table_arn}/stream/2026-01-01T00:00:00.000",
+        other_table,
+        "*",
+    ]
+    found = [(action, resource) for action, resource in required]
+    found.extend(
+        (f"dynamodb:{action}", resource)
+        for action in actions("dynamodb")
+        for resource in table_resources
+    )
+    mentioned = _resources_by_service(documents)
+    for service in sorted(_services(documents) - {"dynamodb"}):
+        resources = [*mentioned.get(service, ()), *mentioned.get("*", ()), "*"]
+        resources.append(f"arn:{partition}:{service}:{region}:{account}:{_NAME}")
+        found.extend(
+            (f"{service}:{action}", resource)
+            for action in actions(service)
+            for resource in dict.fromkeys(resources)
+        )
+    return found
+
+
+def _services(documents: Sequence[Policy]) -> set[str]:
+    found: set[str] = set()
+    for policy in documents:
+        for statement in policy.statements:
+            for pattern in (*(statement.actions or ()), *(statement.not_actions or ())):
+                if ":" in pattern:
+                    found.add(pattern.split(":", 1)[0].lower())
+    return found
+
+
+def _resources_by_service(documents: Sequence[Policy]) -> Mapping[str, list[str]]:
+    """The resources each statement names, made concrete, by the ARN's service."""
+    found: dict[str, list[str]] = {}
+    for policy in documents:
+        for statement in policy.statements:
+            for pattern in (*(statement.resources or ()), *(statement.not_resources or ())):
+                concrete = re.sub(r"\$\{[^}]*\}|[*?]", _NAME, pattern)
+                parts = concrete.split(":")
+                service = parts[2] if len(parts) > 2 and parts[0] == "arn" else "*"
+                found.setdefault(service, []).append(concrete)
+    return found
+
+
+def check_plan(
+    plan: FixPlan,
+    policies: RolePolicies,
+    target: Policy,
+    judge: Judge,
+    needs: Sequence[Need],
+    actions: Callable[[str], Sequence[str]],
+    table_arn: str,
+) -> FixPlan:
+    """``plan`` with its proof; refused when the proposed document grants anything else."""
+    if plan.new_document is None:
+        return plan
+    proposed = reparse(plan.new_document, target)
+    required = [(need.action, need.resource) for need in needs]
+    found = prove_no_new_access(
+        policies,
+        replacing(policies, proposed),
+        judge,
+        probes([target, proposed], table_arn, required, actions),
+        required,
+    )
+    refusals = plan.refusals
+    if not found.holds:
+        refusals = (*refusals, f"{found.describe()}; a fix may add only the required actions")
+    return dataclasses.replace(plan, proof=found.describe(), refusals=refusals)

@@ -1,0 +1,120 @@
+"""No new access: a fix may change the verdicts of the required requests only."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from iam_compliance.engine.evaluation import RolePolicies, evaluate
+from iam_compliance.engine.proof import check_plan, probes, prove_no_new_access
+from iam_compliance.engine.remediation import Need, PolicyVersion, plan_fix, reparse, replacing
+
+from conftest import (
+    MISSING,
+    NOW,
+    REQUIRED,
+    TABLE_ARN,
+    parsed_task_policy,
+    runbook_policy,
+)
+
+DYNAMODB = ["GetItem", "PutItem", "UpdateItem", "Scan", "Query", "DescribeTable", "DeleteTable"]
+S3 = ["GetObject", "PutObject", "ListBucket", "DeleteObject"]
+LOGS = ["CreateLogGroup", "CreateLogStream", "PutLogEvents", "DeleteLogGroup"]
+
+
+def actions(service: str) -> list[str]:
+    return {"dynamodb": DYNAMODB, "s3": S3, "logs": LOGS}.get(service, [])
+
+
+def judge(policies: RolePolicies, action: str, resource: str) -> Any:
+    return evaluate(policies, action, resource, {})
+
+
+NEEDS = [Need(action, TABLE_ARN, action) for action in REQUIRED]
+TARGET = parsed_task_policy(runbook_policy(), "v1")
+ROLE = RolePolicies((TARGET,))
+
+
+def planned() -> Any:
+    versions = [PolicyVersion("v1", is_default=True, created=NOW)]
+    return plan_fix(ROLE, TARGET, NEEDS, TABLE_ARN, versions, judge=judge)
+
+
+def test_the_planner_grants_exactly_the_required_actions() -> None:
+    plan = check_plan(planned(), ROLE, TARGET, judge, NEEDS, actions, TABLE_ARN)
+
+    assert plan.can_apply
+    assert plan.proof is not None
+    assert plan.proof.startswith(f"new access: exactly the {len(MISSING)} required action(s) (")
+
+
+@pytest.mark.parametrize(
+    ("index", "widen", "newly"),
+    [
+        pytest.param(
+            1,  # the DynamoDB statement, which the planner extended
+            lambda s: s.update(Resource="*"),
+            "dynamodb:Scan on arn:aws:dynamodb:us-east-1:618574523116:table/iam-compliance-probe",
+            id="resource-star",
+        ),
+        pytest.param(
+            1,
+            lambda s: s.update(Action="dynamodb:*"),
+            f"dynamodb:DeleteTable on {TABLE_ARN}",
+            id="dynamodb-star",
+        ),
+        pytest.param(
+            0,  # the S3 statement
+            lambda s: s.update(Action=[*s["Action"], "s3:DeleteObject"]),
+            "s3:DeleteObject on arn:aws:s3:::ml-platform-artifacts/iam-compliance-probe",
+            id="another-service",
+        ),
+    ],
+)
+def test_a_plan_that_would_widen_is_refused(index: int, widen: Any, newly: str) -> None:
+    # What a planner bug would produce: the right actions, on too much.
+    plan = planned()
+    assert plan.new_document is not None
+    widened = {**plan.new_document, "Statement": [dict(s) for s in plan.new_document["Statement"]]}
+    widen(widened["Statement"][index])
+    bad = dataclasses.replace(plan, new_document=widened)
+
+    checked = check_plan(bad, ROLE, TARGET, judge, NEEDS, actions, TABLE_ARN)
+    proof = prove_no_new_access(
+        ROLE,
+        replacing(ROLE, reparse(widened, TARGET)),
+        judge,
+        probes([TARGET], TABLE_ARN, [], actions),
+        [(need.action, need.resource) for need in NEEDS],
+    )
+
+    assert not checked.can_apply
+    assert checked.proof is not None
+    assert checked.proof.startswith("the proposed document would newly grant ")
+    assert any("a fix may add only the required actions" in r for r in checked.refusals)
+    assert any(item.startswith(newly + " (was not allowed") for item in proof.new_access)
+
+
+def test_probes_cover_the_table_its_indexes_stream_another_table_and_star() -> None:
+    found = probes([TARGET], TABLE_ARN, [], actions)
+
+    resources = {resource for action, resource in found if action == "dynamodb:DeleteTable"}
+    assert resources == {
+        TABLE_ARN,
+        f"{TABLE_ARN}/index/iam-compliance-probe",
+        f"{TABLE_ARN}/stream/2026-01-01T00:00:00.000",
+        "arn:aws:dynamodb:us-east-1:618574523116:table/iam-compliance-probe",
+        "*",
+    }
+    # The other services the document mentions, on the resources it names and on "*".
+    assert ("s3:DeleteObject", "arn:aws:s3:::ml-platform-artifacts/iam-compliance-probe") in found
+    assert ("logs:DeleteLogGroup", "*") in found
+
+
+def test_a_proof_counts_what_it_compared() -> None:
+    proof = prove_no_new_access(ROLE, ROLE, judge, [("dynamodb:Scan", TABLE_ARN)] * 3, [])
+
+    assert (proof.holds, proof.probes, proof.new_access) == (True, 1, ())
