@@ -111,10 +111,15 @@ def _results(section: TargetSection, source: Source, root: Path) -> list[Any]:
         if source.role_place is not None
         else task_policy
     )
+    # Where nothing decided a missing action, the statement the fix extends is the place.
+    extended = section.proposed_fix.statement if section.proposed_fix is not None else None
+    policy_name = section.policy_arn.rsplit("/", 1)[-1]
     for entry in section.missing:
         where = None
         if entry.deciding is not None:
             where = locate(source, entry.deciding.policy, entry.deciding.statement)
+        elif extended is not None:
+            where = locate(source, policy_name, extended)
         where = where or task_policy
         text = f"{entry.id} ({entry.needed_for}) is {entry.verdict.label}: {entry.reason}"
         found.append(_result(MISSING_ACTION, "error", text, where, source, root, section, entry.id))
