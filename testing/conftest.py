@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import cfnlint.decode.cfn_yaml  # type: ignore[import-untyped]  # noqa: F401
 import pytest
 
 from iam_compliance.engine.assessment import Assessment, AttachedPolicy, RoleSnapshot, assess
@@ -40,9 +41,18 @@ from iam_compliance.errors import RemediationError
 from iam_compliance.report import build
 from iam_compliance.report.model import TargetSection
 
+# cfnlint (above) is imported once, here: pytester drops the modules an in-process run
+# imported, and PyYAML's C extension cannot be imported a second time in one process.
 ROOT = Path(__file__).resolve().parent.parent
 SUITE_FILE = ROOT / "tests" / "test_ecs_task_dynamodb_permissions.py"
 FIXTURES = ROOT / "fixtures"
+#: The source files of the runbook's state: a Terraform plan, CloudFormation JSON and YAML,
+#: and the Terraform configuration of the plan (the suite's copy: ``fixtures/iac/``).
+IAC = "fixtures/iac"
+TERRAFORM_PLAN = f"{IAC}/task-role.tfplan.json"
+TEMPLATE_JSON = f"{IAC}/task-role.template.json"
+TEMPLATE_YAML = f"{IAC}/task-role.template.yaml"
+TERRAFORM_DIR = f"{IAC}/terraform"
 
 # ------------------------------------------------------------- the runbook's defaults
 

@@ -6,15 +6,20 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from iam_compliance.aws.adapter import Connection
+from iam_compliance.aws.mock_organization import seed_organization
 from iam_compliance.aws.organization import NotInOrganizationError, OrganizationReader
 from iam_compliance.engine.target import Credentials
+
+from conftest import TARGET
 
 MANAGEMENT = "000000000001"
 DENY_SCANS = {
@@ -123,3 +128,27 @@ def test_an_account_outside_any_organization() -> None:
         reader = OrganizationReader(connection_into("111122223333"))
         with pytest.raises(NotInOrganizationError, match="not a member of an AWS Organization"):
             reader.guardrails("111122223333", "111122223333")
+
+
+def test_an_account_once_a_member_can_manage_a_new_organization() -> None:
+    """moto remembers memberships across resets of its backends; seeding forgets stale ones."""
+    target = TARGET
+    with mock_aws():
+        client = connection_into(MANAGEMENT).client("organizations")
+        client.create_organization(FeatureSet="ALL")
+        with mock.patch(
+            "moto.organizations.utils.make_random_account_id", return_value=target.account_id
+        ):
+            client.create_account(AccountName="old", Email="old@example.com")
+    with mock_aws():
+        client = connection_into(target.account_id).client("organizations")
+        seed_organization(
+            {"management_account": target.account_id, "path": []},
+            Path("."),
+            target,
+            client,
+            lambda text, _: text,
+        )
+        assert client.describe_organization()["Organization"]["MasterAccountId"] == (
+            target.account_id
+        )

@@ -237,6 +237,14 @@ class AwsAdapter:
         document = self.get_version_document(arn, version)
         return parse_policy(document, name=meta["PolicyName"], kind=kind, version=version, arn=arn)
 
+    def policy_tags(self, arn: str) -> dict[str, str]:
+        """A managed policy's tags (iam:ListPolicyTags), for the drift warning of --fix."""
+        tags: dict[str, str] = {}
+        with _calling("iam:ListPolicyTags", arn):
+            for page in self.iam.get_paginator("list_policy_tags").paginate(PolicyArn=arn):
+                tags.update({tag["Key"]: tag["Value"] for tag in page.get("Tags", [])})
+        return tags
+
     def policy_exists(self, arn: str) -> bool:
         try:
             with _calling("iam:GetPolicy", arn):

@@ -22,8 +22,10 @@ from moto import mock_aws
 from ..engine.policy import load_document, parse_policy
 from ..engine.target import Credentials, Target
 from ..errors import ConfigurationError
+from ..sources import Source, read_source
 from .adapter import Connection, Sessions
 from .mock_organization import management_account, read_layout, seed_organization
+from .seeding import TableSeed, create_policy, seed_from_source, seed_table
 
 #: Where seed documents live inside the fixtures directory.
 TASK_POLICY_FILE = Path("policies/task_policy.json")
@@ -61,6 +63,7 @@ class MockAccounts:
         self._fixtures_dir = fixtures_dir
         self._new_sessions = sessions
         self._policy_file = policy_file
+        self._sources: dict[str, Source] = {}
         self._mock: Any = None
         self._environ: Any = None
         self._session: boto3.Session | None = None
@@ -147,13 +150,20 @@ class MockAccounts:
         core.set_config_variable("ignore_configured_endpoint_urls", True)
         return boto3.Session(botocore_session=core)
 
+    def source(self, target: Target) -> Source | None:
+        """What ``--iam-policy-file`` says, read once per target; None without one."""
+        if self._policy_file is None:
+            return None
+        if target.name not in self._sources:
+            self._sources[target.name] = read_source(self._policy_file, target)
+        return self._sources[target.name]
+
     def task_policy_text(self, target: Target) -> tuple[str, str]:
-        """The policy to seed, and where it came from: --iam-policy-file, else the fixture."""
-        if self._policy_file is not None:
-            origin = f"--iam-policy-file {self._policy_file}"
-            text = _read(self._policy_file, origin)
-            parse_policy(text, name=target.policy_name, origin=origin)
-            return text, origin
+        """The policy to seed, and where it came from: a bare --iam-policy-file, else the
+        fixture."""
+        source = self.source(target)
+        if source is not None and source.kind == "policy":
+            return json.dumps(source.policies[0].document), source.label
         return self._fixture(TASK_POLICY_FILE, target), str(self._fixtures_dir / TASK_POLICY_FILE)
 
     def _fixture(self, relative: Path, target: Target) -> str:
@@ -176,6 +186,10 @@ class MockAccounts:
         )
 
     def _seed(self, connection: Connection, target: Target) -> None:
+        source = self.source(target)
+        if source is not None and source.describes_role:
+            seed_from_source(connection, target, source, self._fixture_table(target))
+            return
         iam = connection.client("iam")
         trust = self._fixture(TRUST_POLICY_FILE, target)
         load_document(trust, str(self._fixtures_dir / TRUST_POLICY_FILE))
@@ -200,25 +214,20 @@ class MockAccounts:
                 PolicyName=path.stem,
                 PolicyDocument=json.dumps(self._document(path, target)),
             )
-        dynamodb = connection.client("dynamodb")
-        table: dict[str, Any] = {
-            "TableName": target.table_name,
-            "KeySchema": [{"AttributeName": "job_id", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "job_id", "AttributeType": "S"}],
-            "BillingMode": "PAY_PER_REQUEST",
-        }
-        if tags.get("table"):
-            table["Tags"] = [{"Key": k, "Value": v} for k, v in tags["table"].items()]
-        dynamodb.create_table(**table)
+        seed_table(connection, target, self._fixture_table(target))
+
+    def _fixture_table(self, target: Target) -> TableSeed:
+        """The table as fixtures/ describes it: tags.toml's [table], the resource policy."""
+        policy = None
         if (self._fixtures_dir / TABLE_POLICY_FILE).is_file():
-            document = self._document(TABLE_POLICY_FILE, target)
+            policy = self._document(TABLE_POLICY_FILE, target)
             parse_policy(
-                document,
+                policy,
                 name="table resource policy",
                 kind="resource",
                 origin=str(self._fixtures_dir / TABLE_POLICY_FILE),
             )
-            dynamodb.put_resource_policy(ResourceArn=target.table_arn, Policy=json.dumps(document))
+        return TableSeed(self._tags(target).get("table", {}), policy)
 
     def _tags(self, target: Target) -> dict[str, dict[str, str]]:
         """``fixtures/tags.toml``: ``[role]`` and ``[table]`` tables of key = "value"."""
@@ -253,10 +262,7 @@ class MockAccounts:
 
     @staticmethod
     def _create_policy(iam: Any, name: str, document: dict[str, Any]) -> str:
-        arn: str = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))[
-            "Policy"
-        ]["Arn"]
-        return arn
+        return create_policy(iam, name, document)
 
 
 def _read(path: Path, origin: str) -> str:

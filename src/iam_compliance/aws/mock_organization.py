@@ -84,6 +84,7 @@ def seed_organization(
     ``fill`` replaces the ``${...}`` placeholders of a policy file for ``target``.
     """
     errors = organizations.exceptions
+    _forget_stale_memberships()
     # Another target of the run may already have made the organization.
     with contextlib.suppress(errors.AlreadyInOrganizationException):
         organizations.create_organization(FeatureSet="ALL")
@@ -116,6 +117,22 @@ def seed_organization(
         AccountId=target.account_id, SourceParentId=root, DestinationParentId=parent
     )
     _attach(layout, fixtures_dir, target, organizations, fill, ids)
+
+
+def _forget_stale_memberships() -> None:
+    """Drop moto's memberships whose organization is gone.
+
+    moto keeps "account -> its management account" in a registry that outlives a reset of
+    its backends, so an account made a member by an earlier embedded account in the same
+    process (several in-process runs, as under pytester) would look like a member of an
+    organization that no longer exists, and could not create its own.
+    """
+    from moto.organizations.models import organizations_backends
+
+    registry = organizations_backends.master_accounts
+    for account, (management, partition) in list(registry.items()):
+        if organizations_backends[management][partition].org is None:
+            del registry[account]
 
 
 def _attach(

@@ -26,7 +26,9 @@ from ..engine.crosscheck import compare, context_entries
 from ..engine.request import Declared
 from ..engine.requirements import ActionCatalog, RequiredAction
 from ..engine.target import Target
+from ..engine.unknowns import with_unknowns
 from ..errors import IamComplianceError
+from ..sources.locations import annotate
 from .xdist import is_xdist_worker
 
 if TYPE_CHECKING:
@@ -81,7 +83,8 @@ class Checker:
     def check_policy_file(self) -> None:
         """Read and check the mock account's policy file now: a bad one is a usage error."""
         if self.mock is not None and self.settings.policy_file is not None:
-            self.mock.task_policy_text(self.settings.targets[0])
+            for target in self.settings.targets:
+                self.mock.source(target)
 
     # -- state ------------------------------------------------------------------------
 
@@ -143,7 +146,14 @@ class Checker:
             now=self.clock(),
             guardrails=self.guardrails.read(target),
         )
-        return self._cross_check(found) if self.settings.cross_check else found
+        if self.settings.cross_check:
+            return self._cross_check(found)
+        source = self.mock.source(target) if self.mock is not None else None
+        if source is None:
+            return found
+        # A value the source file leaves open makes what it touches undecided; each
+        # reason says where in the file its deciding statement is.
+        return annotate(with_unknowns(found, source.unknowns), source)
 
     def _cross_check(self, found: Assessment) -> Assessment:
         """The verdicts compared with IAM's policy simulator, one call per resource."""
@@ -177,6 +187,8 @@ class Checker:
             ]
         else:
             lines = ["iam-compliance: LIVE mode: the account behind boto3's credential chain"]
+        if self.mock is not None and self.settings.policy_file is not None:
+            lines.extend(source_lines(self.mock, self.settings.targets))
         for target in self.settings.targets:
             lines.append(
                 f"  target {target.name}: account {target.account_id}, region {target.region}, "
@@ -237,3 +249,22 @@ def _failed(exc: BaseException) -> Future[RoleSnapshot]:
     future: Future[RoleSnapshot] = Future()
     future.set_exception(exc)
     return future
+
+
+def source_lines(mock: MockAccounts, targets: Sequence[Target]) -> list[str]:
+    """What the header says about --iam-policy-file: its kind, and what it leaves open."""
+    lines = []
+    for target in targets:
+        source = mock.source(target)
+        if source is None:
+            continue
+        what = {
+            "policy": "the task policy",
+            "terraform-plan": "a Terraform plan",
+            "cloudformation": "a CloudFormation template",
+        }[source.kind]
+        lines.append(f"  {source.label}: {what}, seeding the account of target {target.name}")
+        if source.describes_role and source.table_place is None:
+            lines.append(f"    the table is not in {source.path}: seeded from the fixtures")
+        lines.extend(f"    not known: {unknown.text}" for unknown in source.unknowns)
+    return lines

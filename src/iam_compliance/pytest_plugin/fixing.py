@@ -24,6 +24,7 @@ from ..engine.target import Target
 from ..errors import ConcurrentChangeError, IamComplianceError, RemediationError
 from ..report.records import RecordWriter
 from .checker import Checker
+from .drift import drift_notes
 from .xdist import is_xdist_worker
 
 #: How often --fix plans again when another run changed the policy meanwhile.
@@ -77,6 +78,8 @@ class Fixer:
             return
         if self.checker.mock is None and is_xdist_worker(config):
             return
+        if self.settings.policy_file is not None:
+            return  # a source file is fixed by a patch (see .sourcing)
         for target in self.settings.targets:
             try:
                 self.remediations.add(self.fix(target))
@@ -114,7 +117,7 @@ class Fixer:
 
     def fix(self, target: Target) -> Remediation:
         """Plan and, with --fix, apply; then forget the cached verdicts so tests re-read."""
-        notes: list[str] = []
+        notes: list[str] = drift_notes(self.checker, target) if self.checker.mock is None else []
         for _ in range(FIX_ATTEMPTS):
             try:
                 # Planning compares the document read with the version listing, so a

@@ -8,7 +8,8 @@ kept in ``config.stash``:
 * :class:`~.fixing.Fixer`: ``--fix`` and ``--fix-dry-run``;
 * :class:`~.failures.FailureTracker`: a target that cannot be read is exit code 4;
 * :class:`~.reports.ResultCollector` and :class:`~.reports.ReportWriter`: the reports;
-* :class:`~.xdist.TargetScheduling`: each target's tests on one xdist worker.
+* :class:`~.xdist.TargetScheduling`: each target's tests on one xdist worker;
+* :class:`~.sourcing.SourceOutputs`: with ``--iam-policy-file``, patches and SARIF.
 
 The plugin is active only where the pytest configuration names the fixtures directory
 (``iam_compliance_fixtures``), so installing the package does not touch other test runs.
@@ -104,6 +105,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="",
         help="auto (default), required or off: see --guardrails.",
     )
+    _add_source_options(group)
     parser.addini(
         "iam_compliance_fixtures",
         default="",
@@ -121,6 +123,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="",
         help=f"live mode: how many targets are read at once (default {READ_CONCURRENCY}; "
         "1 reads them one by one).",
+    )
+
+
+def _add_source_options(group: pytest.OptionGroup) -> None:
+    """The options of source files (Terraform plans, CloudFormation templates)."""
+    group.addoption(
+        "--sarif",
+        dest="iam_sarif",
+        default=None,
+        metavar="PATH",
+        help="with --iam-policy-file: write the SARIF 2.1.0 log here instead of "
+        "<reports>/compliance.sarif.",
+    )
+    group.addoption(
+        "--terraform-dir",
+        dest="iam_terraform_dir",
+        default=None,
+        metavar="DIR",
+        help="with a Terraform plan as --iam-policy-file and --fix or --fix-dry-run: the "
+        "configuration to patch (the .tf file that holds the policy).",
     )
 
 
@@ -148,6 +170,8 @@ def _refuse_options_without_suite(config: pytest.Config) -> None:
             ("--iam-policy-file", config.option.iam_policy_file),
             ("--fix", config.option.iam_fix),
             ("--fix-dry-run", config.option.iam_fix_dry_run),
+            ("--sarif", config.option.iam_sarif),
+            ("--terraform-dir", config.option.iam_terraform_dir),
         )
         if value
     ]

@@ -17,6 +17,7 @@ from ..aws.catalog import IamActionCatalog
 from ..config import READ_CONCURRENCY, parse_positive_int, resolve_guardrails, resolve_settings
 from ..engine.request import DECLARED_FILE, load_declared
 from ..engine.requirements import load_requirements
+from ..errors import ConfigurationError
 from .checker import Checker
 from .failures import FailureTracker
 from .fixing import Fixer, Remediations
@@ -61,6 +62,47 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     config.pluginmanager.register(
         TargetScheduling([t.name for t in settings.targets]), "iam-compliance-xdist"
     )
+    _source_outputs(config, checker, remediations, collector, reports_dir)
+
+
+def _source_outputs(
+    config: pytest.Config,
+    checker: Checker,
+    remediations: Remediations,
+    collector: ResultCollector,
+    reports_dir: Path,
+) -> None:
+    """With --iam-policy-file: patches instead of fixes, and SARIF."""
+    # Imported here: only a run on a source file needs it.
+    from .sourcing import SARIF_NAME, SourceOutputs
+
+    option, settings = config.option, checker.settings
+    if settings.policy_file is None:
+        for flag, value in (
+            ("--sarif", option.iam_sarif),
+            ("--terraform-dir", option.iam_terraform_dir),
+        ):
+            if value:
+                raise ConfigurationError(f"{flag} needs --iam-policy-file (a source file)")
+        return
+    terraform_dir = Path(option.iam_terraform_dir) if option.iam_terraform_dir else None
+    if terraform_dir is not None:
+        sources = [checker.mock.source(t) for t in settings.targets] if checker.mock else []
+        if any(s is None or s.kind != "terraform-plan" for s in sources):
+            raise ConfigurationError("--terraform-dir needs a Terraform plan as --iam-policy-file")
+        if not terraform_dir.is_dir():
+            raise ConfigurationError(f"--terraform-dir {terraform_dir}: not a directory")
+    outputs = SourceOutputs(
+        checker,
+        settings,
+        remediations,
+        collector,
+        reports_dir,
+        sarif_path=Path(option.iam_sarif) if option.iam_sarif else reports_dir / SARIF_NAME,
+        terraform_dir=terraform_dir,
+        rootdir=config.rootpath,
+    )
+    config.pluginmanager.register(outputs, "iam-compliance-sources")
 
 
 def _register(

@@ -1,0 +1,106 @@
+"""Create a role, its policies and the table in an embedded (moto) account.
+
+From a :class:`~iam_compliance.sources.Source` (a Terraform plan or a CloudFormation
+template): the role with its trust policy and tags, each managed policy (attached), each
+inline policy, the boundary, and the table with its tags and resource policy. A
+document the source leaves open is seeded as a placeholder that grants nothing: the
+verdicts it touches are "could not be decided" (:mod:`iam_compliance.engine.unknowns`),
+whatever the placeholder says.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine.target import Target
+from ..sources import Source
+from .adapter import Connection
+
+#: Stands in for a document known only after apply; it matches no real request.
+PLACEHOLDER: Mapping[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "KnownOnlyAfterApply",
+            "Effect": "Deny",
+            "Action": "iamcompliance:PlaceholderForAnOpenValue",
+            "Resource": "*",
+        }
+    ],
+}
+#: Stands in for a trust policy known only after apply (the trust check is undecided).
+PLACEHOLDER_TRUST: Mapping[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+}
+
+
+@dataclass(frozen=True)
+class TableSeed:
+    """The table's tags and resource-based policy (None: it has none)."""
+
+    tags: Mapping[str, str]
+    policy: Mapping[str, Any] | None
+
+
+def create_policy(iam: Any, name: str, document: Mapping[str, Any]) -> str:
+    arn: str = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))["Policy"][
+        "Arn"
+    ]
+    return arn
+
+
+def seed_from_source(
+    connection: Connection, target: Target, source: Source, fixture_table: TableSeed
+) -> None:
+    """The role, its policies and the table as ``source`` describes them.
+
+    A table the source does not define is seeded as the fixtures describe it.
+    """
+    iam = connection.client("iam")
+    role: dict[str, Any] = {
+        "RoleName": target.role_name,
+        "AssumeRolePolicyDocument": json.dumps(source.trust or PLACEHOLDER_TRUST),
+    }
+    for policy in source.policies:
+        if policy.kind == "boundary":
+            role["PermissionsBoundary"] = create_policy(
+                iam, policy.name, policy.document or PLACEHOLDER
+            )
+    if source.role_tags:
+        role["Tags"] = [{"Key": k, "Value": v} for k, v in source.role_tags.items()]
+    iam.create_role(**role)
+    for policy in source.policies:
+        document = policy.document or PLACEHOLDER
+        if policy.kind == "managed":
+            arn = create_policy(iam, policy.name, document)
+            iam.attach_role_policy(RoleName=target.role_name, PolicyArn=arn)
+        elif policy.kind == "inline":
+            iam.put_role_policy(
+                RoleName=target.role_name,
+                PolicyName=policy.name,
+                PolicyDocument=json.dumps(document),
+            )
+    if source.table_place is None:
+        seed_table(connection, target, fixture_table)
+        return
+    table_policy = source.table_policy.document if source.table_policy else None
+    seed_table(connection, target, TableSeed(source.table_tags or {}, table_policy))
+
+
+def seed_table(connection: Connection, target: Target, seed: TableSeed) -> None:
+    dynamodb = connection.client("dynamodb")
+    table: dict[str, Any] = {
+        "TableName": target.table_name,
+        "KeySchema": [{"AttributeName": "job_id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "job_id", "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if seed.tags:
+        table["Tags"] = [{"Key": k, "Value": v} for k, v in seed.tags.items()]
+    dynamodb.create_table(**table)
+    if seed.policy is not None:
+        dynamodb.put_resource_policy(ResourceArn=target.table_arn, Policy=json.dumps(seed.policy))

@@ -1,0 +1,91 @@
+"""Point from a verdict's evidence back into the source file: line and resource address.
+
+Evidence names a policy by its label (``MLPlatformECSTaskPolicy v1``, ``inline policy
+X``, ``permissions boundary B v1``, ``table resource policy``) and a statement by its Sid
+or position; the source knows where each is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from ..engine.assessment import Assessment
+from ..engine.evaluation import Verdict
+from .model import Source, SourcePolicy
+
+_NUMBERED = re.compile(r"^statement #(\d+)$")
+_NAMED = re.compile(r'^statement "(.*)"$')
+
+
+@dataclass(frozen=True)
+class Where:
+    """A line of the source file and the resource that holds it."""
+
+    path: str
+    line: int
+    address: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.path} line {self.line}, {self.address}"
+
+
+def policy_of(source: Source, label: str) -> SourcePolicy | None:
+    """The source's policy that a label names."""
+    for policy in (*source.policies, *([source.table_policy] if source.table_policy else [])):
+        names = {
+            "inline": [f"inline policy {policy.name}"],
+            "boundary": [f"permissions boundary {policy.name}"],
+            "resource": [policy.name],
+            "managed": [policy.name],
+        }[policy.kind]
+        if any(label == name or label.startswith(f"{name} v") for name in names):
+            return policy
+    return None
+
+
+def statement_index(policy: SourcePolicy, label: str) -> int | None:
+    numbered = _NUMBERED.match(label)
+    if numbered:
+        return int(numbered.group(1)) - 1
+    named = _NAMED.match(label)
+    if named and policy.document is not None:
+        body = policy.document.get("Statement")
+        items = body if isinstance(body, list) else [body]
+        for index, item in enumerate(items):
+            if isinstance(item, dict) and item.get("Sid") == named.group(1):
+                return index
+    return None
+
+
+def locate(source: Source, policy_label: str, statement_label: str | None = None) -> Where | None:
+    """Where the statement (or, without one, the policy) is written."""
+    policy = policy_of(source, policy_label)
+    if policy is None:
+        return None
+    index = statement_index(policy, statement_label) if statement_label else None
+    line = policy.statement_line(index) if index is not None else policy.place.line
+    return Where(str(source.path), line, policy.place.address)
+
+
+def where_decided(source: Source, verdict: Verdict, policy_name: str) -> Where | None:
+    """The deciding statement of ``verdict``; without one, the task policy."""
+    deciding = verdict.deciding
+    if deciding is not None:
+        found = locate(source, deciding.policy, deciding.statement)
+        if found is not None:
+            return found
+    return locate(source, policy_name)
+
+
+def annotate(assessment: Assessment, source: Source) -> Assessment:
+    """Each verdict's reason followed by where its deciding statement is written."""
+    verdicts = {}
+    for rid, verdict in assessment.verdicts.items():
+        where = where_decided(source, verdict, assessment.target.policy_name)
+        if where is not None:
+            verdict = dataclasses.replace(verdict, reason=f"{verdict.reason} [{where.text}]")
+        verdicts[rid] = verdict
+    return dataclasses.replace(assessment, verdicts=verdicts)
