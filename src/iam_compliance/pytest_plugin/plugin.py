@@ -26,6 +26,8 @@ from ..engine.assessment import Assessment
 from ..engine.target import Target
 from ..errors import IamComplianceError
 from .keys import checker_key
+from .rootdir import check_rootdir
+from .xdist import is_xdist_worker
 
 if TYPE_CHECKING:
     from .checker import Checker
@@ -148,6 +150,8 @@ def _add_source_options(group: pytest.OptionGroup) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    if not is_xdist_worker(config):
+        check_rootdir(config)
     fixtures = config.getini("iam_compliance_fixtures")
     if not fixtures:
         _refuse_options_without_suite(config)
