@@ -13,7 +13,7 @@ import os
 import string
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import boto3
@@ -22,10 +22,12 @@ from moto import mock_aws
 from ..engine.policy import load_document, parse_policy
 from ..engine.target import Credentials, Target
 from ..errors import ConfigurationError
-from ..sources import Source, read_source
 from .adapter import Connection, Sessions
 from .mock_organization import management_account, read_layout, seed_organization
 from .seeding import TableSeed, create_policy, seed_from_source, seed_table
+
+if TYPE_CHECKING:
+    from ..sources import Source
 
 #: Where seed documents live inside the fixtures directory.
 TASK_POLICY_FILE = Path("policies/task_policy.json")
@@ -99,17 +101,17 @@ class MockAccounts:
             self._connections[target.name] = connection
         return self._connections[target.name]
 
-    def organization_connection(self, target: Target) -> Connection:
+    def organization_connection(self, target: Target) -> Connection | None:
         """Where the target's organization is read from.
 
         With ``fixtures/guardrails/organization.toml``, the organization is seeded (once per
-        target) and read as its management account; without it, as the target's account,
-        which is in no organization.
+        target) and read as its management account; without it there is none to read (None:
+        the embedded account is in no organization).
         """
-        connection = self.connection(target)
         layout = read_layout(self._fixtures_dir)
         if layout is None:
-            return connection
+            return None
+        self.connection(target)
         management = self._into(management_account(layout), target)
         if target.name not in self._organizations:
             seed_organization(
@@ -155,6 +157,9 @@ class MockAccounts:
         if self._policy_file is None:
             return None
         if target.name not in self._sources:
+            # Imported here: only a run on a source file reads one.
+            from ..sources import read_source
+
             self._sources[target.name] = read_source(self._policy_file, target)
         return self._sources[target.name]
 

@@ -28,6 +28,9 @@ RCP = "RESOURCE_CONTROL_POLICY"
 _NOT_IN_USE = "AWSOrganizationsNotInUseException"
 
 
+NOT_A_MEMBER = "the account is not a member of an AWS Organization"
+
+
 class NotInOrganizationError(AwsError):
     """The account is not a member of an AWS Organization."""
 
@@ -97,9 +100,7 @@ class OrganizationReader:
                     answer = self._client.describe_organization()
                 except ClientError as exc:
                     if exc.response.get("Error", {}).get("Code") == _NOT_IN_USE:
-                        raise NotInOrganizationError(
-                            "the account is not a member of an AWS Organization"
-                        ) from None
+                        raise NotInOrganizationError(NOT_A_MEMBER) from None
                     raise
             self._organization = answer["Organization"]
         return self._organization
@@ -202,14 +203,14 @@ class GuardrailSource:
     def __init__(
         self,
         mode: GuardrailsMode,
-        connection_of: Callable[[Target], Connection],
+        connection_of: Callable[[Target], Connection | None],
         *,
         rcp_services: frozenset[str] = frozenset(),
     ) -> None:
         self.mode = mode
         self._connection_of = connection_of
         self._rcp_services = rcp_services
-        self._readers: dict[tuple[str | None, ...], OrganizationReader] = {}
+        self._readers: dict[tuple[str | None, ...], OrganizationReader | None] = {}
         self._lock = threading.Lock()
 
     def read(self, target: Target) -> Reading:
@@ -219,6 +220,8 @@ class GuardrailSource:
             reader = self._reader(target)
         except AwsError as exc:
             return self._unreadable(target, str(exc), None)
+        if reader is None:
+            return self._unreadable(target, f"account {target.account_id}: {NOT_A_MEMBER}", None)
         try:
             guardrails = reader.guardrails(target.account_id, target.account_id)
         except NotInOrganizationError as exc:
@@ -235,7 +238,8 @@ class GuardrailSource:
             )
         return Reading("not checked", reason, organization_id=organization_id)
 
-    def _reader(self, target: Target) -> OrganizationReader:
+    def _reader(self, target: Target) -> OrganizationReader | None:
+        """The reader of ``target``'s organization; None when it is known to be in none."""
         key = (
             target.org_read_role_arn,
             target.org_read_profile,
@@ -245,8 +249,11 @@ class GuardrailSource:
         )
         with self._lock:
             if key not in self._readers:
-                self._readers[key] = OrganizationReader(
-                    self._connection_of(target), rcp_services=self._rcp_services
+                connection = self._connection_of(target)
+                self._readers[key] = (
+                    None
+                    if connection is None
+                    else OrganizationReader(connection, rcp_services=self._rcp_services)
                 )
             return self._readers[key]
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine.target import Target
-from ..sources import Source
 from .adapter import Connection
+
+if TYPE_CHECKING:
+    from ..sources import Source
 
 #: Stands in for a document known only after apply; it matches no real request.
 PLACEHOLDER: Mapping[str, Any] = {

@@ -26,9 +26,7 @@ from ..engine.crosscheck import compare, context_entries
 from ..engine.request import Declared
 from ..engine.requirements import ActionCatalog, RequiredAction
 from ..engine.target import Target
-from ..engine.unknowns import with_unknowns
 from ..errors import IamComplianceError
-from ..sources.locations import annotate
 from .xdist import is_xdist_worker
 
 if TYPE_CHECKING:
@@ -152,7 +150,11 @@ class Checker:
         if source is None:
             return found
         # A value the source file leaves open makes what it touches undecided; each
-        # reason says where in the file its deciding statement is.
+        # reason says where in the file its deciding statement is. Imported here: only a
+        # run on a source file needs them.
+        from ..engine.unknowns import with_unknowns
+        from ..sources.locations import annotate
+
         return annotate(with_unknowns(found, source.unknowns), source)
 
     def _cross_check(self, found: Assessment) -> Assessment:
@@ -172,7 +174,7 @@ class Checker:
         )
         return dataclasses.replace(found, verdicts=verdicts)
 
-    def _organization_connection(self, target: Target) -> Connection:
+    def _organization_connection(self, target: Target) -> Connection | None:
         if self.mock is not None:
             return self.mock.organization_connection(target)
         return live_connection(self.sessions, target)

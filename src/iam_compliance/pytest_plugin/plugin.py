@@ -17,6 +17,7 @@ The plugin is active only where the pytest configuration names the fixtures dire
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING
 
 import pytest
@@ -148,8 +149,14 @@ def _add_source_options(group: pytest.OptionGroup) -> None:
     )
 
 
+#: The pytest runs under way in this process: more than one when a run starts another in
+#: the same process (pytester's in-process runs).
+_RUNS: list[pytest.Config] = []
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    _RUNS.append(config)
     if not is_xdist_worker(config):
         check_rootdir(config)
     fixtures = config.getini("iam_compliance_fixtures")
@@ -164,6 +171,21 @@ def pytest_configure(config: pytest.Config) -> None:
         wire(config, config.rootpath / fixtures)
     except IamComplianceError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After a compliance run, move everything it made out of the garbage collector's sight.
+
+    Every object is still alive at this point and dies with the process; the collections
+    pytest runs at its end, and the one at interpreter exit, would walk them all (about a
+    fifth of a mock run). Not when this run is nested in another, whose objects would be
+    frozen with it.
+    """
+    if config in _RUNS:
+        _RUNS.remove(config)
+    if config.stash.get(checker_key, None) is not None and not _RUNS:
+        gc.freeze()
 
 
 def _refuse_options_without_suite(config: pytest.Config) -> None:

@@ -73,9 +73,6 @@ def _source_outputs(
     reports_dir: Path,
 ) -> None:
     """With --iam-policy-file: patches instead of fixes, and SARIF."""
-    # Imported here: only a run on a source file needs it.
-    from .sourcing import SARIF_NAME, SourceOutputs
-
     option, settings = config.option, checker.settings
     if settings.policy_file is None:
         for flag, value in (
@@ -85,6 +82,9 @@ def _source_outputs(
             if value:
                 raise ConfigurationError(f"{flag} needs --iam-policy-file (a source file)")
         return
+    # Imported here: only a run on a source file needs it.
+    from .sourcing import SARIF_NAME, SourceOutputs
+
     terraform_dir = Path(option.iam_terraform_dir) if option.iam_terraform_dir else None
     if terraform_dir is not None:
         sources = [checker.mock.source(t) for t in settings.targets] if checker.mock else []
