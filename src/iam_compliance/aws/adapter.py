@@ -174,6 +174,8 @@ class AwsAdapter:
                     AttachedPolicy(p["PolicyName"], p["PolicyArn"])
                     for p in page["AttachedPolicies"]
                 )
+        # IAM gives attachments no order; sorted, every way of reading them agrees.
+        attached.sort(key=attachment_order)
         identity = [self.managed_policy(p.arn, "managed") for p in attached]
         inline_names: list[str] = []
         with _calling("iam:ListRolePolicies", target.role_arn):
@@ -363,6 +365,11 @@ def _document(value: Any) -> dict[str, Any]:
     raise AwsError(f"unexpected policy document from IAM: {type(value).__name__}")
 
 
+def attachment_order(policy: AttachedPolicy) -> tuple[str, str]:
+    """The order attached policies are read and shown in: by name, then ARN."""
+    return (policy.name, policy.arn)
+
+
 def _as_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
@@ -371,3 +378,5 @@ def _as_datetime(value: Any) -> datetime:
 
 #: The error translation for one call, for the adapter's sibling modules.
 calling = _calling
+#: A policy document as IAM answered it (a dict, or URL-encoded JSON), as a dict.
+document_of = _document
