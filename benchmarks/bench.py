@@ -12,6 +12,9 @@
    requests exactly N x a single target's; wall time with -n 2 at most 0.65x of without.
    Then the same with every request delayed by 50 ms, a round trip to a real endpoint,
    where reading several targets at once pays off.
+5. The evaluator alone: six required actions against one policy of 10 to 10,000 statements,
+   each with its own action and resource patterns (so every pattern is compiled anew).
+   Target: linear (the same microseconds per statement and action at every size).
 4. Guardrails: N targets in one member account of an organization, read through one
    ORG_READ_ROLE_ARN: the organization requests of the run. Target: the same as for one
    target (ancestry, SCPs and RCPs read once per account and per OU).
@@ -296,6 +299,51 @@ def bench_guardrails(work: Path, targets: int) -> None:
     print(f"   equal: {counts[1] == counts[targets]}  (target: equal)")
 
 
+def bench_evaluator(rounds: int) -> None:
+    from iam_compliance.engine import matching
+    from iam_compliance.engine.evaluation import RolePolicies, evaluate
+    from iam_compliance.engine.policy import parse_policy
+
+    print("5. the evaluator: 6 actions against one policy of N statements (min of rounds)")
+    table = "arn:aws:dynamodb:us-east-1:618574523116:table/ml-jobs"
+    actions = ["GetItem", "PutItem", "UpdateItem", "Scan", "Query", "DescribeTable"]
+    per_unit = {}
+    for size in (10, 100, 1_000, 10_000):
+        statements = [
+            {
+                "Sid": f"S{n}",
+                "Effect": "Allow",
+                "Action": [f"dynamodb:Get{n}*", f"s3:Put{n}?"],
+                "Resource": f"arn:aws:dynamodb:us-east-1:618574523116:table/t{n}-*",
+            }
+            for n in range(size - 1)
+        ]
+        statements.append(
+            {"Effect": "Allow", "Action": [f"dynamodb:{a}" for a in actions], "Resource": table}
+        )
+        times = []
+        for _ in range(rounds):
+            # Parsed anew each round: a fresh policy, as a run reads it.
+            document = {"Version": "2012-10-17", "Statement": statements}
+            policies = RolePolicies(identity=(parse_policy(document, name="p"),))
+            for cached in (matching._compile, matching._resource_regex):
+                cached.cache_clear()  # every pattern compiled anew, as in a fresh run
+            started = time.perf_counter()
+            for action in actions:
+                evaluate(policies, f"dynamodb:{action}", table)
+            times.append(time.perf_counter() - started)
+        best = min(times)
+        per_unit[size] = best / size / len(actions) * 1e6
+        print(
+            f"   {size:6,} statements: {best * 1000:8.2f} ms, "
+            f"{per_unit[size]:.2f} us per statement and action"
+        )
+    print(
+        f"   10,000 / 100 per statement and action: {per_unit[10_000] / per_unit[100]:.2f}x  "
+        "(target: about 1, linear)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per mock timing (5)")
@@ -318,6 +366,7 @@ def main() -> None:
         latencies = [0.0, options.latency] if options.latency else [0.0]
         bench_targets(work, options.targets, latencies)
         bench_guardrails(work, options.targets)
+    bench_evaluator(options.repeat)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ import re
 #: The escapes IAM reads as literal characters inside a pattern.
 _ESCAPES = {"${*}": "*", "${?}": "?", "${$}": "$"}
 _TOKEN_RE = re.compile(r"\$\{[*?$]\}|[*?]")
+#: Actions compare ignoring the case of ASCII letters only.
+_ACTION_FLAGS = re.IGNORECASE | re.ASCII
 #: An ARN has six parts, the last of which may itself contain colons.
 _ARN_PARTS = 6
 
@@ -44,7 +46,18 @@ def matches_action(pattern: str, action: str) -> bool:
     Only ASCII letters fold: IAM action names are ASCII, and Unicode case folding
     would let, say, the Kelvin sign match ``k``.
     """
-    return _compile(pattern, re.IGNORECASE | re.ASCII).fullmatch(action) is not None
+    if pattern.isascii() and action.isascii():
+        simple = _simple(pattern)
+        if simple is not None:
+            text, prefix = simple
+            folded = action.lower()
+            return folded.startswith(text.lower()) if prefix else folded == text.lower()
+        # A pattern of another service cannot match, whatever its wildcards after the colon.
+        service, colon, _ = pattern.partition(":")
+        if colon and _simple(service) == (service, False):
+            if service.lower() != action.partition(":")[0].lower():
+                return False
+    return _compile(pattern, _ACTION_FLAGS).fullmatch(action) is not None
 
 
 def match_resource(pattern: str, arn: str) -> tuple[bool | None, str | None]:
@@ -53,16 +66,24 @@ def match_resource(pattern: str, arn: str) -> tuple[bool | None, str | None]:
     None (undecided) when the documented rules say no but an undocumented reading says
     yes; the second value then says which. See the module docstring.
     """
-    if _resource_regex(pattern, loose=False).fullmatch(arn) is not None:
+    simple = _simple(pattern) is not None
+    if simple:
+        # No ? and no escape: the strict and the loose reading are one, and a regular
+        # expression is not needed (most patterns: compiling one costs more than a match).
+        if _simple_match(pattern, arn):
+            return True, None
+    elif _resource_regex(pattern, loose=False).fullmatch(arn) is not None:
         return True, None
-    if _resource_regex(pattern, loose=True).fullmatch(arn) is not None:
+    elif _resource_regex(pattern, loose=True).fullmatch(arn) is not None:
         return None, (
             f"{pattern!r} matches {arn} only if a ? may stand for a colon, which AWS "
             "does not document"
         )
     folded_pattern, folded_arn = _fold_head(pattern), _fold_head(arn)
     if (folded_pattern, folded_arn) != (pattern, arn) and (
-        _resource_regex(folded_pattern, loose=True).fullmatch(folded_arn) is not None
+        _simple_match(folded_pattern, folded_arn)
+        if simple
+        else _resource_regex(folded_pattern, loose=True).fullmatch(folded_arn) is not None
     ):
         return None, (
             f"{pattern!r} matches {arn} only when letter case is ignored in the partition, "
@@ -111,6 +132,23 @@ def is_arn_shaped(text: str) -> bool:
 def has_wildcard(pattern: str) -> bool:
     """Whether ``pattern`` can match more than one string (an unescaped ``*`` or ``?``)."""
     return any(token in "*?" for token in _TOKEN_RE.findall(pattern))
+
+
+def _simple(pattern: str) -> tuple[str, bool] | None:
+    """(text, whether it is a prefix) for a pattern that is a literal, or a literal and one
+    final ``*``: matched without a regular expression. None for any other pattern."""
+    if "?" in pattern or "$" in pattern:
+        return None
+    star = pattern.find("*")
+    if star == -1:
+        return pattern, False
+    return (pattern[:-1], True) if star == len(pattern) - 1 else None
+
+
+def _simple_match(pattern: str, text: str) -> bool:
+    """Whether ``pattern``, which :func:`_simple` accepts, matches ``text``."""
+    literal, prefix = _simple(pattern) or (pattern, False)
+    return text.startswith(literal) if prefix else text == literal
 
 
 @functools.cache
