@@ -453,3 +453,56 @@ def test_every_key_a_verdict_depends_on_is_named() -> None:
     verdict = modelled(allow(Condition=both))
 
     assert set(verdict.assumed_absent) == {"aws:SourceVpce", "aws:SourceIp"}
+
+
+# --- what the table's policy says to someone else -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        pytest.param(OTHER_ROOT, id="another-account"),
+        pytest.param(ROOT, id="the-account-which-grants-nothing-by-itself"),
+    ],
+)
+def test_a_guarded_table_grant_to_someone_else_is_no_near_miss(principal: str) -> None:
+    grant = to(
+        {"AWS": principal},
+        sid="Partner",
+        Condition={"StringEquals": {"aws:SourceVpce": "vpce-partner"}},
+    )
+
+    verdict = judged(RolePolicies((NOTHING,)), table_policy(grant))
+
+    assert verdict.decision is IMPLICIT_DENY
+    assert verdict.near_misses == ()
+    assert verdict.reason == (
+        "dynamodb:Scan is not allowed: no statement in MLPlatformECSTaskPolicy v1 allows it "
+        f"on {TABLE_ARN}"
+    )
+
+
+def test_a_table_grant_to_someone_else_on_an_empty_variable_is_not_reported() -> None:
+    grant = to({"AWS": OTHER_ROOT}, Resource="arn:aws:dynamodb:*:*:table/${aws:PrincipalTag/p}")
+
+    verdict = judged(RolePolicies((NOTHING,)), table_policy(grant))
+
+    assert verdict.empty_variables == ()
+
+
+def test_a_guarded_table_grant_to_the_role_is_a_near_miss() -> None:
+    grant = to(
+        {"AWS": ROLE_ARN},
+        sid="Jobs",
+        Condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}},
+    )
+
+    verdict = judged(
+        RolePolicies((NOTHING,)), table_policy(grant), context={"aws:RequestedRegion": [REGION]}
+    )
+
+    assert verdict.decision is IMPLICIT_DENY
+    assert verdict.reason == (
+        'dynamodb:Scan is not allowed: table resource policy, statement "Jobs" grants it only '
+        "when aws:RequestedRegion is eu-west-1; this request's aws:RequestedRegion is us-east-1"
+    )

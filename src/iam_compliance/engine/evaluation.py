@@ -268,10 +268,23 @@ def _evaluate(
 def _resource_side(
     policy: Policy | None, request: Request, requester: Requester | None
 ) -> tuple[dict[Naming, tuple[Match, ...]], list[Match], Scan | None]:
-    """The resource policy's grants by naming, its Denies that reach the requester."""
+    """The resource policy's grants by naming, its Denies that reach the requester, and
+    its near misses and empty variables of statements that could grant to the requester
+    (a guarded grant to another principal says nothing about this request)."""
     if policy is None:
         return {}, [], None
     found = scan(policy, request)
+    may_grant = (Naming.ROLE, Naming.EVERYONE, Naming.MAYBE)  # not the account: it delegates
+    grantors = {
+        s.label
+        for s in policy.statements
+        if requester is None or names_requester(s, requester)[0] in may_grant
+    }
+    found = dataclasses.replace(
+        found,
+        near_misses=tuple(m for m in found.near_misses if m.statement in grantors),
+        empty_variables=tuple(e for e in found.empty_variables if e.statement in grantors),
+    )
     grants: dict[Naming, list[Match]] = {}
     denies: list[Match] = []
     for match in found.matches:
