@@ -12,11 +12,14 @@ import json
 import os
 import string
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import boto3
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from ..engine.policy import load_document, parse_policy
@@ -141,30 +144,36 @@ class MockAccounts:
             raise ConfigurationError(f"{path}: unknown placeholder {exc}") from None
 
     def _seed(self, connection: Connection, target: Target) -> None:
+        # Long because it is a list: one step per seed document, each naming its file.
         iam = connection.client("iam")
         trust = self._fixture(TRUST_POLICY_FILE, target)
         load_document(trust, str(self._fixtures_dir / TRUST_POLICY_FILE))
         role: dict[str, Any] = {"RoleName": target.role_name, "AssumeRolePolicyDocument": trust}
         if (self._fixtures_dir / BOUNDARY_FILE).is_file():
-            role["PermissionsBoundary"] = self._create_policy(
-                iam, "MLPlatformPermissionsBoundary", self._document(BOUNDARY_FILE, target)
-            )
+            with _seeding(self._fixtures_dir / BOUNDARY_FILE):
+                role["PermissionsBoundary"] = self._create_policy(
+                    iam, "MLPlatformPermissionsBoundary", self._document(BOUNDARY_FILE, target)
+                )
         tags = self._tags(target)
         if tags.get("role"):
             role["Tags"] = [{"Key": k, "Value": v} for k, v in tags["role"].items()]
-        iam.create_role(**role)
-        text, _ = self.task_policy_text(target)
-        arn = self._create_policy(iam, target.policy_name, json.loads(text))
+        with _seeding(self._fixtures_dir / TRUST_POLICY_FILE):
+            iam.create_role(**role)
+        text, origin = self.task_policy_text(target)
+        with _seeding(origin):
+            arn = self._create_policy(iam, target.policy_name, json.loads(text))
         iam.attach_role_policy(RoleName=target.role_name, PolicyArn=arn)
         for path in self._extra(MANAGED_DIR):
-            extra = self._create_policy(iam, path.stem, self._document(path, target))
+            with _seeding(path):
+                extra = self._create_policy(iam, path.stem, self._document(path, target))
             iam.attach_role_policy(RoleName=target.role_name, PolicyArn=extra)
         for path in self._extra(INLINE_DIR):
-            iam.put_role_policy(
-                RoleName=target.role_name,
-                PolicyName=path.stem,
-                PolicyDocument=json.dumps(self._document(path, target)),
-            )
+            with _seeding(path):
+                iam.put_role_policy(
+                    RoleName=target.role_name,
+                    PolicyName=path.stem,
+                    PolicyDocument=json.dumps(self._document(path, target)),
+                )
         dynamodb = connection.client("dynamodb")
         table: dict[str, Any] = {
             "TableName": target.table_name,
@@ -183,7 +192,10 @@ class MockAccounts:
                 kind="resource",
                 origin=str(self._fixtures_dir / TABLE_POLICY_FILE),
             )
-            dynamodb.put_resource_policy(ResourceArn=target.table_arn, Policy=json.dumps(document))
+            with _seeding(self._fixtures_dir / TABLE_POLICY_FILE):
+                dynamodb.put_resource_policy(
+                    ResourceArn=target.table_arn, Policy=json.dumps(document)
+                )
 
     def _tags(self, target: Target) -> dict[str, dict[str, str]]:
         """``fixtures/tags.toml``: ``[role]`` and ``[table]`` tables of key = "value"."""
@@ -222,6 +234,19 @@ class MockAccounts:
             "Policy"
         ]["Arn"]
         return arn
+
+
+@contextmanager
+def _seeding(origin: Path | str) -> Iterator[None]:
+    """A seed document the embedded account refuses, as AWS would, is that file's problem."""
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise ConfigurationError(
+            f"{origin}: refused when seeding the mock account: {exc.operation_name}: "
+            f"{error.get('Code', '')}: {error.get('Message', '')}"
+        ) from None
 
 
 def _read(path: Path, origin: str) -> str:
