@@ -383,3 +383,21 @@ def test_live_table_policy_access_denied_is_exit_4_naming_the_action(
             f"dynamodb:GetResourcePolicy on {TABLE_ARN}*"
         ]
     )
+
+
+def test_live_table_that_does_not_exist_is_exit_4_naming_it(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The verdicts are for requests to the table: without it there is nothing to judge.
+    moto_server.seed(table=False)
+    moto_server.use(monkeypatch)
+
+    result = suite.runpytest(*LIVE)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            f"ERROR: target default: dynamodb:ListTagsOfResource {TABLE_ARN}: the table does "
+            "not exist (*); check DYNAMODB_TABLE_NAME, AWS_REGION and AWS_ACCOUNT_ID"
+        ]
+    )
