@@ -506,3 +506,43 @@ def test_a_guarded_table_grant_to_the_role_is_a_near_miss() -> None:
         'dynamodb:Scan is not allowed: table resource policy, statement "Jobs" grants it only '
         "when aws:RequestedRegion is eu-west-1; this request's aws:RequestedRegion is us-east-1"
     )
+
+
+# --- a boundary that allows only under a condition ----------------------------------
+
+EU_ONLY = boundary(
+    {
+        "Sid": "EuOnly",
+        "Effect": "Allow",
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}},
+    }
+)
+
+
+def test_a_conditional_boundary_is_no_grant_when_nothing_grants() -> None:
+    verdict = judged(
+        RolePolicies((NOTHING,), EU_ONLY), None, context={"aws:RequestedRegion": [REGION]}
+    )
+
+    assert verdict.decision is IMPLICIT_DENY
+    assert verdict.near_misses == ()
+    assert verdict.deciding is None
+    assert verdict.reason == (
+        "dynamodb:Scan is not allowed: no statement in MLPlatformECSTaskPolicy v1 allows it "
+        f"on {TABLE_ARN}"
+    )
+
+
+def test_a_boundary_denial_names_the_boundary_s_condition() -> None:
+    verdict = judged(
+        RolePolicies((GRANTS,), EU_ONLY), None, context={"aws:RequestedRegion": [REGION]}
+    )
+
+    assert verdict.decision is BOUNDARY_DENY
+    assert verdict.reason == (
+        "dynamodb:Scan is allowed by the identity policies but not by permissions boundary "
+        'Boundary v1: statement "EuOnly" allows it only when aws:RequestedRegion is eu-west-1; '
+        "this request's aws:RequestedRegion is us-east-1"
+    )

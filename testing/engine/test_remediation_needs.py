@@ -309,3 +309,28 @@ def test_widening_reason(statements: list[dict[str, Any]], expected: str | None)
     else:
         assert reason is not None
         assert reason.startswith(expected)
+
+
+def test_a_boundary_that_allows_only_elsewhere_blocks_the_fix_naming_it() -> None:
+    eu_only = {
+        "Sid": "EuOnly",
+        "Effect": "Allow",
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}},
+    }
+    snapshot = role_snapshot(
+        parsed_task_policy(runbook_policy()),
+        boundary=parse_policy(task_policy(eu_only), name="B", kind="boundary", version="v1"),
+    )
+    found = assess(TARGET, snapshot, REQUIREMENTS[3:4], now=NOW)
+
+    plan = planned(found)
+
+    assert not plan.can_apply
+    assert plan.refusals == (
+        "dynamodb:Scan cannot be granted by changing MLPlatformECSTaskPolicy: dynamodb:Scan is "
+        "allowed by the identity policies but not by permissions boundary B v1: statement "
+        '"EuOnly" allows it only when aws:RequestedRegion is eu-west-1; this request\'s '
+        "aws:RequestedRegion is us-east-1",
+    )

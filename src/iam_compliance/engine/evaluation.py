@@ -247,13 +247,15 @@ def _evaluate(
     )
     decision, undecided_by = _decide(tally)
     scans = [*identity_scans, *(s for s in (boundary_scan, resource_scan) if s is not None)]
-    near = tuple(miss for found in scans for miss in found.near_misses)
+    misses = tuple(miss for found in scans for miss in found.near_misses)
+    # The boundary grants nothing: its near misses explain a boundary denial, no grant.
+    near = tuple(m for m in misses if m.policy != _label(policies.boundary))
     empty = tuple(miss for found in scans for miss in found.empty_variables)
     return Verdict(
         action=request.action,
         resource=request.resource,
         decision=decision,
-        reason=_reason(decision, tally, undecided_by, policies, request, near, empty),
+        reason=_reason(decision, tally, undecided_by, policies, request, misses, empty),
         allowed_by=tally.allowed,
         denied_by=tally.denied,
         boundary_allowed_by=tally.boundary_allowed,
@@ -303,6 +305,10 @@ def _resource_side(
         elif naming is not Naming.ACCOUNT:  # the account only delegates: no grant
             grants.setdefault(naming, []).append(match)
     return {naming: tuple(matches) for naming, matches in grants.items()}, denies, found
+
+
+def _label(policy: Policy | None) -> str | None:
+    return policy.label if policy is not None else None
 
 
 def _noted(evidence: Evidence, note: str) -> Evidence:
@@ -376,18 +382,23 @@ def _reason(
         if not tally.could_be_allowed:
             reason += "; either way it is not allowed"
         return reason
+    boundary = _label(policies.boundary) or "the permissions boundary"
+    grants = [miss for miss in near if miss.policy != boundary]
     if decision is Decision.IMPLICIT_DENY:
-        if near:
-            more = f" (and {len(near) - 1} more statement(s) like it)" if len(near) > 1 else ""
-            return f"{action} is not allowed: {near[0].describe()}{more}"
+        if grants:
+            more = f" (and {len(grants) - 1} more statement(s) like it)" if len(grants) > 1 else ""
+            return f"{action} is not allowed: {grants[0].describe()}{more}"
         return _nothing_allows(action, resource, policies, empty)
     if decision is Decision.BOUNDARY_DENY:
-        boundary = policies.boundary.label if policies.boundary else "the permissions boundary"
         granted = "the identity policies" if tally.allowed else "the table resource policy"
-        return (
-            f"{action} is allowed by {granted} but not by {boundary}: "
-            f"none of its statements allows it on {resource}"
+        limit = next((miss for miss in near if miss.policy == boundary), None)
+        why = (
+            f"{limit.statement} allows it only when {limit.failed[0].requirement()}; "
+            f"{limit.failed[0].found()}"
+            if limit is not None
+            else f"none of its statements allows it on {resource}"
         )
+        return f"{action} is allowed by {granted} but not by {boundary}: {why}"
     return _allowed_reason(tally, action)
 
 
