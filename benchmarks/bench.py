@@ -6,10 +6,11 @@
    pytest run that imports boto3 and moto and creates the same moto entities).
    Target: within 1.5x of the floor.
 2. Live mode against a moto server on 127.0.0.1: requests per run with 1 and with 10
-   required actions. Target: equal.
+   required actions. Target: equal, and 8 each: the role's six IAM and STS reads plus the
+   table's two (its tags and its resource-based policy).
 3. Many targets on one moto server: requests and wall time without ``-n`` (reading 8
    targets at once, the default, and one by one) and with ``-n 2``. Targets: total
-   requests exactly N x a single target's; wall time with -n 2 at most 0.65x of without.
+   requests exactly N x a single target's (8); wall time with -n 2 at most 0.65x of without.
    Then the same with every request delayed by 50 ms, a round trip to a real endpoint,
    where reading several targets at once pays off.
 5. The evaluator alone: six required actions against one policy of 10 to 10,000 statements,
@@ -72,6 +73,20 @@ def test_floor():
             BillingMode="PAY_PER_REQUEST",
         )
 """
+
+#: What one live target costs: the role, its one managed policy, and the table's two reads.
+REQUESTS_PER_TARGET = Counter(
+    {
+        "sts:GetCallerIdentity": 1,
+        "iam:GetRole": 1,
+        "iam:ListAttachedRolePolicies": 1,
+        "iam:ListRolePolicies": 1,
+        "iam:GetPolicy": 1,
+        "iam:GetPolicyVersion": 1,
+        "dynamodb:ListTagsOfResource": 1,
+        "dynamodb:GetResourcePolicy": 1,
+    }
+)
 
 TEN_ACTIONS = [
     *("GetItem", "PutItem", "UpdateItem", "Scan", "Query", "DescribeTable"),
@@ -191,9 +206,16 @@ def bench_requests(work: Path) -> None:
             project = make_project(work / f"live-{len(actions)}", actions)
             pytest_seconds(project, "--aws-mode", "live", env=env)
             counts[len(actions)] = Counter(server.requests())
+    expected = sum(REQUESTS_PER_TARGET.values())
     for n, found in counts.items():
         print(f"   {n:2} required action(s): {sum(found.values())} requests  {dict(found)}")
+        table = {k: v for k, v in found.items() if k.startswith("dynamodb:")}
+        print(f"      of which the table's: {table}")
     print(f"   equal: {counts[1] == counts[10]}  (target: equal)")
+    print(
+        f"   as expected: {counts[1] == counts[10] == REQUESTS_PER_TARGET}  (target: {expected} "
+        "each, the two table reads included)"
+    )
 
 
 RUNS = (
@@ -212,7 +234,7 @@ def bench_targets(work: Path, targets: int, latencies: Sequence[float]) -> None:
         server.call("DELETE", "/_selftest/requests")
         pytest_seconds(project, "--aws-mode", "live", env=env)
         single = len(server.requests())
-        print(f"   one target: {single} requests")
+        print(f"   one target: {single} requests  (target: {sum(REQUESTS_PER_TARGET.values())})")
         args = seed_targets(server, make_project(work / "many"), targets)
         pid = server.pid  # type: ignore[attr-defined]
         for latency in latencies:

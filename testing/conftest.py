@@ -395,8 +395,11 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A project holding the real compliance suite, its fixtures and configuration."""
+    # The suite's runs do not use hypothesis, whose pytest plugin costs more to import
+    # than a whole in-process run. Set after pytester, which clears PYTEST_ADDOPTS.
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest")
     tests = pytester.mkdir("tests")
     shutil.copy(SUITE_FILE, tests / SUITE_FILE.name)
     shutil.copytree(FIXTURES, pytester.path / "fixtures")

@@ -18,6 +18,7 @@ from conftest import (
     TABLE_ARN,
     parsed_task_policy,
     runbook_policy,
+    task_policy,
 )
 
 DYNAMODB = ["GetItem", "PutItem", "UpdateItem", "Scan", "Query", "DescribeTable", "DeleteTable"]
@@ -118,3 +119,21 @@ def test_a_proof_counts_what_it_compared() -> None:
     proof = prove_no_new_access(ROLE, ROLE, judge, [("dynamodb:Scan", TABLE_ARN)] * 3, [])
 
     assert (proof.holds, proof.probes, proof.new_access) == (True, 1, ())
+
+
+def test_a_required_pattern_covers_every_resource_it_stands_for() -> None:
+    """dynamodb:Query on index/* is required: a grant on any one index is no new access,
+    while the same action on the table itself still is."""
+    index = f"{TABLE_ARN}/index/*"
+    logs = {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}
+    before = RolePolicies(identity=(parsed_task_policy(task_policy(logs)),))
+    grant = task_policy(logs, {"Effect": "Allow", "Action": "dynamodb:Query", "Resource": index})
+    after = RolePolicies(identity=(parsed_task_policy(grant),))
+    probes = [("dynamodb:Query", f"{TABLE_ARN}/index/by-status"), ("dynamodb:Query", TABLE_ARN)]
+
+    found = prove_no_new_access(before, after, judge, probes, [("dynamodb:Query", index)])
+
+    assert found.holds
+    assert found.granted == (
+        f"dynamodb:Query on {TABLE_ARN}/index/by-status (was not allowed, would be allowed)",
+    )

@@ -12,11 +12,14 @@ import json
 import os
 import string
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import boto3
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from ..engine.policy import load_document, parse_policy
@@ -195,31 +198,39 @@ class MockAccounts:
         if source is not None and source.describes_role:
             seed_from_source(connection, target, source, self._fixture_table(target))
             return
+        # Long because it is a list: one step per seed document, each naming its file.
         iam = connection.client("iam")
         trust = self._fixture(TRUST_POLICY_FILE, target)
         load_document(trust, str(self._fixtures_dir / TRUST_POLICY_FILE))
         role: dict[str, Any] = {"RoleName": target.role_name, "AssumeRolePolicyDocument": trust}
         if (self._fixtures_dir / BOUNDARY_FILE).is_file():
-            role["PermissionsBoundary"] = self._create_policy(
-                iam, "MLPlatformPermissionsBoundary", self._document(BOUNDARY_FILE, target)
-            )
+            with _seeding(self._fixtures_dir / BOUNDARY_FILE):
+                role["PermissionsBoundary"] = self._create_policy(
+                    iam, "MLPlatformPermissionsBoundary", self._document(BOUNDARY_FILE, target)
+                )
         tags = self._tags(target)
         if tags.get("role"):
             role["Tags"] = [{"Key": k, "Value": v} for k, v in tags["role"].items()]
-        iam.create_role(**role)
-        text, _ = self.task_policy_text(target)
-        arn = self._create_policy(iam, target.policy_name, json.loads(text))
+        with _seeding(self._fixtures_dir / TRUST_POLICY_FILE):
+            iam.create_role(**role)
+        text, origin = self.task_policy_text(target)
+        with _seeding(origin):
+            arn = self._create_policy(iam, target.policy_name, json.loads(text))
         iam.attach_role_policy(RoleName=target.role_name, PolicyArn=arn)
         for path in self._extra(MANAGED_DIR):
-            extra = self._create_policy(iam, path.stem, self._document(path, target))
+            with _seeding(path):
+                extra = self._create_policy(iam, path.stem, self._document(path, target))
             iam.attach_role_policy(RoleName=target.role_name, PolicyArn=extra)
         for path in self._extra(INLINE_DIR):
-            iam.put_role_policy(
-                RoleName=target.role_name,
-                PolicyName=path.stem,
-                PolicyDocument=json.dumps(self._document(path, target)),
-            )
-        seed_table(connection, target, self._fixture_table(target))
+            with _seeding(path):
+                iam.put_role_policy(
+                    RoleName=target.role_name,
+                    PolicyName=path.stem,
+                    PolicyDocument=json.dumps(self._document(path, target)),
+                )
+        table_policy = self._fixtures_dir / TABLE_POLICY_FILE
+        with _seeding(table_policy if table_policy.is_file() else "the table"):
+            seed_table(connection, target, self._fixture_table(target))
 
     def _fixture_table(self, target: Target) -> TableSeed:
         """The table as fixtures/ describes it: tags.toml's [table], the resource policy."""
@@ -268,6 +279,19 @@ class MockAccounts:
     @staticmethod
     def _create_policy(iam: Any, name: str, document: dict[str, Any]) -> str:
         return create_policy(iam, name, document)
+
+
+@contextmanager
+def _seeding(origin: Path | str) -> Iterator[None]:
+    """A seed document the embedded account refuses, as AWS would, is that file's problem."""
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise ConfigurationError(
+            f"{origin}: refused when seeding the mock account: {exc.operation_name}: "
+            f"{error.get('Code', '')}: {error.get('Message', '')}"
+        ) from None
 
 
 def _read(path: Path, origin: str) -> str:

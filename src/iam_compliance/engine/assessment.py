@@ -191,12 +191,16 @@ def assess(
         for required in requirements
     }
     by_resource: dict[str, list[str]] = {}
+    required_on: dict[str, list[str]] = {}
     for required in requirements:
         by_resource.setdefault(required.arn(target), []).append(required.name)
+        required_on.setdefault(required.name, []).append(required.arn(target))
     findings = dict.fromkeys(
         finding
         for resource, actions in by_resource.items()
-        for finding in find_excess_grants(snapshot.policies, actions, resource)
+        for finding in find_excess_grants(
+            snapshot.policies, actions, resource, required_on=required_on
+        )
     )
     trust_context = assume_role_context(snapshot.account_id, moment, declared.assume_role)
     return Assessment(

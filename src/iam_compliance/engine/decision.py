@@ -145,10 +145,12 @@ def reason(
         if not tally.could_be_allowed:
             reason += "; either way it is not allowed"
         return reason
+    boundary = policies.boundary.label if policies.boundary else "the permissions boundary"
+    grants = [miss for miss in near if miss.policy != boundary]
     if decision is Decision.IMPLICIT_DENY:
-        if near:
-            more = f" (and {len(near) - 1} more statement(s) like it)" if len(near) > 1 else ""
-            return f"{action} is not allowed: {near[0].describe()}{more}"
+        if grants:
+            more = f" (and {len(grants) - 1} more statement(s) like it)" if len(grants) > 1 else ""
+            return f"{action} is not allowed: {grants[0].describe()}{more}"
         return _nothing_allows(action, resource, policies, empty)
     if decision is Decision.GUARDRAIL_DENY and tally.gate is not None:
         where = either(list(tally.gate.blocked_at), "and")
@@ -157,12 +159,15 @@ def reason(
             "allows it (an Allow is needed at every level from the root to the account)"
         )
     if decision is Decision.BOUNDARY_DENY:
-        boundary = policies.boundary.label if policies.boundary else "the permissions boundary"
         granted = "the identity policies" if tally.allowed else "the table resource policy"
-        return (
-            f"{action} is allowed by {granted} but not by {boundary}: "
-            f"none of its statements allows it on {resource}"
+        limit = next((miss for miss in near if miss.policy == boundary), None)
+        why = (
+            f"{limit.statement} allows it only when {limit.failed[0].requirement()}; "
+            f"{limit.failed[0].found()}"
+            if limit is not None
+            else f"none of its statements allows it on {resource}"
         )
+        return f"{action} is allowed by {granted} but not by {boundary}: {why}"
     return _allowed_reason(tally, action)
 
 

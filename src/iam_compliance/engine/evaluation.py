@@ -201,13 +201,15 @@ def _evaluate(policies: RolePolicies, request: Request, model: _Model) -> Verdic
     )
     decision, undecided_by = decide(tally)
     scans = [*identity_scans, *(s for s in (boundary_scan, resource_scan) if s is not None)]
-    near = tuple(miss for found in scans for miss in found.near_misses)
+    misses = tuple(miss for found in scans for miss in found.near_misses)
+    # The boundary grants nothing: its near misses explain a boundary denial, no grant.
+    near = tuple(m for m in misses if m.policy != _label(policies.boundary))
     empty = tuple(miss for found in scans for miss in found.empty_variables)
     return Verdict(
         action=request.action,
         resource=request.resource,
         decision=decision,
-        reason=reason(decision, tally, undecided_by, policies, request, near, empty),
+        reason=reason(decision, tally, undecided_by, policies, request, misses, empty),
         allowed_by=tally.allowed,
         denied_by=tally.denied,
         boundary_allowed_by=tally.boundary_allowed,
@@ -223,10 +225,23 @@ def _evaluate(policies: RolePolicies, request: Request, model: _Model) -> Verdic
 def _resource_side(
     policy: Policy | None, request: Request, requester: Requester | None
 ) -> tuple[dict[Naming, tuple[Match, ...]], list[Match], Scan | None]:
-    """The resource policy's grants by naming, its Denies that reach the requester."""
+    """The resource policy's grants by naming, its Denies that reach the requester, and
+    its near misses and empty variables of statements that could grant to the requester
+    (a guarded grant to another principal says nothing about this request)."""
     if policy is None:
         return {}, [], None
     found = scan(policy, request)
+    may_grant = (Naming.ROLE, Naming.EVERYONE, Naming.MAYBE)  # not the account: it delegates
+    grantors = {
+        s.label
+        for s in policy.statements
+        if requester is None or names_requester(s, requester)[0] in may_grant
+    }
+    found = dataclasses.replace(
+        found,
+        near_misses=tuple(m for m in found.near_misses if m.statement in grantors),
+        empty_variables=tuple(e for e in found.empty_variables if e.statement in grantors),
+    )
     grants: dict[Naming, list[Match]] = {}
     denies: list[Match] = []
     for match in found.matches:
@@ -245,6 +260,10 @@ def _resource_side(
         elif naming is not Naming.ACCOUNT:  # the account only delegates: no grant
             grants.setdefault(naming, []).append(match)
     return {naming: tuple(matches) for naming, matches in grants.items()}, denies, found
+
+
+def _label(policy: Policy | None) -> str | None:
+    return policy.label if policy is not None else None
 
 
 def _pick(matches: Sequence[Match], effect: str, applies: bool | None) -> tuple[Evidence, ...]:

@@ -54,9 +54,12 @@ def matches_action(pattern: str, action: str) -> bool:
             return folded.startswith(text.lower()) if prefix else folded == text.lower()
         # A pattern of another service cannot match, whatever its wildcards after the colon.
         service, colon, _ = pattern.partition(":")
-        if colon and _simple(service) == (service, False):
-            if service.lower() != action.partition(":")[0].lower():
-                return False
+        if (
+            colon
+            and _simple(service) == (service, False)
+            and service.lower() != action.partition(":")[0].lower()
+        ):
+            return False
     return _compile(pattern, _ACTION_FLAGS).fullmatch(action) is not None
 
 

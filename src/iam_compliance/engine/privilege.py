@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .evaluation import RolePolicies
-from .matching import has_wildcard, matches_action, matches_resource
+from .matching import covers_resource, has_wildcard, matches_action, matches_resource
 from .policy import Policy, Statement
 from .variables import widen_variables
 
@@ -142,9 +142,19 @@ class Finding:
 
 
 def find_excess_grants(
-    policies: RolePolicies, required: Sequence[str], resource: str
+    policies: RolePolicies,
+    required: Sequence[str],
+    resource: str,
+    *,
+    required_on: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Finding]:
-    """List what the identity policies grant beyond ``required`` actions on ``resource``."""
+    """List what the identity policies grant beyond ``required`` actions on ``resource``.
+
+    ``required_on`` maps each required action to every resource (or pattern of
+    resources, ``.../index/*``) the workload needs it on: a Resource pattern that one of
+    those covers, for each action the statement grants, is exactly what is needed.
+    """
+    needed = {action: tuple(found) for action, found in (required_on or {}).items()}
     wanted = tuple(dict.fromkeys(required))
     findings: list[Finding] = []
     for policy in policies.identity:
@@ -154,9 +164,8 @@ def find_excess_grants(
                 continue
             granted = [a for a in wanted if statement.covers_action(a)]
             if granted and _may_grant_resource(statement, resource, variables):
-                findings.extend(
-                    _statement_findings(policy, statement, wanted, granted, resource, variables)
-                )
+                needs = _Needs(resource, granted, needed)
+                findings.extend(_statement_findings(policy, statement, wanted, needs, variables))
     return findings
 
 
@@ -181,17 +190,34 @@ def _widened(pattern: str, variables: bool) -> tuple[str, bool]:
     return widened, variables and widened != pattern
 
 
+@dataclass(frozen=True)
+class _Needs:
+    """What a statement is looked at for: the resource, and where its actions are needed."""
+
+    resource: str
+    #: The required actions the statement grants.
+    granted: Sequence[str]
+    #: Action -> every resource (pattern) the workload needs it on.
+    required_on: Mapping[str, tuple[str, ...]]
+
+    def covers(self, pattern: str) -> bool:
+        """Whether each granted action is needed on everything ``pattern`` can match."""
+        return all(
+            any(covers_resource(needed, pattern) is True for needed in self.required_on.get(a, ()))
+            for a in self.granted
+        )
+
+
 def _statement_findings(
     policy: Policy,
     statement: Statement,
     wanted: Sequence[str],
-    granted: Sequence[str],
-    resource: str,
+    needs: _Needs,
     variables: bool,
 ) -> list[Finding]:
     where = f"{policy.label}, {statement.label}"
-    action_fails, extras = _action_problems(statement, wanted, granted)
-    problems = action_fails + _resource_problems(statement, resource, variables) + extras
+    action_fails, extras = _action_problems(statement, wanted, needs.granted)
+    problems = action_fails + _resource_problems(statement, needs, variables) + extras
     return [
         Finding(
             finding_id,
@@ -230,9 +256,10 @@ def _action_problems(
 
 
 def _resource_problems(
-    statement: Statement, resource: str, variables: bool
+    statement: Statement, needs: _Needs, variables: bool
 ) -> list[tuple[str, str]]:
-    """The statement's resource grants beyond ``resource``, as (id, problem)."""
+    """The statement's resource grants beyond what is needed, as (id, problem)."""
+    resource = needs.resource
     fails: list[tuple[str, str]] = []
     if statement.not_resources is not None:
         excluded = ", ".join(f'"{p}"' for p in statement.not_resources)
@@ -244,6 +271,8 @@ def _resource_problems(
             )
         )
     for pattern in dict.fromkeys(statement.resources or ()):
+        if needs.covers(_widened(pattern, variables)[0]):
+            continue  # e.g. index/* where the workload needs every index
         if pattern == "*":
             problem = f'Resource "*" grants on every resource, not just {resource}'
             fails.append(("RESOURCE_STAR", problem))

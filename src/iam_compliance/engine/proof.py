@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .evaluation import Decision, Verdict
+from .matching import has_wildcard, matches_resource
 from .policy import Policy, RolePolicies
 from .remediation import FixPlan, Need, reparse, replacing
 
@@ -76,11 +77,21 @@ def prove_no_new_access(
         if now is old or now not in (Decision.ALLOWED, Decision.UNDECIDED):
             continue
         text = f"{action} on {resource} (was {old.value}, would be {now.value})"
-        if (action.lower(), resource) in wanted:
+        if _required(action, resource, wanted):
             granted.append(text)
         else:
             new.append(text)
     return Proof(tuple(new), tuple(granted), count)
+
+
+def _required(action: str, resource: str, wanted: set[tuple[str, str]]) -> bool:
+    """Whether (action, resource) is one of the required pairs, or one of the resources a
+    required pattern stands for (``table/ml-jobs/index/*``: every index is required)."""
+    return any(
+        action.lower() == needed
+        and (resource == pattern or (has_wildcard(pattern) and matches_resource(pattern, resource)))
+        for needed, pattern in wanted
+    )
 
 
 def probes(

@@ -113,8 +113,7 @@ def load_requirements(path: Path, catalog: ActionCatalog) -> tuple[RequiredActio
                 f"an ARN template, got {resource!r}"
             )
         required = RequiredAction(check_action_name(name, catalog, where), reason, resource)
-        if resource is not None:
-            check_resource(required, catalog, where)
+        check_resource(required, catalog, where)
         if any(a.id.lower() == required.id.lower() for a in actions):
             raise ConfigurationError(f"{where}: {required.id} is listed twice")
         actions.append(required)
@@ -147,7 +146,12 @@ _PLACEHOLDER_RE = re.compile(r"\\\$\\\{[^}]*\\\}")
 
 
 def check_resource(required: RequiredAction, catalog: ActionCatalog, where: str) -> None:
-    """Refuse a resource the action does not act on (Scan on a stream, say)."""
+    """Refuse a resource the action does not act on (Scan on a stream, say).
+
+    Without a ``resource`` the action is needed on the table, so it must act on one: an
+    action IAM authorises only on ``"*"`` (``dynamodb:ListTables``) checked against the
+    table's ARN would pass on a grant that names the table, which IAM would not honour.
+    """
     service, _, action = required.name.partition(":")
     if required.resource == "*":
         return
@@ -164,9 +168,14 @@ def check_resource(required: RequiredAction, catalog: ActionCatalog, where: str)
         pattern = _PLACEHOLDER_RE.sub(r"[^/:]+", re.escape(catalog.resource_arn(service, kind)))
         if re.fullmatch(pattern, arn.replace("*", "x").replace("?", "x")):
             return
-    takes = ", ".join(kinds) if kinds else 'no resource (its Resource is "*")'
+    takes = (
+        ", ".join(kinds)
+        if kinds
+        else 'no resource (its Resource is "*"), so name it with resource = "*"'
+    )
+    what = "the table" if required.resource is None else repr(required.resource)
     raise ConfigurationError(
-        f"{where}: {required.name} does not act on {required.resource!r} ({arn}); it takes "
+        f"{where}: {required.name} does not act on {what} ({arn}); it takes "
         f"{takes} (checked against AWS's IAM action data)"
     )
 

@@ -68,8 +68,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="a request context value for condition evaluation (repeatable), e.g. "
-        "aws:SourceVpc=vpc-1234. Without it, every condition key is absent.",
+        help="a key of the containers' requests (repeatable), e.g. "
+        "aws:SourceVpce=vpce-0a1b2c3d; wins over fixtures/request_context.toml and the keys "
+        "derived from the account.",
     )
     group.addoption(
         "--fix",

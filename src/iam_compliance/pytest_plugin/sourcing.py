@@ -125,7 +125,7 @@ class SourceOutputs:
         """Plan the fix and write it as files; change nothing else."""
         plan = self.plan(target)
         if isinstance(plan, str) or not plan.can_apply or plan.new_document is None:
-            return Remediation(target, plan, None, True)
+            return Remediation(target, plan, None, self.settings.fix_dry_run)
         source = self.source(target)
         folder = self.reports_dir / FIX_FOLDER
         name = source.path.name
@@ -142,7 +142,7 @@ class SourceOutputs:
                 + ("" if self.terraform_dir else " (or give --terraform-dir for a patch)")
             )
             if self.terraform_dir is None:
-                return Remediation(target, plan, None, True, tuple(notes))
+                return Remediation(target, plan, None, self.settings.fix_dry_run, tuple(notes))
             block = find_policy(self.terraform_dir, written.place.address)
             assert written.document is not None
             old, new, path = (
@@ -172,7 +172,7 @@ class SourceOutputs:
         write_text(patch, unified_diff(old, new, relative))
         self.written.append(patch)
         notes.append(f"wrote {patch}: apply it from {self.rootdir} with: git apply {patch}")
-        return Remediation(target, plan, None, True, tuple(notes))
+        return Remediation(target, plan, None, self.settings.fix_dry_run, tuple(notes))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Write the SARIF log (the controller, or the only process)."""
