@@ -62,6 +62,8 @@ class Settings:
     context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     fix: bool = False
     fix_dry_run: bool = False
+    #: --fix-shared-policy: fix the task policy even when other principals have it too.
+    fix_shared_policy: bool = False
 
 
 def resolve_mode(option: str | None, environ: Mapping[str, str]) -> Mode:
@@ -280,6 +282,7 @@ def resolve_settings(
     fix_dry_run: bool,
     rootdir: Path,
     environ: Mapping[str, str],
+    fix_shared_policy: bool = False,
 ) -> Settings:
     """Everything a run needs, from the command line's values and the environment."""
     mode = resolve_mode(aws_mode, environ)
@@ -297,6 +300,7 @@ def resolve_settings(
         context=parse_context(context),
         fix=fix,
         fix_dry_run=fix_dry_run,
+        fix_shared_policy=fix_shared_policy,
     )
 
 

@@ -8,7 +8,8 @@ package's own errors, naming the IAM action the checker needed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,6 +61,20 @@ CLIENT_CONFIG = Config(
     connect_timeout=5,
     read_timeout=20,
 )
+#: IAM's writes are not idempotent: a CreatePolicyVersion whose answer is lost may have
+#: been applied, and botocore resending it would make a second version. Writes are sent
+#: once (botocore retries nothing) and only a Throttling answer, which says the request
+#: was refused, is sent again; after any other failure the fix reads back what IAM holds
+#: (see iam_compliance.engine.readback).
+WRITE_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 1},
+    connect_timeout=5,
+    read_timeout=20,
+)
+_WRITES = frozenset(
+    {"iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion"}
+)
+_THROTTLED = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded"})
 _ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 
 
@@ -78,8 +93,8 @@ class Connection:
     credentials: Credentials | None = None
     endpoint_url: str | None = None
 
-    def client(self, service: str) -> Any:
-        kwargs: dict[str, Any] = {"region_name": self.region, "config": CLIENT_CONFIG}
+    def client(self, service: str, config: Config = CLIENT_CONFIG) -> Any:
+        kwargs: dict[str, Any] = {"region_name": self.region, "config": config}
         if self.endpoint_url:
             kwargs["endpoint_url"] = self.endpoint_url
         if self.credentials is not None:
@@ -135,6 +150,29 @@ class AwsAdapter:
         self.iam: IAMClient = connection.client("iam")
         self.sts: STSClient = connection.client("sts")
         self.dynamodb: Any = connection.client("dynamodb")
+        self._connection = connection
+        self._writer: IAMClient | None = None
+        #: How long to wait before sending a throttled write again (tests: no wait).
+        self.throttle_delay = 1.0
+
+    @property
+    def iam_writer(self) -> IAMClient:
+        """The IAM client for writes, made on first use: no botocore retries."""
+        if self._writer is None:
+            self._writer = self._connection.client("iam", WRITE_CONFIG)
+        return self._writer
+
+    def _write(self, action: str, resource: str, call: Callable[[], Any]) -> Any:
+        """Send a write once; again only when IAM answered Throttling (nothing applied)."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with _calling(action, resource):
+                    return call()
+            except ServiceError as exc:
+                if exc.code not in _THROTTLED or attempt == MAX_ATTEMPTS:
+                    raise
+            time.sleep(self.throttle_delay * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- reading -----------------------------------------------------------------------
 
@@ -244,6 +282,25 @@ class AwsAdapter:
             return False
         return True
 
+    def policy_entities(self, policy_arn: str, role_arn: str) -> tuple[str, ...]:
+        """Every role, user and group the policy is attached to but ``role_arn``'s role
+        (iam:ListEntitiesForPolicy), as ``role/Name``, ``user/Name``, ``group/Name``."""
+        role_name = role_arn.rsplit("/", 1)[-1]
+        found: list[str] = []
+        with _calling("iam:ListEntitiesForPolicy", policy_arn):
+            pages = self.iam.get_paginator("list_entities_for_policy").paginate(
+                PolicyArn=policy_arn
+            )
+            for page in pages:
+                found.extend(
+                    f"role/{r['RoleName']}"
+                    for r in page.get("PolicyRoles", [])
+                    if r["RoleName"] != role_name
+                )
+                found.extend(f"user/{u['UserName']}" for u in page.get("PolicyUsers", []))
+                found.extend(f"group/{g['GroupName']}" for g in page.get("PolicyGroups", []))
+        return tuple(found)
+
     # -- the PolicyStore protocol of remediation ------------------------------------------
 
     def list_versions(self, policy_arn: str) -> list[PolicyVersion]:
@@ -268,21 +325,34 @@ class AwsAdapter:
         return _document(version["PolicyVersion"].get("Document"))
 
     def create_default_version(self, policy_arn: str, document: Mapping[str, Any]) -> str:
-        with _calling("iam:CreatePolicyVersion", policy_arn):
-            created = self.iam.create_policy_version(
+        created = self._write(
+            "iam:CreatePolicyVersion",
+            policy_arn,
+            lambda: self.iam_writer.create_policy_version(
                 PolicyArn=policy_arn,
                 PolicyDocument=json.dumps(document, indent=4, ensure_ascii=False),
                 SetAsDefault=True,
-            )
-        return created["PolicyVersion"]["VersionId"]
+            ),
+        )
+        return str(created["PolicyVersion"]["VersionId"])
 
     def delete_version(self, policy_arn: str, version_id: str) -> None:
-        with _calling("iam:DeletePolicyVersion", policy_arn):
-            self.iam.delete_policy_version(PolicyArn=policy_arn, VersionId=version_id)
+        self._write(
+            "iam:DeletePolicyVersion",
+            policy_arn,
+            lambda: self.iam_writer.delete_policy_version(
+                PolicyArn=policy_arn, VersionId=version_id
+            ),
+        )
 
     def set_default_version(self, policy_arn: str, version_id: str) -> None:
-        with _calling("iam:SetDefaultPolicyVersion", policy_arn):
-            self.iam.set_default_policy_version(PolicyArn=policy_arn, VersionId=version_id)
+        self._write(
+            "iam:SetDefaultPolicyVersion",
+            policy_arn,
+            lambda: self.iam_writer.set_default_policy_version(
+                PolicyArn=policy_arn, VersionId=version_id
+            ),
+        )
 
 
 @contextmanager
@@ -310,7 +380,8 @@ def _calling(action: str, resource: str) -> Iterator[None]:
             ) from None
         attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) + 1
         raise ServiceError(
-            f"{action} on {resource} failed after {attempts} attempt(s): {code}: {message}"
+            f"{action} on {resource} failed after {attempts} attempt(s): {code}: {message}",
+            code=code,
         ) from None
     except (NoCredentialsError, PartialCredentialsError):
         raise CredentialsError(
@@ -328,9 +399,12 @@ def _calling(action: str, resource: str) -> Iterator[None]:
             f"{action}: boto3 could not get credentials ({_no_secrets(exc)})"
         ) from None
     except (ConnectionError, HTTPClientError) as exc:
-        # botocore has already retried these MAX_ATTEMPTS times in all.
+        # botocore has already retried a read MAX_ATTEMPTS times in all; a write, never.
+        attempts = 1 if action in _WRITES else MAX_ATTEMPTS
         raise ServiceError(
-            f"{action}: could not reach AWS after {MAX_ATTEMPTS} attempt(s) ({_no_secrets(exc)})"
+            f"{action}: no answer from AWS after {attempts} attempt(s) ({_no_secrets(exc)})"
+            if attempts == 1
+            else f"{action}: could not reach AWS after {attempts} attempt(s) ({_no_secrets(exc)})"
         ) from None
     except BotoCoreError as exc:
         raise ServiceError(f"{action}: {_no_secrets(exc)}") from None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -87,6 +87,9 @@ class FixPlan:
     size: int
     #: Why the plan cannot be applied: blocked actions, a document over the size limit.
     refusals: tuple[str, ...]
+    #: The other roles, users and groups the policy is attached to (``role/Other``):
+    #: a new default version changes their permissions too.
+    shared_with: tuple[str, ...] = ()
 
     @property
     def nothing_to_fix(self) -> bool:
@@ -123,6 +126,8 @@ def plan_fix(
     context: Context | None = None,
     *,
     judge: Judge | None = None,
+    shared_with: Sequence[str] = (),
+    allow_shared: bool = False,
 ) -> FixPlan:
     """Plan the smallest change to ``target`` that allows every ``required`` action.
 
@@ -138,6 +143,9 @@ def plan_fix(
     its resource under a condition this request does not meet (or on a Resource whose
     policy variable has no value here), adding an unconditional grant would bypass that
     condition, so the whole fix is refused and says how to proceed.
+
+    ``shared_with`` names the other principals the policy is attached to; the plan names
+    them, and refuses to change a shared policy unless ``allow_shared``.
     """
     arn, version = _fixable(policies, target)
     decide = judge or (lambda role, action, where: evaluate(role, action, where, context))
@@ -180,7 +188,13 @@ def plan_fix(
     label = " and ".join(reparsed.statements[index].label for index in indexes)
     to_delete = _version_to_delete(target, versions)
     refusals.extend(_limits(target, document, versions, to_delete))
-    return _plan(
+    if shared_with and not allow_shared:
+        refusals.append(
+            f"{target.name} is also attached to {', '.join(shared_with)}; a new default "
+            "version would give them the added actions too. Attach a policy of the role's "
+            "own instead, or run again with --fix-shared-policy to change it for all of them"
+        )
+    plan = _plan(
         target,
         arn,
         version,
@@ -192,6 +206,7 @@ def plan_fix(
         to_delete=to_delete,
         refusals=refusals,
     )
+    return replace(plan, shared_with=tuple(shared_with))
 
 
 def widening_reason(verdict: Verdict) -> str | None:

@@ -83,6 +83,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="show what --fix would change (new document, diff, version to delete); "
         "change nothing.",
     )
+    group.addoption(
+        "--fix-shared-policy",
+        dest="iam_fix_shared_policy",
+        action="store_true",
+        default=False,
+        help="let --fix change the task policy even when it is attached to other roles, "
+        "users or groups too (they get the added actions as well).",
+    )
     parser.addini(
         "iam_compliance_fixtures",
         default="",
@@ -127,6 +135,7 @@ def _refuse_options_without_suite(config: pytest.Config) -> None:
             ("--iam-policy-file", config.option.iam_policy_file),
             ("--fix", config.option.iam_fix),
             ("--fix-dry-run", config.option.iam_fix_dry_run),
+            ("--fix-shared-policy", config.option.iam_fix_shared_policy),
         )
         if value
     ]

@@ -253,7 +253,9 @@ class ReportWriter:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(self, prefix: list[str], session: pytest.Session) -> None:
-        prefix.append(html.summary_html(self.settings, self.collector.sections()))
+        prefix.append(
+            html.summary_html(self.settings, self.collector.sections(), error=self.failures.summary)
+        )
 
     # -- JUnit and JSON ----------------------------------------------------------------
 
@@ -270,6 +272,7 @@ class ReportWriter:
             exit_status=int(session.exitstatus),
             sections=self.collector.sections(),
             tests=self.collector.tests(),
+            error=self.failures.summary,
         )
         write_json(self.json_path, to_json(document))
         self.written = self.json_path
@@ -294,17 +297,28 @@ class JUnitProperties:
     Last, after junitxml's own ``pytest_sessionfinish`` has written the file.
     """
 
-    def __init__(self, settings: Settings, collector: ResultCollector, xml_path: Path) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        collector: ResultCollector,
+        xml_path: Path,
+        failures: FailureTracker | None = None,
+    ) -> None:
         self.settings = settings
         self.collector = collector
         self.xml_path = xml_path
+        self.failures = failures or FailureTracker()
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if session.config.option.collectonly or not self.xml_path.is_file():
             return
         by_name = {s.name: s for s in self.collector.sections()}
-        add_suite_properties(self.xml_path, junit_properties(self.settings, by_name))
+        add_suite_properties(
+            self.xml_path,
+            junit_properties(self.settings, by_name),
+            error=self.failures.summary,
+        )
 
 
 def _outcome(report: pytest.TestReport) -> Outcome | None:

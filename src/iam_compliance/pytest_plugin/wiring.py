@@ -30,14 +30,15 @@ Plugin = TypeVar("Plugin")
 
 def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     """Build and register every object of the run."""
-    checker = _checker(config, fixtures_dir)
+    failures = FailureTracker()
+    checker = _checker(config, fixtures_dir, failures)
     settings = checker.settings
     reports_dir = config.rootpath / (config.getini("iam_compliance_reports") or "reports")
     remediations = Remediations()
-    failures = FailureTracker()
     collector = ResultCollector(settings, remediations)
+    fixer = Fixer(checker, settings, remediations, reports_dir, failures=failures)
     _register(config, checker_key, checker, "checker")
-    _register(config, fixer_key, Fixer(checker, settings, remediations, reports_dir), "fixer")
+    _register(config, fixer_key, fixer, "fixer")
     _register(config, failures_key, failures, "failures")
     _register(config, collector_key, collector, "collector")
     if not is_xdist_worker(config):
@@ -49,7 +50,7 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
         _register(config, writer_key, writer, "writer")
         xml_path = getattr(config.option, "xmlpath", None)
         if xml_path:
-            junit = JUnitProperties(settings, collector, Path(xml_path).absolute())
+            junit = JUnitProperties(settings, collector, Path(xml_path).absolute(), failures)
             config.pluginmanager.register(junit, "iam-compliance-junit")
     config.pluginmanager.register(
         TargetScheduling([t.name for t in settings.targets]), "iam-compliance-xdist"
@@ -63,7 +64,7 @@ def _register(
     config.pluginmanager.register(plugin, f"iam-compliance-{name}")
 
 
-def _checker(config: pytest.Config, folder: Path) -> Checker:
+def _checker(config: pytest.Config, folder: Path, failures: FailureTracker) -> Checker:
     option = config.option
     settings = resolve_settings(
         aws_mode=option.iam_aws_mode,
@@ -74,6 +75,7 @@ def _checker(config: pytest.Config, folder: Path) -> Checker:
         fix_dry_run=option.iam_fix_dry_run,
         rootdir=config.rootpath,
         environ=os.environ,
+        fix_shared_policy=option.iam_fix_shared_policy,
     )
     requirements = load_requirements(folder / REQUIREMENTS_FILE, IamActionCatalog())
     concurrency = parse_positive_int(
@@ -84,7 +86,12 @@ def _checker(config: pytest.Config, folder: Path) -> Checker:
     )
     declared = load_declared(folder / DECLARED_FILE)
     checker = Checker(
-        settings, requirements, folder, declared=declared, read_concurrency=concurrency
+        settings,
+        requirements,
+        folder,
+        declared=declared,
+        read_concurrency=concurrency,
+        failures=failures,
     )
     checker.check_policy_file()
     return checker

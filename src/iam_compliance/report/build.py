@@ -29,6 +29,7 @@ from .model import (
     Checks,
     ContextValue,
     Deciding,
+    ErrorEntry,
     EvidenceEntry,
     EvidenceKind,
     FindingEntry,
@@ -172,6 +173,7 @@ def plan_entry(plan: FixPlan) -> PlanEntry:
         size=plan.size,
         diff=plan.diff,
         new_document=plain(plan.new_document),
+        shared_with=plan.shared_with,
     )
 
 
@@ -317,8 +319,9 @@ def report_document(
     exit_status: int,
     sections: Sequence[TargetSection],
     tests: Sequence[TestEntry],
+    error: str | None = None,
 ) -> ReportDocument:
-    """The whole of compliance.json."""
+    """The whole of compliance.json; ``error`` says why the run could not check."""
     return ReportDocument(
         schema=SCHEMA,
         generated_at=utc_text(generated_at),
@@ -327,9 +330,10 @@ def report_document(
         policy_file=policy_file,
         context=dict(context),
         exit_status=exit_status,
-        compliant=bool(sections) and all(s.compliant for s in sections),
+        compliant=error is None and bool(sections) and all(s.compliant for s in sections),
         tests=tuple(tests),
         targets=tuple(sections),
+        error=ErrorEntry(error) if error is not None else None,
     )
 
 

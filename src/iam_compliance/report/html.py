@@ -70,8 +70,11 @@ def _pretty_json(document: JSON) -> str:
     return json.dumps(document, indent=4, ensure_ascii=False)
 
 
-def summary_html(settings: Settings, sections: tuple[TargetSection, ...]) -> str:
-    """The top of the report: the mode, then each target's verdicts and what to do."""
+def summary_html(
+    settings: Settings, sections: tuple[TargetSection, ...], *, error: str | None = None
+) -> str:
+    """The top of the report: the mode, why the run could not check (``error``), then each
+    target's verdicts and what to do."""
     return (
         _templates()
         .get_template("summary.html.j2")
@@ -81,6 +84,7 @@ def summary_html(settings: Settings, sections: tuple[TargetSection, ...]) -> str
             mode_description=mode_description(settings),
             sections=sections,
             size_limit=MANAGED_POLICY_SIZE_LIMIT,
+            error=error,
         )
     )
 

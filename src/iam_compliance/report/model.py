@@ -301,6 +301,8 @@ class PlanEntry:
     #: Unified diff of the current and the proposed document.
     diff: str
     new_document: JSONObject | None
+    #: The other roles, users and groups the policy is attached to (``role/Other``).
+    shared_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -390,6 +392,16 @@ class ReportDocument:
     compliant: bool
     tests: tuple[TestEntry, ...]
     targets: tuple[TargetSection, ...]
+    #: Why the run could not check (exit code 4); None when it could.
+    error: ErrorEntry | None = None
+
+
+@dataclass(frozen=True)
+class ErrorEntry:
+    """Why a run could not check what it was asked to: compliance.json's ``error``."""
+
+    #: The message the terminal shows (one line per target that could not be read).
+    message: str
 
 
 @dataclass(frozen=True)
