@@ -111,6 +111,13 @@ class Connection:
             raise ConfigurationError(
                 "AWS_REGION is not set and no default region is configured"
             ) from None
+        except ProfileNotFound as exc:
+            raise ConfigurationError(
+                f"AWS_PROFILE {exc.kwargs.get('profile')!r} is not in the AWS config or "
+                "credentials file (aws configure list-profiles shows the ones there)"
+            ) from None
+        except ValueError as exc:  # botocore's own check of AWS_ENDPOINT_URL
+            raise ConfigurationError(f"AWS_ENDPOINT_URL: {exc}") from None
 
 
 class Sessions:
@@ -186,8 +193,8 @@ class AwsAdapter:
         if account != target.account_id:
             raise WrongAccountError(
                 f"the credentials belong to account {account}, but AWS_ACCOUNT_ID "
-                f"({target.source or 'environment'}) is {target.account_id}; refusing to "
-                "check or change another account"
+                f"({target.account_origin}) is {target.account_id}; refusing to check or "
+                "change another account (set AWS_ACCOUNT_ID to the account you mean to check)"
             )
         return account
 

@@ -38,6 +38,8 @@ class Target:
     credentials: Credentials | None = None
     #: An AWS-compatible endpoint (AWS_ENDPOINT_URL), e.g. a moto server.
     endpoint_url: str | None = None
+    #: Where AWS_ACCOUNT_ID came from: ``built-in default``, ``environment``, a file.
+    account_origin: str = "built-in default"
 
     @property
     def partition(self) -> str:

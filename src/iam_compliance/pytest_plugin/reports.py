@@ -144,6 +144,7 @@ class ResultCollector:
             remediation=self.remediations.of(assessment.target.name),
             proposed=build.proposed_fix(assessment),
             fixing=self.settings.fix or self.settings.fix_dry_run,
+            command=self.settings.command(),
         )
 
     # -- the controller: gather --------------------------------------------------------

@@ -63,6 +63,7 @@ def target_section(
     remediation: Remediation | None,
     proposed: FixPlan | None,
     fixing: bool,
+    command: str | None = None,
 ) -> TargetSection:
     """Everything judged about one target, written field by field: the target may hold
     credentials, which never leave the process."""
@@ -86,7 +87,7 @@ def target_section(
             trusts_ecs_tasks=check_entry(assessment.trust),
         ),
         findings=tuple(finding_entry(f) for f in assessment.findings),
-        next_steps=tuple(next_steps(assessment, fixing=fixing)),
+        next_steps=tuple(next_steps(assessment, fixing=fixing, command=command)),
         proposed_fix=plan_entry(proposed) if proposed is not None else None,
         remediation=remediation_entry(remediation) if remediation is not None else None,
         request_context=tuple(
@@ -237,8 +238,12 @@ def proposed_fix(assessment: Assessment) -> FixPlan | None:
         return None  # a policy that cannot be fixed by --fix has no proposal to show
 
 
-def next_steps(assessment: Assessment, *, fixing: bool) -> list[str]:
-    """What to do about the missing actions: the --fix command, or what keeps --fix out."""
+def next_steps(assessment: Assessment, *, fixing: bool, command: str | None = None) -> list[str]:
+    """What to do about the missing actions: the --fix command, or what keeps --fix out.
+
+    ``command`` is the pytest command of this run (its mode, env files and options), which
+    the hint repeats: a hint that dropped ``--aws-mode live`` would "fix" the mock account.
+    """
     lines: list[str] = []
     fixable = 0
     for rid in assessment.missing_ids:
@@ -250,9 +255,9 @@ def next_steps(assessment: Assessment, *, fixing: bool) -> list[str]:
         else:
             fixable += 1
     if fixable and not fixing:
+        run = command or "pytest tests/test_ecs_task_dynamodb_permissions.py"
         lines.append(
-            "to add the missing actions to the task policy, run: pytest "
-            "tests/test_ecs_task_dynamodb_permissions.py --fix-dry-run  (then --fix)"
+            f"to add the missing actions to the task policy, run: {run} --fix-dry-run  (then --fix)"
         )
     return lines
 
