@@ -12,11 +12,14 @@ import json
 import os
 import string
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import boto3
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from ..engine.policy import load_document, parse_policy
@@ -141,6 +144,19 @@ class MockAccounts:
             raise ConfigurationError(f"{path}: unknown placeholder {exc}") from None
 
     def _seed(self, connection: Connection, target: Target) -> None:
+        """Create the target's role, policies and table; a document that moto (which checks
+        documents as IAM does) refuses is a usage error naming its file."""
+        try:
+            self._create_entities(connection, target)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            origin = getattr(exc, "iam_compliance_origin", "the mock account's seed documents")
+            raise ConfigurationError(
+                f"{origin}: the mock account refuses it as IAM would ({error.get('Code')}: "
+                f"{error.get('Message')}); fix the document"
+            ) from None
+
+    def _create_entities(self, connection: Connection, target: Target) -> None:
         iam = connection.client("iam")
         trust = self._fixture(TRUST_POLICY_FILE, target)
         load_document(trust, str(self._fixtures_dir / TRUST_POLICY_FILE))
@@ -152,19 +168,23 @@ class MockAccounts:
         tags = self._tags(target)
         if tags.get("role"):
             role["Tags"] = [{"Key": k, "Value": v} for k, v in tags["role"].items()]
-        iam.create_role(**role)
-        text, _ = self.task_policy_text(target)
-        arn = self._create_policy(iam, target.policy_name, json.loads(text))
+        with _naming(str(self._fixtures_dir / TRUST_POLICY_FILE)):
+            iam.create_role(**role)
+        text, origin = self.task_policy_text(target)
+        with _naming(origin):
+            arn = self._create_policy(iam, target.policy_name, json.loads(text))
         iam.attach_role_policy(RoleName=target.role_name, PolicyArn=arn)
         for path in self._extra(MANAGED_DIR):
-            extra = self._create_policy(iam, path.stem, self._document(path, target))
+            with _naming(str(path)):
+                extra = self._create_policy(iam, path.stem, self._document(path, target))
             iam.attach_role_policy(RoleName=target.role_name, PolicyArn=extra)
         for path in self._extra(INLINE_DIR):
-            iam.put_role_policy(
-                RoleName=target.role_name,
-                PolicyName=path.stem,
-                PolicyDocument=json.dumps(self._document(path, target)),
-            )
+            with _naming(str(path)):
+                iam.put_role_policy(
+                    RoleName=target.role_name,
+                    PolicyName=path.stem,
+                    PolicyDocument=json.dumps(self._document(path, target)),
+                )
         dynamodb = connection.client("dynamodb")
         table: dict[str, Any] = {
             "TableName": target.table_name,
@@ -183,7 +203,10 @@ class MockAccounts:
                 kind="resource",
                 origin=str(self._fixtures_dir / TABLE_POLICY_FILE),
             )
-            dynamodb.put_resource_policy(ResourceArn=target.table_arn, Policy=json.dumps(document))
+            with _naming(str(self._fixtures_dir / TABLE_POLICY_FILE)):
+                dynamodb.put_resource_policy(
+                    ResourceArn=target.table_arn, Policy=json.dumps(document)
+                )
 
     def _tags(self, target: Target) -> dict[str, dict[str, str]]:
         """``fixtures/tags.toml``: ``[role]`` and ``[table]`` tables of key = "value"."""
@@ -222,6 +245,16 @@ class MockAccounts:
             "Policy"
         ]["Arn"]
         return arn
+
+
+@contextmanager
+def _naming(origin: str) -> Iterator[None]:
+    """Tag moto's refusal of a document with the file the document came from."""
+    try:
+        yield
+    except ClientError as exc:
+        exc.iam_compliance_origin = origin  # type: ignore[attr-defined]
+        raise
 
 
 def _read(path: Path, origin: str) -> str:

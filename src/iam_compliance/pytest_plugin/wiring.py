@@ -17,11 +17,18 @@ from ..aws.catalog import IamActionCatalog
 from ..config import READ_CONCURRENCY, parse_positive_int, resolve_settings
 from ..engine.request import DECLARED_FILE, load_declared
 from ..engine.requirements import load_requirements
+from ..report.files import check_reports_folder
 from .checker import Checker
 from .failures import FailureTracker
 from .fixing import Fixer, Remediations
 from .keys import checker_key, collector_key, failures_key, fixer_key, writer_key
-from .reports import JSON_NAME, JUnitProperties, ReportWriter, ResultCollector, use_default_paths
+from .reports import (
+    JSON_NAME,
+    JUnitProperties,
+    ReportWriter,
+    ResultCollector,
+    use_default_paths,
+)
 from .xdist import TargetScheduling, is_xdist_worker
 
 REQUIREMENTS_FILE = "required_actions.toml"
@@ -42,6 +49,7 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     _register(config, failures_key, failures, "failures")
     _register(config, collector_key, collector, "collector")
     if not is_xdist_worker(config):
+        check_reports_folder(reports_dir, config.getini("iam_compliance_reports") or "reports")
         # Before pytest-html's and junitxml's own pytest_configure, which open the files.
         use_default_paths(config, reports_dir)
         writer = ReportWriter(
