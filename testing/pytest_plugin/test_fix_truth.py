@@ -242,3 +242,27 @@ def test_shared_policy_is_refused_unless_asked(suite: pytest.Pytester, live: Mot
     fixed.stdout.fnmatch_lines(["  also changed for: role/OtherRole, user/batch"])
     assert live.versions() == ["v1", "v2"]
     assert set(REQUIRED) <= set(live.default_version()[1]["Statement"][1]["Action"])
+
+
+def test_policy_with_a_path_is_found_by_the_arn_the_role_has(
+    suite: pytest.Pytester, live: MotoServer
+) -> None:
+    live.seed(attach=False)
+    iam = live.iam()
+    iam.delete_policy(PolicyArn=POLICY_ARN)
+    arn = iam.create_policy(
+        PolicyName="MLPlatformECSTaskPolicy",
+        Path="/team/",
+        PolicyDocument=json.dumps(runbook_policy()),
+    )["Policy"]["Arn"]
+    assert arn.endswith(":policy/team/MLPlatformECSTaskPolicy")
+    iam.attach_role_policy(RoleName="MLPlatformECSTaskRole", PolicyArn=arn)
+
+    checked = suite.runpytest(*LIVE, "-rf")
+    checked.assert_outcomes(passed=6, failed=4)  # only the three missing actions fail
+    assert report(suite)["targets"][0]["policy_arn"] == arn
+    fixed = suite.runpytest(*LIVE, "--fix")
+    fixed.assert_outcomes(passed=10)
+    fixed.stdout.fnmatch_lines([f"  {arn}: v2 is now the default (was v1)*"])
+    [record] = records(suite)
+    assert record["policy_arn"] == arn

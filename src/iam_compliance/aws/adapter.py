@@ -233,9 +233,10 @@ class AwsAdapter:
             )
         boundary_arn = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
         boundary = self.managed_policy(boundary_arn, "boundary") if boundary_arn else None
-        exists = any(p.arn == target.policy_arn for p in attached) or self.policy_exists(
-            target.policy_arn
-        )
+        # By name, as attached: a policy with a path (policy/team/Name) has another ARN
+        # than the configuration can build, and IAM policy names are unique in an account.
+        resolved = next((p.arn for p in attached if p.name == target.policy_name), None)
+        exists = resolved is not None or self.policy_exists(target.policy_arn)
         return RoleSnapshot(
             account_id=account,
             role_name=role["RoleName"],
@@ -247,6 +248,7 @@ class AwsAdapter:
             role_id=role.get("RoleId"),
             role_tags={tag["Key"]: tag["Value"] for tag in role.get("Tags", [])},
             table=self.fetch_table(target.table_arn),
+            policy_arn=resolved,
         )
 
     def fetch_table(self, table_arn: str) -> TableState:

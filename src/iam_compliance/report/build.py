@@ -74,7 +74,7 @@ def target_section(
         account=snapshot.account_id,
         region=target.region,
         role_arn=snapshot.role_arn,
-        policy_arn=target.policy_arn,
+        policy_arn=assessment.policy_arn,
         table_arn=target.table_arn,
         default_version=policy.version if policy is not None else None,
         compliant=assessment.is_compliant,
