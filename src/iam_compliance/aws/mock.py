@@ -168,7 +168,7 @@ class MockAccounts:
         tags = self._tags(target)
         if tags.get("role"):
             role["Tags"] = [{"Key": k, "Value": v} for k, v in tags["role"].items()]
-        with _naming(str(self._fixtures_dir / TRUST_POLICY_FILE)):
+        with _naming(str(self._fixtures_dir / TRUST_POLICY_FILE)), _unless_seeded():
             iam.create_role(**role)
         text, origin = self.task_policy_text(target)
         with _naming(origin):
@@ -194,7 +194,8 @@ class MockAccounts:
         }
         if tags.get("table"):
             table["Tags"] = [{"Key": k, "Value": v} for k, v in tags["table"].items()]
-        dynamodb.create_table(**table)
+        with _unless_seeded():  # targets that share an account share its table
+            dynamodb.create_table(**table)
         if (self._fixtures_dir / TABLE_POLICY_FILE).is_file():
             document = self._document(TABLE_POLICY_FILE, target)
             parse_policy(
@@ -241,10 +242,37 @@ class MockAccounts:
 
     @staticmethod
     def _create_policy(iam: Any, name: str, document: dict[str, Any]) -> str:
-        arn: str = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))[
-            "Policy"
-        ]["Arn"]
+        try:
+            arn: str = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))[
+                "Policy"
+            ]["Arn"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "EntityAlreadyExists":
+                raise
+            # Another target in the same account seeded it: the same fixture, the same ARN.
+            arn = _existing_policy_arn(iam, name)
         return arn
+
+
+@contextmanager
+def _unless_seeded() -> Iterator[None]:
+    """Leave an entity that another target of the same account already created."""
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in (
+            "EntityAlreadyExists",
+            "ResourceInUseException",
+        ):
+            raise
+
+
+def _existing_policy_arn(iam: Any, name: str) -> str:
+    for page in iam.get_paginator("list_policies").paginate(Scope="Local"):
+        for policy in page["Policies"]:
+            if policy["PolicyName"] == name:
+                return str(policy["Arn"])
+    raise ConfigurationError(f"the mock account lost policy {name}")  # pragma: no cover
 
 
 @contextmanager
