@@ -14,6 +14,7 @@ from typing import TypeVar
 import pytest
 
 from ..aws.catalog import IamActionCatalog
+from ..aws.redaction import CredentialRedactor
 from ..config import READ_CONCURRENCY, parse_positive_int, resolve_settings
 from ..engine.request import DECLARED_FILE, load_declared
 from ..engine.requirements import load_requirements
@@ -21,7 +22,14 @@ from ..report.files import check_reports_folder
 from .checker import Checker
 from .failures import FailureTracker
 from .fixing import Fixer, Remediations
-from .keys import checker_key, collector_key, failures_key, fixer_key, writer_key
+from .keys import (
+    checker_key,
+    collector_key,
+    failures_key,
+    fixer_key,
+    redactor_key,
+    writer_key,
+)
 from .reports import (
     JSON_NAME,
     JUnitProperties,
@@ -37,6 +45,7 @@ Plugin = TypeVar("Plugin")
 
 def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     """Build and register every object of the run."""
+    _redact_credentials(config)
     failures = FailureTracker()
     checker = _checker(config, fixtures_dir, failures)
     settings = checker.settings
@@ -63,6 +72,18 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     config.pluginmanager.register(
         TargetScheduling([t.name for t in settings.targets]), "iam-compliance-xdist"
     )
+
+
+def _redact_credentials(config: pytest.Config) -> None:
+    """Keep credentials out of every captured log record (botocore's DEBUG log has them),
+    in this process: each xdist worker wires its own."""
+    redactor = CredentialRedactor(
+        os.environ.get(name)
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+    )
+    redactor.install()
+    config.add_cleanup(redactor.uninstall)
+    config.stash[redactor_key] = redactor
 
 
 def _register(
@@ -93,6 +114,13 @@ def _checker(config: pytest.Config, folder: Path, failures: FailureTracker) -> C
         default=READ_CONCURRENCY,
     )
     declared = load_declared(folder / DECLARED_FILE)
+    for target in settings.targets:  # an env file's own credentials
+        if target.credentials is not None:
+            config.stash[redactor_key].add(
+                target.credentials.access_key_id,
+                target.credentials.secret_access_key,
+                target.credentials.session_token,
+            )
     checker = Checker(
         settings,
         requirements,
