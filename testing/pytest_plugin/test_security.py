@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +147,33 @@ def test_debug_logs_of_a_session_keep_its_credentials_out(
     for where, text in outputs.items():
         for name, secret in secrets.items():
             assert secret not in text, f"{name} appears in {where}"
+
+
+def test_no_report_or_record_is_written_through_a_planted_link(suite: pytest.Pytester) -> None:
+    victims = suite.mkdir("victims")
+    reports = suite.mkdir("reports")
+    planted = {}
+    names = ["compliance.html", "compliance.xml", "compliance.json"]
+    # The record's name is its UTC time to the second: plant one for each second around now.
+    now = datetime.now(UTC)
+    names += [
+        f"remediation-{now + timedelta(seconds=s):%Y%m%dT%H%M%SZ}.json" for s in range(-5, 120)
+    ]
+    for name in names:
+        victim = victims / name
+        victim.write_text("precious\n")
+        (reports / name).symlink_to(victim)
+        planted[name] = victim
+    result = suite.runpytest("--fix")
+    result.assert_outcomes(passed=10)
+    for name, victim in planted.items():
+        assert victim.read_text() == "precious\n", f"{name} was written through its link"
+    for name in ("compliance.html", "compliance.xml", "compliance.json"):
+        assert not (reports / name).is_symlink()
+        assert (reports / name).stat().st_size > 100
+    [record] = [p for p in reports.glob("remediation-*.json") if not p.is_symlink()]
+    assert json.loads(record.read_text())["status"] == "applied"
+    assert not list(reports.glob(".iam-compliance-*"))  # no staging folder left behind
+    result.stdout.fnmatch_lines(
+        [f"*Generated html report: {(reports / 'compliance.html').as_uri()}*"]
+    )

@@ -33,6 +33,7 @@ from .keys import (
 from .reports import (
     JSON_NAME,
     JUnitProperties,
+    Publisher,
     ReportWriter,
     ResultCollector,
     use_default_paths,
@@ -60,7 +61,9 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     if not is_xdist_worker(config):
         check_reports_folder(reports_dir, config.getini("iam_compliance_reports") or "reports")
         # Before pytest-html's and junitxml's own pytest_configure, which open the files.
-        use_default_paths(config, reports_dir)
+        staged = use_default_paths(config, reports_dir)
+        if staged:
+            config.pluginmanager.register(Publisher(config, staged), "iam-compliance-publisher")
         writer = ReportWriter(
             config, settings, collector, remediations, failures, reports_dir / JSON_NAME
         )
