@@ -59,7 +59,9 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     _register(config, failures_key, failures, "failures")
     _register(config, collector_key, collector, "collector")
     if not is_xdist_worker(config):
-        check_reports_folder(reports_dir, config.getini("iam_compliance_reports") or "reports")
+        if not (config.option.collectonly or getattr(config.option, "help", False)):
+            setting = config.getini("iam_compliance_reports") or "reports"
+            check_reports_folder(reports_dir, setting)
         # Before pytest-html's and junitxml's own pytest_configure, which open the files.
         staged = use_default_paths(config, reports_dir)
         if staged:
