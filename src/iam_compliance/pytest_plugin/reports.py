@@ -185,9 +185,11 @@ class ResultCollector:
         setattr(report, ATTRIBUTE, to_json(carried))
         if check is None:
             return
-        found = [extras.html(html.row_details_html(payload, section, document))]
+        verdict = to_json(section.action(action)) if action is not None else None
+        found = [extras.html(html.row_details_html(payload, section, document, verdict))]
         if check is CheckKind.ACTION and action is not None:
-            found.append(extras.json(to_json(section.action(action)), name="verdict"))
+            json_id = html.anchor("json", section.name, section.action(action).id)
+            found.append(extras.url(f"#{json_id}", name="verdict (JSON)"))
             # On the item: junitxml writes a test case's properties from its last report.
             item.user_properties.extend(
                 [("action", action), ("verdict", payload.verdict), ("decided_by", payload.detail)]
@@ -195,7 +197,8 @@ class ResultCollector:
         diff = section.proposed_fix.diff if section.proposed_fix is not None else ""
         failed = payload.status is Status.FAIL
         if failed and check in (CheckKind.ACTION, CheckKind.ALL_ACTIONS) and diff:
-            found.append(extras.text(diff, name="proposed fix (diff)"))
+            # The diff is in the summary at the top of the page.
+            found.append(extras.url(f"#{html.anchor('diff', name)}", name="proposed fix (diff)"))
         report.extras = [*getattr(report, "extras", []), *found]  # type: ignore[attr-defined]
 
     def _section(self, assessment: Assessment) -> TargetSection:
@@ -299,6 +302,15 @@ class ReportWriter:
                 metadata[key] = html.escape(section.default_version or "not attached")
         self.collector.new_sections.clear()
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_header(
+        self, config: pytest.Config
+    ) -> Generator[None, list[str | list[str]], list[str | list[str]]]:
+        """Drop pytest-metadata's ``-v`` line, a raw dict of the Environment rows as
+        escaped for the HTML page; the checker's own header lines say the same, readably."""
+        lines = yield
+        return [line for line in lines if not str(line).startswith("metadata: {")]
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_report_title(self, report: object) -> None:
         report.title = html.report_title(self.settings)  # type: ignore[attr-defined]
@@ -310,6 +322,7 @@ class ReportWriter:
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
         if cells:  # else another plugin removed the row
+            cells[:] = [html.same_page_links(cell) for cell in cells]
             cells[2:2] = html.row_cells(payload_of(report))
 
     @pytest.hookimpl(optionalhook=True)
