@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -20,17 +19,8 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionError,
-    CredentialRetrievalError,
-    HTTPClientError,
-    NoCredentialsError,
     NoRegionError,
-    PartialCredentialsError,
     ProfileNotFound,
-    SSOError,
-    TokenRetrievalError,
 )
 from botocore.loaders import create_loader
 
@@ -40,14 +30,13 @@ from ..engine.policy import Policy, PolicyKind, parse_policy
 from ..engine.remediation import PolicyVersion
 from ..engine.target import Credentials, Target
 from ..errors import (
-    AccessDeniedError,
     AwsError,
     ConfigurationError,
-    CredentialsError,
     NotFoundError,
     ServiceError,
     WrongAccountError,
 )
+from .translate import MAX_ATTEMPTS, _calling
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -55,7 +44,6 @@ if TYPE_CHECKING:
 
 #: Retries with botocore's own "standard" mode (throttling and 5xx, exponential backoff),
 #: and timeouts, so a run neither gives up on the first Throttling nor hangs.
-MAX_ATTEMPTS = 5
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     connect_timeout=5,
@@ -71,11 +59,7 @@ WRITE_CONFIG = Config(
     connect_timeout=5,
     read_timeout=20,
 )
-_WRITES = frozenset(
-    {"iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion"}
-)
 _THROTTLED = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded"})
-_ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 
 
 @dataclass(frozen=True)
@@ -362,66 +346,6 @@ class AwsAdapter:
                 PolicyArn=policy_arn, VersionId=version_id
             ),
         )
-
-
-@contextmanager
-def _calling(action: str, resource: str) -> Iterator[None]:
-    """Translate botocore's errors for one call into the package's own."""
-    try:
-        yield
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code = error.get("Code", "")
-        message = error.get("Message", "")
-        if code in _ACCESS_DENIED:
-            raise AccessDeniedError(action, resource, f"{code}: {message}") from None
-        if code in ("NoSuchEntity", "PolicyNotFoundException"):
-            raise NotFoundError(f"{action} {resource}: not found ({message})") from None
-        if code == "ResourceNotFoundException":
-            raise NotFoundError(
-                f"{action} {resource}: the table does not exist ({message}); check "
-                "DYNAMODB_TABLE_NAME, AWS_REGION and AWS_ACCOUNT_ID"
-            ) from None
-        if code in ("InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken"):
-            raise CredentialsError(
-                f"{action}: the AWS credentials were rejected ({code}); check "
-                "AWS_PROFILE or the AWS_* environment variables"
-            ) from None
-        attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) + 1
-        raise ServiceError(
-            f"{action} on {resource} failed after {attempts} attempt(s): {code}: {message}",
-            code=code,
-        ) from None
-    except (NoCredentialsError, PartialCredentialsError):
-        raise CredentialsError(
-            f"{action}: no AWS credentials found; live mode uses boto3's default chain "
-            "(AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, instance role). "
-            "Use --aws-mode mock to check the embedded account instead"
-        ) from None
-    except (SSOError, TokenRetrievalError) as exc:
-        raise CredentialsError(
-            f"{action}: the AWS SSO sign-in of this profile is missing or has expired "
-            f"({_no_secrets(exc)}); sign in with: aws sso login --profile <AWS_PROFILE>"
-        ) from None
-    except CredentialRetrievalError as exc:
-        raise CredentialsError(
-            f"{action}: boto3 could not get credentials ({_no_secrets(exc)})"
-        ) from None
-    except (ConnectionError, HTTPClientError) as exc:
-        # botocore has already retried a read MAX_ATTEMPTS times in all; a write, never.
-        attempts = 1 if action in _WRITES else MAX_ATTEMPTS
-        raise ServiceError(
-            f"{action}: no answer from AWS after {attempts} attempt(s) ({_no_secrets(exc)})"
-            if attempts == 1
-            else f"{action}: could not reach AWS after {attempts} attempt(s) ({_no_secrets(exc)})"
-        ) from None
-    except BotoCoreError as exc:
-        raise ServiceError(f"{action}: {_no_secrets(exc)}") from None
-
-
-def _no_secrets(exc: BaseException) -> str:
-    # botocore's messages carry endpoints and error text, never credentials; keep them short.
-    return str(exc).splitlines()[0][:300]
 
 
 def _document(value: Any) -> dict[str, Any]:

@@ -147,6 +147,8 @@ def plan_fix(
     ``shared_with`` names the other principals the policy is attached to; the plan names
     them, and refuses to change a shared policy unless ``allow_shared``.
     """
+    # Long because each step reads the one before: what is missing, what a grant could
+    # not fix, what the candidate really grants, then IAM's limits.
     arn, version = _fixable(policies, target)
     decide = judge or (lambda role, action, where: evaluate(role, action, where, context))
     needs = tuple(
@@ -188,12 +190,7 @@ def plan_fix(
     label = " and ".join(reparsed.statements[index].label for index in indexes)
     to_delete = _version_to_delete(target, versions)
     refusals.extend(_limits(target, document, versions, to_delete))
-    if shared_with and not allow_shared:
-        refusals.append(
-            f"{target.name} is also attached to {', '.join(shared_with)}; a new default "
-            "version would give them the added actions too. Attach a policy of the role's "
-            "own instead, or run again with --fix-shared-policy to change it for all of them"
-        )
+    refusals.extend(_shared(target, shared_with, allow_shared))
     plan = _plan(
         target,
         arn,
@@ -244,6 +241,17 @@ def _fixable(policies: RolePolicies, target: Policy) -> tuple[str, str]:
             "expected the policy to fix to be attached to the role"
         )
     return arn, version
+
+
+def _shared(target: Policy, shared_with: Sequence[str], allow_shared: bool) -> list[str]:
+    """A refusal when others have the policy too: a new version would change them."""
+    if not shared_with or allow_shared:
+        return []
+    return [
+        f"{target.name} is also attached to {', '.join(shared_with)}; a new default "
+        "version would give them the added actions too. Attach a policy of the role's "
+        "own instead, or run again with --fix-shared-policy to change it for all of them"
+    ]
 
 
 def _limits(

@@ -144,6 +144,7 @@ def apply_fix(
     or said (:mod:`.readback`): a write IAM applied whose answer was lost is not repeated,
     and every message states what the account holds.
     """
+    # Long only because of its docstring: the steps themselves live in .steps.
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, got {attempts}")
     if not plan.can_apply or plan.new_document is None:

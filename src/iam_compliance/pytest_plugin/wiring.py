@@ -30,13 +30,12 @@ from .keys import (
     redactor_key,
     writer_key,
 )
+from .publishing import Publisher, use_default_paths
 from .reports import (
     JSON_NAME,
     JUnitProperties,
-    Publisher,
     ReportWriter,
     ResultCollector,
-    use_default_paths,
 )
 from .xdist import TargetScheduling, is_xdist_worker
 
