@@ -119,11 +119,13 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     # Imported only now: boto3, moto and the report layer are large imports that a pytest
     # run without the compliance suite must not pay for.
-    from .wiring import wire
+    from .wiring import wire, write_start_error
 
     try:
         wire(config, config.rootpath / fixtures)
     except IamComplianceError as exc:
+        # The reports of an earlier run must not stand for this one: say why it stopped.
+        write_start_error(config, str(exc))
         raise pytest.UsageError(str(exc)) from None
 
 

@@ -15,10 +15,12 @@ import pytest
 
 from ..aws.catalog import IamActionCatalog
 from ..aws.redaction import CredentialRedactor
-from ..config import READ_CONCURRENCY, parse_positive_int, resolve_settings
+from ..config import READ_CONCURRENCY, parse_positive_int, resolve_mode, resolve_settings
 from ..engine.request import DECLARED_FILE, load_declared
 from ..engine.requirements import load_requirements
+from ..errors import IamComplianceError
 from ..report.files import check_reports_folder
+from ..report.start_error import write_start_reports
 from .checker import Checker
 from .failures import FailureTracker
 from .fixing import Fixer, Remediations
@@ -30,7 +32,7 @@ from .keys import (
     redactor_key,
     writer_key,
 )
-from .publishing import Publisher, use_default_paths
+from .publishing import HTML_NAME, XML_NAME, Publisher, use_default_paths
 from .reports import (
     JSON_NAME,
     JUnitProperties,
@@ -135,3 +137,33 @@ def _checker(config: pytest.Config, folder: Path, failures: FailureTracker) -> C
     )
     checker.check_policy_file()
     return checker
+
+
+def write_start_error(config: pytest.Config, message: str) -> None:
+    """The suite could not start (a usage error): write every report, saying why.
+
+    pytest-html and junitxml never get to write theirs, so minimal ones are written here;
+    nothing is written by an xdist worker, for --collect-only or --help, or when the reports
+    folder itself is what is wrong.
+    """
+    option = config.option
+    if is_xdist_worker(config) or option.collectonly or getattr(option, "help", False):
+        return
+    setting = config.getini("iam_compliance_reports") or "reports"
+    folder = config.rootpath / setting
+    try:
+        check_reports_folder(folder, setting)
+    except IamComplianceError:
+        return  # the error being reported is about this folder
+    mode: str
+    try:
+        mode = resolve_mode(option.iam_aws_mode, os.environ)
+    except IamComplianceError:
+        mode = "unknown"  # the mode itself is what is wrong
+    write_start_reports(
+        folder,
+        message,
+        mode=mode,
+        html_path=None if getattr(option, "htmlpath", None) else folder / HTML_NAME,
+        xml_path=None if getattr(option, "xmlpath", None) else folder / XML_NAME,
+    )
