@@ -266,3 +266,25 @@ def test_policy_with_a_path_is_found_by_the_arn_the_role_has(
     fixed.stdout.fnmatch_lines([f"  {arn}: v2 is now the default (was v1)*"])
     [record] = records(suite)
     assert record["policy_arn"] == arn
+
+
+def test_a_fix_left_unverified_as_the_default_is_not_reported_compliant(
+    suite: pytest.Pytester, live: MotoServer
+) -> None:
+    live.seed()
+    # The five verification reads fail, and so does the roll-back; afterwards the account
+    # reads fine, and this run's version, still the default, makes the role compliant.
+    live.inject("iam:GetPolicyVersion", "AccessDenied", skip=1, times=5)
+    live.inject("iam:SetDefaultPolicyVersion", "AccessDenied", times=1)
+    result = suite.runpytest(*LIVE, "--fix")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --fix, target default: *v2 is still the default. Run: aws iam "
+            "set-default-policy-version *--version-id v1*"
+        ]
+    )
+    assert live.default_version()[0] == "v2"
+    document = report(suite)
+    assert (document["exit_status"], document["compliant"]) == (4, False)
+    assert "v2 is still the default" in document["error"]["message"]
