@@ -101,7 +101,9 @@ def create(
             why = f"creating the new version failed: {exc}; {unknown_state(arn, again)}"
             record.update(status="failed", error=why)
             path, note = save_again(save_record, record, path)
-            raise RemediationError(f"{arn}: {why} (record: {path}){note}") from exc
+            raise RemediationError(
+                f"{arn}: {why} (record: {path}){note}", record_path=path
+            ) from exc
         record["account_state"] = state.as_record()
         own = state.own_version
         if own is None:  # not created: say what the default really is
@@ -119,7 +121,9 @@ def create(
             )
             record.update(status="failed", error=why)
             path, note = save_again(save_record, record, path)
-            raise RemediationError(f"{arn}: {why} (record: {path}){note}") from exc
+            raise RemediationError(
+                f"{arn}: {why} (record: {path}){note}", record_path=path
+            ) from exc
         record["notes"].append(
             f"the answer to creating the new version was lost ({exc}), but reading back "
             f"found {own} holding this run's document, as the default; it was not created "
