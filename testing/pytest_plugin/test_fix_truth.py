@@ -164,9 +164,12 @@ def test_failed_fix_after_a_compliant_run_rewrites_every_report(
         PolicyArn=POLICY_ARN, PolicyDocument=json.dumps(runbook_policy()), SetAsDefault=True
     )
     live.inject("iam:CreatePolicyVersion", "InternalError")
+    live.call("DELETE", "/_selftest/requests")
     result = suite.runpytest(*LIVE, "--fix")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --fix, target default: *creating the new version failed*"])
+    # A 500 may hide an applied write: sent once, then read back, never resent.
+    assert Counter(live.requests())["iam:CreatePolicyVersion"] == 1
     document = report(suite)
     assert (document["exit_status"], document["compliant"]) == (4, False)
     assert "creating the new version failed" in document["error"]["message"]
@@ -288,3 +291,14 @@ def test_a_fix_left_unverified_as_the_default_is_not_reported_compliant(
     document = report(suite)
     assert (document["exit_status"], document["compliant"]) == (4, False)
     assert "v2 is still the default" in document["error"]["message"]
+
+
+def test_a_throttled_write_is_sent_again_and_made_once(
+    suite: pytest.Pytester, live: MotoServer
+) -> None:
+    live.seed()
+    live.inject("iam:CreatePolicyVersion", "Throttling", times=2)  # refused: nothing applied
+    result = suite.runpytest(*LIVE, "--fix")
+    result.assert_outcomes(passed=10)
+    assert Counter(live.requests())["iam:CreatePolicyVersion"] == 3
+    assert live.versions() == ["v1", "v2"]
