@@ -64,7 +64,7 @@ def extra_link(entry: dict[str, Any], name: str) -> str:
 def element(page: str, element_id: str) -> str:
     """The text of the element with ``element_id``, from the page or a row's details."""
     text = html.unescape(page)
-    start = text.index(f'id="{element_id}"')
+    start = text.index(f'id="{element_id}"')  # the element, or an anchor right before it
     return text[start : text.index("</details>" if "json" in element_id else "</div>", start)]
 
 
