@@ -29,4 +29,4 @@ def test_supported_pythons_are_listed_and_run_in_ci_when_installed() -> None:
     assert PROJECT["requires-python"] == ">=3.11"
     ci = (ROOT / ".ci" / "run").read_text()
     assert "for version in 3.12 3.13; do" in ci
-    assert 'command -v "python$version"' in ci
+    assert 'python="$(find_python "$version")"' in ci  # on the PATH, or from pyenv
