@@ -135,6 +135,12 @@ def _checker(config: pytest.Config, folder: Path, failures: FailureTracker) -> C
         read_concurrency=concurrency,
         failures=failures,
     )
+    # pytest calls no pytest_unconfigure hook when pytest_configure fails (a usage error
+    # later in wiring): the embedded account must still be stopped, or a moto mock would
+    # outlive the run in this process (pytester runs in one process share moto's state).
+    mock = checker.mock
+    if mock is not None:
+        config.add_cleanup(mock.stop)
     checker.check_policy_file()
     return checker
 
