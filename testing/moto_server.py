@@ -13,7 +13,9 @@ that the self-tests drive over HTTP:
   "times": 2}]`` answers that action with the fault the first ``times`` times (``null``:
   always), after letting the first ``skip`` (default 0) through. Faults:
   ``Throttling``, ``InternalError`` (500), ``AccessDenied``, ``drop`` (close the
-  connection without answering). ``DELETE`` removes every fault.
+  connection without answering), ``lost`` (let moto apply the request, then close the
+  connection: the write happened but its answer never arrives). ``DELETE`` removes every
+  fault.
 - ``POST /_selftest/latency`` with ``{"seconds": 0.05}`` delays every AWS request by that
   long before answering, as a round trip to a real endpoint would; ``DELETE``: no delay.
   Either answers, and resets, the most requests that were being answered at once.
@@ -91,6 +93,10 @@ class SelfTestLayer:
         finally:
             with self.lock:
                 self.in_flight -= 1
+        if fault == "lost":
+            # moto applies the request; its answer is thrown away with the connection.
+            b"".join(self.app(environ, lambda *args, **kwargs: None))
+            fault = "drop"
         if fault == "drop":
             sock = environ.get("werkzeug.socket")
             if isinstance(sock, socket.socket):

@@ -11,6 +11,7 @@ from iam_compliance.config import (
     parse_context,
     read_env_file,
     resolve_mode,
+    resolve_run_mode,
     resolve_targets,
 )
 from iam_compliance.errors import ConfigurationError
@@ -161,3 +162,92 @@ def test_dotenv_is_used_by_the_suite(suite: pytest.Pytester) -> None:
         ["*account 123412341234*table arn:aws:dynamodb:us-east-1:123412341234:table/jobs"]
     )
     result.assert_outcomes(passed=6, failed=4)
+
+
+def test_mode_in_dotenv_is_honoured(tmp_path: Path) -> None:
+    env_file(tmp_path, ".env", IAM_COMPLIANCE_MODE="live")
+    assert resolve_run_mode(None, {}, [], tmp_path) == "live"
+    # The command line and the environment still come first.
+    assert resolve_run_mode("mock", {}, [], tmp_path) == "mock"
+    assert resolve_run_mode(None, {"IAM_COMPLIANCE_MODE": "mock"}, [], tmp_path) == "mock"
+
+
+def test_an_env_file_that_sets_another_mode_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env_file(tmp_path, "dev.env", IAM_COMPLIANCE_MODE="live")
+    env_file(tmp_path, "prod.env", IAM_COMPLIANCE_MODE="mock")
+    assert resolve_run_mode(None, {}, ["dev.env"], tmp_path) == "live"
+    with pytest.raises(ConfigurationError, match=r"prod.env: IAM_COMPLIANCE_MODE=mock, but this"):
+        resolve_run_mode(None, {}, ["dev.env", "prod.env"], tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        pytest.param({"AWS_DEFAULT_REGION": "eu-west-1"}, "eu-west-1", id="default-region"),
+        pytest.param(
+            {"AWS_REGION": "eu-central-1", "AWS_DEFAULT_REGION": "eu-west-1"},
+            "eu-central-1",
+            id="region-first",
+        ),
+    ],
+)
+def test_aws_default_region_is_read_after_aws_region(
+    tmp_path: Path, environ: dict[str, str], expected: str
+) -> None:
+    [target] = resolve_targets([], rootdir=tmp_path, environ=environ)
+    assert target.region == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "dotenv", "origin"),
+    [
+        pytest.param({}, {}, "built-in default", id="default"),
+        pytest.param({"AWS_ACCOUNT_ID": "111111111111"}, {}, "environment", id="environment"),
+        pytest.param({}, {"AWS_ACCOUNT_ID": "111111111111"}, ".env", id="dotenv"),
+    ],
+)
+def test_where_the_account_id_came_from_is_kept(
+    tmp_path: Path, environ: dict[str, str], dotenv: dict[str, str], origin: str
+) -> None:
+    if dotenv:
+        env_file(tmp_path, ".env", **dotenv)
+    [target] = resolve_targets([], rootdir=tmp_path, environ=environ)
+    assert target.account_origin == origin
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(
+            "DYNAMODB_TABLE_NAME=\n", ".env: DYNAMODB_TABLE_NAME is set but empty", id="empty"
+        ),
+        pytest.param(
+            "DYNAMODB_TABLE_NAME=${STAGING_TABLE}\n",
+            r"\.env: DYNAMODB_TABLE_NAME=\$\{STAGING_TABLE\} refers to \$\{STAGING_TABLE\}",
+            id="unexpanded",
+        ),
+    ],
+)
+def test_empty_values_are_refused_not_defaulted(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / ".env").write_text(content)
+    with pytest.raises(ConfigurationError, match=message):
+        resolve_targets([], rootdir=tmp_path, environ={})
+
+
+def test_mock_mode_ignores_a_missing_ambient_profile(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    result = suite.runpytest()
+    result.assert_outcomes(passed=6, failed=4)
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
+def test_dotenv_live_mode_runs_live(suite: pytest.Pytester) -> None:
+    (suite.path / ".env").write_text("IAM_COMPLIANCE_MODE=live\n")
+    result = suite.runpytest()
+    result.stdout.fnmatch_lines(["iam-compliance: LIVE mode*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # no credentials here: could not check

@@ -10,19 +10,16 @@ Each env file is one target. With no ``--iam-env-file`` there is one target, nam
 
 from __future__ import annotations
 
-import io
-import os
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from dotenv.parser import parse_stream
-from dotenv.variables import parse_variables
-
 from .engine.guardrails import Mode as GuardrailsMode
 from .engine.target import Credentials, Target
+from .envfile import read_env_file
 from .errors import ConfigurationError
 
 Mode = Literal["mock", "live"]
@@ -32,6 +29,8 @@ GUARDRAILS_MODES: tuple[GuardrailsMode, ...] = ("auto", "off", "required")
 #: a run over many accounts short without bursting IAM's per-account request rate.
 READ_CONCURRENCY = 8
 MODES: tuple[Mode, ...] = ("mock", "live")
+#: The compliance suite, as hints name it.
+SUITE_PATH = "tests/test_ecs_task_dynamodb_permissions.py"
 
 #: What the runbook describes; every one can be overridden.
 DEFAULTS: Mapping[str, str] = {
@@ -42,6 +41,20 @@ DEFAULTS: Mapping[str, str] = {
     "ECS_TASK_POLICY_NAME": "MLPlatformECSTaskPolicy",
     "S3_BUCKET_NAME": "ml-platform-artifacts",
 }
+
+#: Every variable the suite reads: an empty or unresolved one is refused, never defaulted.
+SETTINGS_KEYS = frozenset(
+    {
+        *DEFAULTS,
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "IAM_COMPLIANCE_MODE",
+    }
+)
 
 # IAM's own rules for names, so a typo fails here rather than as an AWS error.
 _ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
@@ -68,20 +81,88 @@ class Settings:
     guardrails: GuardrailsMode = "auto"
     #: Live mode: compare every verdict with IAM's policy simulator.
     cross_check: bool = False
+    #: --fix-shared-policy: fix the task policy even when other principals have it too.
+    fix_shared_policy: bool = False
+    #: The --iam-env-file paths, as given.
+    env_files: tuple[str, ...] = ()
+
+    def command(self, suite: str = SUITE_PATH) -> str:
+        """The pytest command that checks what this run checks, the same way: its mode,
+        env files, policy file and request context (for hints to run it again)."""
+        words = ["pytest", suite, "--aws-mode", self.mode]
+        for path in self.env_files:
+            words += ["--iam-env-file", path]
+        if self.policy_file is not None:
+            words += ["--iam-policy-file", str(self.policy_file)]
+        for key, values in self.context.items():
+            words.extend(w for value in values for w in ("--iam-context", f"{key}={value}"))
+        return shlex.join(words)
 
 
 def resolve_mode(option: str | None, environ: Mapping[str, str]) -> Mode:
     """``--aws-mode``, else IAM_COMPLIANCE_MODE, else mock."""
     if option is not None:
         where, value = "--aws-mode", option
-    elif environ.get("IAM_COMPLIANCE_MODE"):
+    elif "IAM_COMPLIANCE_MODE" in environ:
         where, value = "IAM_COMPLIANCE_MODE", environ["IAM_COMPLIANCE_MODE"]
     else:
         return "mock"
+    return _mode(value, where)
+
+
+def _mode(value: str, where: str) -> Mode:
     for mode in MODES:
         if value == mode:
             return mode
     raise ConfigurationError(f"{where} must be one of {', '.join(MODES)}; got {value!r}")
+
+
+def resolve_run_mode(
+    option: str | None, environ: Mapping[str, str], env_files: Sequence[str], rootdir: Path
+) -> Mode:
+    """``--aws-mode``, else IAM_COMPLIANCE_MODE in the environment, else in ``.env`` (or the
+    ``--iam-env-file`` files), else mock.
+
+    A target's file exists to describe an account, not to switch the run between the mock
+    and a real account: an ``--iam-env-file`` whose mode differs from the run's is refused.
+    """
+    in_files = _modes_in_files(env_files, rootdir)
+    if option is not None or "IAM_COMPLIANCE_MODE" in environ:
+        mode = resolve_mode(option, environ)
+        how = f"--aws-mode {option}" if option is not None else "IAM_COMPLIANCE_MODE"
+    elif in_files:
+        label, value = in_files[0]
+        mode, how = _mode(value, f"{label}: IAM_COMPLIANCE_MODE"), label
+    else:
+        return "mock"
+    for label, value in in_files if env_files else ():
+        if value != mode:
+            raise ConfigurationError(
+                f"{label}: IAM_COMPLIANCE_MODE={value}, but this run is in {mode} mode "
+                f"({how}); a target's file cannot change the run's mode: remove the line, "
+                f"or run every target with --aws-mode {value}"
+            )
+    return mode
+
+
+def _modes_in_files(env_files: Sequence[str], rootdir: Path) -> list[tuple[str, str]]:
+    """(label, IAM_COMPLIANCE_MODE) of each env file that sets it (.env without files)."""
+    if env_files:
+        paths = [(f"--iam-env-file {item}", _absolute(Path(item))) for item in env_files]
+    else:
+        paths = [(".env", rootdir / ".env")] if (rootdir / ".env").is_file() else []
+    found = []
+    for label, path in paths:
+        values = read_env_file(path, label=label, checked=SETTINGS_KEYS)
+        if "IAM_COMPLIANCE_MODE" in values:
+            found.append(
+                (label, _not_empty(values["IAM_COMPLIANCE_MODE"], "IAM_COMPLIANCE_MODE", label))
+            )
+    return found
+
+
+def _absolute(path: Path) -> Path:
+    return path if path.is_absolute() else Path.cwd() / path
 
 
 def parse_context(items: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -98,40 +179,6 @@ def parse_context(items: Sequence[str]) -> dict[str, tuple[str, ...]]:
     return context
 
 
-def read_env_file(path: Path, *, label: str) -> dict[str, str]:
-    """Read an env file with python-dotenv's parser, refusing lines it cannot parse.
-
-    python-dotenv itself only warns about a bad line and skips it; here a skipped line
-    could silently point the check at the wrong account, so it is an error.
-    """
-    if not path.exists():
-        raise ConfigurationError(f"{label}: file not found")
-    if not path.is_file():
-        raise ConfigurationError(f"{label}: is not a file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(f"{label}: cannot be read ({exc})") from None
-    raw: dict[str, str] = {}
-    for binding in parse_stream(io.StringIO(text)):
-        if binding.key is None and not binding.error:
-            continue  # a blank line or a comment
-        if binding.error or binding.value is None:
-            line = binding.original.string.strip().splitlines()[0][:60]
-            raise ConfigurationError(
-                f"{label}: line {binding.original.line}: expected KEY=VALUE, got {line!r}"
-            )
-        assert binding.key is not None
-        raw[binding.key] = binding.value
-    # Expand ${VAR} references the way python-dotenv does, against the file and environment.
-    values: dict[str, str] = {}
-    for key, value in raw.items():
-        values[key] = "".join(
-            atom.resolve({**os.environ, **values}) for atom in parse_variables(value)
-        )
-    return values
-
-
 def resolve_target(
     name: str,
     *,
@@ -146,30 +193,34 @@ def resolve_target(
     settings, since each file exists to describe a different account.
     """
 
-    def value(key: str) -> str:
-        layers = (file_values, environ) if own_credentials else (environ, file_values)
-        for layer in layers:
-            found = layer.get(key)
-            if found:
-                return found
+    where = source or "environment"
+    named = ((source or ".env", file_values), ("environment", environ))
+    layers = named if own_credentials else named[::-1]
+    origins: dict[str, str] = {}
+
+    def value(key: str, *aliases: str) -> str:
+        # AWS_DEFAULT_REGION after AWS_REGION, as boto3 reads them.
+        for name_ in (key, *aliases):
+            for origin, layer in layers:
+                if name_ in layer:
+                    origins[key] = f"{name_} in {origin}" if name_ != key else origin
+                    return _not_empty(layer[name_], name_, origin)
+        origins[key] = "built-in default"
         return DEFAULTS[key]
 
     def optional(key: str) -> str | None:
-        layers = (file_values,) if own_credentials else (environ, file_values)
-        for layer in layers:
+        for _, layer in layers[:1] if own_credentials else layers:
             if layer.get(key):
                 return layer[key]
         return None
 
     def run_wide(key: str) -> str | None:
         """A setting the environment may give the whole run, even with several targets."""
-        layers = (file_values, environ) if own_credentials else (environ, file_values)
-        return next((layer[key] for layer in layers if layer.get(key)), None)
+        return next((layer[key] for _, layer in layers if layer.get(key)), None)
 
-    where = source or "environment"
     target = Target(
         name=name,
-        region=value("AWS_REGION"),
+        region=value("AWS_REGION", "AWS_DEFAULT_REGION"),
         account_id=value("AWS_ACCOUNT_ID"),
         table_name=value("DYNAMODB_TABLE_NAME"),
         role_name=value("ECS_TASK_ROLE_NAME"),
@@ -188,9 +239,21 @@ def resolve_target(
         endpoint_url=optional("AWS_ENDPOINT_URL"),
         org_read_profile=run_wide("ORG_READ_PROFILE"),
         org_read_role_arn=run_wide("ORG_READ_ROLE_ARN"),
+        account_origin=origins["AWS_ACCOUNT_ID"],
     )
     _validate(target, where)
     return target
+
+
+def _not_empty(value: str, key: str, origin: str) -> str:
+    """A set value must say something: an empty one would silently become the default."""
+    if not value.strip():
+        default = f" ({DEFAULTS[key]})" if key in DEFAULTS else ""
+        raise ConfigurationError(
+            f"{origin}: {key} is set but empty; give it a value, or remove it to use the "
+            f"default{default}"
+        )
+    return value
 
 
 def _credentials(values: Mapping[str, str], where: str) -> Credentials | None:
@@ -247,7 +310,9 @@ def resolve_targets(
     """One target per ``--iam-env-file``; without any, one from the environment and ``.env``."""
     if not env_files:
         dotenv = rootdir / ".env"
-        values = read_env_file(dotenv, label=".env") if dotenv.is_file() else {}
+        values = (
+            read_env_file(dotenv, label=".env", checked=SETTINGS_KEYS) if dotenv.is_file() else {}
+        )
         source = ".env" if dotenv.is_file() else None
         return (
             resolve_target(
@@ -263,7 +328,7 @@ def resolve_targets(
     for item in env_files:
         path = Path(item)
         label = f"--iam-env-file {item}"
-        values = read_env_file(path if path.is_absolute() else Path.cwd() / path, label=label)
+        values = read_env_file(_absolute(path), label=label, checked=SETTINGS_KEYS)
         targets.append(
             resolve_target(
                 path.stem.removesuffix(".env") or path.name,
@@ -295,9 +360,10 @@ def resolve_settings(
     environ: Mapping[str, str],
     guardrails: GuardrailsMode = "auto",
     cross_check: bool = False,
+    fix_shared_policy: bool = False,
 ) -> Settings:
     """Everything a run needs, from the command line's values and the environment."""
-    mode = resolve_mode(aws_mode, environ)
+    mode = resolve_run_mode(aws_mode, environ, env_files, rootdir)
     if cross_check and mode != "live":
         raise ConfigurationError(
             "--cross-check asks IAM's policy simulator, which exists only in live mode "
@@ -319,6 +385,8 @@ def resolve_settings(
         fix_dry_run=fix_dry_run,
         guardrails=guardrails,
         cross_check=cross_check,
+        fix_shared_policy=fix_shared_policy,
+        env_files=tuple(env_files),
     )
 
 

@@ -87,15 +87,31 @@ class ConcurrentChangeError(AwsError):
 
 
 class ServiceError(AwsError):
-    """AWS answered with an error other than the ones above, after retrying."""
+    """AWS answered with an error other than the ones above, after retrying.
+
+    ``code`` is AWS's error code (``Throttling``), when AWS answered at all.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        self.code = code
+        super().__init__(message)
 
 
 class RemediationError(IamComplianceError):
     """A fix was refused, or applying it failed part-way.
 
     ``record_path`` is where the record of the attempt was saved, when one was.
+    ``own_version_is_default`` is True when the version this run created is the policy's
+    default all the same (a fix that stands, though something after it failed).
     """
 
-    def __init__(self, message: str, *, record_path: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        record_path: str | None = None,
+        own_version_is_default: bool = False,
+    ) -> None:
         self.record_path = record_path
+        self.own_version_is_default = own_version_is_default
         super().__init__(message)

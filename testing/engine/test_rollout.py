@@ -9,7 +9,7 @@ import pytest
 
 from iam_compliance.engine.evaluation import Decision, Verdict
 from iam_compliance.engine.remediation import FixPlan
-from iam_compliance.engine.rollout import RECORD_SCHEMA, apply_fix, rollback_command
+from iam_compliance.engine.rollout import RECORD_SCHEMA, Where, apply_fix, rollback_command
 from iam_compliance.errors import ConcurrentChangeError, NotFoundError, RemediationError
 
 from conftest import (
@@ -19,6 +19,7 @@ from conftest import (
     NOW,
     POLICY_ARN,
     POLICY_NAME,
+    REGION,
     REQUIRED,
     TABLE_ARN,
     FakeStore,
@@ -54,6 +55,7 @@ def apply(
     verify: Callable[[], Sequence[Verdict]] | None = None,
     sleeps: list[float] | None = None,
     attempts: int = 5,
+    where: Where | None = None,
 ) -> Any:
     return apply_fix(
         plan_,
@@ -65,6 +67,7 @@ def apply(
         delay=2.5,
         sleep=(sleeps if sleeps is not None else []).append,
         clock=lambda: NOW,
+        where=where,
     )
 
 
@@ -90,6 +93,9 @@ def test_apply_creates_a_verified_default_and_records_it() -> None:
         "status",
         "timestamp",
         "account",
+        "mode",
+        "region",
+        "endpoint_url",
         "policy_arn",
         "previous_version",
         "new_version",
@@ -99,6 +105,8 @@ def test_apply_creates_a_verified_default_and_records_it() -> None:
         "rollback_command",
         "verification",
         "error",
+        "notes",
+        "account_state",
     ]
     assert record["schema"] == RECORD_SCHEMA
     assert record["timestamp"] == "2026-11-27T22:14:05Z"
@@ -337,3 +345,143 @@ def test_rollback_command_is_exact() -> None:
         "aws iam set-default-policy-version --policy-arn "
         "arn:aws:iam::123456789012:policy/MLPlatformECSTaskPolicy --version-id v3"
     )
+
+
+# ------------------------------------------------ another writer, and lost answers
+
+
+def test_rollback_leaves_another_writers_default_alone() -> None:
+    store, records = FakeStore(), Records()
+    fix = store.plan()
+
+    def someone_else_then_fail() -> list[Verdict]:
+        # Right after this run's v4, a third party makes its own v5 the default.
+        store.documents["v5"] = task_policy(dict(DYNAMODB_STATEMENT, Sid="TheirOwn"))
+        store.created["v5"] = NOW
+        store.default = "v5"
+        return verdicts("dynamodb:Scan")
+
+    with pytest.raises(RemediationError) as raised:
+        apply(fix, store, records, verify=someone_else_then_fail, attempts=1)
+
+    assert store.default == "v5"  # not displaced
+    assert "set_default_version" not in store.writes
+    message = str(raised.value)
+    assert "not rolled back, because the default is now v5, not this run's v4" in message
+    assert "the versions are v1, v2, v3, v4, v5" in message
+    assert records.statuses == ["creating", "not rolled back"]
+    assert records.saved[-1]["account_state"]["default_version"] == "v5"
+
+
+class LostAnswers(FakeStore):
+    """IAM applies the write, then the answer is lost on the way back."""
+
+    def __init__(self, count: int = 3, *, lose: str) -> None:
+        super().__init__(count)
+        self.lose = lose
+
+    def _lost(self, call: str) -> None:
+        if call == self.lose:
+            raise ConnectionResetError(f"{call}: connection reset after the request was sent")
+
+    def create_default_version(self, policy_arn: str, document: Any) -> str:
+        super().create_default_version(policy_arn, document)
+        self._lost("create")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def delete_version(self, policy_arn: str, version_id: str) -> None:
+        super().delete_version(policy_arn, version_id)
+        self._lost("delete")
+
+    def set_default_version(self, policy_arn: str, version_id: str) -> None:
+        super().set_default_version(policy_arn, version_id)
+        self._lost("set_default")
+
+
+def test_lost_answer_to_create_is_recognised_by_content_and_not_repeated() -> None:
+    store, records = LostAnswers(lose="create"), Records()
+    fix = store.plan()
+
+    outcome = apply(fix, store, records)
+
+    assert store.writes == ["create_default_version"]
+    assert sorted(store.documents) == ["v1", "v2", "v3", "v4"]
+    assert (outcome.new_version, store.default) == ("v4", "v4")
+    assert records.statuses == ["creating", "applied"]
+    assert records.saved[-1]["new_version"]["version_id"] == "v4"
+    [note] = records.saved[-1]["notes"]
+    assert "answer to creating the new version was lost" in note
+    assert "found v4 holding this run's document" in note
+    assert note in outcome.describe()
+
+
+def test_lost_answer_to_delete_goes_on_instead_of_blaming_someone_else() -> None:
+    store, records = LostAnswers(5, lose="delete"), Records()
+    fix = store.plan()
+
+    outcome = apply(fix, store, records)
+
+    assert outcome.deleted_version == "v1"
+    assert store.default == "v6"
+    assert sorted(store.documents) == ["v2", "v3", "v4", "v5", "v6"]
+    assert "deleting v1 was lost" in records.saved[-1]["notes"][0]
+
+
+def test_lost_answer_to_rollback_says_it_is_rolled_back() -> None:
+    store, records = LostAnswers(lose="set_default"), Records()
+    fix = store.plan()
+
+    with pytest.raises(RemediationError, match="rolled back, v3 is the default again") as raised:
+        apply(fix, store, records, verify=always("dynamodb:Scan"), attempts=1)
+
+    assert store.default == "v3"
+    assert not raised.value.own_version_is_default
+    assert records.statuses == ["creating", "rolled back"]
+
+
+def test_create_that_failed_states_the_default_as_read_back() -> None:
+    store, records = FakeStore(), Records()
+    fix = store.plan()
+
+    def create_then_someone_else(policy_arn: str, document: Any) -> str:
+        store.default = "v2"  # another writer, just before this run's write failed
+        raise RemediationError("Throttling: simulated")
+
+    store.create_default_version = create_then_someone_else  # type: ignore[method-assign]
+    with pytest.raises(RemediationError) as raised:
+        apply(fix, store, records)
+
+    assert "the default version is now v2 (the fix was planned on v3" in str(raised.value)
+    assert records.saved[-1]["account_state"]["default_version"] == "v2"
+
+
+@pytest.mark.parametrize(
+    ("where", "command"),
+    [
+        pytest.param(
+            Where("live", REGION, None),
+            f"aws iam set-default-policy-version --policy-arn {POLICY_ARN} --version-id v3",
+            id="live",
+        ),
+        pytest.param(
+            Where("live", REGION, "http://127.0.0.1:5000"),
+            f"aws iam set-default-policy-version --policy-arn {POLICY_ARN} --version-id v3 "
+            "--endpoint-url http://127.0.0.1:5000",
+            id="endpoint",
+        ),
+        pytest.param(Where("mock", REGION, None), None, id="mock"),
+    ],
+)
+def test_record_says_where_the_fix_was_applied(where: Where, command: str | None) -> None:
+    store, records = FakeStore(), Records()
+    outcome = apply(store.plan(), store, records, where=where)
+    record = records.saved[-1]
+    assert (record["mode"], record["region"], record["endpoint_url"]) == (
+        where.mode,
+        REGION,
+        where.endpoint_url,
+    )
+    assert record["rollback_command"] == command
+    assert outcome.rollback_command == command
+    if command is None:
+        assert "to undo: nothing to undo: the embedded mock account" in outcome.describe()

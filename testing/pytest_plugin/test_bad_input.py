@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Callable
 
@@ -35,6 +36,13 @@ def file(name: str, content: str | bytes, *extra: str, option: str | None = None
     return setup
 
 
+def both(*setups: Setup) -> Setup:
+    """Every one of ``setups``, their options in order."""
+    return lambda pytester, monkeypatch: [
+        option for setup in setups for option in setup(pytester, monkeypatch)
+    ]
+
+
 def policy_file(content: str | bytes) -> Setup:
     return file("proposed.json", content, option="--iam-policy-file")
 
@@ -48,6 +56,10 @@ def requirements(name: str) -> Setup:
 
 
 OK_STATEMENT = {"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": "*"}
+#: A statement with a condition operator IAM does not have.
+UNKNOWN_OPERATOR = {**OK_STATEMENT, "Condition": {"StringEqualz": {"aws:SourceVpc": "vpc-1"}}}
+NO_VERSION = json.dumps({"Statement": [OK_STATEMENT]})
+OLD_VERSION = json.dumps({"Version": "2008-10-17", "Statement": [OK_STATEMENT]})
 
 CASES = [
     pytest.param(
@@ -94,7 +106,8 @@ CASES = [
         policy_file(
             '{\n    "Version": "2012-10-17",\n    "Statement": [\n        {"Effect": "Allow",}\n'
         ),
-        "--iam-policy-file */proposed.json: line 4 column 28: not valid JSON*",
+        # The column differs between Python versions (3.13 points at the comma).
+        "--iam-policy-file */proposed.json: line 4 column *: not valid JSON*",
         id="policy-file-not-json",
     ),
     pytest.param(
@@ -178,6 +191,109 @@ CASES = [
         id="read-concurrency-zero",
     ),
     pytest.param(
+        policy_file(
+            '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+            '"Action": "s3:GetObject", "Resource": "*", '
+            '"Condition": {"NumericLessThan": {"s3:max-keys": 1e999}}}]}'
+        ),
+        "*proposed.json: not valid JSON: the number 1e999 is out of range",
+        id="policy-file-1e999",
+    ),
+    pytest.param(
+        policy_file(
+            '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+            '"Action": "s3:GetObject", "Resource": "*", '
+            '"Condition": {"NumericLessThan": {"s3:max-keys": NaN}}}]}'
+        ),
+        "*proposed.json: not valid JSON: NaN is not a JSON number",
+        id="policy-file-nan",
+    ),
+    pytest.param(
+        policy_file(policy({**OK_STATEMENT, "Resource": "arn:aws:s3:::b/\ud800"})),
+        "*proposed.json: not valid JSON text: *lone surrogate \\ud800*",
+        id="policy-file-lone-surrogate",
+    ),
+    pytest.param(
+        policy_file(policy(UNKNOWN_OPERATOR)),
+        "target default: --iam-policy-file */proposed.json: the mock account refuses it as IAM "
+        "would (MalformedPolicyDocument: *",
+        id="policy-file-unknown-operator",
+    ),
+    pytest.param(
+        policy_file(NO_VERSION),
+        "target default: *proposed.json: the mock account refuses it*version 2012-10-17*",
+        id="policy-file-no-version",
+    ),
+    pytest.param(
+        policy_file(OLD_VERSION),
+        "target default: *proposed.json: the mock account refuses it*version 2012-10-17*",
+        id="policy-file-version-2008",
+    ),
+    pytest.param(
+        file("fixtures/policies/managed/Extra.json", policy(UNKNOWN_OPERATOR)),
+        "target default: */fixtures/policies/managed/Extra.json: the mock account refuses it*",
+        id="fixture-unknown-operator",
+    ),
+    pytest.param(
+        file("fixtures/policies/inline/Old.json", OLD_VERSION),
+        "target default: */fixtures/policies/inline/Old.json: the mock account refuses it*",
+        id="fixture-version-2008",
+    ),
+    pytest.param(
+        both(env("AWS_ENDPOINT_URL", "not a url"), args("--aws-mode", "live")),
+        "target default: AWS_ENDPOINT_URL: Invalid endpoint: not a url",
+        id="endpoint-url-invalid",
+    ),
+    pytest.param(
+        both(env("AWS_PROFILE", "no-such-profile"), args("--aws-mode", "live")),
+        "target default: AWS_PROFILE 'no-such-profile' is not in the AWS config or "
+        "credentials file*",
+        id="profile-missing-live",
+    ),
+    pytest.param(
+        file("fixtures/required_actions.toml", 'action = ["dynamodb:Scan"]\n'),
+        # ([[ is a character class to fnmatch, so the brackets are matched by ?)
+        '*required_actions.toml: action #1: expected an ??action?? table with "name", '
+        "got 'dynamodb:Scan'",
+        id="requirements-action-list",
+    ),
+    pytest.param(
+        both(file("afile", ""), args("-o", "iam_compliance_reports=afile/reports")),
+        "iam_compliance_reports 'afile/reports': cannot write reports in */afile/reports "
+        "(Not a directory)*",
+        id="reports-under-a-file",
+    ),
+    pytest.param(
+        args("-o", "iam_compliance_reports=/proc/iam-reports"),
+        "iam_compliance_reports '/proc/iam-reports': cannot write reports in /proc/iam-reports*",
+        id="reports-in-proc",
+    ),
+    pytest.param(
+        env("DYNAMODB_TABLE_NAME", ""),
+        "environment: DYNAMODB_TABLE_NAME is set but empty; give it a value, or remove it to "
+        "use the default (ml-jobs)",
+        id="empty-value-environment",
+    ),
+    pytest.param(
+        file(".env", "DYNAMODB_TABLE_NAME=${STAGING_TABLE}\n"),
+        ".env: DYNAMODB_TABLE_NAME=${STAGING_TABLE} refers to ${STAGING_TABLE}, which is not "
+        "set in this file or the environment",
+        id="unexpanded-variable",
+    ),
+    pytest.param(
+        file(
+            "envs/prod.env",
+            "IAM_COMPLIANCE_MODE=live\n",
+            "--iam-env-file",
+            "envs/prod.env",
+            "--aws-mode",
+            "mock",
+        ),
+        "--iam-env-file envs/prod.env: IAM_COMPLIANCE_MODE=live, but this run is in mock mode "
+        "(--aws-mode mock); a target's file cannot change the run's mode*",
+        id="env-file-other-mode",
+    ),
+    pytest.param(
         args("-o", "iam_compliance_read_concurrency=many"),
         "iam_compliance_read_concurrency (*): expected a whole number of at least 1, got 'many'",
         id="read-concurrency-not-a-number",
@@ -196,3 +312,11 @@ def test_bad_input_gets_one_clear_message(
     output = result.stdout.str() + result.stderr.str()
     assert "Traceback" not in output
     assert " passed" not in output
+    if "iam_compliance_reports" in message:
+        return  # the reports folder itself is what is wrong
+    # Every report says why, so an earlier run's cannot stand for this one.
+    report = json.loads((suite.path / "reports" / "compliance.json").read_text())
+    assert (report["exit_status"], report["compliant"]) == (4, False)
+    assert fnmatch.fnmatch(report["error"]["message"], message)
+    for name in ("compliance.html", "compliance.xml"):
+        assert "could not check" in (suite.path / "reports" / name).read_text().lower()

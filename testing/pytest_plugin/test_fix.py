@@ -12,6 +12,7 @@ from conftest import (
     ACCOUNT,
     LIVE,
     POLICY_ARN,
+    REGION,
     REQUIRED,
     TABLE_ARN,
     MotoServer,
@@ -66,8 +67,11 @@ def test_fix_adds_the_missing_actions_and_keeps_everything_else(
     assert record["new_version"]["version_id"] == "v2"
     assert record["new_version"]["document"] == document
     assert record["deleted_version"] is None
+    # A live fix through AWS_ENDPOINT_URL: the record says so, and its command goes there.
+    assert (record["mode"], record["region"], record["endpoint_url"]) == ("live", REGION, live.url)
     assert record["rollback_command"] == (
-        f"aws iam set-default-policy-version --policy-arn {POLICY_ARN} --version-id v1"
+        f"aws iam set-default-policy-version --policy-arn {POLICY_ARN} --version-id v1 "
+        f"--endpoint-url {live.url}"
     )
     assert '+                "dynamodb:Scan",' in record["diff"]
     result.stdout.fnmatch_lines(
@@ -76,7 +80,7 @@ def test_fix_adds_the_missing_actions_and_keeps_everything_else(
             f"  {POLICY_ARN}: v2 is now the default (was v1), adding dynamodb:Scan, "
             "dynamodb:Query, dynamodb:DescribeTable",
             f"  to undo: aws iam set-default-policy-version --policy-arn {POLICY_ARN} "
-            "--version-id v1",
+            f"--version-id v1 --endpoint-url {live.url}",
         ]
     )
 

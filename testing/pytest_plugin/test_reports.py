@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import re
@@ -57,10 +56,17 @@ def extra_html(entry: dict[str, Any]) -> str:
     )
 
 
-def extra_text(entry: dict[str, Any], name: str) -> str:
-    """A text or JSON extra, which a self-contained report embeds as a base64 data URI."""
-    [uri] = [x["content"] for x in entry["extras"] if x["name"] == name]
-    return base64.b64decode(uri.partition("base64,")[2]).decode()
+def extra_link(entry: dict[str, Any], name: str) -> str:
+    """Where a link of the row's Links column points."""
+    [href] = [x["content"] for x in entry["extras"] if x["name"] == name]
+    return str(href)
+
+
+def element(page: str, element_id: str) -> str:
+    """The text of the element with ``element_id``, from the page or a row's details."""
+    text = html.unescape(page)
+    start = text.index(f'id="{element_id}"')  # the element, or an anchor right before it
+    return text[start : text.index("</details>" if "json" in element_id else "</div>", start)]
 
 
 def junit(path: Path) -> ET.Element:
@@ -119,7 +125,7 @@ def test_collect_only_writes_no_reports(suite: pytest.Pytester) -> None:
 
 def test_html_rows_carry_verdicts_reasons_and_the_proposed_diff(suite: pytest.Pytester) -> None:
     suite.runpytest().assert_outcomes(passed=6, failed=4)
-    _, data = html_report(suite.path / "reports" / "compliance.html")
+    text, data = html_report(suite.path / "reports" / "compliance.html")
     expected = {
         f"{CLASS}::test_task_role_has_all_required_permissions": "Failed",
         **{action_id(a): "Failed" if a in MISSING else "Passed" for a in REQUIRED},
@@ -142,8 +148,24 @@ def test_html_rows_carry_verdicts_reasons_and_the_proposed_diff(suite: pytest.Py
         )
         assert SCAN_ADDED in details  # the proposed fix, as a diff
         assert '"dynamodb:UpdateItem"' in details  # the current default document
-        assert SCAN_ADDED in extra_text(entry, "proposed fix (diff)")
-        assert json.loads(extra_text(entry, "verdict"))["verdict"] == "denied"
+        # In-page anchors, not data: URLs (which a browser does not open from a click).
+        assert extra_link(entry, "proposed fix (diff)") == "#iamc-diff-default"
+        json_link = extra_link(entry, "verdict (JSON)")
+        assert json_link == "#iamc-json-default-" + action.replace(":", "-")
+        assert f'href="{json_link}"' in entry["resultsTableRow"][-1]
+        assert 'target="_blank"' not in entry["resultsTableRow"][-1]
+        verdict = element(extra_html(entry), json_link[1:])
+        assert json.loads(verdict[verdict.index("{") : verdict.rindex("}") + 1])["verdict"] == (
+            "denied"
+        )
+        assert SCAN_ADDED in element(text, "iamc-diff-default")
+    assert not [
+        x
+        for entries in data["tests"].values()
+        for entry in entries
+        for x in entry["extras"]
+        if str(x["content"]).startswith("data:")
+    ]
 
     everything = extra_html(row(data, f"{CLASS}::test_task_role_has_all_required_permissions"))
     for action in MISSING:
@@ -259,6 +281,7 @@ TOP_KEYS = {
     "compliant",
     "tests",
     "targets",
+    "error",
 }
 TARGET_KEYS = {
     "name",
@@ -305,6 +328,7 @@ PLAN_KEYS = {
     "diff",
     "new_document",
     "proof",
+    "shared_with",
 }
 REMEDIATION_KEYS = {
     "status",
@@ -417,8 +441,9 @@ def test_fix_run_reports_the_remediation_record(suite: pytest.Pytester) -> None:
     record = remediation["record"]
     assert record["previous_version"]["version_id"] == "v1"
     assert record["new_version"]["version_id"] == "v2"
-    rollback = f"aws iam set-default-policy-version --policy-arn {POLICY_ARN} --version-id v1"
-    assert record["rollback_command"] == rollback
+    # A mock fix says so: its account is gone after the run, so nothing is to be undone.
+    assert (record["mode"], record["region"], record["endpoint_url"]) == ("mock", REGION, None)
+    assert record["rollback_command"] is None
     assert Path(remediation["record_path"]).parent == suite.path / "reports"
     assert json.loads(Path(remediation["record_path"]).read_text()) == record
 
@@ -426,7 +451,7 @@ def test_fix_run_reports_the_remediation_record(suite: pytest.Pytester) -> None:
     summary = html.unescape(text[: text.index("run-count")])
     assert "Remediation (--fix)" in summary
     assert "v2 is now the default version (was v1)" in summary
-    assert f"To undo: <code>{rollback}</code>" in summary
+    assert "To undo: nothing to undo: the embedded mock account existed only" in summary
     assert remediation["record_path"] in summary
     assert SCAN_ADDED in summary
 
@@ -495,3 +520,29 @@ def test_several_targets_are_reported_apart_and_without_credentials(
     assert data["title"] == f"IAM compliance: {ROLE} in accounts 111111111111, 222222222222 (MOCK)"
     assert data["environment"]["Policy default version (prod)"] == "v1"
     assert text.count("NOT COMPLIANT") == 2
+
+
+def test_verdict_column_sorts(suite: pytest.Pytester) -> None:
+    suite.runpytest().assert_outcomes(passed=6, failed=4)
+    text, data = html_report(suite.path / "reports" / "compliance.html")
+    # pytest-html sorts a "sortable" header's column by the row cell of class col-<type>
+    # at the same position, read from one line of markup.
+    assert '<th class="sortable" data-column-type="verdict">Verdict</th>' in text
+    header = re.findall(r"<th[^>]*>", text[text.index('id="results-table-head"') :])
+    position = header.index('<th class="sortable" data-column-type="verdict">')
+    for entries in data["tests"].values():
+        cell = entries[0]["resultsTableRow"][position]
+        assert cell.startswith('<td class="col-verdict')
+        assert "\n" not in cell
+    # ... and keeps the sort key in each row's data.
+    assert {entries[0].get("verdict") is not None for entries in data["tests"].values()} == {True}
+
+
+def test_verbose_header_is_readable_lines(suite: pytest.Pytester) -> None:
+    # Live mode's description says "boto3's", which the Environment rows hold escaped.
+    result = suite.runpytest("-v", "--aws-mode", "live")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # no credentials: could not check
+    header = result.stdout.str()[: result.stdout.str().index("rootdir:")]
+    assert "metadata: {" not in header
+    assert "&#x27;" not in header
+    assert "iam-compliance: LIVE mode: the account behind boto3's credential chain" in header

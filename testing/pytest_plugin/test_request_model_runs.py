@@ -347,8 +347,8 @@ def test_every_report_lists_the_request_context_with_values_and_sources(
                     }
                 )
             ),
-            "target default: --iam-policy-file *policy.json: refused when seeding the mock "
-            'account: CreatePolicy: MalformedPolicyDocument: Partition "AWS" is not valid*',
+            "target default: --iam-policy-file *policy.json: the mock account refuses it as "
+            'IAM would (MalformedPolicyDocument: Partition "AWS" is not valid*); fix the document',
             id="policy-file-iam-refuses",
         ),
     ],

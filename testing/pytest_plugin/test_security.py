@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,8 @@ def test_fix_policy_is_enough_to_fix(
         pytest.param((*LIVE, "--fix"), id="fix"),
         pytest.param((*LIVE, "--fix-dry-run", "-v", "-l"), id="dry-run-verbose-locals"),
         pytest.param((*LIVE, "--iam-env-file", "missing.env"), id="usage-error"),
+        pytest.param((*LIVE, "-o", "log_level=DEBUG"), id="debug-log"),
+        pytest.param((*LIVE, "--fix", "-o", "log_level=DEBUG"), id="debug-log-fix"),
     ],
 )
 def test_no_credential_appears_in_any_output(
@@ -104,3 +108,72 @@ def test_no_credential_appears_in_any_output(
     for where, text in outputs.items():
         for what, secret in secrets.items():
             assert secret not in text, f"the {what} appears in {where}"
+
+
+@pytest.mark.parametrize(
+    ("options", "shown_in"),
+    [
+        # One process reads before the tests: the live log shows it in the terminal.
+        pytest.param(("-o", "log_cli=true", "-o", "log_cli_level=DEBUG"), "stdout", id="live-log"),
+        # An xdist worker reads in its first test: the captured log goes into the report.
+        pytest.param(("-p", "xdist", "-n", "1"), "compliance.html", id="xdist"),
+    ],
+)
+def test_debug_logs_of_a_session_keep_its_credentials_out(
+    suite: pytest.Pytester,
+    moto_server: MotoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    options: tuple[str, ...],
+    shown_in: str,
+) -> None:
+    """Role-session credentials (with a session token) and botocore's DEBUG log, shown in
+    the terminal or captured into the HTML report."""
+    moto_server.seed()
+    moto_server.use(monkeypatch)
+    secrets = {
+        name: value
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+        if (value := os.environ[name])
+    }
+    assert len(secrets) == 3
+    result = suite.runpytest_subprocess(*LIVE, "-o", "log_level=DEBUG", "-rA", *options)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    outputs = {"stdout": result.stdout.str(), "stderr": result.stderr.str()}
+    for path in (suite.path / "reports").iterdir():
+        outputs[path.name] = path.read_text(errors="replace")
+    # The log was captured (so the check means something), with the credentials redacted.
+    assert "botocore" in outputs[shown_in]
+    assert "[redacted]" in outputs[shown_in]
+    for where, text in outputs.items():
+        for name, secret in secrets.items():
+            assert secret not in text, f"{name} appears in {where}"
+
+
+def test_no_report_or_record_is_written_through_a_planted_link(suite: pytest.Pytester) -> None:
+    victims = suite.mkdir("victims")
+    reports = suite.mkdir("reports")
+    planted = {}
+    names = ["compliance.html", "compliance.xml", "compliance.json"]
+    # The record's name is its UTC time to the second: plant one for each second around now.
+    now = datetime.now(UTC)
+    names += [
+        f"remediation-{now + timedelta(seconds=s):%Y%m%dT%H%M%SZ}.json" for s in range(-5, 120)
+    ]
+    for name in names:
+        victim = victims / name
+        victim.write_text("precious\n")
+        (reports / name).symlink_to(victim)
+        planted[name] = victim
+    result = suite.runpytest("--fix")
+    result.assert_outcomes(passed=10)
+    for name, victim in planted.items():
+        assert victim.read_text() == "precious\n", f"{name} was written through its link"
+    for name in ("compliance.html", "compliance.xml", "compliance.json"):
+        assert not (reports / name).is_symlink()
+        assert (reports / name).stat().st_size > 100
+    [record] = [p for p in reports.glob("remediation-*.json") if not p.is_symlink()]
+    assert json.loads(record.read_text())["status"] == "applied"
+    assert not list(reports.glob(".iam-compliance-*"))  # no staging folder left behind
+    result.stdout.fnmatch_lines(
+        [f"*Generated html report: {(reports / 'compliance.html').as_uri()}*"]
+    )

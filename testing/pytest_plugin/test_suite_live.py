@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -376,3 +377,35 @@ def test_xdist_worker_that_cannot_read_stops_with_exit_4(
     output = result.stdout.str() + result.stderr.str()
     assert "Traceback" not in output
     assert "INTERNALERROR" not in output
+
+
+def test_next_step_hint_repeats_the_runs_mode_and_env_files(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moto_server.seed()
+    moto_server.use(monkeypatch)
+    (suite.path / "envs").mkdir()
+    (suite.path / "envs" / "prod.env").write_text(f"AWS_ACCOUNT_ID={ACCOUNT}\n")
+    result = suite.runpytest("--aws-mode", "live", "--iam-env-file", "envs/prod.env")
+    hint = (
+        "to add the missing actions to the task policy, run: pytest "
+        "tests/test_ecs_task_dynamodb_permissions.py --aws-mode live --iam-env-file "
+        "envs/prod.env --fix-dry-run  (then --fix)"
+    )
+    result.stdout.fnmatch_lines([f"  {hint}"])
+    report = json.loads((suite.path / "reports" / "compliance.json").read_text())
+    assert report["targets"][0]["next_steps"] == [hint]
+    assert hint in (suite.path / "reports" / "compliance.html").read_text()
+
+
+def test_wrong_account_names_where_the_account_id_came_from(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moto_server.use(monkeypatch, account="111122223333")
+    result = suite.runpytest("--aws-mode", "live")
+    result.stderr.fnmatch_lines(
+        ["*belong to account 111122223333, but AWS_ACCOUNT_ID (built-in default) is 6185*"]
+    )
+    (suite.path / ".env").write_text("AWS_ACCOUNT_ID=444455556666\n")
+    result = suite.runpytest("--aws-mode", "live")
+    result.stderr.fnmatch_lines(["*but AWS_ACCOUNT_ID (.env) is 444455556666*"])

@@ -118,18 +118,53 @@ def test_live_targets_are_read_several_at_once_with_the_same_verdicts(
     assert at_once_requests == Counter({a: n * 4 for a, n in _single_managed(EXPECTED).items()})
 
 
-def test_first_unreadable_target_in_order_is_named(
+def test_unreadable_targets_error_their_own_tests_and_are_all_named(
     suite: pytest.Pytester, moto_server: MotoServer
 ) -> None:
     moto_server.seed(account=DEV, managed=_for_account(runbook_policy(), DEV))
-    options = ["--aws-mode", "live"]
+    options = ["--aws-mode", "live", "-rA"]
     # Credentials of accounts where nothing was seeded: their roles do not exist.
-    for name, account in (("dev", DEV), ("ghost", "555555555555"), ("later", "666666666666")):
+    for name, account in (("ghost", "555555555555"), ("dev", DEV), ("later", "666666666666")):
         options += ["--iam-env-file", live_env(suite, moto_server, name, account)]
     result = suite.runpytest(*options)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: target ghost: *MLPlatformECSTaskRole*"])
-    assert "later" not in result.stderr.str()
+    # The readable target is checked all the same: its verdicts stand.
+    assert f"{CLASS}::test_required_action_is_allowed[dev-dynamodb:Scan]" in failed(result)
+    passed = {line.split(" ")[1] for line in result.outlines if line.startswith("PASSED ")}
+    assert f"{CLASS}::test_required_action_is_allowed[dev-dynamodb:GetItem]" in passed
+    errors = {line.split(" ")[1] for line in result.outlines if line.startswith("ERROR ")}
+    assert f"{CLASS}::test_required_action_is_allowed[ghost-dynamodb:GetItem]" in errors
+    assert f"{CLASS}::test_required_action_is_allowed[later-dynamodb:GetItem]" in errors
+    result.stdout.fnmatch_lines(
+        [
+            "ERROR: target ghost: *MLPlatformECSTaskRole*not found*",
+            "ERROR: target later: *MLPlatformECSTaskRole*not found*",
+        ]
+    )
+    document = json.loads((suite.path / "reports" / "compliance.json").read_text())
+    assert (document["exit_status"], document["compliant"]) == (4, False)
+    assert [t["name"] for t in document["targets"]] == ["dev"]
+    assert "target ghost" in document["error"]["message"]
+    assert "target later" in document["error"]["message"]
+
+
+def test_no_readable_target_stops_with_each_one_named(
+    suite: pytest.Pytester, moto_server: MotoServer
+) -> None:
+    options = ["--aws-mode", "live"]
+    for name, account in (("ghost", "555555555555"), ("later", "666666666666")):
+        options += ["--iam-env-file", live_env(suite, moto_server, name, account)]
+    result = suite.runpytest(*options)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: target ghost: *not found*", "target later: *not found*"])
+
+
+def test_mock_targets_of_one_account_share_it(suite: pytest.Pytester) -> None:
+    one = write_env(suite, "one", AWS_ACCOUNT_ID=DEV)
+    two = write_env(suite, "two", AWS_ACCOUNT_ID=DEV)
+    result = suite.runpytest("--iam-env-file", one, "--iam-env-file", two)
+    result.assert_outcomes(passed=12, failed=8)
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
 
 
 def test_xdist_reads_each_target_once(suite: pytest.Pytester, moto_server: MotoServer) -> None:

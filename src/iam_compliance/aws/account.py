@@ -109,6 +109,8 @@ class AccountReads:
             for p in role.get("RolePolicyList", [])
         )
         boundary_arn = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+        # As the per-role path: by name, as attached (a policy may have a path).
+        resolved = next((p.arn for p in attached if p.name == target.policy_name), None)
         return RoleSnapshot(
             account_id=self.account,
             role_name=role["RoleName"],
@@ -124,11 +126,11 @@ class AccountReads:
             ),
             attached=attached,
             # The sweep lists every customer managed policy: no GetPolicy to ask.
-            target_policy_exists=any(p.arn == target.policy_arn for p in attached)
-            or target.policy_arn in found.policies,
+            target_policy_exists=resolved is not None or target.policy_arn in found.policies,
             role_id=role.get("RoleId"),
             role_tags={tag["Key"]: tag["Value"] for tag in role.get("Tags", [])},
             table=self.table_state(target.table_arn),
+            policy_arn=resolved,
         )
 
     def read_sweep(self) -> Sweep:

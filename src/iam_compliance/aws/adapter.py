@@ -8,8 +8,8 @@ package's own errors, naming the IAM action the checker needed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -19,20 +19,10 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionError,
-    CredentialRetrievalError,
-    HTTPClientError,
-    NoCredentialsError,
     NoRegionError,
-    PartialCredentialsError,
     ProfileNotFound,
-    SSOError,
-    TokenRetrievalError,
 )
 from botocore.loaders import create_loader
-from botocore.parsers import ResponseParserError
 
 from ..engine.assessment import AttachedPolicy, RoleSnapshot, TableState
 from ..engine.evaluation import RolePolicies
@@ -40,14 +30,13 @@ from ..engine.policy import Policy, PolicyKind, parse_policy
 from ..engine.remediation import PolicyVersion
 from ..engine.target import Credentials, Target
 from ..errors import (
-    AccessDeniedError,
     AwsError,
     ConfigurationError,
-    CredentialsError,
     NotFoundError,
     ServiceError,
     WrongAccountError,
 )
+from .translate import MAX_ATTEMPTS, _calling
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -55,13 +44,22 @@ if TYPE_CHECKING:
 
 #: Retries with botocore's own "standard" mode (throttling and 5xx, exponential backoff),
 #: and timeouts, so a run neither gives up on the first Throttling nor hangs.
-MAX_ATTEMPTS = 5
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     connect_timeout=5,
     read_timeout=20,
 )
-_ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+#: IAM's writes are not idempotent: a CreatePolicyVersion whose answer is lost may have
+#: been applied, and botocore resending it would make a second version. Writes are sent
+#: once (botocore retries nothing) and only a Throttling answer, which says the request
+#: was refused, is sent again; after any other failure the fix reads back what IAM holds
+#: (see iam_compliance.engine.readback).
+WRITE_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 1},
+    connect_timeout=5,
+    read_timeout=20,
+)
+_THROTTLED = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded"})
 
 
 @dataclass(frozen=True)
@@ -79,8 +77,8 @@ class Connection:
     credentials: Credentials | None = None
     endpoint_url: str | None = None
 
-    def client(self, service: str) -> Any:
-        kwargs: dict[str, Any] = {"region_name": self.region, "config": CLIENT_CONFIG}
+    def client(self, service: str, config: Config = CLIENT_CONFIG) -> Any:
+        kwargs: dict[str, Any] = {"region_name": self.region, "config": config}
         if self.endpoint_url:
             kwargs["endpoint_url"] = self.endpoint_url
         if self.credentials is not None:
@@ -97,6 +95,13 @@ class Connection:
             raise ConfigurationError(
                 "AWS_REGION is not set and no default region is configured"
             ) from None
+        except ProfileNotFound as exc:
+            raise ConfigurationError(
+                f"AWS_PROFILE {exc.kwargs.get('profile')!r} is not in the AWS config or "
+                "credentials file (aws configure list-profiles shows the ones there)"
+            ) from None
+        except ValueError as exc:  # botocore's own check of AWS_ENDPOINT_URL
+            raise ConfigurationError(f"AWS_ENDPOINT_URL: {exc}") from None
 
 
 class Sessions:
@@ -136,6 +141,29 @@ class AwsAdapter:
         self.iam: IAMClient = connection.client("iam")
         self.sts: STSClient = connection.client("sts")
         self.dynamodb: Any = connection.client("dynamodb")
+        self._connection = connection
+        self._writer: IAMClient | None = None
+        #: How long to wait before sending a throttled write again (tests: no wait).
+        self.throttle_delay = 1.0
+
+    @property
+    def iam_writer(self) -> IAMClient:
+        """The IAM client for writes, made on first use: no botocore retries."""
+        if self._writer is None:
+            self._writer = self._connection.client("iam", WRITE_CONFIG)
+        return self._writer
+
+    def _write(self, action: str, resource: str, call: Callable[[], Any]) -> Any:
+        """Send a write once; again only when IAM answered Throttling (nothing applied)."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with _calling(action, resource):
+                    return call()
+            except ServiceError as exc:
+                if exc.code not in _THROTTLED or attempt == MAX_ATTEMPTS:
+                    raise
+            time.sleep(self.throttle_delay * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- reading -----------------------------------------------------------------------
 
@@ -149,8 +177,8 @@ class AwsAdapter:
         if account != target.account_id:
             raise WrongAccountError(
                 f"the credentials belong to account {account}, but AWS_ACCOUNT_ID "
-                f"({target.source or 'environment'}) is {target.account_id}; refusing to "
-                "check or change another account"
+                f"({target.account_origin}) is {target.account_id}; refusing to check or "
+                "change another account (set AWS_ACCOUNT_ID to the account you mean to check)"
             )
         return account
 
@@ -191,9 +219,10 @@ class AwsAdapter:
             )
         boundary_arn = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
         boundary = self.managed_policy(boundary_arn, "boundary") if boundary_arn else None
-        exists = any(p.arn == target.policy_arn for p in attached) or self.policy_exists(
-            target.policy_arn
-        )
+        # By name, as attached: a policy with a path (policy/team/Name) has another ARN
+        # than the configuration can build, and IAM policy names are unique in an account.
+        resolved = next((p.arn for p in attached if p.name == target.policy_name), None)
+        exists = resolved is not None or self.policy_exists(target.policy_arn)
         return RoleSnapshot(
             account_id=account,
             role_name=role["RoleName"],
@@ -205,6 +234,7 @@ class AwsAdapter:
             role_id=role.get("RoleId"),
             role_tags={tag["Key"]: tag["Value"] for tag in role.get("Tags", [])},
             table=self.fetch_table(target.table_arn),
+            policy_arn=resolved,
         )
 
     def fetch_table(self, table_arn: str) -> TableState:
@@ -255,6 +285,25 @@ class AwsAdapter:
             return False
         return True
 
+    def policy_entities(self, policy_arn: str, role_arn: str) -> tuple[str, ...]:
+        """Every role, user and group the policy is attached to but ``role_arn``'s role
+        (iam:ListEntitiesForPolicy), as ``role/Name``, ``user/Name``, ``group/Name``."""
+        role_name = role_arn.rsplit("/", 1)[-1]
+        found: list[str] = []
+        with _calling("iam:ListEntitiesForPolicy", policy_arn):
+            pages = self.iam.get_paginator("list_entities_for_policy").paginate(
+                PolicyArn=policy_arn
+            )
+            for page in pages:
+                found.extend(
+                    f"role/{r['RoleName']}"
+                    for r in page.get("PolicyRoles", [])
+                    if r["RoleName"] != role_name
+                )
+                found.extend(f"user/{u['UserName']}" for u in page.get("PolicyUsers", []))
+                found.extend(f"group/{g['GroupName']}" for g in page.get("PolicyGroups", []))
+        return tuple(found)
+
     # -- the PolicyStore protocol of remediation ------------------------------------------
 
     def list_versions(self, policy_arn: str) -> list[PolicyVersion]:
@@ -279,79 +328,34 @@ class AwsAdapter:
         return _document(version["PolicyVersion"].get("Document"))
 
     def create_default_version(self, policy_arn: str, document: Mapping[str, Any]) -> str:
-        with _calling("iam:CreatePolicyVersion", policy_arn):
-            created = self.iam.create_policy_version(
+        created = self._write(
+            "iam:CreatePolicyVersion",
+            policy_arn,
+            lambda: self.iam_writer.create_policy_version(
                 PolicyArn=policy_arn,
                 PolicyDocument=json.dumps(document, indent=4, ensure_ascii=False),
                 SetAsDefault=True,
-            )
-        return created["PolicyVersion"]["VersionId"]
+            ),
+        )
+        return str(created["PolicyVersion"]["VersionId"])
 
     def delete_version(self, policy_arn: str, version_id: str) -> None:
-        with _calling("iam:DeletePolicyVersion", policy_arn):
-            self.iam.delete_policy_version(PolicyArn=policy_arn, VersionId=version_id)
+        self._write(
+            "iam:DeletePolicyVersion",
+            policy_arn,
+            lambda: self.iam_writer.delete_policy_version(
+                PolicyArn=policy_arn, VersionId=version_id
+            ),
+        )
 
     def set_default_version(self, policy_arn: str, version_id: str) -> None:
-        with _calling("iam:SetDefaultPolicyVersion", policy_arn):
-            self.iam.set_default_policy_version(PolicyArn=policy_arn, VersionId=version_id)
-
-
-@contextmanager
-def _calling(action: str, resource: str) -> Iterator[None]:
-    """Translate botocore's errors for one call into the package's own."""
-    try:
-        yield
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code = error.get("Code", "")
-        message = error.get("Message", "")
-        if code in _ACCESS_DENIED:
-            raise AccessDeniedError(action, resource, f"{code}: {message}") from None
-        if code in ("NoSuchEntity", "PolicyNotFoundException"):
-            raise NotFoundError(f"{action} {resource}: not found ({message})") from None
-        if code == "ResourceNotFoundException":
-            raise NotFoundError(
-                f"{action} {resource}: the table does not exist ({message}); check "
-                "DYNAMODB_TABLE_NAME, AWS_REGION and AWS_ACCOUNT_ID"
-            ) from None
-        if code in ("InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken"):
-            raise CredentialsError(
-                f"{action}: the AWS credentials were rejected ({code}); check "
-                "AWS_PROFILE or the AWS_* environment variables"
-            ) from None
-        attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) + 1
-        raise ServiceError(
-            f"{action} on {resource} failed after {attempts} attempt(s): {code}: {message}"
-        ) from None
-    except (NoCredentialsError, PartialCredentialsError):
-        raise CredentialsError(
-            f"{action}: no AWS credentials found; live mode uses boto3's default chain "
-            "(AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, instance role). "
-            "Use --aws-mode mock to check the embedded account instead"
-        ) from None
-    except (SSOError, TokenRetrievalError) as exc:
-        raise CredentialsError(
-            f"{action}: the AWS SSO sign-in of this profile is missing or has expired "
-            f"({_no_secrets(exc)}); sign in with: aws sso login --profile <AWS_PROFILE>"
-        ) from None
-    except CredentialRetrievalError as exc:
-        raise CredentialsError(
-            f"{action}: boto3 could not get credentials ({_no_secrets(exc)})"
-        ) from None
-    except (ConnectionError, HTTPClientError) as exc:
-        # botocore has already retried these MAX_ATTEMPTS times in all.
-        raise ServiceError(
-            f"{action}: could not reach AWS after {MAX_ATTEMPTS} attempt(s) ({_no_secrets(exc)})"
-        ) from None
-    except (BotoCoreError, ResponseParserError) as exc:
-        # ResponseParserError is not a BotoCoreError: an answer botocore cannot read (an
-        # endpoint's HTML error page, say) would otherwise escape as a traceback.
-        raise ServiceError(f"{action}: {_no_secrets(exc)}") from None
-
-
-def _no_secrets(exc: BaseException) -> str:
-    # botocore's messages carry endpoints and error text, never credentials; keep them short.
-    return str(exc).splitlines()[0][:300]
+        self._write(
+            "iam:SetDefaultPolicyVersion",
+            policy_arn,
+            lambda: self.iam_writer.set_default_policy_version(
+                PolicyArn=policy_arn, VersionId=version_id
+            ),
+        )
 
 
 def _document(value: Any) -> dict[str, Any]:

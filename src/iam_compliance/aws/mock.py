@@ -194,42 +194,58 @@ class MockAccounts:
         )
 
     def _seed(self, connection: Connection, target: Target) -> None:
-        source = self.source(target)
-        if source is not None and source.describes_role:
-            seed_from_source(connection, target, source, self._fixture_table(target))
-            return
+        """Create the target's role, policies and table; a document that moto (which checks
+        documents as IAM does) refuses is a usage error naming its file."""
+        try:
+            source = self.source(target)
+            if source is not None and source.describes_role:
+                seed_from_source(connection, target, source, self._fixture_table(target))
+            else:
+                self._create_entities(connection, target)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            origin = getattr(exc, "iam_compliance_origin", "the mock account's seed documents")
+            raise ConfigurationError(
+                f"{origin}: the mock account refuses it as IAM would ({error.get('Code')}: "
+                f"{error.get('Message')}); fix the document"
+            ) from None
+
+    def _create_entities(self, connection: Connection, target: Target) -> None:
         # Long because it is a list: one step per seed document, each naming its file.
         iam = connection.client("iam")
         trust = self._fixture(TRUST_POLICY_FILE, target)
         load_document(trust, str(self._fixtures_dir / TRUST_POLICY_FILE))
         role: dict[str, Any] = {"RoleName": target.role_name, "AssumeRolePolicyDocument": trust}
         if (self._fixtures_dir / BOUNDARY_FILE).is_file():
-            with _seeding(self._fixtures_dir / BOUNDARY_FILE):
+            with _naming(str(self._fixtures_dir / BOUNDARY_FILE)):
                 role["PermissionsBoundary"] = self._create_policy(
                     iam, "MLPlatformPermissionsBoundary", self._document(BOUNDARY_FILE, target)
                 )
         tags = self._tags(target)
         if tags.get("role"):
             role["Tags"] = [{"Key": k, "Value": v} for k, v in tags["role"].items()]
-        with _seeding(self._fixtures_dir / TRUST_POLICY_FILE):
+        with _naming(str(self._fixtures_dir / TRUST_POLICY_FILE)), _unless_seeded():
             iam.create_role(**role)
         text, origin = self.task_policy_text(target)
-        with _seeding(origin):
+        with _naming(origin):
             arn = self._create_policy(iam, target.policy_name, json.loads(text))
         iam.attach_role_policy(RoleName=target.role_name, PolicyArn=arn)
         for path in self._extra(MANAGED_DIR):
-            with _seeding(path):
+            with _naming(str(path)):
                 extra = self._create_policy(iam, path.stem, self._document(path, target))
             iam.attach_role_policy(RoleName=target.role_name, PolicyArn=extra)
         for path in self._extra(INLINE_DIR):
-            with _seeding(path):
+            with _naming(str(path)):
                 iam.put_role_policy(
                     RoleName=target.role_name,
                     PolicyName=path.stem,
                     PolicyDocument=json.dumps(self._document(path, target)),
                 )
         table_policy = self._fixtures_dir / TABLE_POLICY_FILE
-        with _seeding(table_policy if table_policy.is_file() else "the table"):
+        with (
+            _naming(str(table_policy) if table_policy.is_file() else "the table"),
+            _unless_seeded(),  # targets that share an account share its table
+        ):
             seed_table(connection, target, self._fixture_table(target))
 
     def _fixture_table(self, target: Target) -> TableSeed:
@@ -278,20 +294,44 @@ class MockAccounts:
 
     @staticmethod
     def _create_policy(iam: Any, name: str, document: dict[str, Any]) -> str:
-        return create_policy(iam, name, document)
+        try:
+            return create_policy(iam, name, document)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "EntityAlreadyExists":
+                raise
+            # Another target in the same account seeded it: the same fixture, the same ARN.
+            return _existing_policy_arn(iam, name)
 
 
 @contextmanager
-def _seeding(origin: Path | str) -> Iterator[None]:
-    """A seed document the embedded account refuses, as AWS would, is that file's problem."""
+def _unless_seeded() -> Iterator[None]:
+    """Leave an entity that another target of the same account already created."""
     try:
         yield
     except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise ConfigurationError(
-            f"{origin}: refused when seeding the mock account: {exc.operation_name}: "
-            f"{error.get('Code', '')}: {error.get('Message', '')}"
-        ) from None
+        if exc.response.get("Error", {}).get("Code") not in (
+            "EntityAlreadyExists",
+            "ResourceInUseException",
+        ):
+            raise
+
+
+def _existing_policy_arn(iam: Any, name: str) -> str:
+    for page in iam.get_paginator("list_policies").paginate(Scope="Local"):
+        for policy in page["Policies"]:
+            if policy["PolicyName"] == name:
+                return str(policy["Arn"])
+    raise ConfigurationError(f"the mock account lost policy {name}")  # pragma: no cover
+
+
+@contextmanager
+def _naming(origin: str) -> Iterator[None]:
+    """Tag moto's refusal of a document with the file the document came from."""
+    try:
+        yield
+    except ClientError as exc:
+        exc.iam_compliance_origin = origin  # type: ignore[attr-defined]
+        raise
 
 
 def _read(path: Path, origin: str) -> str:

@@ -75,6 +75,9 @@ class RoleSnapshot:
     role_tags: Mapping[str, str] = field(default_factory=dict)
     #: The table; None when it was not read.
     table: TableState | None = None
+    #: The configured policy's ARN as the role has it attached (its path included,
+    #: ``policy/team/Name``); None when no attached policy has the configured name.
+    policy_arn: str | None = None
 
     @property
     def requester(self) -> Requester:
@@ -116,10 +119,16 @@ class Assessment:
         return [Need(r.name, r.arn(self.target), r.id) for r in self.requirements]
 
     @property
+    def policy_arn(self) -> str:
+        """The configured policy's ARN: as attached to the role (with its path), else the
+        one the configuration names."""
+        return self.snapshot.policy_arn or self.target.policy_arn
+
+    @property
     def target_policy(self) -> Policy | None:
         """The configured managed policy's default version, if it is attached."""
         for policy in self.snapshot.policies.identity:
-            if policy.arn == self.target.policy_arn:
+            if policy.arn == self.policy_arn:
                 return policy
         return None
 
@@ -297,7 +306,8 @@ def _resource_policy(table: TableState | None, resource: str) -> Policy | None:
 
 
 def check_attachment(target: Target, snapshot: RoleSnapshot) -> Check:
-    if any(p.arn == target.policy_arn for p in snapshot.attached):
+    arn = snapshot.policy_arn or target.policy_arn
+    if any(p.arn == arn for p in snapshot.attached):
         return Check(True, f"{target.policy_name} is attached to {target.role_name}")
     attached = ", ".join(p.name for p in snapshot.attached) or "none"
     if not snapshot.target_policy_exists:

@@ -143,7 +143,9 @@ def load_document(text: str, origin: str) -> dict[str, Any]:
         raise PolicyError(origin, "document is empty; expected a JSON object")
     _check_nesting(text, origin)
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except _NotJson as exc:
+        raise PolicyError(origin, f"not valid JSON: {exc}") from None
     except json.JSONDecodeError as exc:
         raise PolicyError(
             origin, f"not valid JSON: {exc.msg}", line=exc.lineno, column=exc.colno
@@ -152,7 +154,46 @@ def load_document(text: str, origin: str) -> dict[str, Any]:
         raise PolicyError(origin, f"not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise PolicyError(origin, f"document must be a JSON object, got {_json_type(value)}")
+    _check_text(value, origin)
     return value
+
+
+class _NotJson(ValueError):
+    """A value Python's decoder accepts but JSON (and IAM) does not."""
+
+
+def _refuse_constant(name: str) -> float:
+    # NaN, Infinity and -Infinity: Python's extension, not JSON (RFC 8259, section 6).
+    raise _NotJson(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise _NotJson(f"the number {text} is out of range")
+    return number
+
+
+def _check_text(value: Any, origin: str) -> None:
+    """Refuse strings that are not text: a lone surrogate (``\\ud800``) has no UTF-8 form,
+    so IAM could never store the document."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            bad = next(char for char in value if 0xD800 <= ord(char) <= 0xDFFF)
+            raise PolicyError(
+                origin,
+                f"not valid JSON text: the string {value[:40]!r} holds a lone surrogate "
+                f"\\u{ord(bad):04x}, which is not a character",
+            ) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, origin)
+            _check_text(item, origin)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item, origin)
 
 
 def parse_policy(

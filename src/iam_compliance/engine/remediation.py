@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -90,6 +90,9 @@ class FixPlan:
     #: What comparing the current and the proposed document found (:mod:`.proof`); None
     #: when no proof was made.
     proof: str | None = None
+    #: The other roles, users and groups the policy is attached to (``role/Other``):
+    #: a new default version changes their permissions too.
+    shared_with: tuple[str, ...] = ()
 
     @property
     def nothing_to_fix(self) -> bool:
@@ -126,6 +129,8 @@ def plan_fix(
     context: Context | None = None,
     *,
     judge: Judge | None = None,
+    shared_with: Sequence[str] = (),
+    allow_shared: bool = False,
 ) -> FixPlan:
     """Plan the smallest change to ``target`` that allows every ``required`` action.
 
@@ -141,7 +146,12 @@ def plan_fix(
     its resource under a condition this request does not meet (or on a Resource whose
     policy variable has no value here), adding an unconditional grant would bypass that
     condition, so the whole fix is refused and says how to proceed.
+
+    ``shared_with`` names the other principals the policy is attached to; the plan names
+    them, and refuses to change a shared policy unless ``allow_shared``.
     """
+    # Long because each step reads the one before: what is missing, what a grant could
+    # not fix, what the candidate really grants, then IAM's limits.
     arn, version = _fixable(policies, target)
     decide = judge or (lambda role, action, where: evaluate(role, action, where, context))
     needs = tuple(
@@ -183,7 +193,8 @@ def plan_fix(
     label = " and ".join(reparsed.statements[index].label for index in indexes)
     to_delete = _version_to_delete(target, versions)
     refusals.extend(_limits(target, document, versions, to_delete))
-    return _plan(
+    refusals.extend(_shared(target, shared_with, allow_shared))
+    plan = _plan(
         target,
         arn,
         version,
@@ -195,6 +206,7 @@ def plan_fix(
         to_delete=to_delete,
         refusals=refusals,
     )
+    return replace(plan, shared_with=tuple(shared_with))
 
 
 def widening_reason(verdict: Verdict) -> str | None:
@@ -232,6 +244,17 @@ def _fixable(policies: RolePolicies, target: Policy) -> tuple[str, str]:
             "expected the policy to fix to be attached to the role"
         )
     return arn, version
+
+
+def _shared(target: Policy, shared_with: Sequence[str], allow_shared: bool) -> list[str]:
+    """A refusal when others have the policy too: a new version would change them."""
+    if not shared_with or allow_shared:
+        return []
+    return [
+        f"{target.name} is also attached to {', '.join(shared_with)}; a new default "
+        "version would give them the added actions too. Attach a policy of the role's "
+        "own instead, or run again with --fix-shared-policy to change it for all of them"
+    ]
 
 
 def _limits(

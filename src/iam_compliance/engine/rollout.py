@@ -14,31 +14,23 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NoReturn, Protocol
+from typing import Any
 
 from ..errors import ConcurrentChangeError, NotFoundError, RemediationError
 from .evaluation import Verdict
 from .remediation import MAX_POLICY_VERSIONS, FixPlan, PolicyVersion
+from .steps import (
+    MOCK_UNDO,
+    PolicyStore,
+    create,
+    gone_meanwhile,
+    make_room,
+    roll_back,
+)
 from .target import Target
 
 #: Identifies the layout of the records :func:`apply_fix` saves.
 RECORD_SCHEMA = "iam-compliance/remediation/v1"
-
-
-class PolicyStore(Protocol):
-    """The writes and reads of a managed policy's versions that applying a fix needs."""
-
-    def list_versions(self, policy_arn: str) -> list[PolicyVersion]: ...
-
-    def get_version_document(self, policy_arn: str, version_id: str) -> dict[str, Any]: ...
-
-    def create_default_version(self, policy_arn: str, document: Mapping[str, Any]) -> str:
-        """Create a version from ``document``, make it the default, return its id."""
-        ...
-
-    def delete_version(self, policy_arn: str, version_id: str) -> None: ...
-
-    def set_default_version(self, policy_arn: str, version_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -63,9 +55,11 @@ class FixOutcome:
     record: Mapping[str, Any]
 
     @property
-    def rollback_command(self) -> str:
-        """The aws CLI command that makes the previous version the default again."""
-        return rollback_command(self.policy_arn, self.previous_version)
+    def rollback_command(self) -> str | None:
+        """The aws CLI command that makes the previous version the default again; None in
+        mock mode, whose account ends with the run."""
+        command = self.record.get("rollback_command")
+        return command if isinstance(command, str) else None
 
     def describe(self) -> str:
         """A few lines for the terminal."""
@@ -73,6 +67,7 @@ class FixOutcome:
             f"{self.policy_arn}: {self.new_version} is now the default "
             f"(was {self.previous_version}), adding {', '.join(self.added_actions)}",
         ]
+        lines.extend(f"note: {note}" for note in self.record.get("notes") or ())
         if self.deleted_version:
             lines.append(
                 f"deleted {self.deleted_version} to stay within IAM's "
@@ -80,7 +75,7 @@ class FixOutcome:
             )
         lines.append(f"verified after {self.verification_attempts} attempt(s)")
         lines.append(f"record: {self.record_path}")
-        lines.append(f"to undo: {self.rollback_command}")
+        lines.append(f"to undo: {self.rollback_command or MOCK_UNDO}")
         return "\n".join(lines)
 
 
@@ -96,14 +91,31 @@ class Remediation:
     dry_run: bool
     #: What else happened on the way: concurrent changes, a write another run made moot.
     notes: tuple[str, ...] = ()
+    #: Why applying it failed (the run then stops with exit code 4).
+    error: str | None = None
 
 
-def rollback_command(policy_arn: str, version_id: str) -> str:
-    """The aws CLI command that makes ``version_id`` the default version again."""
-    return (
+def rollback_command(policy_arn: str, version_id: str, endpoint_url: str | None = None) -> str:
+    """The aws CLI command that makes ``version_id`` the default version again (at
+    ``endpoint_url``, for an account behind AWS_ENDPOINT_URL)."""
+    command = (
         f"aws iam set-default-policy-version --policy-arn {shlex.quote(policy_arn)} "
         f"--version-id {shlex.quote(version_id)}"
     )
+    if endpoint_url:
+        command += f" --endpoint-url {shlex.quote(endpoint_url)}"
+    return command
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a fix is applied, as its record states it: a mock fix is not a real one."""
+
+    #: ``mock`` or ``live``.
+    mode: str = "live"
+    region: str | None = None
+    #: AWS_ENDPOINT_URL, when the account is reached through one.
+    endpoint_url: str | None = None
 
 
 def apply_fix(
@@ -117,35 +129,45 @@ def apply_fix(
     delay: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], datetime] | None = None,
+    where: Where | None = None,
 ) -> FixOutcome:
     """Make ``plan.new_document`` the default version of the policy, safely.
 
     ``verify`` re-reads the role and evaluates the required actions; it is called up to
     ``attempts`` times, ``delay`` seconds apart, because IAM is eventually consistent.
     ``save_record`` is called with the growing record before anything is deleted and
-    after every outcome; it returns where the record was saved.
+    after every outcome; it returns where the record was saved. ``where`` (mode, region,
+    endpoint) goes into the record.
+
+    Every write is sent once. When one fails, whatever the error, the versions are read
+    back and this run's own document recognised by its content before anything is decided
+    or said (:mod:`.readback`): a write IAM applied whose answer was lost is not repeated,
+    and every message states what the account holds.
     """
+    # Long only because of its docstring: the steps themselves live in .steps.
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, got {attempts}")
     if not plan.can_apply or plan.new_document is None:
         why = "; ".join(plan.refusals) or "every required action is already allowed"
         raise RemediationError(f"refusing to change {plan.policy_arn}: {why}")
     arn = plan.policy_arn
-    _check_unchanged(plan, store.list_versions(arn))
+    listed = store.list_versions(arn)
+    _check_unchanged(plan, listed)
+    known = tuple(v.version_id for v in listed)
 
-    record = _new_record(plan, account, (clock or _utc_now)())
+    record = _new_record(plan, account, (clock or _utc_now)(), where or Where())
     if plan.version_to_delete:
         try:
             deleted = store.get_version_document(arn, plan.version_to_delete)
         except NotFoundError as exc:
-            raise _gone_meanwhile(plan, exc) from exc
+            raise gone_meanwhile(plan, exc) from exc
         record["deleted_version"] = {"version_id": plan.version_to_delete, "document": deleted}
     # Saved before any write, so the deleted version's document is on disk before IAM
     # forgets it; if this save fails nothing has been written.
     path = save_record(record)
     if plan.version_to_delete:
-        _make_room(plan, plan.version_to_delete, store, record, save_record, path)
-    new_version = _create(plan, plan.new_document, store, record, save_record, path)
+        make_room(plan, plan.version_to_delete, store, record, save_record, path)
+    new_version = create(plan, plan.new_document, store, record, save_record, path, known)
 
     verdicts, used, failure = _verify(verify, attempts, delay, sleep)
     record["verification"] = {
@@ -155,7 +177,7 @@ def apply_fix(
         ],
     }
     if failure is not None:
-        _roll_back(plan, store, record, new_version, failure, save_record, path)
+        roll_back(plan, store, record, new_version, failure, save_record, path)
     path = _save_applied(plan, new_version, record, save_record)
     return FixOutcome(
         policy_arn=arn,
@@ -180,19 +202,27 @@ def _save_applied(
     try:
         return save_record(record)
     except Exception as exc:  # the change stands, so say how to undo it
+        undo = record["rollback_command"] or MOCK_UNDO
         raise RemediationError(
             f"{plan.policy_arn}: {new_version} is now the default, but saving the record "
-            f"failed ({exc}); to undo: {rollback_command(plan.policy_arn, plan.current_version)}"
+            f"failed ({exc}); to undo: {undo}",
+            own_version_is_default=True,
         ) from exc
 
 
-def _new_record(plan: FixPlan, account: str, now: datetime) -> dict[str, Any]:
+def _new_record(plan: FixPlan, account: str, now: datetime, where: Where) -> dict[str, Any]:
     """The record of a fix about to be applied; it grows as the fix goes on."""
+    undo = None
+    if where.mode != "mock":
+        undo = rollback_command(plan.policy_arn, plan.current_version, where.endpoint_url)
     return {
         "schema": RECORD_SCHEMA,
         "status": "deleting" if plan.version_to_delete else "creating",
         "timestamp": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "account": account,
+        "mode": where.mode,
+        "region": where.region,
+        "endpoint_url": where.endpoint_url,
         "policy_arn": plan.policy_arn,
         "previous_version": {
             "version_id": plan.current_version,
@@ -202,58 +232,14 @@ def _new_record(plan: FixPlan, account: str, now: datetime) -> dict[str, Any]:
         "deleted_version": None,
         "added_actions": list(plan.added_actions),
         "diff": plan.diff,
-        "rollback_command": rollback_command(plan.policy_arn, plan.current_version),
+        "rollback_command": undo,
         "verification": None,
         "error": None,
+        # What happened on the way: a write whose answer was lost, found applied.
+        "notes": [],
+        # The versions as read back after a write failed: what the account really holds.
+        "account_state": None,
     }
-
-
-def _make_room(
-    plan: FixPlan,
-    version: str,
-    store: PolicyStore,
-    record: dict[str, Any],
-    save_record: Callable[[Mapping[str, Any]], str],
-    path: str,
-) -> None:
-    """Delete the oldest non-default version (already saved in the record)."""
-    arn = plan.policy_arn
-    try:
-        store.delete_version(arn, version)
-    except NotFoundError as exc:  # someone else deleted it since the listing
-        gone = _gone_meanwhile(plan, exc)
-        record.update(status="failed", error=str(gone))
-        _save_again(save_record, record, path)
-        raise gone from exc
-    except Exception as exc:  # the record says "deleting": correct it before raising
-        record.update(status="failed", error=f"deleting {version} failed: {exc}")
-        path, note = _save_again(save_record, record, path)
-        raise RemediationError(
-            f"{arn}: deleting {version} to make room failed ({exc}); no new "
-            f"version was created and the default version is unchanged "
-            f"({plan.current_version}). {version}'s document is saved in "
-            f"{path} under .deleted_version.document{note}",
-            record_path=path,
-        ) from exc
-
-
-def _create(
-    plan: FixPlan,
-    document: Mapping[str, Any],
-    store: PolicyStore,
-    record: dict[str, Any],
-    save_record: Callable[[Mapping[str, Any]], str],
-    path: str,
-) -> str:
-    """Create the new default version; return its id."""
-    try:
-        new_version = store.create_default_version(plan.policy_arn, document)
-    except Exception as exc:  # whatever the store raised, the record must say so
-        record.update(status="failed", error=f"creating the new version failed: {exc}")
-        path, note = _save_again(save_record, record, path)
-        raise RemediationError(_create_failed(plan, path, exc) + note, record_path=path) from exc
-    record["new_version"] = {"version_id": new_version, "document": copy.deepcopy(dict(document))}
-    return new_version
 
 
 def _utc_now() -> datetime:
@@ -284,30 +270,6 @@ def _check_unchanged(plan: FixPlan, versions: Sequence[PolicyVersion]) -> None:
         )
 
 
-def _gone_meanwhile(plan: FixPlan, exc: Exception) -> ConcurrentChangeError:
-    return ConcurrentChangeError(
-        f"{plan.policy_arn}: {plan.version_to_delete}, which the fix was to delete to make "
-        f"room, was deleted by someone else meanwhile ({exc}); nothing was written"
-    )
-
-
-def _create_failed(plan: FixPlan, path: str, exc: Exception) -> str:
-    head = (
-        f"{plan.policy_arn}: creating the new version failed ({exc}); the default version "
-        f"is unchanged ({plan.current_version})"
-    )
-    if not plan.version_to_delete:
-        return f"{head}. Record: {path}"
-    restored = f"{plan.policy_name}-{plan.version_to_delete}.json"
-    return (
-        f"{head}, but {plan.version_to_delete} had already been deleted to make room. "
-        f"Its document is saved in {path} under .deleted_version.document; to restore it "
-        f"as a non-default version run: jq .deleted_version.document {shlex.quote(path)} > "
-        f"{shlex.quote(restored)} && aws iam create-policy-version --policy-arn "
-        f"{shlex.quote(plan.policy_arn)} --policy-document file://{shlex.quote(restored)}"
-    )
-
-
 def _verify(
     verify: Callable[[], Sequence[Verdict]],
     attempts: int,
@@ -336,50 +298,3 @@ def _verify(
             or "verification returned no verdicts"
         )
     return verdicts, attempts, failure
-
-
-def _roll_back(
-    plan: FixPlan,
-    store: PolicyStore,
-    record: dict[str, Any],
-    new_version: str,
-    failure: str,
-    save_record: Callable[[Mapping[str, Any]], str],
-    path: str,
-) -> NoReturn:
-    """Make the previous version the default again, record it, and raise."""
-    arn, previous = plan.policy_arn, plan.current_version
-    unverified = f"{new_version} did not verify after {record['verification']['attempts']} "
-    unverified += f"attempt(s) ({failure})"
-    try:
-        store.set_default_version(arn, previous)
-    except Exception as exc:  # the unverified version is still the default: say so
-        record.update(status="failed", error=f"{unverified}; rolling back failed: {exc}")
-        path, note = _save_again(save_record, record, path)
-        raise RemediationError(
-            f"{arn}: {unverified}, and making {previous} the default again failed ({exc}); "
-            f"{new_version} is still the default. Run: {rollback_command(arn, previous)} "
-            f"(record: {path}){note}",
-            record_path=path,
-        ) from exc
-    record.update(status="rolled back", error=unverified)
-    path, note = _save_again(save_record, record, path)
-    raise RemediationError(
-        f"{arn}: {unverified}; rolled back, {previous} is the default again and "
-        f"{new_version} is kept as a non-default version (record: {path}){note}",
-        record_path=path,
-    )
-
-
-def _save_again(
-    save_record: Callable[[Mapping[str, Any]], str], record: Mapping[str, Any], path: str
-) -> tuple[str, str]:
-    """Save ``record`` while already failing; return its path and a note if saving failed.
-
-    The earlier save at ``path`` still holds every document read so far, so the error
-    being raised points there rather than being replaced by the save error.
-    """
-    try:
-        return save_record(record), ""
-    except Exception as exc:  # keep the original failure the one that is reported
-        return path, f" (saving the updated record failed: {exc}; {path} has the earlier one)"

@@ -42,6 +42,8 @@ class Target:
     org_read_profile: str | None = None
     #: A role to assume to read the organization's guardrails (ORG_READ_ROLE_ARN).
     org_read_role_arn: str | None = None
+    #: Where AWS_ACCOUNT_ID came from: ``built-in default``, ``environment``, a file.
+    account_origin: str = "built-in default"
 
     @property
     def partition(self) -> str:

@@ -1,17 +1,18 @@
 """Read each target once per process and judge it: the checker behind every fixture.
 
 In live mode the targets a run's tests need are read before the first test, several at
-once; a target that cannot be read then stops the run with one message. An xdist worker
-reads lazily, when its first test of a target runs.
+once. A target that cannot be read errors its own tests (exit code 4) while the others
+are checked; when none can be read the run stops with one message naming each. An xdist
+worker reads lazily, when its first test of a target runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ from ..engine.request import Declared
 from ..engine.requirements import ActionCatalog, RequiredAction
 from ..engine.target import Target
 from ..errors import IamComplianceError
+from .failures import FailureTracker
 from .xdist import is_xdist_worker
 
 if TYPE_CHECKING:
@@ -47,8 +49,12 @@ class Checker:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rcp_services: frozenset[str] = frozenset(),
         catalog: ActionCatalog | None = None,
+        failures: FailureTracker | None = None,
     ) -> None:
         self.settings = settings
+        self.failures = failures or FailureTracker()
+        #: Targets that could not be read ahead of the tests, and why: their tests error.
+        self.read_errors: dict[str, IamComplianceError] = {}
         self.requirements = requirements
         self.fixtures_dir = fixtures_dir
         #: What fixtures/request_context.toml declares about the containers' requests.
@@ -98,6 +104,8 @@ class Checker:
 
     def assessment(self, target: Target) -> Assessment:
         """Read the target once per process and judge it."""
+        if target.name in self.read_errors:
+            raise self.read_errors[target.name]
         if target.name not in self._assessments:
             snapshot = self.adapter(target).fetch_role(target)
             self._assessments[target.name] = self._assess(target, snapshot)
@@ -107,20 +115,19 @@ class Checker:
         """Drop the cached assessment, so the next one reads the account again."""
         self._assessments.pop(target.name, None)
 
-    def read_all(self, targets: Sequence[Target]) -> None:
+    def read_all(self, targets: Sequence[Target]) -> dict[str, IamComplianceError]:
         """Read ``targets`` ahead of the tests, several at once in live mode.
 
-        Raises a usage error for the first target, in the configured order, that cannot be
-        read, as reading them one by one would. Clients are made one at a time, because a
-        boto3 session is not thread-safe; only the reads (botocore clients are thread-safe)
-        run in threads.
+        Every target is read, whatever happens to the others; those that cannot be read
+        are returned (and kept: their tests then error with that message). Clients are made
+        one at a time, because a boto3 session is not thread-safe; only the reads (botocore
+        clients are thread-safe) run in threads.
         """
         pending = [t for t in targets if t.name not in self._assessments]
         if self.mock is not None or len(pending) < 2 or self.read_concurrency < 2:
             for target in pending:
-                with _naming(target):
-                    self.assessment(target)
-            return
+                self._keep(target, partial(self.assessment, target))
+            return self._errors_of(targets)
         reads: list[tuple[Target, Future[RoleSnapshot]]] = []
         with ThreadPoolExecutor(min(self.read_concurrency, len(pending))) as pool:
             for target in pending:
@@ -128,11 +135,23 @@ class Checker:
                     adapter = self.adapter(target)
                 except IamComplianceError as exc:
                     reads.append((target, _failed(exc)))
-                    break  # the targets before it are still read, and may fail first
+                    continue
                 reads.append((target, pool.submit(adapter.fetch_role, target)))
         for target, read in reads:
-            with _naming(target):
-                self._assessments[target.name] = self._assess(target, read.result())
+            self._keep(target, partial(self._judge, target, read))
+        return self._errors_of(targets)
+
+    def _judge(self, target: Target, read: Future[RoleSnapshot]) -> None:
+        self._assessments[target.name] = self._assess(target, read.result())
+
+    def _keep(self, target: Target, read: Callable[[], object]) -> None:
+        try:
+            read()
+        except IamComplianceError as exc:
+            self.read_errors[target.name] = exc
+
+    def _errors_of(self, targets: Sequence[Target]) -> dict[str, IamComplianceError]:
+        return {t.name: self.read_errors[t.name] for t in targets if t.name in self.read_errors}
 
     def _assess(self, target: Target, snapshot: RoleSnapshot) -> Assessment:
         found = assess(
@@ -212,8 +231,19 @@ class Checker:
         needed = {t.name for item in session.items for t in self.targets_of(item)}
         targets = [t for t in self.settings.targets if t.name in needed]
         reporter = config.pluginmanager.get_plugin("terminalreporter")
-        self.read_all(targets)
+        errors = self.read_all(targets)
+        if errors and len(errors) == len(targets):  # nothing to check: one message
+            raise self.failures.stop(
+                "\n".join(f"target {name}: {exc}" for name, exc in errors.items())
+            )
         for target in targets:
+            if target.name in errors:
+                if reporter is not None:
+                    reporter.write_line(
+                        f"iam-compliance: target {target.name} could not be read, its tests "
+                        f"will error: {errors[target.name]}"
+                    )
+                continue
             found = self.assessment(target)
             policy = found.target_policy
             version = f"default version {policy.version}" if policy else "NOT ATTACHED"
@@ -236,15 +266,6 @@ class Checker:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.mock is not None:
             self.mock.stop()
-
-
-@contextmanager
-def _naming(target: Target) -> Iterator[None]:
-    """Turn a target that cannot be read into a usage error that names it."""
-    try:
-        yield
-    except IamComplianceError as exc:
-        raise pytest.UsageError(f"target {target.name}: {exc}") from None
 
 
 def _failed(exc: BaseException) -> Future[RoleSnapshot]:

@@ -19,10 +19,34 @@ ERROR_ATTRIBUTE = "iam_compliance_error"
 
 
 class FailureTracker:
-    """Collects the targets that could not be read, and turns them into exit code 4."""
+    """Collects the targets that could not be read, and turns them into exit code 4.
+
+    It also holds the error that stopped a run (:meth:`stop`), so that the reports written
+    at the end of that run say why nothing was checked.
+    """
 
     def __init__(self) -> None:
         self.errors: list[str] = []
+        #: The error that stopped the run before its tests, if one did.
+        self.fatal: str | None = None
+
+    def stop(self, message: str) -> pytest.UsageError:
+        """Record ``message`` as the error that stops the run; return the error to raise."""
+        self.fatal = message
+        return pytest.UsageError(message)
+
+    @property
+    def summary(self) -> str | None:
+        """Why the run could not check (all or part of) what it was asked to; None if it could."""
+        found = [self.fatal] if self.fatal else []
+        found.extend(message for message in self.errors if message not in found)
+        return "\n".join(found) or None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> None:
+        """Stop here (not in pytest_sessionstart) so that the reports are still written."""
+        if self.fatal is not None:
+            raise pytest.UsageError(self.fatal)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(

@@ -19,12 +19,13 @@ from ..config import Settings
 from ..engine.evaluation import Verdict
 from ..engine.proof import check_plan
 from ..engine.remediation import FixPlan, plan_fix
-from ..engine.rollout import Remediation, apply_fix
+from ..engine.rollout import Remediation, Where, apply_fix
 from ..engine.target import Target
 from ..errors import ConcurrentChangeError, IamComplianceError, RemediationError
 from ..report.records import RecordWriter
 from .checker import Checker
 from .drift import drift_notes
+from .failures import FailureTracker
 from .xdist import is_xdist_worker
 
 #: How often --fix plans again when another run changed the policy meanwhile.
@@ -58,7 +59,9 @@ class Fixer:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         actions_of: Callable[[str], Sequence[str]] = lambda service: (),
+        failures: FailureTracker | None = None,
     ) -> None:
+        self.failures = failures or FailureTracker()
         self.checker = checker
         self.settings = settings
         self.remediations = remediations
@@ -84,7 +87,10 @@ class Fixer:
             try:
                 self.remediations.add(self.fix(target))
             except IamComplianceError as exc:
-                raise pytest.UsageError(f"--fix, target {target.name}: {exc}") from None
+                # The run stops when collection starts, so that every report is still
+                # written, saying why (a UsageError here would skip pytest_sessionfinish).
+                self.failures.stop(f"--fix, target {target.name}: {exc}")
+                return
 
     def plan(self, target: Target) -> FixPlan | str:
         """The fix for a target, or why there is none to plan."""
@@ -97,13 +103,16 @@ class Fixer:
                 f"attach-role-policy --role-name {target.role_name} --policy-arn "
                 f"{target.policy_arn}"
             )
+        adapter = self.checker.adapter(target)
         plan = plan_fix(
             found.snapshot.policies,
             policy,
             found.needs(),
             target.table_arn,
-            self.checker.adapter(target).list_versions(policy.arn),
+            adapter.list_versions(policy.arn),
             judge=found.judge,
+            shared_with=adapter.policy_entities(policy.arn, found.snapshot.role_arn),
+            allow_shared=self.settings.fix_shared_policy,
         )
         return check_plan(
             plan,
@@ -139,12 +148,15 @@ class Fixer:
                     verify=lambda: self._reread(target),
                     save_record=self._record_writer(target),
                     clock=self.clock,
+                    where=Where(self.settings.mode, target.region, target.endpoint_url),
                 )
             except ConcurrentChangeError as exc:
                 notes.append(f"planned again after a concurrent change: {exc}")
                 continue  # the finally clause dropped the stale read
             except RemediationError as exc:
-                if not self._compliant_now(target):
+                # Another run's fix may have made this one's moot; never when this run's
+                # own version is the default, whose failure the user must hear about.
+                if exc.own_version_is_default or not self._compliant_now(target):
                     raise
                 notes.append(f"this run's write failed, but the role is compliant now: {exc}")
                 return Remediation(target, plan, None, False, tuple(notes))

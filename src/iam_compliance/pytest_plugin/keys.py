@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from ..aws.redaction import CredentialRedactor  # noqa: F401
     from .checker import Checker  # noqa: F401
     from .failures import FailureTracker  # noqa: F401
     from .fixing import Fixer  # noqa: F401
@@ -21,3 +22,4 @@ fixer_key = pytest.StashKey["Fixer"]()
 failures_key = pytest.StashKey["FailureTracker"]()
 collector_key = pytest.StashKey["ResultCollector"]()
 writer_key = pytest.StashKey["ReportWriter"]()
+redactor_key = pytest.StashKey["CredentialRedactor"]()

@@ -89,6 +89,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "change nothing.",
     )
     group.addoption(
+        "--fix-shared-policy",
+        dest="iam_fix_shared_policy",
+        action="store_true",
+        default=False,
+        help="let --fix change the task policy even when it is attached to other roles, "
+        "users or groups too (they get the added actions as well).",
+    )
+    group.addoption(
         "--guardrails",
         dest="iam_guardrails",
         default=None,
@@ -166,11 +174,13 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     # Imported only now: boto3, moto and the report layer are large imports that a pytest
     # run without the compliance suite must not pay for.
-    from .wiring import wire
+    from .wiring import wire, write_start_error
 
     try:
         wire(config, config.rootpath / fixtures)
     except IamComplianceError as exc:
+        # The reports of an earlier run must not stand for this one: say why it stopped.
+        write_start_error(config, str(exc))
         raise pytest.UsageError(str(exc)) from None
 
 
@@ -199,6 +209,7 @@ def _refuse_options_without_suite(config: pytest.Config) -> None:
             ("--fix-dry-run", config.option.iam_fix_dry_run),
             ("--sarif", config.option.iam_sarif),
             ("--terraform-dir", config.option.iam_terraform_dir),
+            ("--fix-shared-policy", config.option.iam_fix_shared_policy),
         )
         if value
     ]

@@ -42,28 +42,9 @@ from ..report.terminal import summary_lines
 from .failures import FailureTracker
 from .fixing import Remediations
 
-HTML_NAME = "compliance.html"
-XML_NAME = "compliance.xml"
 JSON_NAME = "compliance.json"
 #: The test report attribute that carries a test's verdict data to the xdist controller.
 ATTRIBUTE = "iam_compliance"
-
-
-def use_default_paths(config: pytest.Config, folder: Path) -> None:
-    """Point pytest-html and junitxml at ``folder`` unless the user named files.
-
-    Called from the plugin's ``pytest_configure``, which runs before theirs. A
-    ``--collect-only`` or ``--help`` run checks nothing, so it must not replace the last
-    real reports.
-    """
-    option = config.option
-    if option.collectonly or getattr(option, "help", False):
-        return
-    if hasattr(option, "htmlpath") and not option.htmlpath:
-        option.htmlpath = str(folder / HTML_NAME)
-        option.self_contained_html = True
-    if hasattr(option, "xmlpath") and not option.xmlpath:
-        option.xmlpath = str(folder / XML_NAME)
 
 
 class ResultCollector:
@@ -125,9 +106,11 @@ class ResultCollector:
         setattr(report, ATTRIBUTE, to_json(carried))
         if check is None:
             return
-        found = [extras.html(html.row_details_html(payload, section, document))]
+        verdict = to_json(section.action(action)) if action is not None else None
+        found = [extras.html(html.row_details_html(payload, section, document, verdict))]
         if check is CheckKind.ACTION and action is not None:
-            found.append(extras.json(to_json(section.action(action)), name="verdict"))
+            json_id = html.anchor("json", section.name, section.action(action).id)
+            found.append(extras.url(f"#{json_id}", name="verdict (JSON)"))
             # On the item: junitxml writes a test case's properties from its last report.
             item.user_properties.extend(
                 [("action", action), ("verdict", payload.verdict), ("decided_by", payload.detail)]
@@ -135,7 +118,8 @@ class ResultCollector:
         diff = section.proposed_fix.diff if section.proposed_fix is not None else ""
         failed = payload.status is Status.FAIL
         if failed and check in (CheckKind.ACTION, CheckKind.ALL_ACTIONS) and diff:
-            found.append(extras.text(diff, name="proposed fix (diff)"))
+            # The diff is in the summary at the top of the page.
+            found.append(extras.url(f"#{html.anchor('diff', name)}", name="proposed fix (diff)"))
         report.extras = [*getattr(report, "extras", []), *found]  # type: ignore[attr-defined]
 
     def _section(self, assessment: Assessment) -> TargetSection:
@@ -144,6 +128,7 @@ class ResultCollector:
             remediation=self.remediations.of(assessment.target.name),
             proposed=build.proposed_fix(assessment),
             fixing=self.settings.fix or self.settings.fix_dry_run,
+            command=self.settings.command(),
         )
 
     # -- the controller: gather --------------------------------------------------------
@@ -238,6 +223,15 @@ class ReportWriter:
                 metadata[key] = html.escape(section.default_version or "not attached")
         self.collector.new_sections.clear()
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_header(
+        self, config: pytest.Config
+    ) -> Generator[None, list[str | list[str]], list[str | list[str]]]:
+        """Drop pytest-metadata's ``-v`` line, a raw dict of the Environment rows as
+        escaped for the HTML page; the checker's own header lines say the same, readably."""
+        lines = yield
+        return [line for line in lines if not str(line).startswith("metadata: {")]
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_report_title(self, report: object) -> None:
         report.title = html.report_title(self.settings)  # type: ignore[attr-defined]
@@ -249,11 +243,14 @@ class ReportWriter:
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
         if cells:  # else another plugin removed the row
+            cells[:] = [html.same_page_links(cell) for cell in cells]
             cells[2:2] = html.row_cells(payload_of(report))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(self, prefix: list[str], session: pytest.Session) -> None:
-        prefix.append(html.summary_html(self.settings, self.collector.sections()))
+        prefix.append(
+            html.summary_html(self.settings, self.collector.sections(), error=self.failures.summary)
+        )
 
     # -- JUnit and JSON ----------------------------------------------------------------
 
@@ -270,6 +267,7 @@ class ReportWriter:
             exit_status=int(session.exitstatus),
             sections=self.collector.sections(),
             tests=self.collector.tests(),
+            error=self.failures.summary,
         )
         write_json(self.json_path, to_json(document))
         self.written = self.json_path
@@ -294,17 +292,28 @@ class JUnitProperties:
     Last, after junitxml's own ``pytest_sessionfinish`` has written the file.
     """
 
-    def __init__(self, settings: Settings, collector: ResultCollector, xml_path: Path) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        collector: ResultCollector,
+        xml_path: Path,
+        failures: FailureTracker | None = None,
+    ) -> None:
         self.settings = settings
         self.collector = collector
         self.xml_path = xml_path
+        self.failures = failures or FailureTracker()
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if session.config.option.collectonly or not self.xml_path.is_file():
             return
         by_name = {s.name: s for s in self.collector.sections()}
-        add_suite_properties(self.xml_path, junit_properties(self.settings, by_name))
+        add_suite_properties(
+            self.xml_path,
+            junit_properties(self.settings, by_name),
+            error=self.failures.summary,
+        )
 
 
 def _outcome(report: pytest.TestReport) -> Outcome | None:

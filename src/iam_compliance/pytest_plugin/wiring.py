@@ -14,15 +14,37 @@ from typing import TypeVar
 import pytest
 
 from ..aws.catalog import IamActionCatalog
-from ..config import READ_CONCURRENCY, parse_positive_int, resolve_guardrails, resolve_settings
+from ..aws.redaction import CredentialRedactor
+from ..config import (
+    READ_CONCURRENCY,
+    parse_positive_int,
+    resolve_guardrails,
+    resolve_mode,
+    resolve_settings,
+)
 from ..engine.request import DECLARED_FILE, load_declared
 from ..engine.requirements import load_requirements
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, IamComplianceError
+from ..report.files import check_reports_folder
+from ..report.start_error import write_start_reports
 from .checker import Checker
 from .failures import FailureTracker
 from .fixing import Fixer, Remediations
-from .keys import checker_key, collector_key, failures_key, fixer_key, writer_key
-from .reports import JSON_NAME, JUnitProperties, ReportWriter, ResultCollector, use_default_paths
+from .keys import (
+    checker_key,
+    collector_key,
+    failures_key,
+    fixer_key,
+    redactor_key,
+    writer_key,
+)
+from .publishing import HTML_NAME, XML_NAME, Publisher, use_default_paths
+from .reports import (
+    JSON_NAME,
+    JUnitProperties,
+    ReportWriter,
+    ResultCollector,
+)
 from .xdist import TargetScheduling, is_xdist_worker
 
 REQUIREMENTS_FILE = "required_actions.toml"
@@ -31,33 +53,40 @@ Plugin = TypeVar("Plugin")
 
 def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     """Build and register every object of the run."""
-    checker = _checker(config, fixtures_dir)
+    _redact_credentials(config)
+    failures = FailureTracker()
+    checker = _checker(config, fixtures_dir, failures)
     settings = checker.settings
     reports_dir = config.rootpath / (config.getini("iam_compliance_reports") or "reports")
     remediations = Remediations()
-    failures = FailureTracker()
     collector = ResultCollector(settings, remediations)
-    _register(config, checker_key, checker, "checker")
     fixer = Fixer(
         checker,
         settings,
         remediations,
         reports_dir,
+        failures=failures,
         actions_of=checker.actions_of,
     )
+    _register(config, checker_key, checker, "checker")
     _register(config, fixer_key, fixer, "fixer")
     _register(config, failures_key, failures, "failures")
     _register(config, collector_key, collector, "collector")
     if not is_xdist_worker(config):
+        if not (config.option.collectonly or getattr(config.option, "help", False)):
+            setting = config.getini("iam_compliance_reports") or "reports"
+            check_reports_folder(reports_dir, setting)
         # Before pytest-html's and junitxml's own pytest_configure, which open the files.
-        use_default_paths(config, reports_dir)
+        staged = use_default_paths(config, reports_dir)
+        if staged:
+            config.pluginmanager.register(Publisher(config, staged), "iam-compliance-publisher")
         writer = ReportWriter(
             config, settings, collector, remediations, failures, reports_dir / JSON_NAME
         )
         _register(config, writer_key, writer, "writer")
         xml_path = getattr(config.option, "xmlpath", None)
         if xml_path:
-            junit = JUnitProperties(settings, collector, Path(xml_path).absolute())
+            junit = JUnitProperties(settings, collector, Path(xml_path).absolute(), failures)
             config.pluginmanager.register(junit, "iam-compliance-junit")
     config.pluginmanager.register(
         TargetScheduling([t.name for t in settings.targets]), "iam-compliance-xdist"
@@ -105,6 +134,18 @@ def _source_outputs(
     config.pluginmanager.register(outputs, "iam-compliance-sources")
 
 
+def _redact_credentials(config: pytest.Config) -> None:
+    """Keep credentials out of every captured log record (botocore's DEBUG log has them),
+    in this process: each xdist worker wires its own."""
+    redactor = CredentialRedactor(
+        os.environ.get(name)
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+    )
+    redactor.install()
+    config.add_cleanup(redactor.uninstall)
+    config.stash[redactor_key] = redactor
+
+
 def _register(
     config: pytest.Config, key: pytest.StashKey[Plugin], plugin: Plugin, name: str
 ) -> None:
@@ -112,7 +153,7 @@ def _register(
     config.pluginmanager.register(plugin, f"iam-compliance-{name}")
 
 
-def _checker(config: pytest.Config, folder: Path) -> Checker:
+def _checker(config: pytest.Config, folder: Path, failures: FailureTracker) -> Checker:
     option = config.option
     settings = resolve_settings(
         aws_mode=option.iam_aws_mode,
@@ -129,6 +170,7 @@ def _checker(config: pytest.Config, folder: Path) -> Checker:
             f"iam_compliance_guardrails ({config.inipath or '-o'})",
         ),
         cross_check=option.iam_cross_check,
+        fix_shared_policy=option.iam_fix_shared_policy,
     )
     catalog = IamActionCatalog()
     requirements = load_requirements(folder / REQUIREMENTS_FILE, catalog)
@@ -139,6 +181,13 @@ def _checker(config: pytest.Config, folder: Path) -> Checker:
         default=READ_CONCURRENCY,
     )
     declared = load_declared(folder / DECLARED_FILE)
+    for target in settings.targets:  # an env file's own credentials
+        if target.credentials is not None:
+            config.stash[redactor_key].add(
+                target.credentials.access_key_id,
+                target.credentials.secret_access_key,
+                target.credentials.session_token,
+            )
     checker = Checker(
         settings,
         requirements,
@@ -147,6 +196,43 @@ def _checker(config: pytest.Config, folder: Path) -> Checker:
         read_concurrency=concurrency,
         rcp_services=catalog.rcp_services(),
         catalog=catalog,
+        failures=failures,
     )
+    # pytest calls no pytest_unconfigure hook when pytest_configure fails (a usage error
+    # later in wiring): the embedded account must still be stopped, or a moto mock would
+    # outlive the run in this process (pytester runs in one process share moto's state).
+    mock = checker.mock
+    if mock is not None:
+        config.add_cleanup(mock.stop)
     checker.check_policy_file()
     return checker
+
+
+def write_start_error(config: pytest.Config, message: str) -> None:
+    """The suite could not start (a usage error): write every report, saying why.
+
+    pytest-html and junitxml never get to write theirs, so minimal ones are written here;
+    nothing is written by an xdist worker, for --collect-only or --help, or when the reports
+    folder itself is what is wrong.
+    """
+    option = config.option
+    if is_xdist_worker(config) or option.collectonly or getattr(option, "help", False):
+        return
+    setting = config.getini("iam_compliance_reports") or "reports"
+    folder = config.rootpath / setting
+    try:
+        check_reports_folder(folder, setting)
+    except IamComplianceError:
+        return  # the error being reported is about this folder
+    mode: str
+    try:
+        mode = resolve_mode(option.iam_aws_mode, os.environ)
+    except IamComplianceError:
+        mode = "unknown"  # the mode itself is what is wrong
+    write_start_reports(
+        folder,
+        message,
+        mode=mode,
+        html_path=None if getattr(option, "htmlpath", None) else folder / HTML_NAME,
+        xml_path=None if getattr(option, "xmlpath", None) else folder / XML_NAME,
+    )

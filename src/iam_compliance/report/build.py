@@ -30,6 +30,7 @@ from .model import (
     Checks,
     ContextValue,
     Deciding,
+    ErrorEntry,
     EvidenceEntry,
     EvidenceKind,
     FindingEntry,
@@ -65,6 +66,7 @@ def target_section(
     remediation: Remediation | None,
     proposed: FixPlan | None,
     fixing: bool,
+    command: str | None = None,
 ) -> TargetSection:
     """Everything judged about one target, written field by field: the target may hold
     credentials, which never leave the process."""
@@ -75,7 +77,7 @@ def target_section(
         account=snapshot.account_id,
         region=target.region,
         role_arn=snapshot.role_arn,
-        policy_arn=target.policy_arn,
+        policy_arn=assessment.policy_arn,
         table_arn=target.table_arn,
         default_version=policy.version if policy is not None else None,
         compliant=assessment.is_compliant,
@@ -88,7 +90,7 @@ def target_section(
             trusts_ecs_tasks=check_entry(assessment.trust),
         ),
         findings=tuple(finding_entry(f) for f in assessment.findings),
-        next_steps=tuple(next_steps(assessment, fixing=fixing)),
+        next_steps=tuple(next_steps(assessment, fixing=fixing, command=command)),
         proposed_fix=plan_entry(proposed) if proposed is not None else None,
         remediation=remediation_entry(remediation) if remediation is not None else None,
         request_context=tuple(
@@ -202,6 +204,7 @@ def plan_entry(plan: FixPlan) -> PlanEntry:
         diff=plan.diff,
         new_document=plain(plan.new_document),
         proof=plan.proof,
+        shared_with=plan.shared_with,
     )
 
 
@@ -269,8 +272,12 @@ def proposed_fix(assessment: Assessment) -> FixPlan | None:
 _BLOCKED = (Decision.EXPLICIT_DENY, Decision.BOUNDARY_DENY, Decision.GUARDRAIL_DENY)
 
 
-def next_steps(assessment: Assessment, *, fixing: bool) -> list[str]:
-    """What to do about the missing actions: the --fix command, or what keeps --fix out."""
+def next_steps(assessment: Assessment, *, fixing: bool, command: str | None = None) -> list[str]:
+    """What to do about the missing actions: the --fix command, or what keeps --fix out.
+
+    ``command`` is the pytest command of this run (its mode, env files and options), which
+    the hint repeats: a hint that dropped ``--aws-mode live`` would "fix" the mock account.
+    """
     lines: list[str] = []
     fixable = 0
     for rid in assessment.missing_ids:
@@ -282,9 +289,9 @@ def next_steps(assessment: Assessment, *, fixing: bool) -> list[str]:
         else:
             fixable += 1
     if fixable and not fixing:
+        run = command or "pytest tests/test_ecs_task_dynamodb_permissions.py"
         lines.append(
-            "to add the missing actions to the task policy, run: pytest "
-            "tests/test_ecs_task_dynamodb_permissions.py --fix-dry-run  (then --fix)"
+            f"to add the missing actions to the task policy, run: {run} --fix-dry-run  (then --fix)"
         )
     return lines
 
@@ -351,8 +358,9 @@ def report_document(
     exit_status: int,
     sections: Sequence[TargetSection],
     tests: Sequence[TestEntry],
+    error: str | None = None,
 ) -> ReportDocument:
-    """The whole of compliance.json."""
+    """The whole of compliance.json; ``error`` says why the run could not check."""
     return ReportDocument(
         schema=SCHEMA,
         generated_at=utc_text(generated_at),
@@ -361,9 +369,10 @@ def report_document(
         policy_file=policy_file,
         context=dict(context),
         exit_status=exit_status,
-        compliant=bool(sections) and all(s.compliant for s in sections),
+        compliant=error is None and bool(sections) and all(s.compliant for s in sections),
         tests=tuple(tests),
         targets=tuple(sections),
+        error=ErrorEntry(error) if error is not None else None,
     )
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
+from ..errors import ConfigurationError
 from .model import JSON
 
 _NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -53,3 +55,19 @@ def reserve(folder: Path, stem: str, suffix: str = ".json") -> Path:
             path = folder / f"{stem}-{counter}{suffix}"
         else:
             return path
+
+
+def check_reports_folder(folder: Path, setting: str) -> None:
+    """Make sure reports can be written in ``folder`` before the run starts, so that a
+    folder under a file, or somewhere unwritable (``/proc``), is a usage error rather than
+    a crash at the end of the run."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor, probe = tempfile.mkstemp(prefix=".iam-compliance-", dir=folder)
+        os.close(descriptor)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"iam_compliance_reports {setting!r}: cannot write reports in {folder} "
+            f"({exc.strerror or exc}); expected a folder that can be created and written"
+        ) from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import re
 from datetime import datetime
 from importlib import resources
 
@@ -37,7 +38,24 @@ def _templates() -> jinja2.Environment:
     )
     environment.filters["diff_kind"] = _diff_kind
     environment.filters["pretty_json"] = _pretty_json
+    environment.globals["anchor"] = anchor
     return environment
+
+
+def anchor(kind: str, target: str, key: str = "") -> str:
+    """An element id of the page: ``iamc-diff-default``, ``iamc-json-prod-dynamodb-Scan``.
+
+    The report's links to the proposed diff and to a verdict's JSON point at these ids
+    in the page itself (pytest-html would make text and JSON extras ``data:`` URLs, which
+    browsers do not open from a click).
+    """
+    parts = [kind, target, key] if key else [kind, target]
+    return "iamc-" + "-".join(re.sub(r"[^A-Za-z0-9_]+", "-", part).strip("-") for part in parts)
+
+
+def same_page_links(cell: str) -> str:
+    """pytest-html opens every link in a new tab; an in-page anchor opens in place."""
+    return cell.replace(' target="_blank" href="#', ' href="#')
 
 
 def _escaped(value: object) -> object:
@@ -70,8 +88,11 @@ def _pretty_json(document: JSON) -> str:
     return json.dumps(document, indent=4, ensure_ascii=False)
 
 
-def summary_html(settings: Settings, sections: tuple[TargetSection, ...]) -> str:
-    """The top of the report: the mode, then each target's verdicts and what to do."""
+def summary_html(
+    settings: Settings, sections: tuple[TargetSection, ...], *, error: str | None = None
+) -> str:
+    """The top of the report: the mode, why the run could not check (``error``), then each
+    target's verdicts and what to do."""
     return (
         _templates()
         .get_template("summary.html.j2")
@@ -81,12 +102,16 @@ def summary_html(settings: Settings, sections: tuple[TargetSection, ...]) -> str
             mode_description=mode_description(settings),
             sections=sections,
             size_limit=MANAGED_POLICY_SIZE_LIMIT,
+            error=error,
         )
     )
 
 
-def row_details_html(payload: RowPayload, section: TargetSection, document: JSON | None) -> str:
-    """The details shown under one test's row: its verdict, and for a failure the fix."""
+def row_details_html(
+    payload: RowPayload, section: TargetSection, document: JSON | None, verdict: JSON = None
+) -> str:
+    """The details shown under one test's row: its verdict (``verdict``: as JSON, for a
+    per-action row), and for a failure the fix."""
     return (
         _templates()
         .get_template("row_details.html.j2")
@@ -95,6 +120,7 @@ def row_details_html(payload: RowPayload, section: TargetSection, document: JSON
             action=payload.action,
             section=section,
             document=document,
+            verdict=verdict,
         )
     )
 
@@ -113,8 +139,13 @@ def row_cells(payload: RowPayload | None) -> list[str]:
     ]
 
 
-#: The two columns iam-compliance adds after pytest-html's Result and Test columns.
-HEADER_CELLS = ["<th>Verdict</th>", "<th>Decided by</th>"]
+#: The two columns iam-compliance adds after pytest-html's Result and Test columns. The
+#: Verdict column sorts: pytest-html sorts a column whose header is ``sortable`` by the
+#: content of the row cell of class ``col-<data-column-type>`` at the same position.
+HEADER_CELLS = [
+    '<th class="sortable" data-column-type="verdict">Verdict</th>',
+    "<th>Decided by</th>",
+]
 
 
 def report_title(settings: Settings) -> str:

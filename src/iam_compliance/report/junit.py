@@ -48,8 +48,22 @@ def junit_properties(
     return properties
 
 
-def add_suite_properties(path: Path, properties: Sequence[tuple[str, str]]) -> None:
-    """Add ``properties`` to every ``<testsuite>`` of the JUnit file at ``path``."""
+#: The test case that carries why a run could not check (a CI system shows it as an error).
+ERROR_CASE = ("iam-compliance", "could not check")
+
+
+def add_suite_properties(
+    path: Path,
+    properties: Sequence[tuple[str, str]],
+    *,
+    error: str | None = None,
+    destination: Path | None = None,
+) -> None:
+    """Add ``properties`` to every ``<testsuite>`` of the JUnit file at ``path``, and, when
+    the run could not check, a test case in error that says why (``error``).
+
+    The result is written to ``destination`` (default: ``path``), as a new file.
+    """
     tree = ET.parse(path)
     root = tree.getroot()
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
@@ -60,5 +74,15 @@ def add_suite_properties(path: Path, properties: Sequence[tuple[str, str]]) -> N
             suite.insert(0, found)
         for name, value in properties:
             ET.SubElement(found, "property", {"name": name, "value": value})
+    if error is not None and suites:
+        _add_error_case(suites[0], error)
     text = ET.tostring(root, encoding="unicode", xml_declaration=False)
-    write_text(path, '<?xml version="1.0" encoding="utf-8"?>' + text)
+    write_text(destination or path, '<?xml version="1.0" encoding="utf-8"?>' + text)
+
+
+def _add_error_case(suite: ET.Element, error: str) -> None:
+    classname, name = ERROR_CASE
+    case = ET.SubElement(suite, "testcase", {"classname": classname, "name": name, "time": "0"})
+    ET.SubElement(case, "error", {"message": error.splitlines()[0]}).text = error
+    for counter in ("tests", "errors"):
+        suite.set(counter, str(int(suite.get(counter, "0")) + 1))

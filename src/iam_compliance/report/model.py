@@ -305,6 +305,8 @@ class PlanEntry:
     new_document: JSONObject | None
     #: What comparing the current and the proposed document found (no new access).
     proof: str | None = None
+    #: The other roles, users and groups the policy is attached to (``role/Other``).
+    shared_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -425,6 +427,16 @@ class ReportDocument:
     compliant: bool
     tests: tuple[TestEntry, ...]
     targets: tuple[TargetSection, ...]
+    #: Why the run could not check (exit code 4); None when it could.
+    error: ErrorEntry | None = None
+
+
+@dataclass(frozen=True)
+class ErrorEntry:
+    """Why a run could not check what it was asked to: compliance.json's ``error``."""
+
+    #: The message the terminal shows (one line per target that could not be read).
+    message: str
 
 
 @dataclass(frozen=True)

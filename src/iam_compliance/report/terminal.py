@@ -50,9 +50,12 @@ def _plan_lines(result: Remediation, name: str) -> list[str]:
     if plan.nothing_to_fix:
         return [f"target {name}: nothing to fix: every required action is already allowed"]
     if result.outcome is not None:
-        return [f"target {name}: fixed"] + [
-            f"  {line}" for line in result.outcome.describe().splitlines()
-        ]
+        shared = [f"  also changed for: {', '.join(plan.shared_with)}"] if plan.shared_with else []
+        return (
+            [f"target {name}: fixed"]
+            + [f"  {line}" for line in result.outcome.describe().splitlines()]
+            + shared
+        )
     if not result.dry_run and plan.can_apply:
         return [f"target {name}: not applied by this run; see the note above"]
     head = "plan (dry run, nothing written)" if result.dry_run else "fix refused, nothing written"
@@ -72,6 +75,8 @@ def _plan_lines(result: Remediation, name: str) -> list[str]:
         )
     else:
         lines.append("  no version would be deleted")
+    if plan.shared_with:
+        lines.append(f"  the policy is also attached to: {', '.join(plan.shared_with)}")
     lines.append(f"  size: {plan.size} of {MANAGED_POLICY_SIZE_LIMIT:,} characters")
     if plan.proof:
         lines.append(f"  {plan.proof}")
