@@ -14,6 +14,7 @@ from conftest import (
     REGION,
     MotoServer,
     compliant_policy,
+    ecs_trust_policy,
     runbook_policy,
 )
 
@@ -209,3 +210,97 @@ def _single_managed(expected: Counter[str]) -> Counter[str]:
     counts = Counter(expected)
     counts.update({"iam:GetPolicy": -2, "iam:GetPolicyVersion": -2, "iam:GetRolePolicy": -1})
     return +counts
+
+
+# --------------------------------------------------- many targets in one account: one sweep
+
+#: What a live run sends for any number (two or more) of targets in one account read through
+#: one set of credentials: the sweep, and everything else once.
+ONE_ACCOUNT = Counter(
+    {
+        "sts:GetCallerIdentity": 1,
+        "iam:GetAccountAuthorizationDetails": 1,  # moto answers in one page
+        "dynamodb:ListTagsOfResource": 1,
+        "dynamodb:GetResourcePolicy": 1,
+        "organizations:DescribeOrganization": 1,
+    }
+)
+
+
+def roles_in_one_account(
+    suite: pytest.Pytester, server: MotoServer, count: int, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """``count`` roles in account DEV sharing the task policy, the even ones compliant
+    through an inline policy; one env file per role; the run's credentials are DEV's."""
+    server.seed(account=DEV, managed=_for_account(runbook_policy(), DEV))
+    iam = server.iam(DEV)
+    shared = f"arn:aws:iam::{DEV}:policy/MLPlatformECSTaskPolicy"
+    missing = {
+        "Effect": "Allow",
+        "Action": ["dynamodb:Scan", "dynamodb:Query", "dynamodb:DescribeTable"],
+        "Resource": f"arn:aws:dynamodb:{REGION}:{DEV}:table/ml-jobs",
+    }
+    args = []
+    for n in range(count):
+        role = f"Worker{n}"
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(ecs_trust_policy()))
+        iam.attach_role_policy(RoleName=role, PolicyArn=shared)
+        if n % 2 == 0:
+            document = {"Version": "2012-10-17", "Statement": [missing]}
+            iam.put_role_policy(
+                RoleName=role, PolicyName="Jobs", PolicyDocument=json.dumps(document)
+            )
+        args += [
+            "--iam-env-file",
+            write_env(suite, f"w{n}", AWS_ACCOUNT_ID=DEV, ECS_TASK_ROLE_NAME=role),
+        ]
+    server.use(monkeypatch, DEV)
+    return args
+
+
+@pytest.mark.parametrize("count", [2, 7])
+def test_many_targets_in_one_account_are_read_with_one_sweep(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    args = roles_in_one_account(suite, moto_server, count, monkeypatch)
+    moto_server.call("DELETE", "/_selftest/requests")
+
+    result = suite.runpytest("--aws-mode", "live", *args)
+
+    assert Counter(moto_server.requests()) == ONE_ACCOUNT
+    assert failed(result) == {
+        f"{CLASS}::test_{name}[w{n}{suffix}]"
+        for n in range(1, count, 2)
+        for name, suffix in [
+            ("task_role_has_all_required_permissions", ""),
+            *(
+                ("required_action_is_allowed", f"-dynamodb:{a}")
+                for a in ("Scan", "Query", "DescribeTable")
+            ),
+        ]
+    }
+    result.stdout.fnmatch_lines(
+        [
+            f"iam-compliance: live account {DEV}: {count} target(s), read one "
+            "iam:GetAccountAuthorizationDetails sweep, 1 page(s)"
+        ]
+    )
+
+
+def test_the_sweep_and_the_role_by_role_reads_give_the_same_verdicts(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = roles_in_one_account(suite, moto_server, 2, monkeypatch)
+    swept = suite.runpytest("--aws-mode", "live", *args)
+    for n in range(2):
+        alone = suite.runpytest("--aws-mode", "live", *args[2 * n : 2 * n + 2])
+        alone.stdout.fnmatch_lines(
+            [f"iam-compliance: live account {DEV}: 1 target(s), read role by role"]
+        )
+        # w0's tests in the swept run, named as a run of w0 alone names them
+        own = {
+            nodeid.replace(f"[w{n}-", "[").replace(f"[w{n}]", "")
+            for nodeid in failed(swept)
+            if f"[w{n}" in nodeid
+        }
+        assert own == failed(alone)

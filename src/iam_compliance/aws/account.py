@@ -143,11 +143,12 @@ class AccountReads:
         """A managed policy's default version: from the sweep when it is the account's own,
         else read once (an AWS managed policy)."""
         own = self.read_sweep().policies.get(arn)
-        if own is not None:
-            return _from_sweep(own, kind)
         with self._lock:
+            # Parsed once, and the same object for every target that attaches it.
             if (arn, kind) not in self._managed:
-                self._managed[(arn, kind)] = self.managed(arn, kind)
+                self._managed[(arn, kind)] = (
+                    _from_sweep(own, kind) if own is not None else self.managed(arn, kind)
+                )
             return self._managed[(arn, kind)]
 
     def table_state(self, arn: str) -> TableState:

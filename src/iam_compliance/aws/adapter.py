@@ -8,6 +8,7 @@ package's own errors, naming the IAM action the checker needed.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -143,6 +144,8 @@ class AwsAdapter:
         self.dynamodb: Any = connection.client("dynamodb")
         self._connection = connection
         self._writer: IAMClient | None = None
+        self._account: str | None = None
+        self._lock = threading.Lock()
         #: How long to wait before sending a throttled write again (tests: no wait).
         self.throttle_delay = 1.0
 
@@ -168,8 +171,13 @@ class AwsAdapter:
     # -- reading -----------------------------------------------------------------------
 
     def caller_account(self) -> str:
-        with _calling("sts:GetCallerIdentity", "*"):
-            return self.sts.get_caller_identity()["Account"]
+        """The credentials' account, asked once (sts:GetCallerIdentity) per adapter: the
+        adapter is shared by every target read through the same credentials."""
+        with self._lock:
+            if self._account is None:
+                with _calling("sts:GetCallerIdentity", "*"):
+                    self._account = str(self.sts.get_caller_identity()["Account"])
+            return self._account
 
     def check_account(self, target: Target) -> str:
         """Refuse credentials of another account: checking it must not look like a result."""

@@ -49,6 +49,7 @@ class OrganizationReader:
         self._rcp_services = rcp_services
         self._lock = threading.Lock()
         self._organization: dict[str, Any] | None = None
+        self._not_a_member = False
         self._read_by: str | None = None
         self._parents: dict[str, tuple[str, str]] = {}
         self._names: dict[str, str] = {}
@@ -94,12 +95,16 @@ class OrganizationReader:
     # -- reads, each cached --------------------------------------------------------------
 
     def _describe(self) -> dict[str, Any]:
+        if self._not_a_member:
+            raise NotInOrganizationError(NOT_A_MEMBER)
         if self._organization is None:
             with calling("organizations:DescribeOrganization", "*"):
                 try:
                     answer = self._client.describe_organization()
                 except ClientError as exc:
                     if exc.response.get("Error", {}).get("Code") == _NOT_IN_USE:
+                        # An answer too: every target read through this reader gets it.
+                        self._not_a_member = True
                         raise NotInOrganizationError(NOT_A_MEMBER) from None
                     raise
             self._organization = answer["Organization"]

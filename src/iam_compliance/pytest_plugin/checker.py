@@ -9,10 +9,9 @@ worker reads lazily, when its first test of a target runs.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,7 @@ import pytest
 
 from ..aws.adapter import AwsAdapter, Connection, Sessions
 from ..aws.organization import GuardrailSource, live_connection
+from ..aws.reading import RoleReader
 from ..aws.simulator import simulate
 from ..config import READ_CONCURRENCY, Settings
 from ..engine.assessment import NOTHING_DECLARED, Assessment, RoleSnapshot, assess
@@ -33,6 +33,10 @@ from .xdist import is_xdist_worker
 
 if TYPE_CHECKING:
     from ..aws.mock import MockAccounts
+
+
+#: Up to this many targets, the header names each target's role and policy version.
+TARGET_LINES = 10
 
 
 class Checker:
@@ -71,7 +75,9 @@ class Checker:
             from ..aws.mock import MockAccounts
 
             self.mock = MockAccounts(fixtures_dir, self.sessions, settings.policy_file)
-        self._adapters: dict[str, AwsAdapter] = {}
+        #: Reads the roles: clients shared per credentials, one sweep per account.
+        self.reader = RoleReader(self._connection, concurrency=read_concurrency)
+        self.reader.plan(settings.targets)
         self._assessments: dict[str, Assessment] = {}
         #: The organization's SCPs and RCPs of each target, read once per account.
         self.guardrails = GuardrailSource(
@@ -93,62 +99,60 @@ class Checker:
     # -- state ------------------------------------------------------------------------
 
     def adapter(self, target: Target) -> AwsAdapter:
-        if target.name not in self._adapters:
-            connection = (
-                self.mock.connection(target)
-                if self.mock is not None
-                else self.sessions.live(target)
-            )
-            self._adapters[target.name] = AwsAdapter(connection)
-        return self._adapters[target.name]
+        """The adapter of the target's credentials, region and endpoint (shared)."""
+        return self.reader.adapter(target)
 
     def assessment(self, target: Target) -> Assessment:
         """Read the target once per process and judge it."""
         if target.name in self.read_errors:
             raise self.read_errors[target.name]
         if target.name not in self._assessments:
-            snapshot = self.adapter(target).fetch_role(target)
-            self._assessments[target.name] = self._assess(target, snapshot)
+            self._assessments[target.name] = self._assess(target, self.reader.snapshot(target))
         return self._assessments[target.name]
 
     def forget(self, target: Target) -> None:
         """Drop the cached assessment, so the next one reads the account again."""
         self._assessments.pop(target.name, None)
+        self.reader.forget(target)
 
     def read_all(self, targets: Sequence[Target]) -> dict[str, IamComplianceError]:
-        """Read ``targets`` ahead of the tests, several at once in live mode.
+        """Read ``targets`` ahead of the tests (live mode: several accounts at once).
 
         Every target is read, whatever happens to the others; those that cannot be read
-        are returned (and kept: their tests then error with that message). Clients are made
-        one at a time, because a boto3 session is not thread-safe; only the reads (botocore
-        clients are thread-safe) run in threads.
+        are returned (and kept: their tests then error with that message).
         """
         pending = [t for t in targets if t.name not in self._assessments]
-        if self.mock is not None or len(pending) < 2 or self.read_concurrency < 2:
-            for target in pending:
-                self._keep(target, partial(self.assessment, target))
-            return self._errors_of(targets)
-        reads: list[tuple[Target, Future[RoleSnapshot]]] = []
-        with ThreadPoolExecutor(min(self.read_concurrency, len(pending))) as pool:
-            for target in pending:
-                try:
-                    adapter = self.adapter(target)
-                except IamComplianceError as exc:
-                    reads.append((target, _failed(exc)))
-                    continue
-                reads.append((target, pool.submit(adapter.fetch_role, target)))
-        for target, read in reads:
-            self._keep(target, partial(self._judge, target, read))
+        # The embedded account is seeded on first use, which is not made for threads.
+        outcomes = (
+            {t.name: self._outcome(t) for t in pending}
+            if self.mock is not None
+            else self.reader.read_all(pending)
+        )
+        for target in pending:
+            outcome = outcomes[target.name]
+            try:
+                if isinstance(outcome, IamComplianceError):
+                    raise outcome
+                self._assessments[target.name] = self._assess(target, outcome)
+            except IamComplianceError as exc:
+                self.read_errors[target.name] = exc
         return self._errors_of(targets)
 
-    def _judge(self, target: Target, read: Future[RoleSnapshot]) -> None:
-        self._assessments[target.name] = self._assess(target, read.result())
+    def release_clients(self) -> None:
+        """After the reads: let go of the clients, unless a fix will write through them."""
+        if not (self.settings.fix or self.settings.fix_dry_run):
+            self.reader.release()
 
-    def _keep(self, target: Target, read: Callable[[], object]) -> None:
+    def _outcome(self, target: Target) -> RoleSnapshot | IamComplianceError:
         try:
-            read()
+            return self.reader.snapshot(target)
         except IamComplianceError as exc:
-            self.read_errors[target.name] = exc
+            return exc
+
+    def _connection(self, target: Target) -> Connection:
+        if self.mock is not None:
+            return self.mock.connection(target)
+        return self.sessions.live(target)
 
     def _errors_of(self, targets: Sequence[Target]) -> dict[str, IamComplianceError]:
         return {t.name: self.read_errors[t.name] for t in targets if t.name in self.read_errors}
@@ -231,28 +235,49 @@ class Checker:
         needed = {t.name for item in session.items for t in self.targets_of(item)}
         targets = [t for t in self.settings.targets if t.name in needed]
         reporter = config.pluginmanager.get_plugin("terminalreporter")
+        self.reader.plan(targets)
         errors = self.read_all(targets)
         if errors and len(errors) == len(targets):  # nothing to check: one message
             raise self.failures.stop(
                 "\n".join(f"target {name}: {exc}" for name, exc in errors.items())
             )
-        for target in targets:
-            if target.name in errors:
-                if reporter is not None:
-                    reporter.write_line(
-                        f"iam-compliance: target {target.name} could not be read, its tests "
-                        f"will error: {errors[target.name]}"
-                    )
-                continue
-            found = self.assessment(target)
-            policy = found.target_policy
-            version = f"default version {policy.version}" if policy else "NOT ATTACHED"
-            if reporter is not None:
-                reporter.write_line(
-                    f"iam-compliance: {self.settings.mode} account {found.snapshot.account_id}: "
-                    f"{found.snapshot.role_arn} with {target.policy_name} {version}"
+        if reporter is not None:
+            for line in self._read_lines(targets, errors):
+                reporter.write_line(f"iam-compliance: {line}")
+        self.release_clients()
+
+    def _read_lines(
+        self, targets: Sequence[Target], errors: Mapping[str, IamComplianceError]
+    ) -> list[str]:
+        """What was read: each target's role and policy version (a summary per account
+        beyond :data:`TARGET_LINES` targets), and the guardrails."""
+        lines = [
+            f"target {name} could not be read, its tests will error: {exc}"
+            for name, exc in errors.items()
+        ]
+        read = [self.assessment(t) for t in targets if t.name not in errors]
+        if self.settings.mode == "live":
+            lines.extend(f"live {line}" for line in self.reader.describe(targets))
+        if len(read) <= TARGET_LINES:
+            for found in read:
+                policy = found.target_policy
+                version = f"default version {policy.version}" if policy else "NOT ATTACHED"
+                lines.append(
+                    f"{self.settings.mode} account {found.snapshot.account_id}: "
+                    f"{found.snapshot.role_arn} with {found.target.policy_name} {version}"
                 )
-                reporter.write_line(f"iam-compliance: {found.guardrails.describe()}")
+                lines.append(found.guardrails.describe())
+            return lines
+        unattached = [f.target.name for f in read if f.target_policy is None]
+        if unattached:
+            lines.append(
+                f"task policy NOT ATTACHED in {len(unattached)} target(s): "
+                + ", ".join(unattached[:TARGET_LINES])
+                + (" ..." if len(unattached) > TARGET_LINES else "")
+            )
+        for described, count in Counter(f.guardrails.describe() for f in read).items():
+            lines.append(f"{described} ({count} target(s))")
+        return lines
 
     def targets_of(self, item: pytest.Item) -> list[Target]:
         """The targets a collected test checks (none, if it uses no assessment)."""
@@ -266,12 +291,6 @@ class Checker:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.mock is not None:
             self.mock.stop()
-
-
-def _failed(exc: BaseException) -> Future[RoleSnapshot]:
-    future: Future[RoleSnapshot] = Future()
-    future.set_exception(exc)
-    return future
 
 
 def source_lines(mock: MockAccounts, targets: Sequence[Target]) -> list[str]:

@@ -1,0 +1,130 @@
+"""Read the roles of many targets: shared clients, one sweep per account, accounts at once.
+
+* **Clients.** One :class:`.AwsAdapter` (its IAM, STS and DynamoDB clients) per
+  :class:`.Connection`, that is per (credentials, region, endpoint): targets read through
+  the same credentials share it, and with it one ``sts:GetCallerIdentity``. Clients are
+  made under one lock (a boto3 session is not thread-safe; botocore's clients are).
+* **Accounts.** An account with several targets is read with one
+  ``GetAccountAuthorizationDetails`` sweep (:mod:`.account`); an account with one target
+  role by role, which costs less than sweeping a large account. :meth:`RoleReader.mode`
+  says which, and the run's header shows it.
+* **Concurrency.** Accounts are read at once, up to ``concurrency``; the targets of one
+  account one after the other: IAM throttles per account, and the sweep is read once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from ..engine.assessment import RoleSnapshot
+from ..engine.target import Target
+from ..errors import IamComplianceError
+from .account import AccountReads, ReadMode, identity_key, read_mode, sweep
+from .adapter import AwsAdapter, Connection
+
+#: What reading one target gave: its role, or why it could not be read.
+Outcome = RoleSnapshot | IamComplianceError
+
+
+class RoleReader:
+    """Reads targets' roles for one run; :meth:`plan` first, with every target of the run."""
+
+    def __init__(
+        self, connection_of: Callable[[Target], Connection], *, concurrency: int = 8
+    ) -> None:
+        self._connection_of = connection_of
+        self.concurrency = concurrency
+        self._targets_per_account: Counter[tuple[object, ...]] = Counter()
+        self._connections: dict[str, Connection] = {}
+        self._adapters: dict[Connection, AwsAdapter] = {}
+        self._accounts: dict[tuple[object, ...], AccountReads] = {}
+        self._lock = threading.RLock()
+
+    def plan(self, targets: Iterable[Target]) -> None:
+        """Count the run's targets per account: it decides each account's read mode."""
+        self._targets_per_account = Counter(identity_key(t) for t in targets)
+
+    def mode(self, target: Target) -> ReadMode:
+        return read_mode(self._targets_per_account[identity_key(target)])
+
+    def adapter(self, target: Target) -> AwsAdapter:
+        """The adapter of the target's credentials, region and endpoint (shared)."""
+        with self._lock:
+            if target.name not in self._connections:
+                self._connections[target.name] = self._connection_of(target)
+            connection = self._connections[target.name]
+            if connection not in self._adapters:
+                self._adapters[connection] = AwsAdapter(connection)
+            return self._adapters[connection]
+
+    def snapshot(self, target: Target) -> RoleSnapshot:
+        """Read the target's role, its policies and its table."""
+        adapter = self.adapter(target)
+        if self.mode(target) == "per-role":
+            return adapter.fetch_role(target)
+        account = adapter.check_account(target)
+        return self._account_reads(target, adapter, account).snapshot(target)
+
+    def read_all(self, targets: Sequence[Target]) -> dict[str, Outcome]:
+        """Read every target, whatever happens to the others, accounts at once."""
+        groups: dict[tuple[object, ...], list[Target]] = {}
+        for target in targets:
+            groups.setdefault(identity_key(target), []).append(target)
+        if len(groups) < 2 or self.concurrency < 2:
+            return {t.name: self._outcome(t) for t in targets}
+        with ThreadPoolExecutor(min(self.concurrency, len(groups))) as pool:
+            jobs = [pool.submit(self._read_group, group) for group in groups.values()]
+            found = {name: outcome for job in jobs for name, outcome in job.result().items()}
+        return {t.name: found[t.name] for t in targets}
+
+    def forget(self, target: Target) -> None:
+        """Drop what was read of the target's account, so the next read sees it anew."""
+        with self._lock:
+            self._accounts.pop(identity_key(target), None)
+
+    def release(self) -> None:
+        """Let go of every client and everything read (made again if needed later)."""
+        with self._lock:
+            self._connections.clear()
+            self._adapters.clear()
+            self._accounts.clear()
+
+    def describe(self, targets: Sequence[Target]) -> list[str]:
+        """How each account of ``targets`` is read, for the run's header."""
+        lines = []
+        for key, count in Counter(identity_key(t) for t in targets).items():
+            account = str(key[0])
+            if read_mode(self._targets_per_account[key]) == "account":
+                reads = self._accounts.get(key)
+                pages = f", {reads.read_sweep().pages} page(s)" if reads is not None else ""
+                how = f"one iam:GetAccountAuthorizationDetails sweep{pages}"
+            else:
+                how = "role by role"
+            lines.append(f"account {account}: {count} target(s), read {how}")
+        return lines
+
+    # -- inside ------------------------------------------------------------------------
+
+    def _read_group(self, group: Sequence[Target]) -> dict[str, Outcome]:
+        return {target.name: self._outcome(target) for target in group}
+
+    def _outcome(self, target: Target) -> Outcome:
+        try:
+            return self.snapshot(target)
+        except IamComplianceError as exc:
+            return exc
+
+    def _account_reads(self, target: Target, adapter: AwsAdapter, account: str) -> AccountReads:
+        key = identity_key(target)
+        with self._lock:
+            if key not in self._accounts:
+                self._accounts[key] = AccountReads(
+                    account,
+                    lambda: sweep(adapter.iam, account),
+                    adapter.managed_policy,
+                    adapter.fetch_table,
+                )
+            return self._accounts[key]
