@@ -7,6 +7,8 @@ from collections import Counter
 
 import pytest
 
+from iam_compliance.aws.translate import MAX_ATTEMPTS
+
 from conftest import (
     ACCOUNT,
     CLASS,
@@ -304,3 +306,44 @@ def test_the_sweep_and_the_role_by_role_reads_give_the_same_verdicts(
             if f"[w{n}" in nodeid
         }
         assert own == failed(alone)
+
+
+def test_a_denied_sweep_reads_the_account_role_by_role(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = roles_in_one_account(suite, moto_server, 4, monkeypatch)
+    moto_server.inject("iam:GetAccountAuthorizationDetails", "AccessDenied")
+    moto_server.call("DELETE", "/_selftest/requests")
+
+    result = suite.runpytest("--aws-mode", "live", *args)
+
+    counts = Counter(moto_server.requests())
+    assert counts["iam:GetAccountAuthorizationDetails"] == 1  # asked once, not per target
+    assert counts["iam:GetRole"] == 4
+    assert {f for f in failed(result) if "all_required" in f} == {
+        f"{CLASS}::test_task_role_has_all_required_permissions[w{n}]" for n in (1, 3)
+    }
+    result.stdout.fnmatch_lines(
+        [
+            f"iam-compliance: live account {DEV}: 4 target(s), read role by role "
+            "(iam:GetAccountAuthorizationDetails was denied: *"
+        ]
+    )
+
+
+def test_a_failing_sweep_is_asked_once_and_fails_every_target_of_the_account(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = roles_in_one_account(suite, moto_server, 3, monkeypatch)
+    moto_server.inject("iam:GetAccountAuthorizationDetails", "InternalError")
+    moto_server.call("DELETE", "/_selftest/requests")
+
+    result = suite.runpytest("--aws-mode", "live", *args)
+
+    assert result.ret == 4  # could not check
+    sweeps = Counter(moto_server.requests())["iam:GetAccountAuthorizationDetails"]
+    assert sweeps == MAX_ATTEMPTS  # one sweep and its retries, for the three targets
+    for n in range(3):
+        result.stderr.fnmatch_lines(
+            [f"*target w{n}: iam:GetAccountAuthorizationDetails on account {DEV} failed after*"]
+        )

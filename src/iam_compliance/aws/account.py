@@ -18,13 +18,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from ..engine.assessment import AttachedPolicy, RoleSnapshot, TableState
 from ..engine.evaluation import RolePolicies
 from ..engine.policy import Policy, PolicyKind, parse_policy
 from ..engine.target import Target
-from ..errors import AwsError, NotFoundError
+from ..errors import AwsError, IamComplianceError, NotFoundError
 from .adapter import attachment_order, calling, document_of
 
 #: How the roles of an account are read.
@@ -33,6 +33,7 @@ ReadMode = Literal["per-role", "account"]
 #: per-role path is cheaper in any account with more than a page of roles.
 SWEEP_FROM = 2
 SWEEP = "iam:GetAccountAuthorizationDetails"
+_T = TypeVar("_T")
 
 
 def read_mode(targets_in_account: int) -> ReadMode:
@@ -80,9 +81,13 @@ class AccountReads:
     sweep_of: Callable[[], Sweep]
     managed: Callable[[str, PolicyKind], Policy]
     table: Callable[[str], TableState]
-    _sweep: Sweep | None = None
-    _managed: dict[tuple[str, PolicyKind], Policy] = field(default_factory=dict)
-    _tables: dict[str, TableState] = field(default_factory=dict)
+    # Each read is made once, and so is each failure: a sweep that fails fails every
+    # target of the account with the same message, not with one more request each.
+    _sweep: Sweep | IamComplianceError | None = None
+    _managed: dict[tuple[str, PolicyKind], Policy | IamComplianceError] = field(
+        default_factory=dict
+    )
+    _tables: dict[str, TableState | IamComplianceError] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def snapshot(self, target: Target) -> RoleSnapshot:
@@ -136,8 +141,8 @@ class AccountReads:
     def read_sweep(self) -> Sweep:
         with self._lock:
             if self._sweep is None:
-                self._sweep = self.sweep_of()
-            return self._sweep
+                self._sweep = _or_error(self.sweep_of, AwsError)
+            return _result(self._sweep)
 
     def policy(self, arn: str, kind: PolicyKind) -> Policy:
         """A managed policy's default version: from the sweep when it is the account's own,
@@ -146,16 +151,31 @@ class AccountReads:
         with self._lock:
             # Parsed once, and the same object for every target that attaches it.
             if (arn, kind) not in self._managed:
-                self._managed[(arn, kind)] = (
-                    _from_sweep(own, kind) if own is not None else self.managed(arn, kind)
+                self._managed[(arn, kind)] = _or_error(
+                    lambda: _from_sweep(own, kind) if own is not None else self.managed(arn, kind)
                 )
-            return self._managed[(arn, kind)]
+            return _result(self._managed[(arn, kind)])
 
     def table_state(self, arn: str) -> TableState:
         with self._lock:
             if arn not in self._tables:
-                self._tables[arn] = self.table(arn)
-            return self._tables[arn]
+                self._tables[arn] = _or_error(lambda: self.table(arn))
+            return _result(self._tables[arn])
+
+
+def _or_error(
+    read: Callable[[], _T], kind: type[IamComplianceError] = IamComplianceError
+) -> _T | IamComplianceError:
+    try:
+        return read()
+    except kind as exc:
+        return exc
+
+
+def _result(found: _T | IamComplianceError) -> _T:
+    if isinstance(found, IamComplianceError):
+        raise found
+    return found
 
 
 def _from_sweep(policy: Mapping[str, Any], kind: PolicyKind) -> Policy:

@@ -11,7 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -77,8 +77,30 @@ class Connection:
     #: Credentials of this target alone (an env file's, or moto's); None: the session's.
     credentials: Credentials | None = None
     endpoint_url: str | None = None
+    #: HTTP headers sent with every request (the embedded account names its moto account
+    #: with ``x-moto-account-id``).
+    headers: tuple[tuple[str, str], ...] = ()
+    #: The clients made so far, one per service and config: each costs tens of ms.
+    _clients: dict[tuple[str, int], Any] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def client(self, service: str, config: Config = CLIENT_CONFIG) -> Any:
+        """The connection's client of ``service`` (made once: botocore's clients are
+        thread-safe, but making one is not: callers make them from one thread)."""
+        key = (service, id(config))
+        if key not in self._clients:
+            client = self._make_client(service, config)
+            if self.headers:
+                client.meta.events.register("before-sign", self._add_headers)
+            self._clients[key] = client
+        return self._clients[key]
+
+    def _add_headers(self, request: Any, **_: Any) -> None:
+        for name, value in self.headers:
+            request.headers[name] = value
+
+    def _make_client(self, service: str, config: Config) -> Any:
         kwargs: dict[str, Any] = {"region_name": self.region, "config": config}
         if self.endpoint_url:
             kwargs["endpoint_url"] = self.endpoint_url
@@ -138,10 +160,14 @@ class Sessions:
 class AwsAdapter:
     """Reads and writes IAM through one connection."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(
+        self, connection: Connection, *, tables: Callable[[str], TableState] | None = None
+    ) -> None:
         self.iam: IAMClient = connection.client("iam")
         self.sts: STSClient = connection.client("sts")
-        self.dynamodb: Any = connection.client("dynamodb")
+        #: Where tables are read from instead of DynamoDB (the embedded account's fixtures).
+        self._tables = tables
+        self.dynamodb: Any = connection.client("dynamodb") if tables is None else None
         self._connection = connection
         self._writer: IAMClient | None = None
         self._account: str | None = None
@@ -248,6 +274,8 @@ class AwsAdapter:
     def fetch_table(self, table_arn: str) -> TableState:
         """The table's tags and resource-based policy (dynamodb:ListTagsOfResource,
         dynamodb:GetResourcePolicy)."""
+        if self._tables is not None:
+            return self._tables(table_arn)
         tags: dict[str, str] = {}
         with _calling("dynamodb:ListTagsOfResource", table_arn):
             for page in self.dynamodb.get_paginator("list_tags_of_resource").paginate(

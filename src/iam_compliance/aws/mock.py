@@ -1,9 +1,11 @@
 """The embedded account: moto, seeded from fixtures/ as the runbook says the account is today.
 
 Each target gets its own moto account (its AWS_ACCOUNT_ID), reached the way moto
-documents for several accounts: credentials from sts:AssumeRole into that account. The
+documents for several accounts: requests name it in an ``x-moto-account-id`` header. The
 checker then reads it through the same :class:`~iam_compliance.aws.AwsAdapter` as a real
-account.
+account. Only what a check reads is seeded: the role and its policies in moto's IAM; the
+table's tags and resource policy are kept here (:meth:`MockAccounts.table_state`), as
+creating a moto DynamoDB table costs more than the rest of the seed.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ import boto3
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from ..engine.assessment import TableState
 from ..engine.policy import load_document, parse_policy
 from ..engine.target import Credentials, Target
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, NotFoundError
 from .adapter import Connection, Sessions
 from .mock_organization import management_account, read_layout, seed_organization
-from .seeding import TableSeed, create_policy, seed_from_source, seed_table
+from .seeding import TableSeed, create_policy, seed_from_source
 
 if TYPE_CHECKING:
     from ..sources import Source
@@ -74,6 +77,7 @@ class MockAccounts:
         self._session: boto3.Session | None = None
         self._connections: dict[str, Connection] = {}
         self._organizations: set[str] = set()
+        self._tables: dict[str, TableState] = {}
 
     def start(self) -> None:
         if self._mock is None:
@@ -128,20 +132,16 @@ class MockAccounts:
         return management
 
     def _into(self, account: str, target: Target) -> Connection:
-        """Credentials inside moto's ``account``, as moto documents several accounts."""
+        """A connection inside moto's ``account``, named by the ``x-moto-account-id``
+        header, one of the ways moto documents for several accounts (``sts:AssumeRole``
+        into the account would cost a moto STS backend per run)."""
         if self._session is None:
             self._session = self._isolated_session()
-        admin = Connection(self._session, target.region, Credentials(_FAKE_KEY, _FAKE_SECRET))
-        assumed = admin.client("sts").assume_role(
-            RoleArn=f"arn:{target.partition}:iam::{account}:role/iam-compliance-mock",
-            RoleSessionName="iam-compliance",
-        )["Credentials"]
         return Connection(
             self._session,
             target.region,
-            Credentials(
-                assumed["AccessKeyId"], assumed["SecretAccessKey"], assumed["SessionToken"]
-            ),
+            Credentials(_FAKE_KEY, _FAKE_SECRET),
+            headers=(("x-moto-account-id", account),),
         )
 
     def _isolated_session(self) -> boto3.Session:
@@ -199,9 +199,9 @@ class MockAccounts:
         try:
             source = self.source(target)
             if source is not None and source.describes_role:
-                seed_from_source(connection, target, source, self._fixture_table(target))
+                table = seed_from_source(connection, target, source, self._fixture_table(target))
             else:
-                self._create_entities(connection, target)
+                table = self._create_entities(connection, target)
         except ClientError as exc:
             error = exc.response.get("Error", {})
             origin = getattr(exc, "iam_compliance_origin", "the mock account's seed documents")
@@ -209,8 +209,17 @@ class MockAccounts:
                 f"{origin}: the mock account refuses it as IAM would ({error.get('Code')}: "
                 f"{error.get('Message')}); fix the document"
             ) from None
+        # Targets that share an account share its table: the first one's stands.
+        self._tables.setdefault(target.table_arn, _table_state(target.table_arn, table))
 
-    def _create_entities(self, connection: Connection, target: Target) -> None:
+    def table_state(self, arn: str) -> TableState:
+        """The table's tags and resource policy as seeded: what a check reads of it, kept
+        here rather than in a moto DynamoDB table (which costs more than the rest)."""
+        if arn not in self._tables:
+            raise NotFoundError(f"dynamodb:ListTagsOfResource {arn}: no such table")
+        return self._tables[arn]
+
+    def _create_entities(self, connection: Connection, target: Target) -> TableSeed:
         # Long because it is a list: one step per seed document, each naming its file.
         iam = connection.client("iam")
         trust = self._fixture(TRUST_POLICY_FILE, target)
@@ -241,12 +250,7 @@ class MockAccounts:
                     PolicyName=path.stem,
                     PolicyDocument=json.dumps(self._document(path, target)),
                 )
-        table_policy = self._fixtures_dir / TABLE_POLICY_FILE
-        with (
-            _naming(str(table_policy) if table_policy.is_file() else "the table"),
-            _unless_seeded(),  # targets that share an account share its table
-        ):
-            seed_table(connection, target, self._fixture_table(target))
+        return self._fixture_table(target)
 
     def _fixture_table(self, target: Target) -> TableSeed:
         """The table as fixtures/ describes it: tags.toml's [table], the resource policy."""
@@ -343,3 +347,15 @@ def _read(path: Path, origin: str) -> str:
         raise ConfigurationError(f"{origin}: is a directory, expected a JSON file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"{origin}: cannot be read ({exc})") from None
+
+
+def _table_state(arn: str, seed: TableSeed) -> TableState:
+    policy = None
+    if seed.policy is not None:
+        policy = parse_policy(
+            dict(seed.policy),
+            name="table resource policy",
+            kind="resource",
+            origin=f"{arn} resource policy",
+        )
+    return TableState(arn=arn, tags=dict(seed.tags), resource_policy=policy)

@@ -8,8 +8,11 @@
   ``GetAccountAuthorizationDetails`` sweep (:mod:`.account`); an account with one target
   role by role, which costs less than sweeping a large account. :meth:`RoleReader.mode`
   says which, and the run's header shows it.
-* **Concurrency.** Accounts are read at once, up to ``concurrency``; the targets of one
-  account one after the other: IAM throttles per account, and the sweep is read once.
+* **Concurrency.** Accounts are read at once, up to ``concurrency``; within an account the
+  sweep and its tables' reads at once (a few requests), then its targets one after the
+  other: IAM throttles per account, and the sweep is read once.
+* **Denied sweeps.** A reader allowed the per-role reads but not
+  ``iam:GetAccountAuthorizationDetails`` reads the account role by role instead.
 """
 
 from __future__ import annotations
@@ -17,13 +20,18 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 
 from ..engine.assessment import RoleSnapshot
 from ..engine.target import Target
-from ..errors import IamComplianceError
-from .account import AccountReads, ReadMode, identity_key, read_mode, sweep
+from ..errors import AccessDeniedError, IamComplianceError
+from .account import SWEEP, AccountReads, ReadMode, identity_key, read_mode, sweep
 from .adapter import AwsAdapter, Connection
+
+#: Tables of one account read alongside its sweep, at most: IAM and DynamoDB throttle per
+#: account, so an account is never sent more than a few requests at once.
+TABLES_AT_ONCE = 3
 
 #: What reading one target gave: its role, or why it could not be read.
 Outcome = RoleSnapshot | IamComplianceError
@@ -33,14 +41,21 @@ class RoleReader:
     """Reads targets' roles for one run; :meth:`plan` first, with every target of the run."""
 
     def __init__(
-        self, connection_of: Callable[[Target], Connection], *, concurrency: int = 8
+        self,
+        connection_of: Callable[[Target], Connection],
+        *,
+        concurrency: int = 8,
+        adapter_of: Callable[[Connection], AwsAdapter] = AwsAdapter,
     ) -> None:
         self._connection_of = connection_of
+        self._adapter_of = adapter_of
         self.concurrency = concurrency
         self._targets_per_account: Counter[tuple[object, ...]] = Counter()
         self._connections: dict[str, Connection] = {}
         self._adapters: dict[Connection, AwsAdapter] = {}
         self._accounts: dict[tuple[object, ...], AccountReads] = {}
+        #: Accounts whose sweep was denied, read role by role.
+        self._denied: dict[tuple[object, ...], AccessDeniedError] = {}
         self._lock = threading.RLock()
 
     def plan(self, targets: Iterable[Target]) -> None:
@@ -48,7 +63,10 @@ class RoleReader:
         self._targets_per_account = Counter(identity_key(t) for t in targets)
 
     def mode(self, target: Target) -> ReadMode:
-        return read_mode(self._targets_per_account[identity_key(target)])
+        key = identity_key(target)
+        if key in self._denied:
+            return "per-role"
+        return read_mode(self._targets_per_account[key])
 
     def adapter(self, target: Target) -> AwsAdapter:
         """The adapter of the target's credentials, region and endpoint (shared)."""
@@ -57,7 +75,7 @@ class RoleReader:
                 self._connections[target.name] = self._connection_of(target)
             connection = self._connections[target.name]
             if connection not in self._adapters:
-                self._adapters[connection] = AwsAdapter(connection)
+                self._adapters[connection] = self._adapter_of(connection)
             return self._adapters[connection]
 
     def snapshot(self, target: Target) -> RoleSnapshot:
@@ -66,7 +84,16 @@ class RoleReader:
         if self.mode(target) == "per-role":
             return adapter.fetch_role(target)
         account = adapter.check_account(target)
-        return self._account_reads(target, adapter, account).snapshot(target)
+        reads = self._account_reads(target, adapter, account)
+        try:
+            reads.read_sweep()
+        except AccessDeniedError as exc:
+            # Least-privilege readers often hold the per-role reads only: read role by
+            # role rather than fail; the header says so.
+            with self._lock:
+                self._denied[identity_key(target)] = exc
+            return adapter.fetch_role(target)
+        return reads.snapshot(target)
 
     def read_all(self, targets: Sequence[Target]) -> dict[str, Outcome]:
         """Read every target, whatever happens to the others, accounts at once."""
@@ -74,7 +101,8 @@ class RoleReader:
         for target in targets:
             groups.setdefault(identity_key(target), []).append(target)
         if len(groups) < 2 or self.concurrency < 2:
-            return {t.name: self._outcome(t) for t in targets}
+            found = {n: o for group in groups.values() for n, o in self._read_group(group).items()}
+            return {t.name: found[t.name] for t in targets}
         with ThreadPoolExecutor(min(self.concurrency, len(groups))) as pool:
             jobs = [pool.submit(self._read_group, group) for group in groups.values()]
             found = {name: outcome for job in jobs for name, outcome in job.result().items()}
@@ -97,10 +125,15 @@ class RoleReader:
         lines = []
         for key, count in Counter(identity_key(t) for t in targets).items():
             account = str(key[0])
-            if read_mode(self._targets_per_account[key]) == "account":
+            if key in self._denied:
+                how = f"role by role ({SWEEP} was denied: {self._denied[key]})"
+            elif read_mode(self._targets_per_account[key]) == "account":
                 reads = self._accounts.get(key)
-                pages = f", {reads.read_sweep().pages} page(s)" if reads is not None else ""
-                how = f"one iam:GetAccountAuthorizationDetails sweep{pages}"
+                pages = ""
+                if reads is not None:
+                    with suppress(IamComplianceError):
+                        pages = f", {reads.read_sweep().pages} page(s)"
+                how = f"one {SWEEP} sweep{pages}"
             else:
                 how = "role by role"
             lines.append(f"account {account}: {count} target(s), read {how}")
@@ -109,7 +142,25 @@ class RoleReader:
     # -- inside ------------------------------------------------------------------------
 
     def _read_group(self, group: Sequence[Target]) -> dict[str, Outcome]:
+        if self.mode(group[0]) == "account":
+            self._prefetch(group)
         return {target.name: self._outcome(target) for target in group}
+
+    def _prefetch(self, group: Sequence[Target]) -> None:
+        """Read the account's sweep and its tables at once: they do not depend on each
+        other, and each is read once whatever the number of targets. What fails here is
+        kept and reported with each target by :meth:`snapshot`."""
+        try:
+            adapter = self.adapter(group[0])
+            reads = self._account_reads(group[0], adapter, adapter.check_account(group[0]))
+        except IamComplianceError:
+            return
+        tables = sorted({t.table_arn for t in group})[:TABLES_AT_ONCE]
+        with ThreadPoolExecutor(1 + len(tables)) as pool:
+            jobs: list[Future[object]] = [pool.submit(reads.read_sweep)]
+            jobs.extend(pool.submit(reads.table_state, arn) for arn in tables)
+        for job in jobs:
+            job.exception()  # kept by ``reads``, raised again for each target
 
     def _outcome(self, target: Target) -> Outcome:
         try:

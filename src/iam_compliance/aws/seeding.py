@@ -1,8 +1,8 @@
-"""Create a role, its policies and the table in an embedded (moto) account.
+"""Create a role and its policies in an embedded (moto) account; describe its table.
 
 From a :class:`~iam_compliance.sources.Source` (a Terraform plan or a CloudFormation
 template): the role with its trust policy and tags, each managed policy (attached), each
-inline policy, the boundary, and the table with its tags and resource policy. A
+inline policy, the boundary; and the table's tags and resource policy. A
 document the source leaves open is seeded as a placeholder that grants nothing: the
 verdicts it touches are "could not be decided" (:mod:`iam_compliance.engine.unknowns`),
 whatever the placeholder says.
@@ -57,10 +57,10 @@ def create_policy(iam: Any, name: str, document: Mapping[str, Any]) -> str:
 
 def seed_from_source(
     connection: Connection, target: Target, source: Source, fixture_table: TableSeed
-) -> None:
-    """The role, its policies and the table as ``source`` describes them.
+) -> TableSeed:
+    """The role and its policies as ``source`` describes them; returns its table.
 
-    A table the source does not define is seeded as the fixtures describe it.
+    A table the source does not define is as the fixtures describe it.
     """
     iam = connection.client("iam")
     role: dict[str, Any] = {
@@ -87,22 +87,6 @@ def seed_from_source(
                 PolicyDocument=json.dumps(document),
             )
     if source.table_place is None:
-        seed_table(connection, target, fixture_table)
-        return
+        return fixture_table
     table_policy = source.table_policy.document if source.table_policy else None
-    seed_table(connection, target, TableSeed(source.table_tags or {}, table_policy))
-
-
-def seed_table(connection: Connection, target: Target, seed: TableSeed) -> None:
-    dynamodb = connection.client("dynamodb")
-    table: dict[str, Any] = {
-        "TableName": target.table_name,
-        "KeySchema": [{"AttributeName": "job_id", "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": "job_id", "AttributeType": "S"}],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
-    if seed.tags:
-        table["Tags"] = [{"Key": k, "Value": v} for k, v in seed.tags.items()]
-    dynamodb.create_table(**table)
-    if seed.policy is not None:
-        dynamodb.put_resource_policy(ResourceArn=target.table_arn, Policy=json.dumps(seed.policy))
+    return TableSeed(source.table_tags or {}, table_policy)

@@ -76,7 +76,9 @@ class Checker:
 
             self.mock = MockAccounts(fixtures_dir, self.sessions, settings.policy_file)
         #: Reads the roles: clients shared per credentials, one sweep per account.
-        self.reader = RoleReader(self._connection, concurrency=read_concurrency)
+        self.reader = RoleReader(
+            self._connection, concurrency=read_concurrency, adapter_of=self._adapter_of
+        )
         self.reader.plan(settings.targets)
         self._assessments: dict[str, Assessment] = {}
         #: The organization's SCPs and RCPs of each target, read once per account.
@@ -148,6 +150,11 @@ class Checker:
             return self.reader.snapshot(target)
         except IamComplianceError as exc:
             return exc
+
+    def _adapter_of(self, connection: Connection) -> AwsAdapter:
+        if self.mock is not None:  # the embedded account's tables are kept, not in moto
+            return AwsAdapter(connection, tables=self.mock.table_state)
+        return AwsAdapter(connection)
 
     def _connection(self, target: Target) -> Connection:
         if self.mock is not None:

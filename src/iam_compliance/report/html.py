@@ -35,11 +35,22 @@ def _templates() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=False,
         finalize=_escaped,
+        bytecode_cache=_bytecode_cache(),
     )
     environment.filters["diff_kind"] = _diff_kind
     environment.filters["pretty_json"] = _pretty_json
     environment.globals["anchor"] = anchor
     return environment
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Jinja's own cache of compiled templates (a private folder in the temporary
+    directory, keyed by each template's source): compiling them costs a tenth of a second
+    per run. None where no safe folder can be made; templates are then compiled anew."""
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
 
 
 def anchor(kind: str, target: str, key: str = "") -> str:
