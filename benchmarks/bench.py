@@ -2,9 +2,8 @@
 
     python benchmarks/bench.py [--repeat 5] [--targets 100]
 
-1. Mock mode: the suite's wall time against a floor measured in the same run (a bare
-   pytest run that imports boto3 and moto and creates the same moto entities).
-   Target: within 1.5x of the floor.
+1. Mock mode: the suite's wall time against a floor, paired run by run (a bare pytest
+   run that imports boto3 and moto and creates one moto role). Target: within 1.1x.
 2. Live mode against a moto server on 127.0.0.1: requests per run with 1 and with 10
    required actions. Target: equal, and 8 each: the role's six IAM and STS reads plus the
    table's two (its tags and its resource-based policy).
@@ -19,6 +18,10 @@
 4. Guardrails: N targets in one member account of an organization, read through one
    ORG_READ_ROLE_ARN: the organization requests of the run. Target: the same as for one
    target (ancestry, SCPs and RCPs read once per account and per OU).
+
+6. and 7. (``scale.py``): 1,000 roles in one account against a bare
+   ``GetAccountAuthorizationDetails`` sweep (target: at most 2x), the whole suite over
+   them, and 10 accounts of 1,000 roles; requests, wall time, peak memory.
 
 Everything runs on loopback; nothing reaches AWS. Figures are printed, never asserted:
 they depend on the machine.
@@ -369,6 +372,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per mock timing (5)")
     parser.add_argument("--targets", type=int, default=100, help="targets in part 3 (100)")
+    parser.add_argument("--roles", type=int, default=1000, help="roles per account, 6-7 (1000)")
+    parser.add_argument("--accounts", type=int, default=10, help="accounts in part 7 (10)")
     parser.add_argument(
         "--latency",
         type=float,
@@ -388,6 +393,12 @@ def main() -> None:
         bench_targets(work, options.targets, latencies)
         bench_guardrails(work, options.targets)
     bench_evaluator(options.repeat)
+    import scale  # imported here: it imports this module
+
+    with tempfile.TemporaryDirectory(prefix="iam-compliance-bench-") as folder:
+        latency = options.latency or 0.05
+        scale.bench_one_account(Path(folder), options.roles, latency, min(options.repeat, 3))
+    scale.bench_accounts(options.accounts, options.roles, latency)
 
 
 if __name__ == "__main__":

@@ -177,3 +177,30 @@ def test_no_report_or_record_is_written_through_a_planted_link(suite: pytest.Pyt
     result.stdout.fnmatch_lines(
         [f"*Generated html report: {(reports / 'compliance.html').as_uri()}*"]
     )
+
+
+@pytest.mark.parametrize(
+    ("policies", "read"),
+    [
+        pytest.param(("read-only", "account-sweep"), "read one *sweep, 1 page(s)", id="sweep"),
+        pytest.param(("read-only",), "read role by role (*was denied: *", id="denied"),
+    ],
+)
+def test_the_account_sweep_policy_is_what_several_targets_of_an_account_need(
+    suite: pytest.Pytester,
+    moto_server: MotoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    policies: tuple[str, ...],
+    read: str,
+) -> None:
+    """Two targets in one account, read as IAM enforces the README's policies: with the
+    sweep's, one sweep; without it, role by role; the same verdicts either way."""
+    moto_server.seed()
+    checker(moto_server, monkeypatch, *policies)
+    envs = []
+    for name in ("blue", "green"):
+        (suite.path / f"{name}.env").write_text("AWS_ACCOUNT_ID=618574523116\n")
+        envs += ["--iam-env-file", f"{name}.env"]
+    result = suite.runpytest(*LIVE, *envs)
+    result.assert_outcomes(passed=12, failed=8)
+    result.stdout.fnmatch_lines([f"iam-compliance: live account 618574523116: 2 target(s), {read}"])
