@@ -112,7 +112,7 @@ def child(mode: str, accounts: list[dict[str, str]], roles: int) -> dict[str, An
             for account in accounts
             for role in role_names(roles)
         ]
-        reader = RoleReader(Sessions().live)
+        reader = RoleReader(Sessions().live, keep_clients=False)  # as a run without --fix
         reader.plan(targets)
         outcomes = reader.read_all(targets)
         read = sum(1 for o in outcomes.values() if not isinstance(o, Exception))

@@ -46,8 +46,11 @@ class RoleReader:
         *,
         concurrency: int = 8,
         adapter_of: Callable[[Connection], AwsAdapter] = AwsAdapter,
+        keep_clients: bool = True,
     ) -> None:
         self._connection_of = connection_of
+        #: False: :meth:`read_all` lets go of an account's clients once it is read.
+        self.keep_clients = keep_clients
         self._adapter_of = adapter_of
         self.concurrency = concurrency
         self._targets_per_account: Counter[tuple[object, ...]] = Counter()
@@ -144,7 +147,14 @@ class RoleReader:
     def _read_group(self, group: Sequence[Target]) -> dict[str, Outcome]:
         if self.mode(group[0]) == "account":
             self._prefetch(group)
-        return {target.name: self._outcome(target) for target in group}
+        outcomes = {target.name: self._outcome(target) for target in group}
+        if not self.keep_clients:  # a thousand accounts' clients would not fit at once
+            with self._lock:
+                for target in group:
+                    connection = self._connections.pop(target.name, None)
+                    if connection is not None:
+                        self._adapters.pop(connection, None)
+        return outcomes
 
     def _prefetch(self, group: Sequence[Target]) -> None:
         """Read the account's sweep and its tables at once: they do not depend on each

@@ -77,7 +77,10 @@ class Checker:
             self.mock = MockAccounts(fixtures_dir, self.sessions, settings.policy_file)
         #: Reads the roles: clients shared per credentials, one sweep per account.
         self.reader = RoleReader(
-            self._connection, concurrency=read_concurrency, adapter_of=self._adapter_of
+            self._connection,
+            concurrency=read_concurrency,
+            adapter_of=self._adapter_of,
+            keep_clients=settings.fix or settings.fix_dry_run,
         )
         self.reader.plan(settings.targets)
         self._assessments: dict[str, Assessment] = {}
