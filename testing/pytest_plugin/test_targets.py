@@ -347,3 +347,42 @@ def test_a_failing_sweep_is_asked_once_and_fails_every_target_of_the_account(
         result.stderr.fnmatch_lines(
             [f"*target w{n}: iam:GetAccountAuthorizationDetails on account {DEV} failed after*"]
         )
+
+
+def test_the_header_summarises_more_targets_than_it_lists(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = roles_in_one_account(suite, moto_server, 11, monkeypatch)
+    other = write_env(
+        suite,
+        "other",
+        AWS_ACCOUNT_ID=DEV,
+        ECS_TASK_ROLE_NAME="Worker0",
+        ECS_TASK_POLICY_NAME="NotAttachedPolicy",
+    )
+
+    result = suite.runpytest("--aws-mode", "live", *args, "--iam-env-file", other)
+
+    header = [line for line in result.outlines if line.startswith("iam-compliance: ")]
+    assert not [line for line in header if " with MLPlatformECSTaskPolicy " in line]
+    result.stdout.fnmatch_lines(
+        [
+            f"iam-compliance: live account {DEV}: 12 target(s), read one *sweep, 1 page(s)",
+            "iam-compliance: task policy NOT ATTACHED in 1 target(s): other",
+            "iam-compliance: guardrails*(12 target(s))",
+        ]
+    )
+
+
+def test_the_header_lists_each_of_a_few_targets(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = roles_in_one_account(suite, moto_server, 2, monkeypatch)
+    result = suite.runpytest("--aws-mode", "live", *args)
+    result.stdout.fnmatch_lines(
+        [
+            f"iam-compliance: live account {DEV}: arn:aws:iam::{DEV}:role/Worker{n} with "
+            "MLPlatformECSTaskPolicy default version v1"
+            for n in range(2)
+        ]
+    )
