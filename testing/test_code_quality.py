@@ -14,9 +14,12 @@ from conftest import ROOT
 @pytest.mark.parametrize(
     "command",
     [
-        pytest.param(["ruff", "check", "src", "testing", "tests", "conftest.py"], id="ruff-check"),
         pytest.param(
-            ["ruff", "format", "--check", "src", "testing", "tests", "conftest.py"],
+            ["ruff", "check", "src", "testing", "tests", "benchmarks", "conftest.py"],
+            id="ruff-check",
+        ),
+        pytest.param(
+            ["ruff", "format", "--check", "src", "testing", "tests", "benchmarks", "conftest.py"],
             id="ruff-format",
         ),
         pytest.param(["mypy", "--strict", "src"], id="mypy-strict"),
