@@ -79,7 +79,7 @@ def child(mode: str, accounts: list[dict[str, str]], roles: int) -> dict[str, An
     """Runs in the child: read and time; returns wall seconds and peak RSS."""
     import boto3
 
-    from iam_compliance.aws.adapter import Sessions
+    from iam_compliance.aws.connection import Sessions
     from iam_compliance.aws.reading import RoleReader
     from iam_compliance.engine.target import Credentials, Target
 

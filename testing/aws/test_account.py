@@ -17,7 +17,8 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from iam_compliance.aws.account import AccountReads, Sweep, read_mode, sweep
-from iam_compliance.aws.adapter import AwsAdapter, Connection
+from iam_compliance.aws.adapter import AwsAdapter
+from iam_compliance.aws.connection import Connection
 from iam_compliance.engine.assessment import TableState
 from iam_compliance.engine.policy import Policy, PolicyKind, parse_policy
 from iam_compliance.engine.target import Credentials

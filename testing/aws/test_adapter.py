@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from iam_compliance.aws.adapter import AwsAdapter, Sessions
+from iam_compliance.aws.adapter import AwsAdapter
+from iam_compliance.aws.connection import Sessions
 from iam_compliance.engine.target import Credentials, Target
 from iam_compliance.errors import AccessDeniedError, IamComplianceError
 

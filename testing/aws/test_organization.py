@@ -14,7 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from iam_compliance.aws.adapter import Connection
+from iam_compliance.aws.connection import Connection
 from iam_compliance.aws.mock_organization import seed_organization
 from iam_compliance.aws.organization import NotInOrganizationError, OrganizationReader
 from iam_compliance.engine.target import Credentials

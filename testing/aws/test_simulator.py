@@ -7,7 +7,8 @@ import dataclasses
 
 from botocore.stub import Stubber
 
-from iam_compliance.aws.adapter import AwsAdapter, Sessions
+from iam_compliance.aws.adapter import AwsAdapter
+from iam_compliance.aws.connection import Sessions
 from iam_compliance.aws.simulator import simulate
 from iam_compliance.engine.target import Credentials
 

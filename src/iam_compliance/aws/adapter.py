@@ -11,150 +11,29 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
-
-import boto3
-import botocore.session
-from botocore.config import Config
-from botocore.exceptions import (
-    NoRegionError,
-    ProfileNotFound,
-)
-from botocore.loaders import create_loader
 
 from ..engine.assessment import AttachedPolicy, RoleSnapshot, TableState
 from ..engine.evaluation import RolePolicies
 from ..engine.policy import Policy, PolicyKind, parse_policy
 from ..engine.remediation import PolicyVersion
-from ..engine.target import Credentials, Target
+from ..engine.target import Target
 from ..errors import (
     AwsError,
-    ConfigurationError,
     NotFoundError,
     ServiceError,
     WrongAccountError,
 )
+from .connection import WRITE_CONFIG, Connection
 from .translate import MAX_ATTEMPTS, _calling
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_sts import STSClient
 
-#: Retries with botocore's own "standard" mode (throttling and 5xx, exponential backoff),
-#: and timeouts, so a run neither gives up on the first Throttling nor hangs.
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-    connect_timeout=5,
-    read_timeout=20,
-)
-#: IAM's writes are not idempotent: a CreatePolicyVersion whose answer is lost may have
-#: been applied, and botocore resending it would make a second version. Writes are sent
-#: once (botocore retries nothing) and only a Throttling answer, which says the request
-#: was refused, is sent again; after any other failure the fix reads back what IAM holds
-#: (see iam_compliance.engine.readback).
-WRITE_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": 1},
-    connect_timeout=5,
-    read_timeout=20,
-)
 _THROTTLED = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded"})
-
-
-@dataclass(frozen=True)
-class Connection:
-    """How to reach one target's account: a session, and what overrides it per client.
-
-    Sessions are shared (one per AWS profile) and credentials go to each client: making
-    a botocore session and reading its service models costs tens of milliseconds, which
-    would dominate a run over many targets.
-    """
-
-    session: boto3.Session
-    region: str
-    #: Credentials of this target alone (an env file's, or moto's); None: the session's.
-    credentials: Credentials | None = None
-    endpoint_url: str | None = None
-    #: HTTP headers sent with every request (the embedded account names its moto account
-    #: with ``x-moto-account-id``).
-    headers: tuple[tuple[str, str], ...] = ()
-    #: The clients made so far, one per service and config: each costs tens of ms.
-    _clients: dict[tuple[str, int], Any] = field(
-        default_factory=dict, compare=False, hash=False, repr=False
-    )
-
-    def client(self, service: str, config: Config = CLIENT_CONFIG) -> Any:
-        """The connection's client of ``service`` (made once: botocore's clients are
-        thread-safe, but making one is not: callers make them from one thread)."""
-        key = (service, id(config))
-        if key not in self._clients:
-            client = self._make_client(service, config)
-            if self.headers:
-                client.meta.events.register("before-sign", self._add_headers)
-            self._clients[key] = client
-        return self._clients[key]
-
-    def _add_headers(self, request: Any, **_: Any) -> None:
-        for name, value in self.headers:
-            request.headers[name] = value
-
-    def _make_client(self, service: str, config: Config) -> Any:
-        kwargs: dict[str, Any] = {"region_name": self.region, "config": config}
-        if self.endpoint_url:
-            kwargs["endpoint_url"] = self.endpoint_url
-        if self.credentials is not None:
-            kwargs.update(
-                aws_access_key_id=self.credentials.access_key_id,
-                aws_secret_access_key=self.credentials.secret_access_key,
-                aws_session_token=self.credentials.session_token,
-            )
-        # boto3-stubs types client() per service name; this one serves several.
-        make_client: Any = self.session.client
-        try:
-            return make_client(service, **kwargs)
-        except NoRegionError:
-            raise ConfigurationError(
-                "AWS_REGION is not set and no default region is configured"
-            ) from None
-        except ProfileNotFound as exc:
-            raise ConfigurationError(
-                f"AWS_PROFILE {exc.kwargs.get('profile')!r} is not in the AWS config or "
-                "credentials file (aws configure list-profiles shows the ones there)"
-            ) from None
-        except ValueError as exc:  # botocore's own check of AWS_ENDPOINT_URL
-            raise ConfigurationError(f"AWS_ENDPOINT_URL: {exc}") from None
-
-
-class Sessions:
-    """One boto3 session per AWS profile, all sharing one botocore data loader."""
-
-    def __init__(self) -> None:
-        self._loader = create_loader()
-        self._by_profile: dict[str | None, boto3.Session] = {}
-
-    def core(self, **session_vars: tuple[Any, ...]) -> botocore.session.Session:
-        core = botocore.session.Session(session_vars=session_vars or None)
-        core.register_component("data_loader", self._loader)
-        return core
-
-    def live(self, target: Target) -> Connection:
-        """The env file's credentials or profile, else boto3's default chain."""
-        profile = None if target.credentials is not None else target.profile
-        if profile not in self._by_profile:
-            try:
-                self._by_profile[profile] = boto3.Session(
-                    profile_name=profile, botocore_session=self.core()
-                )
-            except ProfileNotFound:
-                raise ConfigurationError(
-                    f"{target.source or 'environment'}: AWS_PROFILE {profile!r} is not in "
-                    "the AWS config or credentials file"
-                ) from None
-        return Connection(
-            self._by_profile[profile], target.region, target.credentials, target.endpoint_url
-        )
 
 
 class AwsAdapter:

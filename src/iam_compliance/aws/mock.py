@@ -28,7 +28,7 @@ from ..engine.assessment import TableState
 from ..engine.policy import load_document, parse_policy
 from ..engine.target import Credentials, Target
 from ..errors import ConfigurationError, NotFoundError
-from .adapter import Connection, Sessions
+from .connection import Connection, Sessions
 from .mock_organization import management_account, read_layout, seed_organization
 from .seeding import TableSeed, create_policy, seed_from_source
 

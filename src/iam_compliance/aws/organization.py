@@ -21,7 +21,8 @@ from ..engine.guardrails import Mode as GuardrailsMode
 from ..engine.policy import Policy, parse_policy
 from ..engine.target import Credentials, Target
 from ..errors import AwsError, ConfigurationError
-from .adapter import Connection, Sessions, calling
+from .adapter import calling
+from .connection import Connection, Sessions
 
 SCP = "SERVICE_CONTROL_POLICY"
 RCP = "RESOURCE_CONTROL_POLICY"

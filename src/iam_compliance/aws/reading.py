@@ -27,7 +27,8 @@ from ..engine.assessment import RoleSnapshot
 from ..engine.target import Target
 from ..errors import AccessDeniedError, IamComplianceError
 from .account import SWEEP, AccountReads, ReadMode, identity_key, read_mode, sweep
-from .adapter import AwsAdapter, Connection
+from .adapter import AwsAdapter
+from .connection import Connection
 
 #: Tables of one account read alongside its sweep, at most: IAM and DynamoDB throttle per
 #: account, so an account is never sent more than a few requests at once.

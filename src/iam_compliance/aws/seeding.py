@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..engine.target import Target
-from .adapter import Connection
+from .connection import Connection
 
 if TYPE_CHECKING:
     from ..sources import Source

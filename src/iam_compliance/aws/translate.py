@@ -25,7 +25,7 @@ from ..errors import (
     ServiceError,
 )
 
-#: How many attempts botocore makes for a read (see adapter.CLIENT_CONFIG).
+#: How many attempts botocore makes for a read (see connection.CLIENT_CONFIG).
 MAX_ATTEMPTS = 5
 _ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 _WRITES = frozenset(

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ..aws.adapter import AwsAdapter, Connection, Sessions
+from ..aws.adapter import AwsAdapter
+from ..aws.connection import Connection, Sessions
 from ..aws.organization import GuardrailSource, live_connection
 from ..aws.reading import RoleReader
 from ..aws.simulator import simulate
