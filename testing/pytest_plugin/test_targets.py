@@ -386,3 +386,39 @@ def test_the_header_lists_each_of_a_few_targets(
             for n in range(2)
         ]
     )
+
+
+def test_fix_fixes_several_targets_read_from_one_sweep(
+    suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two roles of one account, each with a policy of its own: the sweep reads both, the
+    fix writes each policy, and the checks after the fix read the account again."""
+    moto_server.seed(account=DEV, managed=_for_account(runbook_policy(), DEV))
+    iam = moto_server.iam(DEV)
+    iam.create_role(RoleName="Trainer", AssumeRolePolicyDocument=json.dumps(ecs_trust_policy()))
+    arn = iam.create_policy(
+        PolicyName="TrainerPolicy",
+        PolicyDocument=json.dumps(_for_account(runbook_policy(), DEV)),
+    )["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="Trainer", PolicyArn=arn)
+    moto_server.use(monkeypatch, DEV)
+    envs = [
+        "--iam-env-file",
+        write_env(suite, "task", AWS_ACCOUNT_ID=DEV),
+        "--iam-env-file",
+        write_env(
+            suite,
+            "trainer",
+            AWS_ACCOUNT_ID=DEV,
+            ECS_TASK_ROLE_NAME="Trainer",
+            ECS_TASK_POLICY_NAME="TrainerPolicy",
+        ),
+    ]
+
+    result = suite.runpytest("--aws-mode", "live", *envs, "--fix")
+
+    result.assert_outcomes(passed=20)
+    result.stdout.fnmatch_lines([f"iam-compliance: live account {DEV}: 2 target(s), read one *"])
+    assert moto_server.versions(arn, DEV) == ["v1", "v2"]
+    again = suite.runpytest("--aws-mode", "live", *envs)
+    again.assert_outcomes(passed=20)
