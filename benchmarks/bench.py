@@ -20,6 +20,14 @@
    ORG_READ_ROLE_ARN: the organization requests of the run. Target: the same as for one
    target (ancestry, SCPs and RCPs read once per account and per OU).
 
+6. Reports at scale: the real suite in mock mode against 1, 100 and 1,000 targets (one
+   env file each, roles of one embedded account), and one target with 300 required
+   actions (Query and Scan on 150 indexes): the size of compliance.html, .json and .xml,
+   and how long headless Chromium takes to load the page and serialise its DOM
+   (``--dump-dom``, which returns once the page's scripts have rendered every row).
+   Targets: 1,000 targets at most 10 MB of HTML and open in a few seconds; 300 required
+   actions at most 2 MB.
+
 Everything runs on loopback; nothing reaches AWS. Figures are printed, never asserted:
 they depend on the machine.
 """
@@ -366,6 +374,67 @@ def bench_evaluator(rounds: int) -> None:
     )
 
 
+def report_project(work: Path, targets: int, indexes: int = 0) -> tuple[Path, list[str]]:
+    """The suite against ``targets`` roles of the mock account (one env file each), or
+    one target that needs Query and Scan on ``indexes`` indexes of its table."""
+    project = make_project(work / f"report-{targets}-{indexes}")
+    if indexes:
+        (project / "fixtures" / "required_actions.toml").write_text(
+            "".join(
+                f'[[action]]\nname = "dynamodb:{action}"\nresource = "index/by-field-{n:03}"\n'
+                'reason = "r"\n\n'
+                for n in range(indexes)
+                for action in ("Query", "Scan")
+            )
+        )
+    args: list[str] = []
+    if targets > 1:
+        (project / "envs").mkdir()
+        for n in range(targets):
+            path = project / "envs" / f"t{n:04}.env"
+            path.write_text(f"ECS_TASK_ROLE_NAME=Role{n}\nECS_TASK_POLICY_NAME=Policy{n}\n")
+            args += ["--iam-env-file", str(path)]
+    return project, args
+
+
+def chromium_seconds(page: Path) -> float | None:
+    """Wall time of headless Chromium loading ``page`` and printing its rendered DOM."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        return None
+    started = time.perf_counter()
+    subprocess.run(
+        [binary, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+        timeout=900,
+    )
+    return time.perf_counter() - started
+
+
+def bench_reports(work: Path, counts: Sequence[int], rounds: int) -> None:
+    print("6. reports at scale (mock mode; Chromium: --dump-dom wall time, min / median)")
+    cases = [(f"{n:,} target(s), 6 actions", n, 0) for n in counts]
+    cases.append(("1 target, 300 required actions", 1, 150))
+    for label, targets, indexes in cases:
+        project, args = report_project(work, targets, indexes)
+        seconds = pytest_seconds(project, *args)
+        folder = project / "reports"
+        sizes = {p.suffix: p.stat().st_size / 1e6 for p in folder.glob("compliance.*")}
+        times = [chromium_seconds(folder / "compliance.html") for _ in range(rounds)]
+        found = [t for t in times if t is not None]
+        opened = f"{min(found):.1f} / {statistics.median(found):.1f} s" if found else "no chromium"
+        print(
+            f"   {label:31}: HTML {sizes.get('.html', 0):6.2f} MB, JSON "
+            f"{sizes.get('.json', 0):6.2f} MB, JUnit {sizes.get('.xml', 0):5.2f} MB; "
+            f"Chromium {opened}; the run {seconds:.0f} s"
+        )
+    print(
+        "   targets: 1,000 targets <= 10 MB of HTML, opened in a few seconds; 300 actions <= 2 MB"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per mock timing (5)")
@@ -376,6 +445,12 @@ def main() -> None:
         default=0.05,
         help="seconds each request is delayed in part 3's second round (0.05; 0: skip it)",
     )
+    parser.add_argument(
+        "--report-targets",
+        default="1,100,1000",
+        help="target counts of part 6, comma-separated (1,100,1000; empty: skip part 6)",
+    )
+    parser.add_argument("--only-reports", action="store_true", help="run part 6 alone")
     options = parser.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -383,12 +458,16 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="iam-compliance-bench-") as folder:
         work = Path(folder)
-        bench_mock(work, options.repeat)
-        bench_requests(work)
-        latencies = [0.0, options.latency] if options.latency else [0.0]
-        bench_targets(work, options.targets, latencies)
-        bench_guardrails(work, options.targets)
-    bench_evaluator(options.repeat)
+        if not options.only_reports:
+            bench_mock(work, options.repeat)
+            bench_requests(work)
+            latencies = [0.0, options.latency] if options.latency else [0.0]
+            bench_targets(work, options.targets, latencies)
+            bench_guardrails(work, options.targets)
+            bench_evaluator(options.repeat)
+        counts = [int(n) for n in options.report_targets.split(",") if n.strip()]
+        if counts:
+            bench_reports(work, counts, min(options.repeat, 3))
 
 
 if __name__ == "__main__":
