@@ -22,6 +22,14 @@
 6. and 7. (``scale.py``): 1,000 roles in one account against a bare
    ``GetAccountAuthorizationDetails`` sweep (target: at most 2x), the whole suite over
    them, and 10 accounts of 1,000 roles; requests, wall time, peak memory.
+8. (``reports.py``) Reports at scale: the real suite in mock mode against 1, 100 and 1,000
+   targets, and one target with 300 required actions (Query and Scan on 150 indexes):
+   the size of compliance.html, .json and .xml, and how long headless Chromium takes to
+   load the page and serialise its DOM (``--dump-dom``, which returns once the page's
+   scripts have rendered every row). Targets: 1,000 targets at most 10 MB of HTML and
+   open in a few seconds; 300 required actions at most 2 MB.
+
+    python benchmarks/bench.py --parts 8     # one part, or several: --parts 1,6
 
 Everything runs on loopback; nothing reaches AWS. Figures are printed, never asserted:
 they depend on the machine.
@@ -380,25 +388,45 @@ def main() -> None:
         default=0.05,
         help="seconds each request is delayed in part 3's second round (0.05; 0: skip it)",
     )
+    parser.add_argument(
+        "--report-targets",
+        default="1,100,1000",
+        help="target counts of part 8, comma-separated (1,100,1000)",
+    )
+    parser.add_argument(
+        "--parts", default="1,2,3,4,5,6,7,8", help="the parts to run, comma-separated (all)"
+    )
     options = parser.parse_args()
+    parts = {int(n) for n in options.parts.split(",") if n.strip()}
+    rounds = min(options.repeat, 3)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, {platform.platform()}"
     )
     with tempfile.TemporaryDirectory(prefix="iam-compliance-bench-") as folder:
         work = Path(folder)
-        bench_mock(work, options.repeat)
-        bench_requests(work)
-        latencies = [0.0, options.latency] if options.latency else [0.0]
-        bench_targets(work, options.targets, latencies)
-        bench_guardrails(work, options.targets)
-    bench_evaluator(options.repeat)
-    import scale  # imported here: it imports this module
+        if 1 in parts:
+            bench_mock(work, options.repeat)
+        if 2 in parts:
+            bench_requests(work)
+        if 3 in parts:
+            latencies = [0.0, options.latency] if options.latency else [0.0]
+            bench_targets(work, options.targets, latencies)
+        if 4 in parts:
+            bench_guardrails(work, options.targets)
+        if 5 in parts:
+            bench_evaluator(options.repeat)
+        # Imported here: they import this module.
+        import reports
+        import scale
 
-    with tempfile.TemporaryDirectory(prefix="iam-compliance-bench-") as folder:
-        latency = options.latency or 0.05
-        scale.bench_one_account(Path(folder), options.roles, latency, min(options.repeat, 3))
-    scale.bench_accounts(options.accounts, options.roles, latency)
+        if 6 in parts:
+            scale.bench_one_account(work, options.roles, options.latency or 0.05, rounds)
+        if 7 in parts:
+            scale.bench_accounts(options.accounts, options.roles, options.latency or 0.05)
+        counts = [int(n) for n in options.report_targets.split(",") if n.strip()]
+        if 8 in parts and counts:
+            reports.bench_reports(work, counts, rounds)
 
 
 if __name__ == "__main__":

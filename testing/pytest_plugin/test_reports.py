@@ -146,8 +146,11 @@ def test_html_rows_carry_verdicts_reasons_and_the_proposed_diff(suite: pytest.Py
         assert f"Reason: {action} is not allowed: no statement in MLPlatformECSTaskPolicy v1" in (
             details
         )
-        assert SCAN_ADDED in details  # the proposed fix, as a diff
-        assert '"dynamodb:UpdateItem"' in details  # the current default document
+        # The proposed diff and the current default document: linked, shown once above.
+        assert SCAN_ADDED not in details
+        assert '"dynamodb:UpdateItem"' not in details
+        assert 'href="#iamc-diff-default"' in details
+        assert 'href="#iamc-doc-default"' in details
         # In-page anchors, not data: URLs (which a browser does not open from a click).
         assert extra_link(entry, "proposed fix (diff)") == "#iamc-diff-default"
         json_link = extra_link(entry, "verdict (JSON)")
@@ -159,6 +162,7 @@ def test_html_rows_carry_verdicts_reasons_and_the_proposed_diff(suite: pytest.Py
             "denied"
         )
         assert SCAN_ADDED in element(text, "iamc-diff-default")
+        assert '"dynamodb:UpdateItem"' in element(text, "iamc-doc-default")
     assert not [
         x
         for entries in data["tests"].values()
@@ -170,7 +174,7 @@ def test_html_rows_carry_verdicts_reasons_and_the_proposed_diff(suite: pytest.Py
     everything = extra_html(row(data, f"{CLASS}::test_task_role_has_all_required_permissions"))
     for action in MISSING:
         assert f"<code>{action}</code> (needed to " in everything
-    assert SCAN_ADDED in everything
+    assert 'href="#iamc-diff-default"' in everything
 
 
 def test_html_title_environment_and_verdict_summary(suite: pytest.Pytester) -> None:
@@ -231,6 +235,7 @@ def test_policy_strings_are_escaped(suite: pytest.Pytester, where: str) -> None:
     # pytest-html inserts extras, cells and Environment values as markup: each one must
     # hold the escaped form, which a browser shows as text.
     markup = [str(value) for value in data["environment"].values()]
+    markup.append(text[text.index('class="additional-summary prefix"') : text.index("run-count")])
     for entries in data["tests"].values():
         for entry in entries:
             markup.extend(entry["resultsTableRow"])
@@ -486,10 +491,13 @@ def test_xdist_controller_writes_each_report_once_with_every_result(
     assert {t["target"] for t in document["tests"]} == {"default"}
     [target] = document["targets"]
     assert [a["verdict"] for a in target["actions"]] == ["allowed"] * 3 + ["denied"] * 3
-    _, data = html_report(folder / "compliance.html")
+    text, data = html_report(folder / "compliance.html")
     assert len(data["tests"]) == 10
     assert data["environment"]["Policy default version"] == "v1"
-    assert SCAN_ADDED in extra_html(row(data, action_id("dynamodb:Scan")))
+    # The document travels from a worker with the target's first report.
+    page = html.unescape(text)
+    assert SCAN_ADDED in element(page, "iamc-diff-default")
+    assert '"dynamodb:UpdateItem"' in element(page, "iamc-doc-default")
     found = junit(folder / "compliance.xml")
     assert found.attrib["tests"] == "10"
     assert properties(found)["policy_version"] == "v1"
@@ -519,7 +527,7 @@ def test_several_targets_are_reported_apart_and_without_credentials(
     text, data = html_report(reports / "compliance.html")
     assert data["title"] == f"IAM compliance: {ROLE} in accounts 111111111111, 222222222222 (MOCK)"
     assert data["environment"]["Policy default version (prod)"] == "v1"
-    assert text.count("NOT COMPLIANT") == 2
+    assert text.count("NOT COMPLIANT") == 4  # in the grid, and above each target's table
 
 
 def test_verdict_column_sorts(suite: pytest.Pytester) -> None:

@@ -39,10 +39,8 @@ SCAN_ADDED = '<span class="iamc-add">+                &quot;dynamodb:Scan&quot;,
 
 def details(assessment: Assessment, check: CheckKind, action: str | None = None) -> str:
     """The details under one test's row, as the plugin renders them."""
-    policy = assessment.target_policy
-    document = build.plain(policy.document) if policy is not None else None
     return row_details_html(
-        build.row_payload(check, action, assessment), report_section(assessment), document
+        build.row_payload(check, action, assessment), report_section(assessment)
     )
 
 
@@ -190,9 +188,11 @@ def test_failing_action_details_give_the_reason_the_diff_and_the_document() -> N
         f"on {TABLE_ARN}</p>"
     ) in page
     assert "<p>Proposed fix (a new default version of MLPlatformECSTaskPolicy; " in page
-    assert SCAN_ADDED in page
-    assert f"<summary>Current default version (v1) of {POLICY_ARN}</summary>" in page
-    assert '<pre class="iamc-doc">{\n    &quot;Version&quot;: &quot;2012-10-17&quot;,' in page
+    # The diff and the document are in the target's summary, once; the row links to them.
+    assert SCAN_ADDED not in page
+    assert '<a href="#iamc-diff-default">the diff, in the target\'s summary</a>' in page
+    assert f'<a href="#iamc-doc-default">Current default version (v1) of {POLICY_ARN}</a>' in page
+    assert "&quot;Version&quot;" not in page
 
 
 def test_allowed_action_details_give_the_evidence_and_no_fix() -> None:
@@ -225,8 +225,9 @@ def test_all_actions_details_list_what_is_missing_with_the_fix() -> None:
 
     assert "<li><code>dynamodb:Scan</code> (needed to List all jobs): dynamodb:Scan is not" in page
     assert page.count("<li><code>dynamodb:") == 3
-    assert SCAN_ADDED in page
-    assert "<details open><summary>Current default version (v1)" in page
+    assert 'href="#iamc-diff-default"' in page
+    assert 'href="#iamc-doc-default"' in page
+    assert SCAN_ADDED not in page
 
 
 def test_all_actions_details_of_a_compliant_role() -> None:
@@ -261,7 +262,7 @@ def test_least_privilege_details_list_the_findings_and_the_document() -> None:
     page = details(assessment_of(parsed_task_policy(wide, "v1")), CheckKind.LEAST_PRIVILEGE)
 
     assert "[WILDCARD_ACTION] MLPlatformECSTaskPolicy v1, statement &quot;Wide&quot;: " in page
-    assert "<summary>Current default version (v1)" in page
+    assert '<a href="#iamc-doc-default">Current default version (v1)' in page
 
 
 def test_conditionally_allowed_action_does_not_claim_the_policy_is_not_attached() -> None:
@@ -341,7 +342,6 @@ def test_script_in_policies_is_escaped_everywhere() -> None:
 @pytest.mark.parametrize(
     ("where", "check", "action"),
     [
-        pytest.param("resource", CheckKind.ACTION, "dynamodb:Scan", id="resource-in-document"),
         pytest.param("not-resource", CheckKind.LEAST_PRIVILEGE, None, id="not-resource-in-finding"),
         pytest.param("trust-sid", CheckKind.TRUST, None, id="sid-in-trust-message"),
     ],
@@ -357,9 +357,15 @@ def test_script_shows_as_text(where: str, check: CheckKind, action: str | None) 
 
 
 def test_script_in_the_summary_shows_as_text() -> None:
-    page = summary_html(MOCK, (report_section(untrusted()),))
+    assessment = untrusted()
+    policy = assessment.target_policy
+    assert policy is not None
+    documents = {"default": build.plain(policy.document)}
+
+    page = summary_html(MOCK, (report_section(assessment),), documents=documents)
 
     assert "<script" not in page
+    assert f"arn:aws:s3:::bucket/{html.escape(SCRIPT)}" in page  # the document's Resource
     assert f"statement &quot;{html.escape(SCRIPT)}&quot;" in page  # the trust check
     assert f"except &quot;arn:aws:s3:::{html.escape(SCRIPT)}&quot;" in page  # the finding
 

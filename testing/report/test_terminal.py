@@ -190,6 +190,7 @@ def test_summary_covers_every_target_then_every_fix() -> None:
         *verdict_table(prod),
         NEXT_STEP,
         *remediation_lines(fix),
+        "2 targets: 0 compliant, 2 not compliant",
     ]
 
 
@@ -317,3 +318,28 @@ def test_refused_fix_lists_the_refusals_and_no_document() -> None:
     ]
     assert any('statement "NoScans"' in line for line in lines)
     assert "  new document:" not in lines
+
+
+def test_many_targets_compliant_ones_take_one_line_each() -> None:
+    compliant = report_section(assessment_of(parsed_task_policy(compliant_policy(), "v1")))
+    failing = report_section(runbook_assessment())
+    sections = [
+        dataclasses.replace(failing if n % 10 == 0 else compliant, name=f"t{n:04}")
+        for n in range(1000)
+    ]
+
+    lines = summary_lines(sections, [])
+
+    one = [line for line in lines if line.startswith("target t0001:")]
+    assert one == [f"target t0001: compliant: all 6 required actions allowed ({ROLE_ARN})"]
+    # The non-compliant ones keep their verdict table and next steps.
+    detailed = summary_lines([failing], [])
+    assert lines[: len(detailed)] == [f"{detailed[0]} (target t0000)", *detailed[1:]]
+    assert len(lines) == 900 + 100 * len(detailed) + 1
+    assert lines[-1] == "1,000 targets: 900 compliant, 100 not compliant"
+
+
+def test_one_compliant_target_keeps_its_verdict_table() -> None:
+    section = report_section(assessment_of(parsed_task_policy(compliant_policy(), "v1")))
+
+    assert summary_lines([section], []) == verdict_table(section)

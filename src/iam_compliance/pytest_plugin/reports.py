@@ -14,6 +14,7 @@ run without xdist goes through exactly the same path.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Generator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,8 @@ from .fixing import Remediations
 JSON_NAME = "compliance.json"
 #: The test report attribute that carries a test's verdict data to the xdist controller.
 ATTRIBUTE = "iam_compliance"
+#: Up to this many --iam-env-file paths, a target's hint repeats the run's command in full.
+HINT_ENV_FILES = 3
 
 
 class ResultCollector:
@@ -61,6 +64,8 @@ class ResultCollector:
         self._built: dict[str, tuple[TargetSection, JSON]] = {}
         # What reached this process on reports (the controller's view): target -> section.
         self._sections: dict[str, TargetSection] = {}
+        #: target -> its task policy's default document, for the HTML page.
+        self.documents: dict[str, JSON] = {}
         # node id -> its target and action, and its outcome once known.
         self._tests: dict[str, tuple[str | None, str | None, Outcome | None]] = {}
         #: Sections that arrived and that the writer has not shown yet.
@@ -102,15 +107,26 @@ class ResultCollector:
         section, document = self._built[name]
         payload = build.row_payload(check, action, assessment)
         # Once per process and target is enough: the controller keeps the first.
-        carried = RowPayload(**{**vars(payload), "section": section if first else None})
+        carried = RowPayload(
+            **{
+                **vars(payload),
+                "section": section if first else None,
+                "document": document if first else None,
+            }
+        )
         setattr(report, ATTRIBUTE, to_json(carried))
         if check is None:
             return
-        verdict = to_json(section.action(action)) if action is not None else None
-        found = [extras.html(html.row_details_html(payload, section, document, verdict))]
-        if check is CheckKind.ACTION and action is not None:
-            json_id = html.anchor("json", section.name, section.action(action).id)
+        entry = section.action(action) if action is not None else None
+        # A verdict that is not "allowed" also shows as JSON; an allowed one says all
+        # there is in its text, and compliance.json has every verdict.
+        shown = entry is not None and not entry.verdict.is_allowed
+        verdict = to_json(entry) if shown else None
+        found = [extras.html(html.row_details_html(payload, section, verdict))]
+        if shown and entry is not None:
+            json_id = html.anchor("json", section.name, entry.id)
             found.append(extras.url(f"#{json_id}", name="verdict (JSON)"))
+        if check is CheckKind.ACTION and action is not None:
             # On the item: junitxml writes a test case's properties from its last report.
             item.user_properties.extend(
                 [("action", action), ("verdict", payload.verdict), ("decided_by", payload.detail)]
@@ -128,7 +144,7 @@ class ResultCollector:
             remediation=self.remediations.of(assessment.target.name),
             proposed=build.proposed_fix(assessment),
             fixing=self.settings.fix or self.settings.fix_dry_run,
-            command=self.settings.command(),
+            command=fix_command(self.settings),
         )
 
     # -- the controller: gather --------------------------------------------------------
@@ -141,6 +157,7 @@ class ResultCollector:
             section = payload.section
             if section is not None and section.name not in self._sections:
                 self._sections[section.name] = section
+                self.documents[section.name] = payload.document
                 self.new_sections.append(section)
         found = _outcome(report)
         if found is not None and (outcome in (None, Outcome.PASSED) or found is Outcome.ERROR):
@@ -171,6 +188,21 @@ class ResultCollector:
             for nodeid, (target, action, outcome) in self._tests.items()
             if outcome is not None
         )
+
+
+def fix_command(settings: Settings) -> str:
+    """The run's command for a target's "run --fix-dry-run" hint.
+
+    Every env file of the run counts (each file's values win over the environment only
+    when there are several), so the hint cannot name just the target's own; beyond
+    :data:`HINT_ENV_FILES` of them it says how many instead of repeating them all in each
+    target's hint, which made reports grow with the square of the targets.
+    """
+    files = settings.env_files
+    if len(files) <= HINT_ENV_FILES:
+        return settings.command()
+    others = dataclasses.replace(settings, env_files=()).command()
+    return f"{others} --iam-env-file ... (this run's {len(files):,} env files)"
 
 
 def payload_of(report: pytest.TestReport) -> RowPayload | None:
@@ -218,7 +250,7 @@ class ReportWriter:
         """Fill in the Environment rows that could not be known at the start."""
         metadata = self.config.stash.get(metadata_key, None)
         for section in self.collector.new_sections:
-            if metadata is not None:
+            if metadata is not None and html.lists_targets(self.settings):
                 key = html.version_key(self.settings, section.name)
                 metadata[key] = html.escape(section.default_version or "not attached")
         self.collector.new_sections.clear()
@@ -249,7 +281,12 @@ class ReportWriter:
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(self, prefix: list[str], session: pytest.Session) -> None:
         prefix.append(
-            html.summary_html(self.settings, self.collector.sections(), error=self.failures.summary)
+            html.summary_html(
+                self.settings,
+                self.collector.sections(),
+                error=self.failures.summary,
+                documents=self.collector.documents,
+            )
         )
 
     # -- JUnit and JSON ----------------------------------------------------------------

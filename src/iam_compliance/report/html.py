@@ -12,6 +12,7 @@ import functools
 import html
 import json
 import re
+from collections.abc import Mapping, Sequence, Sized
 from datetime import datetime
 from importlib import resources
 
@@ -23,6 +24,13 @@ from ..config import Settings
 from ..engine.remediation import MANAGED_POLICY_SIZE_LIMIT
 from .build import utc_text
 from .model import JSON, RowPayload, TargetSection
+
+#: A longer title (the roles and accounts of many targets) gives their counts instead.
+TITLE_LENGTH = 100
+#: Up to this many targets the Environment table lists each one's account, ARNs and version.
+LISTED_TARGETS = 3
+#: The summary grid names up to this many of a target's missing actions, then counts them.
+GRID_MISSING = 5
 
 
 @functools.cache
@@ -100,10 +108,19 @@ def _pretty_json(document: JSON) -> str:
 
 
 def summary_html(
-    settings: Settings, sections: tuple[TargetSection, ...], *, error: str | None = None
+    settings: Settings,
+    sections: tuple[TargetSection, ...],
+    *,
+    error: str | None = None,
+    documents: Mapping[str, JSON] | None = None,
 ) -> str:
-    """The top of the report: the mode, why the run could not check (``error``), then each
-    target's verdicts and what to do."""
+    """The top of the report: the mode, why the run could not check (``error``), with
+    several targets a grid of them, then each target's verdicts and what to do.
+
+    ``documents`` holds each target's current default policy document: the page shows it
+    once, in the target's section, and the rows link to it.
+    """
+    judged = {section.name for section in sections}
     return (
         _templates()
         .get_template("summary.html.j2")
@@ -112,17 +129,19 @@ def summary_html(
             mode=settings.mode,
             mode_description=mode_description(settings),
             sections=sections,
+            unchecked=[t.name for t in settings.targets if t.name not in judged],
+            documents=documents or {},
             size_limit=MANAGED_POLICY_SIZE_LIMIT,
             error=error,
+            grid_missing=GRID_MISSING,
         )
     )
 
 
-def row_details_html(
-    payload: RowPayload, section: TargetSection, document: JSON | None, verdict: JSON = None
-) -> str:
+def row_details_html(payload: RowPayload, section: TargetSection, verdict: JSON = None) -> str:
     """The details shown under one test's row: its verdict (``verdict``: as JSON, for a
-    per-action row), and for a failure the fix."""
+    per-action row), and for a failure links to the fix and the policy document, which
+    the target's section shows once however many rows fail."""
     return (
         _templates()
         .get_template("row_details.html.j2")
@@ -130,7 +149,6 @@ def row_details_html(
             check=payload.check.value if payload.check is not None else "",
             action=payload.action,
             section=section,
-            document=document,
             verdict=verdict,
         )
     )
@@ -162,12 +180,24 @@ HEADER_CELLS = [
 def report_title(settings: Settings) -> str:
     """``IAM compliance: MLPlatformECSTaskRole in account 618574523116 (MOCK)``.
 
-    Plain text: pytest-html's template escapes the title itself.
+    With so many targets that the list would be long, their counts instead:
+    ``IAM compliance: 1,000 targets, 1,000 roles in 1 account (MOCK)``. Plain text:
+    pytest-html's template escapes the title itself.
     """
     roles = list(dict.fromkeys(t.role_name for t in settings.targets))
     accounts = list(dict.fromkeys(t.account_id for t in settings.targets))
     where = f"account{'s' if len(accounts) > 1 else ''} {', '.join(accounts)}"
-    return f"IAM compliance: {', '.join(roles)} in {where} ({settings.mode.upper()})"
+    title = f"IAM compliance: {', '.join(roles)} in {where} ({settings.mode.upper()})"
+    if len(title) <= TITLE_LENGTH:
+        return title
+    return (
+        f"IAM compliance: {_count(settings.targets, 'target')}, {_count(roles, 'role')} in "
+        f"{_count(accounts, 'account')} ({settings.mode.upper()})"
+    )
+
+
+def _count(items: Sized, noun: str) -> str:
+    return f"{len(items):,} {noun}{'s' if len(items) != 1 else ''}"
 
 
 def mode_description(settings: Settings) -> str:
@@ -181,17 +211,27 @@ def environment(settings: Settings, started: datetime) -> dict[str, str]:
 
     pytest-html inserts the values as markup, so they are escaped here. The default
     versions are only known once the role is read; :func:`version_key` names the row
-    that is filled in then.
+    that is filled in then. With more than :data:`LISTED_TARGETS` targets the rows sum
+    them up (how many, which accounts and regions): each target's details are in the
+    summary grid and its own section, above the table.
     """
     rows = {"Mode": mode_description(settings)}
-    for target in settings.targets:
-        suffix = _target_suffix(settings, target.name)
-        rows[f"Account{suffix}"] = target.account_id
-        rows[f"Region{suffix}"] = target.region
-        rows[f"Role ARN{suffix}"] = target.role_arn
-        rows[f"Policy ARN{suffix}"] = target.policy_arn
-        rows[version_key(settings, target.name)] = "not read (no check ran)"
-        rows[f"Table ARN{suffix}"] = target.table_arn
+    if lists_targets(settings):
+        for target in settings.targets:
+            suffix = _target_suffix(settings, target.name)
+            rows[f"Account{suffix}"] = target.account_id
+            rows[f"Region{suffix}"] = target.region
+            rows[f"Role ARN{suffix}"] = target.role_arn
+            rows[f"Policy ARN{suffix}"] = target.policy_arn
+            rows[version_key(settings, target.name)] = "not read (no check ran)"
+            rows[f"Table ARN{suffix}"] = target.table_arn
+    else:
+        rows["Targets"] = (
+            f"{len(settings.targets):,}; each one's account, role, policy, default version "
+            "and table are in the summary above"
+        )
+        rows["Accounts"] = _some([t.account_id for t in settings.targets])
+        rows["Regions"] = _some([t.region for t in settings.targets])
     if settings.policy_file is not None:
         rows["Policy file"] = str(settings.policy_file)
     if settings.context:
@@ -201,6 +241,18 @@ def environment(settings: Settings, started: datetime) -> dict[str, str]:
     rows["Time (UTC)"] = utc_text(started)
     rows["iam-compliance version"] = __version__
     return {key: escape(value) for key, value in rows.items()}
+
+
+def lists_targets(settings: Settings) -> bool:
+    """Whether the Environment table has a row per target and value (few targets)."""
+    return len(settings.targets) <= LISTED_TARGETS
+
+
+def _some(values: Sequence[str], shown: int = 5) -> str:
+    """``3: a, b, c`` or ``1,000: a, b, c, d, e and 995 more``, each value once."""
+    distinct = list(dict.fromkeys(values))
+    text = f"{len(distinct):,}: {', '.join(distinct[:shown])}"
+    return text + (f" and {len(distinct) - shown:,} more" if len(distinct) > shown else "")
 
 
 def version_key(settings: Settings, name: str) -> str:

@@ -456,3 +456,6 @@ class RowPayload:
     #: The Decided-by column.
     detail: str
     section: TargetSection | None = None
+    #: With ``section``: the task policy's current default document, which the HTML
+    #: page shows once per target (None when it is not attached).
+    document: JSON = None

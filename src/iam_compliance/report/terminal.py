@@ -92,9 +92,17 @@ def _plan_lines(result: Remediation, name: str) -> list[str]:
 def summary_lines(
     sections: Sequence[TargetSection], remediations: Sequence[Remediation]
 ) -> list[str]:
-    """The terminal summary: each target's verdict table, problems and next steps, then fixes."""
+    """The terminal summary: each target's verdict table, problems and next steps, then fixes.
+
+    With several targets, one that is compliant and has nothing to report takes one line
+    (see :func:`one_line`), and a last line counts them: a thousand targets stay readable.
+    """
     lines: list[str] = []
+    several = len(sections) > 1
     for section in sections:
+        if several and _nothing_to_report(section):
+            lines.append(one_line(section))
+            continue
         lines.extend(verdict_table(section))
         for check in (section.checks.attached, section.checks.trusts_ecs_tasks):
             if not check.ok:
@@ -104,4 +112,29 @@ def summary_lines(
         lines.extend(f"  {step}" for step in section.next_steps)
     for result in remediations:
         lines.extend(remediation_lines(result))
+    if several:
+        compliant = sum(1 for section in sections if section.compliant)
+        lines.append(
+            f"{len(sections):,} targets: {compliant:,} compliant, "
+            f"{len(sections) - compliant:,} not compliant"
+        )
     return lines
+
+
+def one_line(section: TargetSection) -> str:
+    """``target prod: compliant: all 6 required actions allowed (arn:...:role/R)``."""
+    return (
+        f"target {section.name}: compliant: all {len(section.actions)} required actions "
+        f"allowed ({section.role_arn})"
+    )
+
+
+def _nothing_to_report(section: TargetSection) -> bool:
+    guardrails = section.guardrails
+    return (
+        section.compliant
+        and not section.findings
+        and not section.next_steps
+        and (guardrails is None or guardrails.status in ("off", "checked"))
+        and all(entry.verdict.value == "allowed" for entry in section.actions)
+    )

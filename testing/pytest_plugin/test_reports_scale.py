@@ -1,0 +1,83 @@
+"""The real suite's reports with more targets than the Environment lists: each file grows
+by the same amount per target, with no part repeated per row or per target pair."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ACCOUNT, read_json
+
+TARGETS = 5
+
+
+def run(suite: pytest.Pytester, count: int) -> tuple[str, dict[str, Any]]:
+    """The suite against ``count`` targets in the mock account: the page and its data."""
+    folder = suite.mkdir("envs")
+    args = []
+    for n in range(count):
+        path = folder / f"t{n}.env"
+        path.write_text(f"AWS_ACCOUNT_ID={ACCOUNT}\nECS_TASK_ROLE_NAME=Role{n}\n")
+        args += ["--iam-env-file", f"envs/t{n}.env"]
+    suite.runpytest(*args).assert_outcomes(passed=6 * count, failed=4 * count)
+    text = (suite.path / "reports" / "compliance.html").read_text(encoding="utf-8")
+    found = re.search(r'<div id="data-container" data-jsonblob="([^"]*)"', text)
+    assert found
+    return text, json.loads(html.unescape(found.group(1)))
+
+
+def test_many_targets_page_and_json(suite: pytest.Pytester) -> None:
+    text, data = run(suite, TARGETS)
+
+    roles = ", ".join(f"Role{n}" for n in range(TARGETS))
+    assert data["title"] == f"IAM compliance: {roles} in account {ACCOUNT} (MOCK)"
+    environment = data["environment"]
+    assert environment["Targets"].startswith(f"{TARGETS}; ")
+    assert not [key for key in environment if "(t" in key]  # no row per target
+    page = html.unescape(text)
+    summary = page[page.index('class="additional-summary prefix"') : page.index("run-count")]
+    # The grid links each target to its section, which holds its document once.
+    links = re.findall(r'<a href="#(iamc-target-t\d)">t\d</a>', summary)
+    assert links == [f"iamc-target-t{n}" for n in range(TARGETS)]
+    for n, element_id in enumerate(links):
+        assert summary.count(f'id="{element_id}"') == 1
+        assert summary.count(f'id="iamc-doc-t{n}"') == 1
+    assert summary.count('"Version": "2012-10-17"') == TARGETS
+    # No row repeats a document or a diff; rows link to them.
+    extras = [
+        html.unescape(str(x["content"]))
+        for entries in data["tests"].values()
+        for entry in entries
+        for x in entry["extras"]
+    ]
+    assert not [x for x in extras if '"Version"' in x or "(proposed new version)" in x]
+    assert sum('href="#iamc-doc-t' in x for x in extras) == 4 * TARGETS
+    # The next-step hint does not repeat every env file in every target.
+    document = read_json(suite)
+    [hint] = document["targets"][0]["next_steps"]
+    assert "--iam-env-file" in hint
+    assert f"(this run's {TARGETS} env files)" in hint
+    assert "t4.env" not in hint
+
+
+def test_report_size_grows_linearly_with_targets(suite: pytest.Pytester) -> None:
+    """Twice the targets, twice the bytes, give or take the parts written once."""
+    sizes = {}
+    for count in (4, 8):
+        for name in ("envs", "reports"):
+            path = suite.path / name
+            if path.exists():
+                for child in path.iterdir():
+                    child.unlink()
+                path.rmdir()
+        run(suite, count)
+        folder: Path = suite.path / "reports"
+        sizes[count] = {p.name: p.stat().st_size for p in folder.iterdir()}
+    for name in ("compliance.html", "compliance.json", "compliance.xml"):
+        ratio = sizes[8][name] / sizes[4][name]
+        assert 1.5 < ratio < 2.05, (name, sizes)
