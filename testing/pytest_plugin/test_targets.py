@@ -422,3 +422,17 @@ def test_fix_fixes_several_targets_read_from_one_sweep(
     assert moto_server.versions(arn, DEV) == ["v1", "v2"]
     again = suite.runpytest("--aws-mode", "live", *envs)
     again.assert_outcomes(passed=20)
+
+
+@pytest.mark.parametrize("xdist", [(), ("-p", "xdist", "-n", "2")], ids=["one-process", "xdist"])
+def test_mock_targets_with_roles_of_their_own_in_one_account(
+    suite: pytest.Pytester, xdist: tuple[str, ...]
+) -> None:
+    """The embedded account is read whole (one sweep) and holds every role of the run,
+    whichever target a process reads first."""
+    args = []
+    for n in range(3):
+        env = write_env(suite, f"r{n}", AWS_ACCOUNT_ID=DEV, ECS_TASK_ROLE_NAME=f"Role{n}")
+        args += ["--iam-env-file", env]
+    result = suite.runpytest_subprocess(*args, *xdist)
+    result.assert_outcomes(passed=18, failed=12)

@@ -14,8 +14,8 @@ import json
 import os
 import string
 import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -27,7 +27,7 @@ from moto import mock_aws
 from ..engine.assessment import TableState
 from ..engine.policy import load_document, parse_policy
 from ..engine.target import Credentials, Target
-from ..errors import ConfigurationError, NotFoundError
+from ..errors import ConfigurationError, IamComplianceError, NotFoundError
 from .connection import Connection, Sessions
 from .mock_organization import management_account, read_layout, seed_organization
 from .seeding import TableSeed, create_policy, seed_from_source
@@ -66,16 +66,24 @@ class MockAccounts:
     """A running moto mock with each target's role, policy and table in place."""
 
     def __init__(
-        self, fixtures_dir: Path, sessions: Sessions, policy_file: Path | None = None
+        self,
+        fixtures_dir: Path,
+        sessions: Sessions,
+        policy_file: Path | None = None,
+        targets: Sequence[Target] = (),
     ) -> None:
         self._fixtures_dir = fixtures_dir
+        #: The run's targets: those of one account are seeded together.
+        self._targets = tuple(targets)
         self._new_sessions = sessions
         self._policy_file = policy_file
         self._sources: dict[str, Source] = {}
         self._mock: Any = None
         self._environ: Any = None
         self._session: boto3.Session | None = None
-        self._connections: dict[str, Connection] = {}
+        #: One connection (one set of clients) per account and region.
+        self._connections: dict[tuple[str, str], Connection] = {}
+        self._seeded: set[str] = set()
         self._organizations: set[str] = set()
         self._tables: dict[str, TableState] = {}
 
@@ -96,17 +104,36 @@ class MockAccounts:
             self._mock = None
             self._environ.stop()
             self._connections.clear()
+            self._seeded.clear()
+            self._tables.clear()
+            self._organizations.clear()
 
     def connection(self, target: Target) -> Connection:
-        """Credentials inside the target's moto account, seeded on first use."""
+        """A connection inside the target's moto account, seeded on first use.
+
+        The account's other targets are seeded with it: a read of the whole account
+        (one sweep) must find every role the run checks there. A target whose seed fails
+        meets its own error when it is read.
+        """
         self.start()
-        if target.name not in self._connections:
-            if self._session is None:
-                self._session = self._isolated_session()
-            connection = self._into(target.account_id, target)
-            self._seed(connection, target)
-            self._connections[target.name] = connection
-        return self._connections[target.name]
+        self._seed_once(target)
+        for other in self._targets:
+            if other.account_id == target.account_id and other.name not in self._seeded:
+                with suppress(IamComplianceError):
+                    self._seed_once(other)
+        return self._connection(target)
+
+    def _connection(self, target: Target, account: str | None = None) -> Connection:
+        """One connection per account and region (the target's account by default)."""
+        key = (account or target.account_id, target.region)
+        if key not in self._connections:
+            self._connections[key] = self._into(key[0], target)
+        return self._connections[key]
+
+    def _seed_once(self, target: Target) -> None:
+        if target.name not in self._seeded:
+            self._seed(self._connection(target), target)
+            self._seeded.add(target.name)
 
     def organization_connection(self, target: Target) -> Connection | None:
         """Where the target's organization is read from.
@@ -119,7 +146,7 @@ class MockAccounts:
         if layout is None:
             return None
         self.connection(target)
-        management = self._into(management_account(layout), target)
+        management = self._connection(target, management_account(layout))
         if target.name not in self._organizations:
             seed_organization(
                 layout,

@@ -75,7 +75,9 @@ class Checker:
             # worker of one) does not need.
             from ..aws.mock import MockAccounts
 
-            self.mock = MockAccounts(fixtures_dir, self.sessions, settings.policy_file)
+            self.mock = MockAccounts(
+                fixtures_dir, self.sessions, settings.policy_file, settings.targets
+            )
         #: Reads the roles: clients shared per credentials, one sweep per account.
         self.reader = RoleReader(
             self._connection,
