@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 
-from conftest import ACCOUNT, read_json
+from iam_compliance.report.html import lists_passed_tests
+
+from conftest import ACCOUNT, CLASS, read_json
 
 TARGETS = 5
 
 
-def run(suite: pytest.Pytester, count: int) -> tuple[str, dict[str, Any]]:
+def run(suite: pytest.Pytester, count: int, *options: str) -> tuple[str, dict[str, Any]]:
     """The suite against ``count`` targets in the mock account: the page and its data."""
     folder = suite.mkdir("envs")
     args = []
@@ -24,7 +26,7 @@ def run(suite: pytest.Pytester, count: int) -> tuple[str, dict[str, Any]]:
         path = folder / f"t{n}.env"
         path.write_text(f"AWS_ACCOUNT_ID={ACCOUNT}\nECS_TASK_ROLE_NAME=Role{n}\n")
         args += ["--iam-env-file", f"envs/t{n}.env"]
-    suite.runpytest(*args).assert_outcomes(passed=6 * count, failed=4 * count)
+    suite.runpytest(*args, *options).assert_outcomes(passed=6 * count, failed=4 * count)
     text = (suite.path / "reports" / "compliance.html").read_text(encoding="utf-8")
     found = re.search(r'<div id="data-container" data-jsonblob="([^"]*)"', text)
     assert found
@@ -81,3 +83,72 @@ def test_report_size_grows_linearly_with_targets(suite: pytest.Pytester) -> None
     for name in ("compliance.html", "compliance.json", "compliance.xml"):
         ratio = sizes[8][name] / sizes[4][name]
         assert 1.5 < ratio < 2.05, (name, sizes)
+
+
+def rows(data: dict[str, Any]) -> dict[str, str]:
+    """The results table's rows: node id -> result."""
+    return {nodeid: entry["result"] for nodeid, found in data["tests"].items() for entry in found}
+
+
+def test_with_many_targets_the_table_lists_what_did_not_pass_once(
+    suite: pytest.Pytester,
+) -> None:
+    """``failures`` is what ``auto`` does beyond 100 targets: no passed rows, a target's
+    failed actions in its one "all required permissions" row, the counts said."""
+    text, data = run(suite, 3, "-o", "iam_compliance_html_rows=failures")
+
+    listed = rows(data)
+    assert set(listed.values()) == {"Failed"}
+    assert sorted(listed) == sorted(
+        f"{CLASS}::test_task_role_has_all_required_permissions[t{n}]" for n in range(3)
+    )
+    page = html.unescape(text)
+    assert "Not listed there, nor counted in its filters: 18 passed tests and 9 failed" in page
+    assert "Request context (" not in page  # compliance.json has each target's
+    # Each row links to its target's section, which explains it.
+    for n in range(3):
+        assert f'<a href="#iamc-target-t{n}"' in page
+    assert len(read_json(suite)["tests"]) == 30
+
+
+def test_failed_actions_are_listed_when_no_row_lists_them(suite: pytest.Pytester) -> None:
+    """Without the "all required permissions" test (deselected), each failed action has
+    a row of its own."""
+    _, data = run_selected(suite)
+    failed = {nodeid for nodeid, result in rows(data).items() if result == "Failed"}
+    assert len(failed) == 6
+    assert all("test_required_action_is_allowed" in nodeid for nodeid in failed)
+
+
+def run_selected(suite: pytest.Pytester) -> tuple[str, dict[str, Any]]:
+    folder = suite.mkdir("envs")
+    args = []
+    for n in range(2):
+        (folder / f"t{n}.env").write_text(f"AWS_ACCOUNT_ID={ACCOUNT}\nECS_TASK_ROLE_NAME=Role{n}\n")
+        args += ["--iam-env-file", f"envs/t{n}.env"]
+    result = suite.runpytest(
+        *args, "-o", "iam_compliance_html_rows=failures", "-k", "not all_required"
+    )
+    result.assert_outcomes(passed=12, failed=6)
+    text = (suite.path / "reports" / "compliance.html").read_text(encoding="utf-8")
+    found = re.search(r'<div id="data-container" data-jsonblob="([^"]*)"', text)
+    assert found
+    return text, json.loads(html.unescape(found.group(1)))
+
+
+@pytest.mark.parametrize(
+    ("setting", "targets", "listed"),
+    [("", 100, True), ("auto", 101, False), ("all", 1000, True), ("failures", 1, False)],
+)
+def test_which_rows_the_page_lists(setting: str, targets: int, listed: bool) -> None:
+    assert lists_passed_tests(setting, targets, where="pytest.ini") is listed
+
+
+def test_a_bad_rows_setting_names_the_setting_and_the_values(suite: pytest.Pytester) -> None:
+    result = suite.runpytest("-o", "iam_compliance_html_rows=some")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(
+        [
+            "*iam_compliance_html_rows (*): expected one of auto, all, failures, got 'some'*",
+        ]
+    )

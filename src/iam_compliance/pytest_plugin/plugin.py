@@ -131,6 +131,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "remediation records (default: reports).",
     )
     parser.addini(
+        "iam_compliance_html_rows",
+        default="",
+        help="the HTML results table: auto (default: every test up to 100 targets, "
+        "beyond that the tests that did not pass), all, or failures.",
+    )
+    parser.addini(
         "iam_compliance_read_concurrency",
         default="",
         help=f"live mode: how many targets are read at once (default {READ_CONCURRENCY}; "

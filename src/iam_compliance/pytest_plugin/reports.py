@@ -44,6 +44,10 @@ from .failures import FailureTracker
 from .fixing import Remediations
 
 JSON_NAME = "compliance.json"
+#: On a failed required-action test's report, with many targets: its target's failed
+#: "all required permissions" test lists it, so the page need not list it again.
+LISTED_BY_ALL_ACTIONS = "iam_compliance_listed_by_all_actions"
+ALL_ACTIONS_TEST = next(n for n, k in CHECK_TESTS.items() if k is CheckKind.ALL_ACTIONS)
 #: The test report attribute that carries a test's verdict data to the xdist controller.
 ATTRIBUTE = "iam_compliance"
 #: Up to this many --iam-env-file paths, a target's hint repeats the run's command in full.
@@ -57,9 +61,14 @@ class ResultCollector:
     and the controller (or the only process) gathers what reaches it.
     """
 
-    def __init__(self, settings: Settings, remediations: Remediations) -> None:
+    def __init__(
+        self, settings: Settings, remediations: Remediations, *, compact: bool = False
+    ) -> None:
         self.settings = settings
         self.remediations = remediations
+        #: Many targets: a row links to its target's section instead of explaining itself.
+        self.compact = compact
+        self._with_all_actions: set[str] | None = None
         # This process: what its tests of a target share, built once.
         self._built: dict[str, tuple[TargetSection, JSON]] = {}
         # What reached this process on reports (the controller's view): target -> section.
@@ -117,12 +126,18 @@ class ResultCollector:
         setattr(report, ATTRIBUTE, to_json(carried))
         if check is None:
             return
+        if self.compact and check is CheckKind.ACTION and name in self._all_actions_of(item):
+            setattr(report, LISTED_BY_ALL_ACTIONS, True)
         entry = section.action(action) if action is not None else None
         # A verdict that is not "allowed" also shows as JSON; an allowed one says all
         # there is in its text, and compliance.json has every verdict.
-        shown = entry is not None and not entry.verdict.is_allowed
+        shown = entry is not None and not entry.verdict.is_allowed and not self.compact
         verdict = to_json(entry) if shown else None
-        found = [extras.html(html.row_details_html(payload, section, verdict))]
+        if self.compact:  # the target's section says it all, once
+            target_id = html.anchor("target", name)
+            found = [extras.url(f"#{target_id}", name=f"target {name}")]
+        else:
+            found = [extras.html(html.row_details_html(payload, section, verdict))]
         if shown and entry is not None:
             json_id = html.anchor("json", section.name, entry.id)
             found.append(extras.url(f"#{json_id}", name="verdict (JSON)"))
@@ -137,6 +152,18 @@ class ResultCollector:
             # The diff is in the summary at the top of the page.
             found.append(extras.url(f"#{html.anchor('diff', name)}", name="proposed fix (diff)"))
         report.extras = [*getattr(report, "extras", []), *found]  # type: ignore[attr-defined]
+
+    def _all_actions_of(self, item: pytest.Item) -> set[str]:
+        """The targets whose "all required permissions" test this session runs (the tests
+        of one target run in one process, xdist or not)."""
+        if self._with_all_actions is None:
+            self._with_all_actions = set()
+            for other in item.session.items:
+                callspec = getattr(other, "callspec", None)
+                target = callspec.params.get("iam_target") if callspec is not None else None
+                if getattr(other, "originalname", None) == ALL_ACTIONS_TEST and target:
+                    self._with_all_actions.add(target.name)
+        return self._with_all_actions
 
     def _section(self, assessment: Assessment) -> TargetSection:
         return build.target_section(
@@ -222,8 +249,14 @@ class ReportWriter:
         remediations: Remediations,
         failures: FailureTracker,
         json_path: Path,
+        *,
+        list_passed: bool = True,
     ) -> None:
         self.config = config
+        #: False: the page's results table leaves out the tests that passed.
+        self.list_passed = list_passed
+        self.unlisted_passed = 0
+        self.unlisted_failed = 0
         self.settings = settings
         self.collector = collector
         self.remediations = remediations
@@ -274,9 +307,26 @@ class ReportWriter:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        if not self.list_passed and report.passed:
+            # pytest-html's documented way to leave a result out: no cells.
+            self.unlisted_passed += report.when == "call"
+            cells.clear()
+        elif not self.list_passed and getattr(report, LISTED_BY_ALL_ACTIONS, False):
+            self.unlisted_failed += 1
+            cells.clear()
         if cells:  # else another plugin removed the row
             cells[:] = [html.same_page_links(cell) for cell in cells]
             cells[2:2] = html.row_cells(payload_of(report))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:
+        """Many targets: a failed check's log keeps its message's first line (its target's
+        section has the rest, and compliance.xml the whole message)."""
+        if self.list_passed or not report.failed or payload_of(report) is None:
+            return
+        lines = [line for text in data for line in text.splitlines() if line.strip()]
+        if lines:
+            data[:] = [f"{lines[0]}\n(the rest: the target's section above, compliance.xml)"]
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(self, prefix: list[str], session: pytest.Session) -> None:
@@ -286,6 +336,7 @@ class ReportWriter:
                 self.collector.sections(),
                 error=self.failures.summary,
                 documents=self.collector.documents,
+                unlisted=None if self.list_passed else (self.unlisted_passed, self.unlisted_failed),
             )
         )
 

@@ -26,6 +26,7 @@ from ..engine.request import DECLARED_FILE, load_declared
 from ..engine.requirements import load_requirements
 from ..errors import ConfigurationError, IamComplianceError
 from ..report.files import check_reports_folder
+from ..report.html import lists_passed_tests
 from ..report.start_error import write_start_reports
 from .checker import Checker
 from .failures import FailureTracker
@@ -59,7 +60,12 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     settings = checker.settings
     reports_dir = config.rootpath / (config.getini("iam_compliance_reports") or "reports")
     remediations = Remediations()
-    collector = ResultCollector(settings, remediations)
+    list_passed = lists_passed_tests(
+        str(config.getini("iam_compliance_html_rows")),
+        len(settings.targets),
+        where=str(config.inipath or "-o"),
+    )
+    collector = ResultCollector(settings, remediations, compact=not list_passed)
     fixer = Fixer(
         checker,
         settings,
@@ -81,7 +87,13 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
         if staged:
             config.pluginmanager.register(Publisher(config, staged), "iam-compliance-publisher")
         writer = ReportWriter(
-            config, settings, collector, remediations, failures, reports_dir / JSON_NAME
+            config,
+            settings,
+            collector,
+            remediations,
+            failures,
+            reports_dir / JSON_NAME,
+            list_passed=list_passed,
         )
         _register(config, writer_key, writer, "writer")
         xml_path = getattr(config.option, "xmlpath", None)

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from .. import __version__
 from ..config import Settings
 from ..engine.remediation import MANAGED_POLICY_SIZE_LIMIT
+from ..errors import ConfigurationError
 from .build import utc_text
 from .model import JSON, RowPayload, TargetSection
 
@@ -31,6 +32,23 @@ TITLE_LENGTH = 100
 LISTED_TARGETS = 3
 #: The summary grid names up to this many of a target's missing actions, then counts them.
 GRID_MISSING = 5
+#: ``iam_compliance_html_rows = auto`` lists every test up to this many targets, and
+#: beyond it only the tests that did not pass: pytest-html's page renders each row with
+#: its script when it opens, and ten thousand rows take tens of seconds, so many
+#: targets' page would be slow to open and huge.
+ROWS_FOR_PASSED_UP_TO = 100
+HTML_ROWS = ("auto", "all", "failures")
+
+
+def lists_passed_tests(setting: str, targets: int, *, where: str) -> bool:
+    """Whether the page lists the tests that passed (``iam_compliance_html_rows``)."""
+    value = setting.strip() or "auto"
+    if value not in HTML_ROWS:
+        raise ConfigurationError(
+            f"iam_compliance_html_rows ({where}): expected one of {', '.join(HTML_ROWS)}, "
+            f"got {setting!r}"
+        )
+    return value == "all" or (value == "auto" and targets <= ROWS_FOR_PASSED_UP_TO)
 
 
 @functools.cache
@@ -113,12 +131,15 @@ def summary_html(
     *,
     error: str | None = None,
     documents: Mapping[str, JSON] | None = None,
+    unlisted: tuple[int, int] | None = None,
 ) -> str:
     """The top of the report: the mode, why the run could not check (``error``), with
     several targets a grid of them, then each target's verdicts and what to do.
 
     ``documents`` holds each target's current default policy document: the page shows it
-    once, in the target's section, and the rows link to it.
+    once, in the target's section, and the rows link to it. ``unlisted``: how many passed
+    tests, and failed required-action tests (each listed by its target's failed "all
+    required permissions" row), the results table leaves out (None: it lists every test).
     """
     judged = {section.name for section in sections}
     return (
@@ -134,6 +155,9 @@ def summary_html(
             size_limit=MANAGED_POLICY_SIZE_LIMIT,
             error=error,
             grid_missing=GRID_MISSING,
+            unlisted=unlisted,
+            compact=unlisted is not None,
+            rows_up_to=ROWS_FOR_PASSED_UP_TO,
         )
     )
 
