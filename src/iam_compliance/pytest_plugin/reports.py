@@ -15,6 +15,7 @@ run without xdist goes through exactly the same path.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Generator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -232,7 +233,10 @@ def fix_command(settings: Settings) -> str:
     return f"{others} --iam-env-file ... (this run's {len(files):,} env files)"
 
 
+@functools.lru_cache(maxsize=64)
 def payload_of(report: pytest.TestReport) -> RowPayload | None:
+    """The verdict data a report carries, decoded once for the several hooks that read it
+    (the cache holds the last few reports: each is read right after it is made)."""
     data = getattr(report, ATTRIBUTE, None)
     return from_json(RowPayload, data) if isinstance(data, dict) else None
 

@@ -8,6 +8,7 @@ the dataclasses' own type hints, so the model is declared once.
 from __future__ import annotations
 
 import enum
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -69,7 +70,7 @@ def _decode(kind: object, data: object, where: str) -> object:
             known = ", ".join(repr(member.value) for member in kind)
             raise ValueError(f"{where}: expected one of {known}, got {data!r}") from None
     if isinstance(kind, type) and is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
+        hints = _hints(kind)
         found = _object(data, where)
         return kind(
             **{
@@ -83,6 +84,13 @@ def _decode(kind: object, data: object, where: str) -> object:
             raise ValueError(f"{where}: expected {kind}, got bool")
         return data
     raise ValueError(f"{where}: expected {kind}, got {type(data).__name__}")
+
+
+@functools.cache
+def _hints(kind: type) -> dict[str, object]:
+    """A model class's field types: evaluating them compiles each annotation anew, which
+    cost most of the decoding of a thousand targets' rows."""
+    return typing.get_type_hints(kind)
 
 
 def _is_json(kind: object) -> bool:
