@@ -5,11 +5,13 @@
 1. Mock mode: the suite's wall time against a floor, paired run by run (a bare pytest
    run that imports boto3 and moto and creates one moto role). Target: within 1.1x.
 2. Live mode against a moto server on 127.0.0.1: requests per run with 1 and with 10
-   required actions. Target: equal, and 8 each: the role's six IAM and STS reads plus the
-   table's two (its tags and its resource-based policy).
+   required actions. Target: equal, and 9 each: the role's six IAM and STS reads, the
+   table's two (its tags and its resource-based policy) and the guardrails' first
+   question (organizations:DescribeOrganization).
 3. Many targets on one moto server: requests and wall time without ``-n`` (reading 8
    targets at once, the default, and one by one) and with ``-n 2``. Targets: total
-   requests exactly N x a single target's (8); wall time with -n 2 at most 0.65x of without.
+   requests exactly N x a single target's (9: each target is its own account); wall time
+   with -n 2 at most 0.65x of without.
    Then the same with every request delayed by 50 ms, a round trip to a real endpoint,
    where reading several targets at once pays off.
 5. The evaluator alone: six required actions against one policy of 10 to 10,000 statements,
@@ -77,7 +79,8 @@ def test_floor():
         )
 """
 
-#: What one live target costs: the role, its one managed policy, and the table's two reads.
+#: What one live target costs: the role, its one managed policy, the table's two reads,
+#: and the guardrails' first question.
 REQUESTS_PER_TARGET = Counter(
     {
         "sts:GetCallerIdentity": 1,
@@ -88,6 +91,8 @@ REQUESTS_PER_TARGET = Counter(
         "iam:GetPolicyVersion": 1,
         "dynamodb:ListTagsOfResource": 1,
         "dynamodb:GetResourcePolicy": 1,
+        # --guardrails auto: is the account in an organization? (moto's is not)
+        "organizations:DescribeOrganization": 1,
     }
 )
 

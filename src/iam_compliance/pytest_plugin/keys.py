@@ -13,9 +13,10 @@ import pytest
 if TYPE_CHECKING:
     from ..aws.redaction import CredentialRedactor  # noqa: F401
     from .checker import Checker  # noqa: F401
+    from .collecting import ResultCollector  # noqa: F401
     from .failures import FailureTracker  # noqa: F401
     from .fixing import Fixer  # noqa: F401
-    from .reports import ReportWriter, ResultCollector  # noqa: F401
+    from .reports import ReportWriter  # noqa: F401
 
 checker_key = pytest.StashKey["Checker"]()
 fixer_key = pytest.StashKey["Fixer"]()

@@ -1,244 +1,34 @@
-"""The report hooks: attach each compliance test's verdict to its report, write the files.
+"""The report hooks: write the files, add to pytest-html's page and junitxml's properties.
 
 A run of the compliance suite writes, unless ``--html`` or ``--junitxml`` name other files,
 into the reports folder (ini ``iam_compliance_reports``, default ``reports/``):
 ``compliance.html`` (pytest-html, self-contained), ``compliance.xml`` (JUnit, with the target
 as suite properties) and ``compliance.json`` (schema in :mod:`iam_compliance.report.model`).
 
-Under pytest-xdist only the controller writes, and it has no assessments of its own: the
-workers judge the role. So everything the reports need travels on the test reports (the
-``iam_compliance`` attribute of each compliance test's call report, plain JSON that xdist
-transfers with the report), and the controller builds the files from what it receives. A
-run without xdist goes through exactly the same path.
+Under pytest-xdist only the controller writes, from what the test reports carry
+(:mod:`.collecting`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 from collections.abc import Generator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pytest_html import extras  # type: ignore[import-untyped]
 from pytest_metadata.plugin import metadata_key  # type: ignore[import-untyped]
 
 from ..config import Settings
-from ..engine.assessment import Assessment
 from ..report import build, html
-from ..report.codec import from_json, to_json
+from ..report.codec import to_json
 from ..report.files import write_json
 from ..report.junit import add_suite_properties, junit_properties
-from ..report.model import (
-    CHECK_TESTS,
-    JSON,
-    CheckKind,
-    Outcome,
-    RowPayload,
-    Status,
-    TargetSection,
-    TestEntry,
-)
 from ..report.terminal import summary_lines
+from .collecting import LISTED_BY_ALL_ACTIONS, ResultCollector, payload_of
 from .failures import FailureTracker
 from .fixing import Remediations
 
 JSON_NAME = "compliance.json"
-#: On a failed required-action test's report, with many targets: its target's failed
-#: "all required permissions" test lists it, so the page need not list it again.
-LISTED_BY_ALL_ACTIONS = "iam_compliance_listed_by_all_actions"
-ALL_ACTIONS_TEST = next(n for n, k in CHECK_TESTS.items() if k is CheckKind.ALL_ACTIONS)
-#: The test report attribute that carries a test's verdict data to the xdist controller.
-ATTRIBUTE = "iam_compliance"
-#: Up to this many --iam-env-file paths, a target's hint repeats the run's command in full.
-HINT_ENV_FILES = 3
-
-
-class ResultCollector:
-    """Attaches each compliance test's verdict to its report, and gathers them.
-
-    Registered on every process of a run (xdist workers too): every process attaches,
-    and the controller (or the only process) gathers what reaches it.
-    """
-
-    def __init__(
-        self, settings: Settings, remediations: Remediations, *, compact: bool = False
-    ) -> None:
-        self.settings = settings
-        self.remediations = remediations
-        #: Many targets: a row links to its target's section instead of explaining itself.
-        self.compact = compact
-        self._with_all_actions: set[str] | None = None
-        # This process: what its tests of a target share, built once.
-        self._built: dict[str, tuple[TargetSection, JSON]] = {}
-        # What reached this process on reports (the controller's view): target -> section.
-        self._sections: dict[str, TargetSection] = {}
-        #: target -> its task policy's default document, for the HTML page.
-        self.documents: dict[str, JSON] = {}
-        # node id -> its target and action, and its outcome once known.
-        self._tests: dict[str, tuple[str | None, str | None, Outcome | None]] = {}
-        #: Sections that arrived and that the writer has not shown yet.
-        self.new_sections: list[TargetSection] = []
-
-    # -- every process: attach ---------------------------------------------------------
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
-        funcargs = getattr(item, "funcargs", {})
-        assessment = funcargs.get("iam_assessment")
-        if report.when == "call" and isinstance(assessment, Assessment):
-            required = funcargs.get("required_action")
-            action = required if isinstance(required, str) else None
-            name = getattr(item, "originalname", item.name)
-            check = CheckKind.ACTION if action is not None else CHECK_TESTS.get(name)
-            self._attach(item, report, assessment, check, action)
-        return report
-
-    def _attach(
-        self,
-        item: pytest.Item,
-        report: pytest.TestReport,
-        assessment: Assessment,
-        check: CheckKind | None,
-        action: str | None,
-    ) -> None:
-        name = assessment.target.name
-        first = name not in self._built
-        if first:
-            policy = assessment.target_policy
-            self._built[name] = (
-                self._section(assessment),
-                build.plain(policy.document) if policy is not None else None,
-            )
-        section, document = self._built[name]
-        payload = build.row_payload(check, action, assessment)
-        # Once per process and target is enough: the controller keeps the first.
-        carried = RowPayload(
-            **{
-                **vars(payload),
-                "section": section if first else None,
-                "document": document if first else None,
-            }
-        )
-        setattr(report, ATTRIBUTE, to_json(carried))
-        if check is None:
-            return
-        if self.compact and check is CheckKind.ACTION and name in self._all_actions_of(item):
-            setattr(report, LISTED_BY_ALL_ACTIONS, True)
-        entry = section.action(action) if action is not None else None
-        # A verdict that is not "allowed" also shows as JSON; an allowed one says all
-        # there is in its text, and compliance.json has every verdict.
-        shown = entry is not None and not entry.verdict.is_allowed and not self.compact
-        verdict = to_json(entry) if shown else None
-        if self.compact:  # the target's section says it all, once
-            target_id = html.anchor("target", name)
-            found = [extras.url(f"#{target_id}", name=f"target {name}")]
-        else:
-            found = [extras.html(html.row_details_html(payload, section, verdict))]
-        if shown and entry is not None:
-            json_id = html.anchor("json", section.name, entry.id)
-            found.append(extras.url(f"#{json_id}", name="verdict (JSON)"))
-        if check is CheckKind.ACTION and action is not None:
-            # On the item: junitxml writes a test case's properties from its last report.
-            item.user_properties.extend(
-                [("action", action), ("verdict", payload.verdict), ("decided_by", payload.detail)]
-            )
-        diff = section.proposed_fix.diff if section.proposed_fix is not None else ""
-        failed = payload.status is Status.FAIL
-        if failed and check in (CheckKind.ACTION, CheckKind.ALL_ACTIONS) and diff:
-            # The diff is in the summary at the top of the page.
-            found.append(extras.url(f"#{html.anchor('diff', name)}", name="proposed fix (diff)"))
-        report.extras = [*getattr(report, "extras", []), *found]  # type: ignore[attr-defined]
-
-    def _all_actions_of(self, item: pytest.Item) -> set[str]:
-        """The targets whose "all required permissions" test this session runs (the tests
-        of one target run in one process, xdist or not)."""
-        if self._with_all_actions is None:
-            self._with_all_actions = set()
-            for other in item.session.items:
-                callspec = getattr(other, "callspec", None)
-                target = callspec.params.get("iam_target") if callspec is not None else None
-                if getattr(other, "originalname", None) == ALL_ACTIONS_TEST and target:
-                    self._with_all_actions.add(target.name)
-        return self._with_all_actions
-
-    def _section(self, assessment: Assessment) -> TargetSection:
-        return build.target_section(
-            assessment,
-            remediation=self.remediations.of(assessment.target.name),
-            proposed=build.proposed_fix(assessment),
-            fixing=self.settings.fix or self.settings.fix_dry_run,
-            command=fix_command(self.settings),
-        )
-
-    # -- the controller: gather --------------------------------------------------------
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        target, action, outcome = self._tests.get(report.nodeid, (None, None, None))
-        payload = payload_of(report)
-        if payload is not None:
-            target, action = payload.target, payload.action
-            section = payload.section
-            if section is not None and section.name not in self._sections:
-                self._sections[section.name] = section
-                self.documents[section.name] = payload.document
-                self.new_sections.append(section)
-        found = _outcome(report)
-        if found is not None and (outcome in (None, Outcome.PASSED) or found is Outcome.ERROR):
-            outcome = found
-        self._tests[report.nodeid] = (target, action, outcome)
-
-    def sections(self) -> tuple[TargetSection, ...]:
-        """What was judged about each target, in the configuration's order.
-
-        A live run fixes from the controller alone, so the controller's own remediation
-        fills in what the workers' reports could not know.
-        """
-        found = []
-        for target in self.settings.targets:
-            section = self._sections.get(target.name)
-            if section is None:
-                continue
-            remediation = self.remediations.of(target.name)
-            if section.remediation is None and remediation is not None:
-                entry = build.remediation_entry(remediation)
-                section = TargetSection(**{**vars(section), "remediation": entry})
-            found.append(section)
-        return tuple(found)
-
-    def tests(self) -> tuple[TestEntry, ...]:
-        return tuple(
-            TestEntry(nodeid, outcome, target, action)
-            for nodeid, (target, action, outcome) in self._tests.items()
-            if outcome is not None
-        )
-
-
-def fix_command(settings: Settings) -> str:
-    """The run's command for a target's "run --fix-dry-run" hint.
-
-    Every env file of the run counts (each file's values win over the environment only
-    when there are several), so the hint cannot name just the target's own; beyond
-    :data:`HINT_ENV_FILES` of them it says how many instead of repeating them all in each
-    target's hint, which made reports grow with the square of the targets.
-    """
-    files = settings.env_files
-    if len(files) <= HINT_ENV_FILES:
-        return settings.command()
-    others = dataclasses.replace(settings, env_files=()).command()
-    return f"{others} --iam-env-file ... (this run's {len(files):,} env files)"
-
-
-@functools.lru_cache(maxsize=64)
-def payload_of(report: pytest.TestReport) -> RowPayload | None:
-    """The verdict data a report carries, decoded once for the several hooks that read it
-    (the cache holds the last few reports: each is read right after it is made)."""
-    data = getattr(report, ATTRIBUTE, None)
-    return from_json(RowPayload, data) if isinstance(data, dict) else None
 
 
 class ReportWriter:
@@ -406,16 +196,3 @@ class JUnitProperties:
             junit_properties(self.settings, by_name),
             error=self.failures.summary,
         )
-
-
-def _outcome(report: pytest.TestReport) -> Outcome | None:
-    """A test's outcome as compliance.json states it, from one of its reports."""
-    if report.when == "call":
-        if hasattr(report, "wasxfail"):
-            return Outcome.XFAILED if report.skipped else Outcome.XPASSED
-        return Outcome(report.outcome)
-    if report.failed:
-        return Outcome.ERROR
-    if report.skipped:
-        return Outcome.SKIPPED
-    return None

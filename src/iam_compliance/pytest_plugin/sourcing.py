@@ -31,8 +31,8 @@ from ..sources.hcl import find_policy, patched
 from ..sources.patches import apply_edits, source_edits, unified_diff
 from ..sources.reading import read_text, tree_of
 from .checker import Checker
+from .collecting import ResultCollector
 from .fixing import Remediations
-from .reports import ResultCollector
 from .xdist import is_xdist_worker
 
 SARIF_NAME = "compliance.sarif"

@@ -29,6 +29,7 @@ from ..report.files import check_reports_folder
 from ..report.html import lists_passed_tests
 from ..report.start_error import write_start_reports
 from .checker import Checker
+from .collecting import ResultCollector
 from .failures import FailureTracker
 from .fixing import Fixer, Remediations
 from .keys import (
@@ -40,12 +41,7 @@ from .keys import (
     writer_key,
 )
 from .publishing import HTML_NAME, XML_NAME, Publisher, use_default_paths
-from .reports import (
-    JSON_NAME,
-    JUnitProperties,
-    ReportWriter,
-    ResultCollector,
-)
+from .reports import JSON_NAME, JUnitProperties, ReportWriter
 from .xdist import TargetScheduling, is_xdist_worker
 
 REQUIREMENTS_FILE = "required_actions.toml"

@@ -5,7 +5,7 @@ page and the terminal summary render it, the JUnit properties read it. Under pyt
 a worker's target sections travel to the controller as JSON and come back through
 :func:`.codec.from_json`, so the controller renders exactly what the worker judged.
 
-Every label, status and id is defined once, here, as an enum.
+Every label, status and id is defined once, as an enum, in :mod:`.labels`.
 
 compliance.json, schema ``iam-compliance/report/v1``
 ----------------------------------------------------
@@ -32,10 +32,17 @@ anywhere: targets are written field by field.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
+
+from .labels import CHECK_TESTS as CHECK_TESTS
+from .labels import CheckKind as CheckKind
+from .labels import EvidenceKind as EvidenceKind
+from .labels import Outcome as Outcome
+from .labels import RemediationStatus as RemediationStatus
+from .labels import Status as Status
+from .labels import VerdictCode as VerdictCode
 
 #: A JSON value: what policy documents and remediation records are.
 JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
@@ -43,120 +50,6 @@ JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | 
 JSONObject: TypeAlias = dict[str, JSON]
 
 SCHEMA = "iam-compliance/report/v1"
-
-
-class Status(enum.Enum):
-    """How a cell or line is coloured: fine, worth a look, or a failure."""
-
-    OK = "ok"
-    WARN = "warn"
-    FAIL = "fail"
-
-
-class VerdictCode(enum.Enum):
-    """A required action's verdict, as compliance.json states it."""
-
-    ALLOWED = "allowed"
-    #: Allowed, but every allowing statement has conditions that held in this request.
-    CONDITIONAL = "conditional"
-    DENIED = "denied"
-    UNDECIDED = "undecided"
-
-    @property
-    def label(self) -> str:
-        """How people read it, in the terminal and the HTML page."""
-        return _VERDICT_LABELS[self]
-
-    @property
-    def status(self) -> Status:
-        return _VERDICT_STATUS[self]
-
-    @property
-    def is_allowed(self) -> bool:
-        return self in (VerdictCode.ALLOWED, VerdictCode.CONDITIONAL)
-
-
-_VERDICT_LABELS = {
-    VerdictCode.ALLOWED: "allowed",
-    VerdictCode.CONDITIONAL: "allowed only under conditions",
-    VerdictCode.DENIED: "denied",
-    VerdictCode.UNDECIDED: "could not be decided",
-}
-_VERDICT_STATUS = {
-    VerdictCode.ALLOWED: Status.OK,
-    VerdictCode.CONDITIONAL: Status.WARN,
-    VerdictCode.DENIED: Status.FAIL,
-    VerdictCode.UNDECIDED: Status.FAIL,
-}
-
-
-class EvidenceKind(enum.Enum):
-    """What part a statement played in a verdict."""
-
-    ALLOWED_BY = "allowed_by"
-    DENIED_BY = "denied_by"
-    BOUNDARY_ALLOWED_BY = "boundary_allowed_by"
-    UNDECIDED_BY = "undecided_by"
-    #: The table's resource-based policy grants it to the role, a session or everyone.
-    RESOURCE_ALLOWED_BY = "resource_allowed_by"
-
-    @property
-    def label(self) -> str:
-        return _EVIDENCE_LABELS[self]
-
-
-_EVIDENCE_LABELS = {
-    EvidenceKind.ALLOWED_BY: "allowed by",
-    EvidenceKind.DENIED_BY: "denied by",
-    EvidenceKind.BOUNDARY_ALLOWED_BY: "allowed by the boundary:",
-    EvidenceKind.UNDECIDED_BY: "undecided:",
-    EvidenceKind.RESOURCE_ALLOWED_BY: "allowed by",
-}
-
-
-class CheckKind(enum.Enum):
-    """What one test of the suite reports on."""
-
-    #: One required action (the parametrized test).
-    ACTION = "action"
-    ALL_ACTIONS = "all_actions"
-    ATTACHED = "attached"
-    TRUST = "trust"
-    LEAST_PRIVILEGE = "least_privilege"
-
-
-#: The suite's whole-role tests by function name; the per-action test is recognised by
-#: its ``required_action`` argument.
-CHECK_TESTS: Mapping[str, CheckKind] = {
-    "test_task_role_has_all_required_permissions": CheckKind.ALL_ACTIONS,
-    "test_policy_is_attached_to_task_role": CheckKind.ATTACHED,
-    "test_task_role_trusts_ecs_tasks": CheckKind.TRUST,
-    "test_dynamodb_access_is_least_privilege": CheckKind.LEAST_PRIVILEGE,
-}
-
-
-class RemediationStatus(enum.Enum):
-    """What --fix or --fix-dry-run did for a target."""
-
-    APPLIED = "applied"
-    DRY_RUN = "dry_run"
-    REFUSED = "refused"
-    NOTHING_TO_FIX = "nothing_to_fix"
-    #: No plan could be made (the policy is not attached); ``reason`` says why.
-    NOT_PLANNED = "not_planned"
-    #: Planned, but this run did not write it (another run's write made it moot).
-    NOT_APPLIED = "not_applied"
-
-
-class Outcome(enum.Enum):
-    """A test's outcome as compliance.json states it."""
-
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    ERROR = "error"
-    XFAILED = "xfailed"
-    XPASSED = "xpassed"
 
 
 # ----------------------------------------------------------------------------- values
