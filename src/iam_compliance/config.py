@@ -193,6 +193,7 @@ def resolve_target(
     settings, since each file exists to describe a different account.
     """
 
+    # Long because it is a list: one line per setting, each with its own rule.
     where = source or "environment"
     named = ((source or ".env", file_values), ("environment", environ))
     layers = named if own_credentials else named[::-1]

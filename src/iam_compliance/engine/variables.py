@@ -73,6 +73,7 @@ def substitute_variables(
     (lower-cased) is one whose absence is only assumed: the result is then undecided, as
     it is for a variable IAM cannot substitute (malformed, or a multivalued key).
     """
+    # Long only because of its docstring and IAM's rules it cites; the scan is short.
     if not enabled:
         # Escaping every "$" makes the matcher read the text character by character.
         return Substitution(text.replace("$", "${$}") if pattern else text)
