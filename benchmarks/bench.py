@@ -59,7 +59,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "testing"))
 
-from conftest import AMBIENT, MotoServer, runbook_policy  # noqa: E402
+from conftest import AMBIENT, ONE_POLICY, MotoServer, runbook_policy  # noqa: E402
 
 FLOOR_TEST = """
 import json
@@ -80,21 +80,8 @@ def test_floor():
 """
 
 #: What one live target costs: the role, its one managed policy, the table's two reads,
-#: and the guardrails' first question.
-REQUESTS_PER_TARGET = Counter(
-    {
-        "sts:GetCallerIdentity": 1,
-        "iam:GetRole": 1,
-        "iam:ListAttachedRolePolicies": 1,
-        "iam:ListRolePolicies": 1,
-        "iam:GetPolicy": 1,
-        "iam:GetPolicyVersion": 1,
-        "dynamodb:ListTagsOfResource": 1,
-        "dynamodb:GetResourcePolicy": 1,
-        # --guardrails auto: is the account in an organization? (moto's is not)
-        "organizations:DescribeOrganization": 1,
-    }
-)
+#: and the guardrails' first question (as the self-tests assert it).
+REQUESTS_PER_TARGET = ONE_POLICY
 
 TEN_ACTIONS = [
     *("GetItem", "PutItem", "UpdateItem", "Scan", "Query", "DescribeTable"),

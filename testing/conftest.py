@@ -124,6 +124,23 @@ EXPECTED = Counter(
         "organizations:DescribeOrganization": 1,
     }
 )
+#: One managed policy, no inline policy, no boundary: each IAM entity once, then the
+#: table's two reads (its tags, its resource policy), and the guardrails' first question.
+#: Nine requests.
+ONE_POLICY = Counter(
+    {
+        "sts:GetCallerIdentity": 1,
+        "iam:GetRole": 1,
+        "iam:ListAttachedRolePolicies": 1,
+        "iam:ListRolePolicies": 1,
+        "iam:GetPolicy": 1,
+        "iam:GetPolicyVersion": 1,
+        "dynamodb:ListTagsOfResource": 1,
+        "dynamodb:GetResourcePolicy": 1,
+        # the guardrails (--guardrails auto): the account is in no organization
+        "organizations:DescribeOrganization": 1,
+    }
+)
 
 
 def read_json(pytester: pytest.Pytester) -> dict[str, Any]:
@@ -462,6 +479,15 @@ class MotoServer:
     def versions(self, arn: str = POLICY_ARN, account: str = ACCOUNT) -> list[str]:
         listed = self.iam(account).list_policy_versions(PolicyArn=arn)["Versions"]
         return sorted(v["VersionId"] for v in listed)
+
+    def five_versions(self) -> None:
+        """Give the task policy IAM's limit of five versions, v5 the default."""
+        iam = self.iam()
+        for n in range(2, 6):
+            document = runbook_policy()
+            document["Statement"][0]["Sid"] = f"Version{n}"
+            iam.create_policy_version(PolicyArn=POLICY_ARN, PolicyDocument=json.dumps(document))
+        iam.set_default_policy_version(PolicyArn=POLICY_ARN, VersionId="v5")
 
     def session(self, account: str = ACCOUNT) -> boto3.Session:
         """Credentials inside ``account``, the way moto documents several accounts."""

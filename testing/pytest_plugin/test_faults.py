@@ -136,19 +136,10 @@ def test_an_organization_that_cannot_be_read(
     (result.stderr if mode == "required" else result.stdout).fnmatch_lines([line + "*"])
 
 
-def _five_versions(server: MotoServer) -> None:
-    iam = server.iam()
-    for n in range(2, 6):
-        document = runbook_policy()
-        document["Statement"][0]["Sid"] = f"Version{n}"
-        iam.create_policy_version(PolicyArn=POLICY_ARN, PolicyDocument=json.dumps(document))
-    iam.set_default_policy_version(PolicyArn=POLICY_ARN, VersionId="v5")
-
-
 def test_create_failing_after_delete_keeps_default_and_saves_deleted_document(
     suite: pytest.Pytester, live: MotoServer
 ) -> None:
-    _five_versions(live)
+    live.five_versions()
     live.inject("iam:CreatePolicyVersion", "InternalError")
     result = suite.runpytest(*LIVE, "--fix")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -225,7 +216,7 @@ def test_default_changed_between_reading_and_planning_is_planned_again(
 
 
 def test_two_fixes_at_once_lose_nothing(suite: pytest.Pytester, live: MotoServer) -> None:
-    _five_versions(live)
+    live.five_versions()
     original = live.default_version()[1]
     command = [sys.executable, "-m", "pytest", *LIVE, "--fix", "-p", "no:cacheprovider"]
     runs = [

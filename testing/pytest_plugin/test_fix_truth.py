@@ -39,15 +39,6 @@ def report(pytester: pytest.Pytester) -> dict[str, Any]:
     return document
 
 
-def five_versions(server: MotoServer) -> None:
-    iam = server.iam()
-    for n in range(2, 6):
-        document = runbook_policy()
-        document["Statement"][0]["Sid"] = f"Version{n}"
-        iam.create_policy_version(PolicyArn=POLICY_ARN, PolicyDocument=json.dumps(document))
-    iam.set_default_policy_version(PolicyArn=POLICY_ARN, VersionId="v5")
-
-
 def test_lost_answer_to_create_makes_no_second_version(
     suite: pytest.Pytester, live: MotoServer
 ) -> None:
@@ -72,7 +63,7 @@ def test_lost_answer_to_delete_is_not_blamed_on_someone_else(
     suite: pytest.Pytester, live: MotoServer
 ) -> None:
     live.seed()
-    five_versions(live)
+    live.five_versions()
     live.inject("iam:DeletePolicyVersion", "lost", times=1)
     result = suite.runpytest(*LIVE, "--fix")
     result.assert_outcomes(passed=10)

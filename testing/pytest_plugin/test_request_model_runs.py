@@ -16,6 +16,7 @@ import pytest
 from conftest import (
     CLASS,
     LIVE,
+    ONE_POLICY,
     ROLE_ARN,
     TABLE_ARN,
     VPC_ENDPOINT,
@@ -190,23 +191,6 @@ def test_index_requirements_are_collected_as_action_at_resource(suite: pytest.Py
 
 
 # --- requests per live target --------------------------------------------------------------
-
-#: One managed policy, no inline policy, no boundary: each IAM entity once, then the
-#: table's two reads (its tags, its resource policy). Eight requests.
-ONE_POLICY = Counter(
-    {
-        "sts:GetCallerIdentity": 1,
-        "iam:GetRole": 1,
-        "iam:ListAttachedRolePolicies": 1,
-        "iam:ListRolePolicies": 1,
-        "iam:GetPolicy": 1,
-        "iam:GetPolicyVersion": 1,
-        "dynamodb:ListTagsOfResource": 1,
-        "dynamodb:GetResourcePolicy": 1,
-        # the guardrails (--guardrails auto): the account is in no organization
-        "organizations:DescribeOrganization": 1,
-    }
-)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from iam_compliance.aws.translate import MAX_ATTEMPTS
 from conftest import (
     ACCOUNT,
     CLASS,
-    EXPECTED,
+    ONE_POLICY,
     REGION,
     MotoServer,
     compliant_policy,
@@ -118,7 +118,7 @@ def test_live_targets_are_read_several_at_once_with_the_same_verdicts(
     }
     # Each target still read once, and each entity once.
     assert at_once_requests == Counter(moto_server.requests())
-    assert at_once_requests == Counter({a: n * 4 for a, n in _single_managed(EXPECTED).items()})
+    assert at_once_requests == Counter({a: n * 4 for a, n in ONE_POLICY.items()})
 
 
 def test_unreadable_targets_error_their_own_tests_and_are_all_named(
@@ -179,9 +179,7 @@ def test_xdist_reads_each_target_once(suite: pytest.Pytester, moto_server: MotoS
     args = [a for path in names.values() for a in ("--iam-env-file", path)]
     result = suite.runpytest_subprocess("--aws-mode", "live", *args, "-p", "xdist", "-n", "2")
     result.assert_outcomes(passed=24, failed=16)
-    assert Counter(moto_server.requests()) == Counter(
-        {k: 4 * v for k, v in _single_managed(EXPECTED).items()}
-    )
+    assert Counter(moto_server.requests()) == Counter({k: 4 * v for k, v in ONE_POLICY.items()})
 
 
 def test_fix_fixes_each_target_with_its_own_record(
@@ -205,13 +203,6 @@ def test_fix_fixes_each_target_with_its_own_record(
 
 def _for_account(document: dict[str, object], account: str) -> dict[str, object]:
     return json.loads(json.dumps(document).replace(ACCOUNT, account))  # type: ignore[no-any-return]
-
-
-def _single_managed(expected: Counter[str]) -> Counter[str]:
-    """The request counts for a role with one managed policy and nothing else."""
-    counts = Counter(expected)
-    counts.update({"iam:GetPolicy": -2, "iam:GetPolicyVersion": -2, "iam:GetRolePolicy": -1})
-    return +counts
 
 
 # --------------------------------------------------- many targets in one account: one sweep

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from ..engine.assessment import TableState
-from ..engine.policy import load_document, parse_policy
+from ..engine.policy import load_document, parse_policy, read_file
 from ..engine.target import Credentials, Target
 from ..errors import ConfigurationError, IamComplianceError, NotFoundError
 from .connection import Connection, Sessions
@@ -73,8 +73,10 @@ class MockAccounts:
         targets: Sequence[Target] = (),
     ) -> None:
         self._fixtures_dir = fixtures_dir
-        #: The run's targets: those of one account are seeded together.
-        self._targets = tuple(targets)
+        #: The run's targets by account: those of one account are seeded together.
+        self._targets: dict[str, list[Target]] = {}
+        for each in targets:
+            self._targets.setdefault(each.account_id, []).append(each)
         self._new_sessions = sessions
         self._policy_file = policy_file
         self._sources: dict[str, Source] = {}
@@ -117,8 +119,8 @@ class MockAccounts:
         """
         self.start()
         self._seed_once(target)
-        for other in self._targets:
-            if other.account_id == target.account_id and other.name not in self._seeded:
+        for other in self._targets.get(target.account_id, ()):
+            if other.name not in self._seeded:
                 with suppress(IamComplianceError):
                     self._seed_once(other)
         return self._connection(target)
@@ -204,7 +206,7 @@ class MockAccounts:
     def _fixture(self, relative: Path, target: Target) -> str:
         path = self._fixtures_dir / relative
         try:
-            return self._fill(_read(path, str(path)), target)
+            return self._fill(read_file(path, str(path)), target)
         except (KeyError, ValueError) as exc:
             raise ConfigurationError(f"{path}: unknown placeholder {exc}") from None
 
@@ -298,7 +300,7 @@ class MockAccounts:
         if not path.is_file():
             return {}
         try:
-            data = tomllib.loads(_read(path, str(path)))
+            data = tomllib.loads(read_file(path, str(path)))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(f"{path}: not valid TOML: {exc}") from None
         found: dict[str, dict[str, str]] = {}
@@ -363,17 +365,6 @@ def _naming(origin: str) -> Iterator[None]:
     except ClientError as exc:
         exc.iam_compliance_origin = origin  # type: ignore[attr-defined]
         raise
-
-
-def _read(path: Path, origin: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigurationError(f"{origin}: file not found") from None
-    except IsADirectoryError:
-        raise ConfigurationError(f"{origin}: is a directory, expected a JSON file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(f"{origin}: cannot be read ({exc})") from None
 
 
 def _table_state(arn: str, seed: TableSeed) -> TableState:

@@ -9,8 +9,9 @@
   role by role, which costs less than sweeping a large account. :meth:`RoleReader.mode`
   says which, and the run's header shows it.
 * **Concurrency.** Accounts are read at once, up to ``concurrency``; within an account the
-  sweep and its tables' reads at once (a few requests), then its targets one after the
-  other: IAM throttles per account, and the sweep is read once.
+  sweep and its tables' reads at once (a few requests; not with a ``concurrency`` of 1),
+  then its targets one after the other: IAM throttles per account, and the sweep is read
+  once.
 * **Denied sweeps.** A reader allowed the per-role reads but not
   ``iam:GetAccountAuthorizationDetails`` reads the account role by role instead.
 """
@@ -146,7 +147,7 @@ class RoleReader:
     # -- inside ------------------------------------------------------------------------
 
     def _read_group(self, group: Sequence[Target]) -> dict[str, Outcome]:
-        if self.mode(group[0]) == "account":
+        if self.mode(group[0]) == "account" and self.concurrency > 1:
             self._prefetch(group)
         outcomes = {target.name: self._outcome(target) for target in group}
         if not self.keep_clients:  # a thousand accounts' clients would not fit at once

@@ -13,9 +13,10 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import PolicyError
+from ..errors import ConfigurationError, PolicyError
 from .matching import matches_action
 
 Effect = Literal["Allow", "Deny"]
@@ -128,6 +129,18 @@ class Policy:
         prefix = "permissions boundary " if self.kind == "boundary" else ""
         suffix = f" {self.version}" if self.version else ""
         return f"{prefix}{self.name}{suffix}"
+
+
+def read_file(path: Path, origin: str) -> str:
+    """A UTF-8 text file's contents; ``origin`` names it in the error when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigurationError(f"{origin}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigurationError(f"{origin}: is a directory, expected a file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"{origin}: cannot be read ({exc})") from None
 
 
 def load_document(text: str, origin: str) -> dict[str, Any]:

@@ -81,7 +81,8 @@ class Checker:
         #: Reads the roles: clients shared per credentials, one sweep per account.
         self.reader = RoleReader(
             self._connection,
-            concurrency=read_concurrency,
+            # The embedded account is seeded on first use, which is not made for threads.
+            concurrency=1 if self.mock is not None else read_concurrency,
             adapter_of=self._adapter_of,
             keep_clients=settings.fix or settings.fix_dry_run,
         )
@@ -130,12 +131,7 @@ class Checker:
         are returned (and kept: their tests then error with that message).
         """
         pending = [t for t in targets if t.name not in self._assessments]
-        # The embedded account is seeded on first use, which is not made for threads.
-        outcomes = (
-            {t.name: self._outcome(t) for t in pending}
-            if self.mock is not None
-            else self.reader.read_all(pending)
-        )
+        outcomes = self.reader.read_all(pending)
         for target in pending:
             outcome = outcomes[target.name]
             try:
@@ -148,14 +144,8 @@ class Checker:
 
     def release_clients(self) -> None:
         """After the reads: let go of the clients, unless a fix will write through them."""
-        if not (self.settings.fix or self.settings.fix_dry_run):
+        if not self.reader.keep_clients:
             self.reader.release()
-
-    def _outcome(self, target: Target) -> RoleSnapshot | IamComplianceError:
-        try:
-            return self.reader.snapshot(target)
-        except IamComplianceError as exc:
-            return exc
 
     def _adapter_of(self, connection: Connection) -> AwsAdapter:
         if self.mock is not None:  # the embedded account's tables are kept, not in moto

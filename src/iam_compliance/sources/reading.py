@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..engine.policy import load_document, parse_policy
+from ..engine.policy import load_document, parse_policy, read_file
 from ..engine.target import Target
-from ..errors import ConfigurationError, PolicyError
+from ..errors import PolicyError
 from .cloudformation import read_template
 from .model import Place, Source, SourcePolicy
 from .terraform import is_plan, read_plan
@@ -19,7 +19,7 @@ _TEMPLATE_KEYS = ("AWSTemplateFormatVersion", "Resources", "Transform")
 
 def read_source(path: Path, target: Target) -> Source:
     """Read ``path`` as a policy document, a Terraform plan or a CloudFormation template."""
-    return read_text(_read(path, f"--iam-policy-file {path}"), path, target)
+    return read_text(read_file(path, f"--iam-policy-file {path}"), path, target)
 
 
 def read_text(text: str, path: Path, target: Target) -> Source:
@@ -86,17 +86,6 @@ def _check_documents(source: Source) -> None:
             trust=True,
             origin=f"--iam-policy-file {source.path}: {role}",
         )
-
-
-def _read(path: Path, origin: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigurationError(f"{origin}: file not found") from None
-    except IsADirectoryError:
-        raise ConfigurationError(f"{origin}: is a directory, expected a file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(f"{origin}: cannot be read ({exc})") from None
 
 
 def tree_of(source: Source) -> Tree:
