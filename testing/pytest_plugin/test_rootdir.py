@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from iam_compliance.pytest_plugin.options import OPTIONS, PATH_DESTS
 from iam_compliance.pytest_plugin.rootdir import misplaced_values
+
+#: Every name of the path options, as where the suite is on.
+PATH_NAMES = {n for o in OPTIONS if o.dest in PATH_DESTS for n in (o.name, o.short) if n}
 
 
 @pytest.fixture
@@ -17,10 +21,18 @@ def elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.parametrize(
+    "more",
+    [
+        pytest.param((), id="alone"),
+        # The configuration that turns the suite (and its short names) on was not found.
+        pytest.param(("--fix",), id="with-a-short-name"),
+    ],
+)
 def test_a_value_that_would_move_the_rootdir_stops_the_run(
-    suite: pytest.Pytester, elsewhere: Path
+    suite: pytest.Pytester, elsewhere: Path, more: tuple[str, ...]
 ) -> None:
-    result = suite.runpytest("--iam-env-file", str(elsewhere))
+    result = suite.runpytest("--iam-env-file", str(elsewhere), *more)
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
@@ -64,6 +76,9 @@ def test_a_value_that_changes_nothing_is_accepted(suite: pytest.Pytester) -> Non
         pytest.param(["--iam-env-file={file}"], [], id="one"),
         pytest.param(["--iam-env-file", "missing.env"], [], id="not-a-path"),
         pytest.param(["--sarif", "{file}", "-v"], [("--sarif", "{file}")], id="sarif"),
+        pytest.param(
+            ["--iam-terraform-dir", "{file}"], [("--iam-terraform-dir", "{file}")], id="prefixed"
+        ),
         pytest.param(["-k", "{file}"], [], id="another-option"),
     ],
 )
@@ -71,4 +86,4 @@ def test_misplaced_values(tmp_path: Path, args: list[str], expected: list[tuple[
     file = tmp_path / "x.env"
     file.touch()
     filled = [arg.format(file=file) for arg in args]
-    assert misplaced_values(filled) == [(o, v.format(file=file)) for o, v in expected]
+    assert misplaced_values(filled, PATH_NAMES) == [(o, v.format(file=file)) for o, v in expected]

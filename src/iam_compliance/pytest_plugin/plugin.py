@@ -12,155 +12,76 @@ kept in ``config.stash``:
 * :class:`~.sourcing.SourceOutputs`: with ``--iam-policy-file``, patches and SARIF.
 
 The plugin is active only where the pytest configuration names the fixtures directory
-(``iam_compliance_fixtures``), so installing the package does not touch other test runs.
+(``iam_compliance_fixtures``), so installing the package does not touch other test runs:
+elsewhere it adds only its ``--iam-`` options (:mod:`.options`) and imports nothing more.
 """
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 import pytest
 
-from ..config import READ_CONCURRENCY
-from ..engine.assessment import Assessment
-from ..engine.target import Target
-from ..errors import IamComplianceError
 from .keys import checker_key
-from .rootdir import check_rootdir
+from .options import (
+    FIXTURES_INI,
+    OPTIONS,
+    add_options,
+    add_short_names,
+    is_defined,
+    is_suite_on,
+    path_option_names,
+    short_names_key,
+    used_without_suite,
+)
+from .rootdir import check_rootdir, misled_by
 from .xdist import is_xdist_worker
 
+# Only what ``pytest --help`` needs is imported here: this module is loaded in every pytest
+# run of an environment where the package is installed, most of which do not check a role.
+# The engine, boto3, moto and the report layer are imported by pytest_configure, and only
+# where the suite is on.
 if TYPE_CHECKING:
+    from ..engine.assessment import Assessment
+    from ..engine.target import Target
     from .checker import Checker
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    # Long only because it is declarative: one call per option and ini setting.
-    group = parser.getgroup("iam-compliance", "IAM role compliance")
-    group.addoption(
-        "--aws-mode",
-        dest="iam_aws_mode",
-        default=None,
-        metavar="MODE",
-        help="mock (default: an embedded moto account seeded from fixtures/) or live "
-        "(boto3's default credential chain). Environment: IAM_COMPLIANCE_MODE.",
-    )
-    group.addoption(
-        "--iam-env-file",
-        dest="iam_env_file",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="read the target from this env file instead of .env; repeat for several "
-        "targets (each file is one account, named by its stem).",
-    )
-    group.addoption(
-        "--iam-policy-file",
-        dest="iam_policy_file",
-        default=None,
-        metavar="PATH",
-        help="mock mode: seed the task policy with this JSON document instead of the "
-        "fixture, to check a proposed policy before it is applied.",
-    )
-    group.addoption(
-        "--iam-context",
-        dest="iam_context",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a key of the containers' requests (repeatable), e.g. "
-        "aws:SourceVpce=vpce-0a1b2c3d; wins over fixtures/request_context.toml and the keys "
-        "derived from the account.",
-    )
-    group.addoption(
-        "--fix",
-        dest="iam_fix",
-        action="store_true",
-        default=False,
-        help="make the role compliant by creating a new default version of the task "
-        "policy, then check the fixed state.",
-    )
-    group.addoption(
-        "--fix-dry-run",
-        dest="iam_fix_dry_run",
-        action="store_true",
-        default=False,
-        help="show what --fix would change (new document, diff, version to delete); "
-        "change nothing.",
-    )
-    group.addoption(
-        "--fix-shared-policy",
-        dest="iam_fix_shared_policy",
-        action="store_true",
-        default=False,
-        help="let --fix change the task policy even when it is attached to other roles, "
-        "users or groups too (they get the added actions as well).",
-    )
-    group.addoption(
-        "--guardrails",
-        dest="iam_guardrails",
-        default=None,
-        choices=("auto", "off", "required"),
-        help="the organization's SCPs and RCPs: auto (default: when they can be read), "
-        "required (exit 4 when they cannot), off. Ini: iam_compliance_guardrails.",
-    )
-    group.addoption(
-        "--cross-check",
-        dest="iam_cross_check",
-        action="store_true",
-        default=False,
-        help="live mode: compare every verdict with IAM's policy simulator "
-        "(iam:SimulatePrincipalPolicy); a disagreement fails that action's test.",
-    )
-    parser.addini(
-        "iam_compliance_guardrails",
-        default="",
-        help="auto (default), required or off: see --guardrails.",
-    )
-    _add_source_options(group)
-    parser.addini(
-        "iam_compliance_fixtures",
-        default="",
-        help="directory (relative to rootdir) with required_actions.toml and the mock "
-        "account's seed policies; setting it turns the compliance suite on.",
-    )
-    parser.addini(
-        "iam_compliance_reports",
-        default="",
-        help="directory (relative to rootdir) for compliance.html/.xml/.json and "
-        "remediation records (default: reports).",
-    )
-    parser.addini(
-        "iam_compliance_html_rows",
-        default="",
-        help="the HTML results table: auto (default: every test up to 100 targets, "
-        "beyond that the tests that did not pass), all, or failures.",
-    )
-    parser.addini(
-        "iam_compliance_read_concurrency",
-        default="",
-        help=f"live mode: how many targets are read at once (default {READ_CONCURRENCY}; "
-        "1 reads them one by one).",
-    )
+    add_options(parser)
 
 
-def _add_source_options(group: pytest.OptionGroup) -> None:
-    """The options of source files (Terraform plans, CloudFormation templates)."""
-    group.addoption(
-        "--sarif",
-        dest="iam_sarif",
-        default=None,
-        metavar="PATH",
-        help="with --iam-policy-file: write the SARIF 2.1.0 log here instead of "
-        "<reports>/compliance.sarif.",
-    )
-    group.addoption(
-        "--terraform-dir",
-        dest="iam_terraform_dir",
-        default=None,
-        metavar="DIR",
-        help="with a Terraform plan as --iam-policy-file and --fix or --fix-dry-run: the "
-        "configuration to patch (the .tf file that holds the policy).",
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> Generator[None]:
+    """Add the short option names (--fix, --aws-mode, ...) where the suite is on.
+
+    pytest_addoption cannot decide this: it is a historic hook, called when the plugin is
+    registered, with the parser alone. This hook is pytest's documented place for it
+    (https://docs.pytest.org/en/stable/reference/reference.html#pytest.hookspec.pytest_load_initial_conftests:
+    "parser: To add command line options"): it gets the configuration, whose ini file
+    pytest has read by now, and it runs before the command line is parsed for real. Wrapped,
+    the names are added after the project's root conftests added theirs, so a project's own
+    --fix is left to it.
+    """
+    result = yield
+    if is_suite_on(early_config) or _rootdir_misled(early_config, parser):
+        early_config.stash[short_names_key] = add_short_names(parser)
+    return result
+
+
+def _rootdir_misled(config: pytest.Config, parser: pytest.Parser) -> bool:
+    """Whether one of the plugin's path options moved pytest's rootdir (and with it the
+    configuration that would turn the suite on): then the short names are added too, so
+    that the run gets as far as saying so (see :mod:`.rootdir`) instead of stopping at an
+    unknown --terraform-dir."""
+    names = {o.name for o in OPTIONS} | {o.short for o in OPTIONS if o.short}
+    misled = misled_by(config, names)
+    return misled is not None and (
+        misled[0].startswith("--iam-") or not is_defined(parser, misled[0])
     )
 
 
@@ -173,17 +94,17 @@ _RUNS: list[pytest.Config] = []
 def pytest_configure(config: pytest.Config) -> None:
     _RUNS.append(config)
     if not is_xdist_worker(config):
-        check_rootdir(config)
-    fixtures = config.getini("iam_compliance_fixtures")
-    if not fixtures:
+        check_rootdir(config, path_option_names(config))
+    if not is_suite_on(config):
         _refuse_options_without_suite(config)
         return
-    # Imported only now: boto3, moto and the report layer are large imports that a pytest
-    # run without the compliance suite must not pay for.
+    # Imported only now: the engine, boto3, moto and the report layer are large imports
+    # that a pytest run without the compliance suite must not pay for.
+    from ..errors import IamComplianceError
     from .wiring import wire, write_start_error
 
     try:
-        wire(config, config.rootpath / fixtures)
+        wire(config, config.rootpath / config.getini(FIXTURES_INI))
     except IamComplianceError as exc:
         # The reports of an earlier run must not stand for this one: say why it stopped.
         write_start_error(config, str(exc))
@@ -206,19 +127,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _refuse_options_without_suite(config: pytest.Config) -> None:
-    used = [
-        flag
-        for flag, value in (
-            ("--aws-mode", config.option.iam_aws_mode),
-            ("--iam-policy-file", config.option.iam_policy_file),
-            ("--fix", config.option.iam_fix),
-            ("--fix-dry-run", config.option.iam_fix_dry_run),
-            ("--sarif", config.option.iam_sarif),
-            ("--terraform-dir", config.option.iam_terraform_dir),
-            ("--fix-shared-policy", config.option.iam_fix_shared_policy),
-        )
-        if value
-    ]
+    used = used_without_suite(config)
     if used:
         raise pytest.UsageError(
             f"{used[0]} needs the compliance suite, but this pytest configuration "
@@ -257,6 +166,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def iam_target(request: pytest.FixtureRequest) -> Target:
     """The target being checked (parametrized when several --iam-env-file are given)."""
+    from ..engine.target import Target
+
     param = getattr(request, "param", None)
     if isinstance(param, Target):
         return param
@@ -266,6 +177,8 @@ def iam_target(request: pytest.FixtureRequest) -> Target:
 @pytest.fixture(scope="session")
 def iam_assessment(request: pytest.FixtureRequest, iam_target: Target) -> Assessment:
     """Every verdict about the target, read from AWS once per process."""
+    from ..errors import IamComplianceError
+
     try:
         return _checker_of(request.config).assessment(iam_target)
     except IamComplianceError as exc:

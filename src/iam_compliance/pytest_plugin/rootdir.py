@@ -16,38 +16,47 @@ import inspect
 import itertools
 import os
 import shlex
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pytest
 
-#: The options whose value is a path.
-PATH_OPTIONS = ("--iam-env-file", "--iam-policy-file", "--terraform-dir", "--sarif")
 
-
-def misplaced_values(args: Sequence[str]) -> list[tuple[str, str]]:
-    """(option, value) pairs given as two arguments whose value exists as a path."""
+def misplaced_values(args: Sequence[str], options: Collection[str]) -> list[tuple[str, str]]:
+    """(option, value) pairs of ``options`` given as two arguments whose value exists as a
+    path."""
     return [
         (option, value)
         for option, value in itertools.pairwise(args)
-        if option in PATH_OPTIONS and not value.startswith("-") and os.path.exists(value)
+        if option in options and not value.startswith("-") and os.path.exists(value)
     ]
 
 
-def check_rootdir(config: pytest.Config) -> None:
-    """Stop the run when a path option's value changed pytest's rootdir or configuration."""
+def misled_by(
+    config: pytest.Config, options: Collection[str]
+) -> tuple[str, str, Path, Path | None] | None:
+    """The first of ``options`` whose value changed pytest's rootdir or configuration file:
+    (option, value, the rootdir and file pytest would have chosen without it)."""
     args = [
         *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
         *config.invocation_params.args,
     ]
-    misplaced = misplaced_values(args)
+    misplaced = misplaced_values(args, options)
     if not misplaced:
-        return
+        return None
     expected = _setup_without(config)
     if expected is None or expected == (config.rootpath, config.inipath):
+        return None
+    return (*misplaced[0], *expected)
+
+
+def check_rootdir(config: pytest.Config, options: Collection[str]) -> None:
+    """Stop the run when the value of one of the path ``options`` changed pytest's rootdir
+    or configuration."""
+    misled = misled_by(config, options)
+    if misled is None:
         return
-    option, value = misplaced[0]
-    root, ini = expected
+    option, value, root, ini = misled
     raise pytest.UsageError(
         f"{option} {value}: pytest took this value for a test path when it chose its rootdir "
         f"({config.rootpath}, configuration file {config.inipath or 'none'}) instead of "
