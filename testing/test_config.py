@@ -179,7 +179,9 @@ def test_an_env_file_that_sets_another_mode_is_refused(
     env_file(tmp_path, "dev.env", IAM_COMPLIANCE_MODE="live")
     env_file(tmp_path, "prod.env", IAM_COMPLIANCE_MODE="mock")
     assert resolve_run_mode(None, {}, ["dev.env"], tmp_path) == "live"
-    with pytest.raises(ConfigurationError, match=r"prod.env: IAM_COMPLIANCE_MODE=mock, but this"):
+    with pytest.raises(
+        ConfigurationError, match=r"prod.env: line 1: IAM_COMPLIANCE_MODE=mock, but this"
+    ):
         resolve_run_mode(None, {}, ["dev.env", "prod.env"], tmp_path)
 
 
@@ -222,11 +224,13 @@ def test_where_the_account_id_came_from_is_kept(
     ("content", "message"),
     [
         pytest.param(
-            "DYNAMODB_TABLE_NAME=\n", ".env: DYNAMODB_TABLE_NAME is set but empty", id="empty"
+            "DYNAMODB_TABLE_NAME=\n",
+            ".env: line 1: DYNAMODB_TABLE_NAME is set but empty",
+            id="empty",
         ),
         pytest.param(
             "DYNAMODB_TABLE_NAME=${STAGING_TABLE}\n",
-            r"\.env: DYNAMODB_TABLE_NAME=\$\{STAGING_TABLE\} refers to \$\{STAGING_TABLE\}",
+            r"\.env: line 1: DYNAMODB_TABLE_NAME refers to \$\{STAGING_TABLE\}",
             id="unexpanded",
         ),
     ],
@@ -251,3 +255,91 @@ def test_dotenv_live_mode_runs_live(suite: pytest.Pytester) -> None:
     result = suite.runpytest()
     result.stdout.fnmatch_lines(["iam-compliance: LIVE mode*"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR  # no credentials here: could not check
+
+
+#: A secret access key in the shape of AWS's (its documentation's example).
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def pieces(secret: str, size: int = 8) -> list[str]:
+    """Every run of ``size`` characters of ``secret``: a quoted line cut short still leaks."""
+    return [secret[i : i + size] for i in range(len(secret) - size + 1)]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        pytest.param(
+            f"AWS_SECRET_ACCESS_KEY {SECRET}",
+            "line 2: expected AWS_SECRET_ACCESS_KEY=VALUE, but it has no '='",
+            id="no-equals",
+        ),
+        pytest.param(
+            f'AWS_SECRET_ACCESS_KEY="{SECRET}',
+            "line 2: expected AWS_SECRET_ACCESS_KEY=VALUE, but the quoted value is not closed",
+            id="unclosed-quote",
+        ),
+        pytest.param(
+            f"export AWS_SECRET_ACCESS_KEY='{SECRET}' rotated",
+            "line 2: expected AWS_SECRET_ACCESS_KEY=VALUE, but the value has text after its "
+            "closing quote",
+            id="text-after-quote",
+        ),
+        # Pasted without its name: python-dotenv takes the secret for a name.
+        pytest.param(SECRET, "line 2: expected KEY=VALUE, but it has no '='", id="pasted"),
+        pytest.param(
+            SECRET.replace("/", ""),
+            "line 2: expected KEY=VALUE, but it has no '='",
+            id="pasted-alphanumeric",
+        ),
+        pytest.param(
+            f"AWS_SECRET_ACCESS_KEY={SECRET}${{ROTATED}}",
+            "line 2: AWS_SECRET_ACCESS_KEY refers to ${ROTATED}, which is not set",
+            id="unset-variable",
+        ),
+    ],
+)
+def test_env_file_errors_name_the_file_line_and_key_never_a_value(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, line: str, expected: str
+) -> None:
+    path = tmp_path / "prod.env"
+    path.write_text(f"AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n{line}\nAWS_REGION=us-east-1\n")
+    caplog.set_level("DEBUG")
+    with pytest.raises(ConfigurationError) as raised:
+        resolve_targets([str(path)], rootdir=tmp_path, environ={})
+    message = str(raised.value)
+    assert message.startswith(f"--iam-env-file {path}: {expected}")
+    assert not [piece for piece in pieces(SECRET) if piece in message]
+    # python-dotenv's own warning about a bad line ("could not parse statement") never runs.
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(
+            "AWS_ACCOUNT_ID=111111111111\nAWS_REGION=moon-1\n",
+            "line 2: AWS_REGION must be a region such as us-east-1; got 'moon-1'",
+            id="region",
+        ),
+        pytest.param(
+            "AWS_DEFAULT_REGION=moon-1\n",
+            "line 1: AWS_DEFAULT_REGION must be a region such as us-east-1; got 'moon-1'",
+            id="region-as-boto3-reads-it",
+        ),
+        pytest.param(
+            "\nAWS_ACCOUNT_ID=61857452311\n",
+            "line 2: AWS_ACCOUNT_ID must be 12 digits; got '61857452311'",
+            id="account",
+        ),
+        pytest.param(b"AWS_REGION=us-east-1\nA=\xff\n", "line 2: not UTF-8 text", id="not-utf8"),
+    ],
+)
+def test_an_invalid_setting_in_an_env_file_names_its_line(
+    tmp_path: Path, content: str | bytes, expected: str
+) -> None:
+    path = tmp_path / ".env"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(ConfigurationError) as raised:
+        resolve_targets([], rootdir=tmp_path, environ={})
+    assert str(raised.value) == f".env: {expected}"

@@ -19,7 +19,7 @@ from typing import Literal
 
 from .engine.guardrails import Mode as GuardrailsMode
 from .engine.target import Credentials, Target
-from .envfile import read_env_file
+from .envfile import EnvValues, read_env_file
 from .errors import ConfigurationError
 
 Mode = Literal["mock", "live"]
@@ -146,7 +146,8 @@ def resolve_run_mode(
 
 
 def _modes_in_files(env_files: Sequence[str], rootdir: Path) -> list[tuple[str, str]]:
-    """(label, IAM_COMPLIANCE_MODE) of each env file that sets it (.env without files)."""
+    """(where, IAM_COMPLIANCE_MODE) of each env file that sets it (.env without files);
+    where: the file and the line."""
     if env_files:
         paths = [(f"--iam-env-file {item}", _absolute(Path(item))) for item in env_files]
     else:
@@ -155,8 +156,9 @@ def _modes_in_files(env_files: Sequence[str], rootdir: Path) -> list[tuple[str, 
     for label, path in paths:
         values = read_env_file(path, label=label, checked=SETTINGS_KEYS)
         if "IAM_COMPLIANCE_MODE" in values:
+            place = _place(label, values, "IAM_COMPLIANCE_MODE")
             found.append(
-                (label, _not_empty(values["IAM_COMPLIANCE_MODE"], "IAM_COMPLIANCE_MODE", label))
+                (place, _not_empty(values["IAM_COMPLIANCE_MODE"], "IAM_COMPLIANCE_MODE", place))
             )
     return found
 
@@ -198,6 +200,8 @@ def resolve_target(
     named = ((source or ".env", file_values), ("environment", environ))
     layers = named if own_credentials else named[::-1]
     origins: dict[str, str] = {}
+    #: key -> (where its value was set, for errors: ".env: line 3"; the name it was set as)
+    places: dict[str, tuple[str, str]] = {}
 
     def value(key: str, *aliases: str) -> str:
         # AWS_DEFAULT_REGION after AWS_REGION, as boto3 reads them.
@@ -205,7 +209,8 @@ def resolve_target(
             for origin, layer in layers:
                 if name_ in layer:
                     origins[key] = f"{name_} in {origin}" if name_ != key else origin
-                    return _not_empty(layer[name_], name_, origin)
+                    places[key] = (_place(origin, layer, name_), name_)
+                    return _not_empty(layer[name_], name_, places[key][0])
         origins[key] = "built-in default"
         return DEFAULTS[key]
 
@@ -242,8 +247,14 @@ def resolve_target(
         org_read_role_arn=run_wide("ORG_READ_ROLE_ARN"),
         account_origin=origins["AWS_ACCOUNT_ID"],
     )
-    _validate(target, where)
+    _validate(target, places)
     return target
+
+
+def _place(origin: str, layer: Mapping[str, str], key: str) -> str:
+    """Where ``key`` of ``layer`` was set: the file and its line, or the environment."""
+    line = layer.lines.get(key) if isinstance(layer, EnvValues) else None
+    return f"{origin}: line {line}" if line else origin
 
 
 def _not_empty(value: str, key: str, origin: str) -> str:
@@ -268,7 +279,9 @@ def _credentials(values: Mapping[str, str], where: str) -> Credentials | None:
     return Credentials(key, secret, values.get("AWS_SESSION_TOKEN") or None)
 
 
-def _validate(target: Target, where: str) -> None:
+def _validate(target: Target, places: Mapping[str, tuple[str, str]]) -> None:
+    """Refuse a value IAM, DynamoDB or S3 would refuse. The value is quoted: none of these
+    settings is a credential."""
     checks = (
         ("AWS_ACCOUNT_ID", target.account_id, _ACCOUNT_RE, "12 digits"),
         ("AWS_REGION", target.region, _REGION_RE, "a region such as us-east-1"),
@@ -299,7 +312,8 @@ def _validate(target: Target, where: str) -> None:
     )
     for key, value, pattern, expected in checks:
         if not pattern.match(value):
-            raise ConfigurationError(f"{where}: {key} must be {expected}; got {value!r}")
+            place, name = places.get(key, ("built-in default", key))
+            raise ConfigurationError(f"{place}: {name} must be {expected}; got {value!r}")
 
 
 def resolve_targets(

@@ -79,7 +79,8 @@ CASES = [
     ),
     pytest.param(
         file(".env", "AWS_REGION=us-east-1\nthis is not a setting\n"),
-        ".env: line 2: expected KEY=VALUE, got 'this is not a setting'",
+        ".env: line 2: expected KEY=VALUE, but it has no '=' (the line is not shown: it may "
+        "hold a credential)",
         id="dotenv-malformed",
     ),
     pytest.param(
@@ -276,8 +277,8 @@ CASES = [
     ),
     pytest.param(
         file(".env", "DYNAMODB_TABLE_NAME=${STAGING_TABLE}\n"),
-        ".env: DYNAMODB_TABLE_NAME=${STAGING_TABLE} refers to ${STAGING_TABLE}, which is not "
-        "set in this file or the environment",
+        ".env: line 1: DYNAMODB_TABLE_NAME refers to ${STAGING_TABLE}, which is not set in "
+        "this file or the environment",
         id="unexpanded-variable",
     ),
     pytest.param(
@@ -289,8 +290,8 @@ CASES = [
             "--aws-mode",
             "mock",
         ),
-        "--iam-env-file envs/prod.env: IAM_COMPLIANCE_MODE=live, but this run is in mock mode "
-        "(--aws-mode mock); a target's file cannot change the run's mode*",
+        "--iam-env-file envs/prod.env: line 1: IAM_COMPLIANCE_MODE=live, but this run is in "
+        "mock mode (--aws-mode mock); a target's file cannot change the run's mode*",
         id="env-file-other-mode",
     ),
     pytest.param(

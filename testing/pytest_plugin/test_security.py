@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -108,6 +109,41 @@ def test_no_credential_appears_in_any_output(
     for where, text in outputs.items():
         for what, secret in secrets.items():
             assert secret not in text, f"the {what} appears in {where}"
+
+
+#: A secret access key in the shape of AWS's (its documentation's example).
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        pytest.param(".env", (), id="dotenv"),
+        pytest.param("prod.env", ("--iam-env-file=prod.env",), id="iam-env-file"),
+    ],
+)
+def test_a_malformed_env_file_line_is_named_never_quoted(
+    suite: pytest.Pytester, name: str, args: tuple[str, ...]
+) -> None:
+    """The line with the secret key is malformed (its quote is not closed): the run stops
+    naming the file, the line and the key, and no report or output holds the value."""
+    (suite.path / name).write_text(
+        f'AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY="{SECRET}\n'
+    )
+
+    result = suite.runpytest(*args)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    outputs = {"stdout": result.stdout.str(), "stderr": result.stderr.str()}
+    for report in ("compliance.json", "compliance.xml", "compliance.html"):
+        outputs[report] = (suite.path / "reports" / report).read_text()
+    label = ".env" if name == ".env" else "--iam-env-file prod.env"
+    named = f"{label}: line 2: expected AWS_SECRET_ACCESS_KEY=VALUE"
+    for where, text in outputs.items():
+        leaked = [SECRET[i : i + 8] for i in range(len(SECRET) - 7) if SECRET[i : i + 8] in text]
+        assert not leaked, f"{where} holds the secret access key: {leaked}"
+        if where != "stdout":
+            assert html.unescape(text).count(named) >= 1, f"{where} does not say where"
 
 
 @pytest.mark.parametrize(
