@@ -82,15 +82,26 @@ def test_fix_policy_is_enough_to_fix(
     result.assert_outcomes(passed=10)
 
 
+#: botocore's DEBUG log, shown in the terminal as it is written: the read and the fix run
+#: before the tests, so a log captured per test would hold none of it.
+DEBUG_LOG = ("-o", "log_level=DEBUG", "-o", "log_cli=true", "-o", "log_cli_level=DEBUG")
+
+
 @pytest.mark.parametrize(
-    "args",
+    ("args", "status"),
     [
-        pytest.param(LIVE, id="failing-check"),
-        pytest.param((*LIVE, "--fix"), id="fix"),
-        pytest.param((*LIVE, "--fix-dry-run", "-v", "-l"), id="dry-run-verbose-locals"),
-        pytest.param((*LIVE, "--iam-env-file", "missing.env"), id="usage-error"),
-        pytest.param((*LIVE, "-o", "log_level=DEBUG"), id="debug-log"),
-        pytest.param((*LIVE, "--fix", "-o", "log_level=DEBUG"), id="debug-log-fix"),
+        pytest.param(LIVE, pytest.ExitCode.TESTS_FAILED, id="failing-check"),
+        pytest.param((*LIVE, "--fix"), pytest.ExitCode.OK, id="fix"),
+        pytest.param(
+            (*LIVE, "--fix-dry-run", "-v", "-l"),
+            pytest.ExitCode.TESTS_FAILED,
+            id="dry-run-verbose-locals",
+        ),
+        pytest.param(
+            (*LIVE, "--iam-env-file", "missing.env"), pytest.ExitCode.USAGE_ERROR, id="usage-error"
+        ),
+        pytest.param((*LIVE, *DEBUG_LOG), pytest.ExitCode.TESTS_FAILED, id="debug-log"),
+        pytest.param((*LIVE, "--fix", *DEBUG_LOG), pytest.ExitCode.OK, id="debug-log-fix"),
     ],
 )
 def test_no_credential_appears_in_any_output(
@@ -98,14 +109,27 @@ def test_no_credential_appears_in_any_output(
     moto_server: MotoServer,
     monkeypatch: pytest.MonkeyPatch,
     args: tuple[str, ...],
+    status: pytest.ExitCode,
 ) -> None:
     moto_server.seed()
     secrets = checker(moto_server, monkeypatch, "read-only", "fix")
     result = suite.runpytest(*args, "-rA")
+    assert result.ret == status
     outputs = {"stdout": result.stdout.str(), "stderr": result.stderr.str()}
-    reports = suite.path / "reports"
-    for path in reports.rglob("*") if reports.is_dir() else []:
+    for path in (suite.path / "reports").rglob("*"):
         outputs[str(path.relative_to(suite.path))] = Path(path).read_text(errors="replace")
+    # Every run leaves its reports, the usage error's included: each one is checked.
+    assert {"reports/compliance.json", "reports/compliance.xml", "reports/compliance.html"} <= set(
+        outputs
+    )
+    if DEBUG_LOG[-1] in args:
+        # botocore's DEBUG lines were shown, signed requests among them, the key redacted:
+        # so the check below is about a log that carried the credentials.
+        assert re.search(
+            r"(?m)^DEBUG +botocore\.endpoint:.*Credential=\[redacted\]/", outputs["stdout"]
+        )
+        if "--fix" in args:
+            assert "CreatePolicyVersion" in outputs["stdout"]
     for where, text in outputs.items():
         for what, secret in secrets.items():
             assert secret not in text, f"the {what} appears in {where}"

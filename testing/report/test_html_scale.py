@@ -110,6 +110,7 @@ def test_one_target_has_no_grid() -> None:
 
     page = summary_html(Settings(mode="mock", targets=(TARGET,)), (section,))
 
+    assert page.count('class="iamc-target"') == 1
     assert "iamc-grid" not in page
 
 
@@ -146,6 +147,7 @@ def test_300_missing_actions_stay_small() -> None:
     assert summary.count(DIFF_MARK) == 1
     assert not [row for row in [*rows, whole] if DOCUMENT_MARK in row or DIFF_MARK in row]
     # Each row links to them, and stays small however many actions are missing.
+    assert len(rows) == len(assessment.verdicts) >= 300
     assert all('href="#iamc-diff-default"' in row for row in rows)
     assert all('href="#iamc-doc-default"' in row for row in rows)
     assert max(len(row) for row in rows) < 3_000

@@ -90,10 +90,10 @@ def visible_text(page: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("scenario", "args"),
+    ("scenario", "args", "failed"),
     [
-        pytest.param("default", [], id="not-compliant"),
-        pytest.param("dryrun", ["--fix-dry-run"], id="fix-dry-run"),
+        pytest.param("default", [], 4, id="not-compliant"),
+        pytest.param("dryrun", ["--fix-dry-run"], 4, id="fix-dry-run"),
         pytest.param(
             "findings",
             [
@@ -102,16 +102,41 @@ def visible_text(page: str) -> str:
                 "--iam-context",
                 "aws:SourceVpc=vpc-1234",
             ],
+            3,
             id="findings-conditions-and-escaping",
         ),
     ],
 )
-def test_page_says_what_it_said(suite: pytest.Pytester, scenario: str, args: list[str]) -> None:
+def test_page_says_what_it_said(
+    suite: pytest.Pytester, scenario: str, args: list[str], failed: int
+) -> None:
     (suite.path / "findings-policy.json").write_text((DATA / "findings-policy.json").read_text())
-    suite.runpytest(*args)
+    result = suite.runpytest(*args)
+
+    result.assert_outcomes(passed=10 - failed, failed=failed)
     page = (suite.path / "reports" / "compliance.html").read_text(encoding="utf-8")
-    found = visible_text(page)
-    expected = DATA / f"visible-{scenario}.txt"
+    check_or_record(visible_text(page), DATA / f"visible-{scenario}.txt")
+
+
+def check_or_record(found: str, expected: Path) -> None:
+    """Compare the page's text with the recorded file. With ``UPDATE_VISIBLE``, record it
+    and fail: a test that compared with what it had just written would pass whatever the
+    page said."""
     if os.environ.get("UPDATE_VISIBLE"):
         expected.write_text(found, encoding="utf-8")
+        pytest.fail(f"recorded {expected}; review the diff and run again without UPDATE_VISIBLE")
     assert found == expected.read_text(encoding="utf-8")
+
+
+def test_recording_fails_the_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorded = tmp_path / "visible-new.txt"
+    monkeypatch.setenv("UPDATE_VISIBLE", "1")
+
+    with pytest.raises(pytest.fail.Exception, match="review the diff and run again without"):
+        check_or_record("# summary\n", recorded)
+
+    assert recorded.read_text(encoding="utf-8") == "# summary\n"
+    monkeypatch.delenv("UPDATE_VISIBLE")
+    check_or_record("# summary\n", recorded)
+    with pytest.raises(AssertionError):
+        check_or_record("# summary, changed\n", recorded)

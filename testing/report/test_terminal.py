@@ -172,8 +172,12 @@ def test_summary_names_what_blocks_a_fix() -> None:
 
 
 def test_summary_leaves_out_the_fix_command_when_fixing() -> None:
-    lines = summary_lines([report_section(runbook_assessment(), fixing=True)], [])
+    section = report_section(runbook_assessment(), fixing=True)
 
+    lines = summary_lines([section], [])
+
+    # The verdicts, and nothing after them (not fixing, the next step follows them).
+    assert lines == verdict_table(section)
     assert NEXT_STEP not in lines
 
 
