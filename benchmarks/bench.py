@@ -31,6 +31,10 @@
    scripts have rendered every row). Targets: 1,000 targets at most 10 MB of HTML and
    open in a few seconds; 300 required actions at most 2 MB.
 
+9. (``wildcards.py``) Hostile wildcard patterns (``dynamodb:`` + 24 ``*`` + ``x``, ``*?``
+   repeated, 50 ``*`` against a 2,000-character ARN, ...), each decided with a cold
+   cache, and the fix proof with them in the policy. Target: every decision under 10 ms.
+
     python benchmarks/bench.py --parts 8     # one part, or several: --parts 1,6
 
 Everything runs on loopback; nothing reaches AWS. Figures are printed, never asserted:
@@ -324,7 +328,7 @@ def bench_guardrails(work: Path, targets: int) -> None:
 
 
 def bench_evaluator(rounds: int) -> None:
-    from iam_compliance.engine import matching
+    from iam_compliance.engine import wildcards
     from iam_compliance.engine.evaluation import RolePolicies, evaluate
     from iam_compliance.engine.policy import parse_policy
 
@@ -350,8 +354,7 @@ def bench_evaluator(rounds: int) -> None:
             # Parsed anew each round: a fresh policy, as a run reads it.
             document = {"Version": "2012-10-17", "Statement": statements}
             policies = RolePolicies(identity=(parse_policy(document, name="p"),))
-            for cached in (matching._compile, matching._resource_regex):
-                cached.cache_clear()  # every pattern compiled anew, as in a fresh run
+            wildcards._compile.cache_clear()  # every pattern compiled anew, as in a fresh run
             started = time.perf_counter()
             for action in actions:
                 evaluate(policies, f"dynamodb:{action}", table)
@@ -386,7 +389,7 @@ def main() -> None:
         help="target counts of part 8, comma-separated (1,100,1000)",
     )
     parser.add_argument(
-        "--parts", default="1,2,3,4,5,6,7,8", help="the parts to run, comma-separated (all)"
+        "--parts", default="1,2,3,4,5,6,7,8,9", help="the parts to run, comma-separated (all)"
     )
     options = parser.parse_args()
     parts = {int(n) for n in options.parts.split(",") if n.strip()}
@@ -411,6 +414,7 @@ def main() -> None:
         # Imported here: they import this module.
         import reports
         import scale
+        import wildcards
 
         if 6 in parts:
             scale.bench_one_account(work, options.roles, options.latency or 0.05, rounds)
@@ -419,6 +423,8 @@ def main() -> None:
         counts = [int(n) for n in options.report_targets.split(",") if n.strip()]
         if 8 in parts and counts:
             reports.bench_reports(work, counts, rounds)
+        if 9 in parts:
+            wildcards.bench_patterns(options.repeat)
 
 
 if __name__ == "__main__":
