@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from iam_compliance.engine.matching import (
     has_wildcard,
@@ -181,49 +179,6 @@ def test_is_arn_shaped(text: str, expected: bool) -> None:
 )
 def test_has_wildcard(pattern: str, expected: bool) -> None:
     assert has_wildcard(pattern) is expected
-
-
-# Patterns are matched without a regular expression where one is not needed (a literal,
-# a literal and one final *, another service's pattern); the answer must be the same.
-_ALPHABET = "aAbB:/*?-$"
-
-
-@given(pattern=st.text(_ALPHABET, max_size=12), text=st.text("aAbB:/-", max_size=12))
-def test_the_shortcuts_agree_with_the_regular_expressions(pattern: str, text: str) -> None:
-    agree_with_the_regular_expressions(pattern, text)
-
-
-@given(
-    pattern=st.text("aA:*-", max_size=10).map(lambda p: "arn:" + p),
-    text=st.text("aA:-", max_size=10).map(lambda t: "arn:" + t),
-)
-def test_the_shortcuts_fold_the_head_of_an_arn_as_the_expressions_do(
-    pattern: str, text: str
-) -> None:
-    agree_with_the_regular_expressions(pattern, text)
-
-
-def agree_with_the_regular_expressions(pattern: str, text: str) -> None:
-    import re
-
-    from iam_compliance.engine import matching
-
-    action = matching._compile(pattern, re.IGNORECASE | re.ASCII).fullmatch(text) is not None
-    assert matches_action(pattern, text) is action
-
-    def regex(pattern: str, text: str, *, loose: bool) -> bool:
-        return matching._resource_regex(pattern, loose=loose).fullmatch(text) is not None
-
-    folded = matching._fold_head(pattern), matching._fold_head(text)
-    expected: bool | None = (
-        True
-        if regex(pattern, text, loose=False)
-        else None
-        if regex(pattern, text, loose=True)
-        or (folded != (pattern, text) and regex(*folded, loose=True))
-        else False
-    )
-    assert matching.match_resource(pattern, text)[0] is expected
 
 
 @pytest.mark.parametrize(

@@ -168,6 +168,8 @@ WORLDS: dict[str, World] = {
     "deny-on-principal-arn": denied_when(
         "Platform", {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/MLPlatform*"}}
     ),
+    # a role session's requests carry aws:MultiFactorAuthPresent, false without MFA
+    "deny-without-mfa": denied_when("NoMfa", {"Bool": {"aws:MultiFactorAuthPresent": "false"}}),
     # --- grants under a condition: the reason names the statement and the condition -----
     "grant-in-this-region": World(
         granted_when({"StringEquals": {"aws:RequestedRegion": "us-east-1"}}),

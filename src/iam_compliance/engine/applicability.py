@@ -16,12 +16,12 @@ Deny as soon as it reaches one of them (:func:`.matching.covers_resource`,
 from __future__ import annotations
 
 from collections.abc import Container, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .conditions import ConditionState, FailedCondition, evaluate_conditions
 from .matching import covers_resource, is_pattern, match_resource, overlaps_resource
 from .policy import Policy, Statement
-from .variables import substitute_variables
+from .variables import UnknownValues, substitute_variables
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class Request:
     context: Mapping[str, tuple[str, ...]]
     #: Lower-cased keys absent from ``context`` whose absence is only assumed.
     unknown: Container[str] = frozenset()
+    #: Keys the request carries with a value not known here (lower-cased) -> its start.
+    unknown_values: UnknownValues = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ def scan(policy: Policy, request: Request) -> Scan:
             request.context,
             policy_variables=policy.has_variables,
             unknown=request.unknown,
+            unknown_values=request.unknown_values,
         )
         used = tuple(dict.fromkeys((*resource_keys, *conditions.keys)))
         keys.extend(used)
@@ -186,6 +189,7 @@ def _resource_matches(
             pattern=True,
             enabled=policy.has_variables,
             unknown=request.unknown,
+            unknown_values=request.unknown_values,
         )
         keys.extend(substitution.keys)
         if substitution.missing is not None:

@@ -243,6 +243,7 @@ def judge(
         requester=snapshot.requester,
         assumed_absent=request.assumed_absent(),
         guardrails=guardrails,
+        unknown_values=request.unknown(),
     )
 
 
@@ -264,6 +265,7 @@ def request_context(
         role_tags=snapshot.role_tags,
         resource_account=table.account if table is not None else target.account_id,
         resource_tags=table.tags if table is not None else {},
+        role_id=snapshot.role_id,
     )
     if guardrails is not None:
         derived.extend(organization_context(guardrails))

@@ -26,6 +26,12 @@ The rules, from AWS's documentation of condition operators:
 * A key the request model only *assumes* absent (see :mod:`.request`) can be named in
   ``unknown``: every condition on it is then undecided. Evaluating once with and once
   without ``unknown`` shows whether a verdict depends on such an assumption.
+* A key the request carries with a value not known here (``unknown_values``: the
+  session's ``aws:TokenIssueTime``; its ``aws:userid``, of which only the start is known)
+  is *present*: ``Null`` is false for ``"true"``, and ``...IfExists`` compares as without
+  it. A comparison is decided only where the known start decides it (``StringEquals``
+  with a value that starts otherwise is false; ``StringLike`` is decided by
+  :func:`.matching.match_like_prefix`); any other is undecided, never guessed.
 * ``ForAllValues:`` holds when every request value matches, ``ForAnyValue:`` when at
   least one does. Without either prefix a key with several request values is decided
   only when every value gives the same answer, because IAM expects a set operator for
@@ -44,13 +50,16 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .operators import OPERATORS, Operator
+from .matching import match_like_prefix
+from .operators import FOR_ALL, FOR_ANY, OPERATORS, Operator, either, phrase, split_operator
 from .policy import Condition
-from .variables import Context, normalize_context, substitute_variables
-
-_FOR_ALL = "ForAllValues:"
-_FOR_ANY = "ForAnyValue:"
-_IF_EXISTS = "IfExists"
+from .variables import (
+    Context,
+    UnknownValues,
+    normalize_context,
+    shown_unknown,
+    substitute_variables,
+)
 
 
 class ConditionState(enum.Enum):
@@ -77,17 +86,17 @@ class FailedCondition:
 
     def requirement(self) -> str:
         """``aws:RequestedRegion is eu-west-1``: what the condition asks for."""
-        set_operator, _, _ = _split_operator(self.operator)
-        scope = {_FOR_ALL: ", in every value,", _FOR_ANY: ", in some value,"}.get(
+        set_operator, _, _ = split_operator(self.operator)
+        scope = {FOR_ALL: ", in every value,", FOR_ANY: ", in some value,"}.get(
             set_operator or "", ""
         )
-        return f"{self.key}{scope} {_phrase(self.operator, self.wanted)}"
+        return f"{self.key}{scope} {phrase(self.operator, self.wanted)}"
 
     def found(self) -> str:
         """``this request's aws:RequestedRegion is us-east-1``: what the request has."""
         if not self.request:
             return f"this request carries no {self.key}"
-        return f"this request's {self.key} is {_either(self.request, 'and')}"
+        return f"this request's {self.key} is {either(self.request, 'and')}"
 
 
 @dataclass(frozen=True)
@@ -120,15 +129,18 @@ def evaluate_conditions(
     *,
     policy_variables: bool = True,
     unknown: Container[str] = frozenset(),
+    unknown_values: UnknownValues | None = None,
 ) -> ConditionResult:
     """Evaluate a statement's conditions (ANDed) against ``context``.
 
     ``policy_variables`` says whether ``${...}`` in values is a variable, which it is
     in policies of version 2012-10-17 only. ``unknown`` holds lower-cased keys whose
     absence from ``context`` is an assumption: conditions on them are undecided.
+    ``unknown_values`` holds the keys the request carries with a value not known here.
     """
     values_by_key = normalize_context(context)
-    outcomes = [_evaluate_one(c, values_by_key, policy_variables, unknown) for c in conditions]
+    request = _Request(values_by_key, unknown, unknown_values or {})
+    outcomes = [_evaluate_one(c, request, policy_variables) for c in conditions]
     keys = _unique(key for outcome in outcomes for key in outcome.keys)
     failed = tuple(
         outcome.failed for outcome in outcomes if outcome.value is False and outcome.failed
@@ -159,30 +171,42 @@ class _Outcome:
     assumed: tuple[str, ...] = ()
 
 
-def _evaluate_one(
-    condition: Condition,
-    values_by_key: Mapping[str, tuple[str, ...]],
-    variables: bool,
-    unknown: Container[str],
-) -> _Outcome:
+@dataclass(frozen=True)
+class _Request:
+    """What the conditions are evaluated against."""
+
+    #: Lower-cased key -> values.
+    values: Mapping[str, tuple[str, ...]]
+    #: Lower-cased keys whose absence is only assumed.
+    unknown: Container[str]
+    #: Lower-cased keys the request carries with a value not known here -> its start.
+    unknown_values: UnknownValues
+
+
+def _evaluate_one(condition: Condition, request: _Request, variables: bool) -> _Outcome:
     name = condition.operator
     keys: tuple[str, ...] = (condition.key,)
-    request_values = values_by_key.get(condition.key.lower(), ())
-    if not request_values and condition.key.lower() in unknown:
+    folded = condition.key.lower()
+    request_values = request.values.get(folded, ())
+    known_prefix = None if request_values else request.unknown_values.get(folded)
+    if not request_values and known_prefix is None and folded in request.unknown:
         why = f"{name} {condition.key}: {_ASSUMED.format(condition.key)}"
         return _Outcome(None, keys, why, assumed=(condition.key,))
-    set_operator, base, if_exists = _split_operator(name)
+    set_operator, base, if_exists = split_operator(name)
     if base == "Null" and not set_operator and not if_exists:
-        return _evaluate_null(condition, request_values)
+        return _evaluate_null(condition, present=bool(request_values) or known_prefix is not None)
     spec = OPERATORS.get(base)
     if spec is None:  # includes Null with a prefix or IfExists, which IAM does not define
         return _Outcome(None, keys, f"{name!r} is not a supported condition operator")
-    policy_values, keys, note, assumed = _policy_values(
-        condition, spec, values_by_key, variables, unknown
-    )
+    policy_values, keys, note, assumed = _policy_values(condition, spec, request, variables)
     if note is not None:
         return _Outcome(None, keys, note, assumed=assumed)
-    outcome = _compare(condition, spec, set_operator, if_exists, policy_values, request_values)
+    if known_prefix is not None:
+        # The key is there (IfExists compares), with one value known only by its start.
+        outcome = _compare_unknown(condition, spec, base, policy_values, known_prefix)
+        request_values = (shown_unknown(known_prefix),)
+    else:
+        outcome = _compare(condition, spec, set_operator, if_exists, policy_values, request_values)
     if outcome.value is False:
         failed = FailedCondition(name, condition.key, condition.values, request_values)
         return _Outcome(False, keys, failed=failed)
@@ -194,11 +218,7 @@ _ASSUMED = "depends on whether the request carries {}"
 
 
 def _policy_values(
-    condition: Condition,
-    spec: Operator,
-    values_by_key: Mapping[str, tuple[str, ...]],
-    variables: bool,
-    unknown: Container[str],
+    condition: Condition, spec: Operator, request: _Request, variables: bool
 ) -> tuple[list[Any], tuple[str, ...], str | None, tuple[str, ...]]:
     """The policy's values, read; a value whose variable has no value is left out.
 
@@ -213,10 +233,11 @@ def _policy_values(
         if spec.variables != "none":
             substitution = substitute_variables(
                 raw,
-                values_by_key,
+                request.values,
                 pattern=spec.variables == "pattern",
                 enabled=variables,
-                unknown=unknown,
+                unknown=request.unknown,
+                unknown_values=request.unknown_values,
             )
             keys = _unique((*keys, *substitution.keys))
             if substitution.missing is not None:
@@ -244,9 +265,9 @@ def _compare(
     keys = (condition.key,)
     where = f"{condition.operator} {condition.key}"
     if not request_values:
-        if set_operator == _FOR_ANY:
+        if set_operator == FOR_ANY:
             return _Outcome(False, keys)
-        if if_exists or set_operator == _FOR_ALL:
+        if if_exists or set_operator == FOR_ALL:
             return _Outcome(True, keys)
         return _Outcome(spec.negated, keys)
 
@@ -257,9 +278,9 @@ def _compare(
         except ValueError:
             return _Outcome(None, keys, f"{where}: request value {raw!r} is not {spec.expects}")
     results = [_matches_value(spec, value, policy_values) for value in parsed]
-    if set_operator == _FOR_ALL:
+    if set_operator == FOR_ALL:
         return _Outcome(all(results), keys)
-    if set_operator == _FOR_ANY:
+    if set_operator == FOR_ANY:
         return _Outcome(any(results), keys)
     if all(results) or not any(results):
         return _Outcome(results[0], keys)
@@ -271,67 +292,34 @@ def _compare(
     )
 
 
-def _phrase(operator: str, values: tuple[str, ...]) -> str:
-    """How a condition reads in a sentence: ``is eu-west-1``, ``matches vpc-*``."""
-    set_operator, base, if_exists = _split_operator(operator)
-    words = _PHRASES.get(base)
-    if words is None:
-        return f"{operator} {_either(values, 'or')}"
-    verb, joiner = words
-    text = f"{verb} {_either(values, joiner)}"
-    return f"{text}, or is absent" if if_exists and set_operator != _FOR_ANY else text
+def _compare_unknown(
+    condition: Condition, spec: Operator, base: str, policy_values: Sequence[Any], prefix: str
+) -> _Outcome:
+    """Compare a value known only to start with ``prefix`` (one value: the keys the
+    request model leaves unknown are single-valued, so a set operator changes nothing)."""
+    found = [_test_unknown(base, wanted, prefix) for wanted in policy_values]
+    matched = True if True in found else None if None in found else False
+    if matched is not None:
+        return _Outcome(not matched if spec.negated else matched, (condition.key,))
+    start = f", beyond its start {prefix!r}," if prefix else ""
+    return _Outcome(
+        None,
+        (condition.key,),
+        f"{condition.operator} {condition.key}: the request carries {condition.key}, but its "
+        f"value{start} is not known here",
+    )
 
 
-#: Base operator -> (verb, how several values join).
-_PHRASES: Mapping[str, tuple[str, str]] = {
-    "StringEquals": ("is", "or"),
-    "StringNotEquals": ("is not", "nor"),
-    "StringEqualsIgnoreCase": ("is, ignoring case,", "or"),
-    "StringNotEqualsIgnoreCase": ("is not, ignoring case,", "nor"),
-    "StringLike": ("matches", "or"),
-    "StringNotLike": ("does not match", "nor"),
-    "ArnEquals": ("is", "or"),
-    "ArnLike": ("matches", "or"),
-    "ArnNotEquals": ("is not", "nor"),
-    "ArnNotLike": ("does not match", "nor"),
-    "Bool": ("is", "or"),
-    "IpAddress": ("is in", "or"),
-    "NotIpAddress": ("is not in", "nor"),
-    "NumericEquals": ("is", "or"),
-    "NumericNotEquals": ("is not", "nor"),
-    "NumericLessThan": ("is less than", "or"),
-    "NumericLessThanEquals": ("is at most", "or"),
-    "NumericGreaterThan": ("is more than", "or"),
-    "NumericGreaterThanEquals": ("is at least", "or"),
-    "DateEquals": ("is", "or"),
-    "DateNotEquals": ("is not", "nor"),
-    "DateLessThan": ("is before", "or"),
-    "DateLessThanEquals": ("is at or before", "or"),
-    "DateGreaterThan": ("is after", "or"),
-    "DateGreaterThanEquals": ("is at or after", "or"),
-    "Null": ("is absent:", "or"),
-}
-
-
-def _either(values: Sequence[str], joiner: str) -> str:
-    """``["a", "b", "c"]`` -> ``"a, b or c"``."""
-    if len(values) <= 1:
-        return "".join(values)
-    return f"{', '.join(values[:-1])} {joiner} {values[-1]}"
-
-
-def _split_operator(name: str) -> tuple[str | None, str, bool]:
-    """``ForAnyValue:StringLikeIfExists`` -> (``ForAnyValue:``, ``StringLike``, True)."""
-    set_operator = None
-    base = name
-    for prefix in (_FOR_ALL, _FOR_ANY):
-        if base.startswith(prefix):
-            set_operator, base = prefix, base[len(prefix) :]
-            break
-    if_exists = base.endswith(_IF_EXISTS) and base != _IF_EXISTS
-    if if_exists:
-        base = base[: -len(_IF_EXISTS)]
-    return set_operator, base, if_exists
+def _test_unknown(base: str, wanted: Any, prefix: str) -> bool | None:
+    """Whether a value that starts with ``prefix`` matches the policy value ``wanted``:
+    decided only where the start decides it."""
+    if base in ("StringEquals", "StringNotEquals"):
+        return None if wanted.startswith(prefix) else False
+    if base in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
+        return None if wanted.startswith(prefix.casefold()) else False
+    if base in ("StringLike", "StringNotLike"):
+        return match_like_prefix(wanted, prefix)
+    return None
 
 
 def _matches_value(spec: Operator, value: Any, policy_values: Sequence[Any]) -> bool:
@@ -339,7 +327,7 @@ def _matches_value(spec: Operator, value: Any, policy_values: Sequence[Any]) -> 
     return not matched if spec.negated else matched
 
 
-def _evaluate_null(condition: Condition, request_values: tuple[str, ...]) -> _Outcome:
+def _evaluate_null(condition: Condition, *, present: bool) -> _Outcome:
     keys = (condition.key,)
     wanted: list[bool] = []
     for raw in condition.values:
@@ -350,8 +338,7 @@ def _evaluate_null(condition: Condition, request_values: tuple[str, ...]) -> _Ou
                 f'Null {condition.key}: policy value {raw!r} is not "true" or "false"',
             )
         wanted.append(raw.lower() == "true")
-    absent = not request_values
-    return _Outcome(any(want == absent for want in wanted), keys)
+    return _Outcome(any(want is not present for want in wanted), keys)
 
 
 # --- small helpers ------------------------------------------------------------------

@@ -56,6 +56,8 @@ def context_entries(context: RequestContext) -> list[dict[str, object]]:
     """The request model's keys as the simulator's ``ContextEntries``."""
     entries: list[dict[str, object]] = []
     for entry in context.entries:
+        if not entry.values:
+            continue  # known to be absent, or carried with a value not known here
         kind = _TYPES.get(entry.key.lower(), "string")
         if len(entry.values) > 1:
             kind += "List"

@@ -48,7 +48,7 @@ from .guardrails import Guardrails, gate
 __all__ = ["Decision", "Evidence", "NearMiss", "RolePolicies", "Verdict", "evaluate"]
 from .policy import Policy, RolePolicies
 from .principals import Naming, Requester, names_requester
-from .variables import Context, normalize_context
+from .variables import Context, UnknownValues, normalize_context
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,7 @@ def evaluate(
     requester: Requester | None = None,
     assumed_absent: Container[str] = frozenset(),
     guardrails: Guardrails | None = None,
+    unknown_values: UnknownValues | None = None,
 ) -> Verdict:
     """Decide whether ``action`` on ``resource`` is allowed under ``context``.
 
@@ -125,16 +126,19 @@ def evaluate(
     policy, whose Principal is matched against ``requester``; ``guardrails`` the
     organization's SCPs and RCPs for the target, when they were read. ``assumed_absent`` names
     keys (lower-cased) whose absence is an assumption rather than known (see
-    :class:`.request.AssumedAbsent`). Nothing a parsed
+    :class:`.request.AssumedAbsent`). ``unknown_values`` names keys (lower-cased) the
+    request carries with a value not known here, each with the known start of its value
+    (:meth:`.request.RequestContext.unknown`). Nothing a parsed
     policy can contain makes this raise: what cannot be evaluated is UNDECIDED.
     """
     values = normalize_context(context)
+    carried = {key.lower(): start for key, start in (unknown_values or {}).items()}
     model = _Model(resource_policy, requester, guardrails)
-    verdict = _evaluate(policies, Request(action, resource, values), model)
-    unknown = _Unknown(assumed_absent, frozenset(values))
+    verdict = _evaluate(policies, Request(action, resource, values, unknown_values=carried), model)
+    unknown = _Unknown(assumed_absent, frozenset(values) | frozenset(carried))
     if verdict.decision is Decision.UNDECIDED or assumed_absent == frozenset():
         return verdict
-    probe = _evaluate(policies, Request(action, resource, values, unknown), model)
+    probe = _evaluate(policies, Request(action, resource, values, unknown, carried), model)
     if probe.decision is not Decision.UNDECIDED:
         return verdict
     keys = tuple(dict.fromkeys(k for e in probe.undecided_by for k in _assumed_in(e, unknown)))

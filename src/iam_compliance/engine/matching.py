@@ -21,21 +21,18 @@ Patterns may also contain the escapes ``${*}``, ``${?}`` and ``${$}``, which IAM
 ``${...}`` is a policy variable; it must be replaced before matching (see
 :func:`iam_compliance.conditions.substitute_variables`) and is compared literally here.
 
-Compiled patterns are cached for the life of the process, without a size limit: the
-patterns come from the policies a run reads, and a bounded cache that overflows makes
-every later match compile again.
+Every match goes through one linear-time matcher (:mod:`.wildcards`); patterns come
+from policies, and a backtracking regular expression would let one pattern such as
+``dynamodb:*****...x`` stall a run for minutes.
 """
 
 from __future__ import annotations
 
-import functools
-import re
+from .wildcards import compile_glob, intersects, scan
 
-#: The escapes IAM reads as literal characters inside a pattern.
-_ESCAPES = {"${*}": "*", "${?}": "?", "${$}": "$"}
-_TOKEN_RE = re.compile(r"\$\{[*?$]\}|[*?]")
-#: Actions compare ignoring the case of ASCII letters only.
-_ACTION_FLAGS = re.IGNORECASE | re.ASCII
+#: Actions compare ignoring the case of ASCII letters only: IAM action names are ASCII,
+#: and Unicode case folding would let, say, the Kelvin sign match ``k``.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 #: An ARN has six parts, the last of which may itself contain colons.
 _ARN_PARTS = 6
 
@@ -47,20 +44,18 @@ def matches_action(pattern: str, action: str) -> bool:
     would let, say, the Kelvin sign match ``k``.
     """
     if pattern.isascii() and action.isascii():
-        simple = _simple(pattern)
-        if simple is not None:
-            text, prefix = simple
-            folded = action.lower()
-            return folded.startswith(text.lower()) if prefix else folded == text.lower()
-        # A pattern of another service cannot match, whatever its wildcards after the colon.
-        service, colon, _ = pattern.partition(":")
-        if (
-            colon
-            and _simple(service) == (service, False)
-            and service.lower() != action.partition(":")[0].lower()
-        ):
-            return False
-    return _compile(pattern, _ACTION_FLAGS).fullmatch(action) is not None
+        pattern, action = pattern.lower(), action.lower()
+    else:
+        pattern, action = pattern.translate(_ASCII_LOWER), action.translate(_ASCII_LOWER)
+    simple = _simple(pattern)
+    if simple is not None:
+        text, prefix = simple
+        return action.startswith(text) if prefix else action == text
+    # A pattern of another service cannot match, whatever its wildcards after the colon.
+    service, colon, _ = pattern.partition(":")
+    if colon and _simple(service) == (service, False) and service != action.partition(":")[0]:
+        return False
+    return compile_glob(pattern).matches(action)
 
 
 def match_resource(pattern: str, arn: str) -> tuple[bool | None, str | None]:
@@ -71,13 +66,12 @@ def match_resource(pattern: str, arn: str) -> tuple[bool | None, str | None]:
     """
     simple = _simple(pattern) is not None
     if simple:
-        # No ? and no escape: the strict and the loose reading are one, and a regular
-        # expression is not needed (most patterns: compiling one costs more than a match).
+        # No ? and no escape: the strict and the loose reading are one (most patterns).
         if _simple_match(pattern, arn):
             return True, None
-    elif _resource_regex(pattern, loose=False).fullmatch(arn) is not None:
+    elif compile_glob(pattern, "resource").matches(arn):
         return True, None
-    elif _resource_regex(pattern, loose=True).fullmatch(arn) is not None:
+    elif compile_glob(pattern, "resource-loose").matches(arn):
         return None, (
             f"{pattern!r} matches {arn} only if a ? may stand for a colon, which AWS "
             "does not document"
@@ -86,7 +80,7 @@ def match_resource(pattern: str, arn: str) -> tuple[bool | None, str | None]:
     if (folded_pattern, folded_arn) != (pattern, arn) and (
         _simple_match(folded_pattern, folded_arn)
         if simple
-        else _resource_regex(folded_pattern, loose=True).fullmatch(folded_arn) is not None
+        else compile_glob(folded_pattern, "resource-loose").matches(folded_arn)
     ):
         return None, (
             f"{pattern!r} matches {arn} only when letter case is ignored in the partition, "
@@ -107,7 +101,18 @@ def may_match_resource(pattern: str, arn: str) -> bool:
 
 def matches_like(pattern: str, value: str) -> bool:
     """Whether a ``StringLike`` ``pattern`` matches ``value``, case-sensitively."""
-    return _compile(pattern, 0).fullmatch(value) is not None
+    return compile_glob(pattern).matches(value)
+
+
+def match_like_prefix(pattern: str, prefix: str) -> bool | None:
+    """Whether a ``StringLike`` ``pattern`` matches a value known only to start with
+    ``prefix``: True when it matches whatever follows, False when it matches nothing
+    that starts so, None when that depends on the rest."""
+    glob = compile_glob(pattern)
+    states = glob.run(prefix, glob.start)
+    if not glob.spread(states, colon=True) & glob.accept:
+        return False
+    return True if glob.accepts_anything_after(states) else None
 
 
 def matches_arn(pattern: str, arn: str) -> bool:
@@ -134,12 +139,14 @@ def is_arn_shaped(text: str) -> bool:
 
 def has_wildcard(pattern: str) -> bool:
     """Whether ``pattern`` can match more than one string (an unescaped ``*`` or ``?``)."""
-    return any(token in "*?" for token in _TOKEN_RE.findall(pattern))
+    return ("*" in pattern or "?" in pattern) and any(
+        item in ("*", "?") for item, _ in scan(pattern)
+    )
 
 
 def _simple(pattern: str) -> tuple[str, bool] | None:
     """(text, whether it is a prefix) for a pattern that is a literal, or a literal and one
-    final ``*``: matched without a regular expression. None for any other pattern."""
+    final ``*``: compared with string methods alone. None for any other pattern."""
     if "?" in pattern or "$" in pattern:
         return None
     star = pattern.find("*")
@@ -154,58 +161,10 @@ def _simple_match(pattern: str, text: str) -> bool:
     return text.startswith(literal) if prefix else text == literal
 
 
-@functools.cache
-def _compile(pattern: str, flags: int) -> re.Pattern[str]:
-    # DOTALL: a wildcard must match every character, newlines included; anything
-    # less would let an odd ARN slip past a Deny.
-    return re.compile(_translate(pattern), flags | re.DOTALL)
-
-
-@functools.cache
-def _resource_regex(pattern: str, *, loose: bool) -> re.Pattern[str]:
-    """A Resource pattern as a regular expression, segment by segment.
-
-    ``loose`` lets a ``?`` match a colon, the reading AWS does not document.
-    """
-    parts: list[str] = []
-    position = 0
-    for token in _TOKEN_RE.finditer(pattern):
-        parts.append(re.escape(pattern[position : token.start()]))
-        text = token.group()
-        if text == "*":
-            last_of_segment = token.end() == len(pattern) or pattern[token.end()] == ":"
-            parts.append(".*" if last_of_segment else "[^:]*")
-        elif text == "?":
-            parts.append("." if loose else "[^:]")
-        else:
-            parts.append(re.escape(_ESCAPES[text]))
-        position = token.end()
-    parts.append(re.escape(pattern[position:]))
-    return re.compile("".join(parts), re.DOTALL)
-
-
 def _fold_head(text: str) -> str:
     """``text`` with its partition, service, region and account segments lower-cased."""
     parts = text.split(":", _ARN_PARTS - 1)
     return ":".join(part.lower() if 1 <= index <= 4 else part for index, part in enumerate(parts))
-
-
-def _translate(pattern: str) -> str:
-    """Turn an IAM wildcard pattern into an equivalent regular expression."""
-    parts: list[str] = []
-    position = 0
-    for token in _TOKEN_RE.finditer(pattern):
-        parts.append(re.escape(pattern[position : token.start()]))
-        text = token.group()
-        if text == "*":
-            parts.append(".*")
-        elif text == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(_ESCAPES[text]))
-        position = token.end()
-    parts.append(re.escape(pattern[position:]))
-    return "".join(parts)
 
 
 # --- a request for many resources at once ----------------------------------------------
@@ -238,13 +197,13 @@ def covers_resource(pattern: str, requested: str) -> bool | None:
 def overlaps_resource(pattern: str, requested: str) -> bool | None:
     """Whether some ARN matches both the Resource ``pattern`` and the ``requested`` one.
 
-    None when they share an ARN only if letter case is ignored in the partition, service,
-    region or account, which AWS does not document.
+    A ``?`` is taken to reach across a colon (undocumented), so a Deny's overlap is never
+    missed. None when they share an ARN only if letter case is ignored in the partition,
+    service, region or account, which AWS does not document.
     """
-    if _intersect(_tokens(pattern), _tokens(requested)):
+    if _overlap(pattern, requested):
         return True
-    folded = _intersect(_tokens(_fold_head(pattern)), _tokens(_fold_head(requested)))
-    return None if folded else False
+    return None if _overlap(_fold_head(pattern), _fold_head(requested)) else False
 
 
 def is_pattern(text: str) -> bool:
@@ -252,90 +211,11 @@ def is_pattern(text: str) -> bool:
     return has_wildcard(text)
 
 
+def _overlap(first: str, second: str) -> bool:
+    return intersects(compile_glob(first, "resource-loose"), compile_glob(second, "resource-loose"))
+
+
 def _instance(requested: str, stand_in: str) -> str:
     """``requested`` with each ``*`` replaced by ``stand_in`` and each ``?`` by one character."""
-    pieces: list[str] = []
-    position = 0
-    for token in _TOKEN_RE.finditer(requested):
-        pieces.append(requested[position : token.start()])
-        text = token.group()
-        if text == "*":
-            pieces.append(stand_in)
-        elif text == "?":
-            pieces.append(_STAND_IN[0])
-        else:
-            pieces.append(_ESCAPES[text])
-        position = token.end()
-    pieces.append(requested[position:])
-    return "".join(pieces)
-
-
-#: A pattern as tokens: ("lit", char), ("one", crosses_colon) or ("any", crosses_colon).
-_Token = tuple[str, str | bool]
-
-
-def _tokens(pattern: str) -> tuple[_Token, ...]:
-    found: list[_Token] = []
-    position = 0
-    for token in _TOKEN_RE.finditer(pattern):
-        found.extend(("lit", char) for char in pattern[position : token.start()])
-        text = token.group()
-        if text == "*":
-            last_of_segment = token.end() == len(pattern) or pattern[token.end()] == ":"
-            found.append(("any", last_of_segment))
-        elif text == "?":
-            # A ? standing for a colon is not documented; a Deny is assumed to reach
-            # that far, so an overlap is never missed.
-            found.append(("one", True))
-        else:
-            found.append(("lit", _ESCAPES[text]))
-        position = token.end()
-    found.extend(("lit", char) for char in pattern[position:])
-    return tuple(found)
-
-
-def _intersect(first: tuple[_Token, ...], second: tuple[_Token, ...]) -> bool:
-    """Whether some string matches both token patterns (a walk of their product)."""
-    literals = {str(value) for kind, value in (*first, *second) if kind == "lit"}
-    alphabet = literals | {":", "\ue000"}  # "\ue000": any other character
-    start = _closure(first, second, {(0, 0)})
-    seen, frontier = set(start), list(start)
-    while frontier:
-        i, j = frontier.pop()
-        if i == len(first) and j == len(second):
-            return True
-        for char in alphabet:
-            following = {(a, b) for a in _step(first, i, char) for b in _step(second, j, char)}
-            for state in _closure(first, second, following) - seen:
-                seen.add(state)
-                frontier.append(state)
-    return False
-
-
-def _step(tokens: tuple[_Token, ...], index: int, char: str) -> set[int]:
-    if index >= len(tokens):
-        return set()
-    kind, value = tokens[index]
-    if kind == "lit":
-        return {index + 1} if value == char else set()
-    if char == ":" and not value:
-        return set()
-    return {index + 1} if kind == "one" else {index}
-
-
-def _closure(
-    first: tuple[_Token, ...], second: tuple[_Token, ...], states: set[tuple[int, int]]
-) -> set[tuple[int, int]]:
-    """``states`` and every state reached from them by letting a ``*`` match nothing."""
-    found = set(states)
-    frontier = list(states)
-    while frontier:
-        i, j = frontier.pop()
-        for state in (
-            (i + 1, j) if i < len(first) and first[i][0] == "any" else None,
-            (i, j + 1) if j < len(second) and second[j][0] == "any" else None,
-        ):
-            if state is not None and state not in found:
-                found.add(state)
-                frontier.append(state)
-    return found
+    pieces = {"*": stand_in, "?": _STAND_IN[0]}
+    return "".join(pieces.get(item, item[1:]) for item, _ in scan(requested))

@@ -1,4 +1,5 @@
-"""The condition operators IAM defines: how each reads its values and compares them.
+"""The condition operators IAM defines: how each reads its values, compares them, and reads
+in a sentence.
 
 Each base operator (without a ``ForAllValues:``/``ForAnyValue:`` prefix or ``IfExists``
 suffix) is an :class:`Operator`; ``Null`` is not among them because it works on whether
@@ -12,13 +13,17 @@ import binascii
 import ipaddress
 import operator as op
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from .matching import is_arn_shaped, matches_arn, matches_like
+
+FOR_ALL = "ForAllValues:"
+FOR_ANY = "ForAnyValue:"
+IF_EXISTS = "IfExists"
 
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _EPOCH_RE = re.compile(r"[+-]?\d+(?:\.\d+)?")
@@ -187,3 +192,69 @@ OPERATORS: Mapping[str, Operator] = {
         variables="pattern",
     ),
 }
+
+
+# --- how an operator reads ------------------------------------------------------
+
+
+def split_operator(name: str) -> tuple[str | None, str, bool]:
+    """``ForAnyValue:StringLikeIfExists`` -> (``ForAnyValue:``, ``StringLike``, True)."""
+    set_operator = None
+    base = name
+    for prefix in (FOR_ALL, FOR_ANY):
+        if base.startswith(prefix):
+            set_operator, base = prefix, base[len(prefix) :]
+            break
+    if_exists = base.endswith(IF_EXISTS) and base != IF_EXISTS
+    if if_exists:
+        base = base[: -len(IF_EXISTS)]
+    return set_operator, base, if_exists
+
+
+def phrase(operator: str, values: tuple[str, ...]) -> str:
+    """How a condition reads in a sentence: ``is eu-west-1``, ``matches vpc-*``."""
+    set_operator, base, if_exists = split_operator(operator)
+    words = _PHRASES.get(base)
+    if words is None:
+        return f"{operator} {either(values, 'or')}"
+    verb, joiner = words
+    text = f"{verb} {either(values, joiner)}"
+    return f"{text}, or is absent" if if_exists and set_operator != FOR_ANY else text
+
+
+#: Base operator -> (verb, how several values join).
+_PHRASES: Mapping[str, tuple[str, str]] = {
+    "StringEquals": ("is", "or"),
+    "StringNotEquals": ("is not", "nor"),
+    "StringEqualsIgnoreCase": ("is, ignoring case,", "or"),
+    "StringNotEqualsIgnoreCase": ("is not, ignoring case,", "nor"),
+    "StringLike": ("matches", "or"),
+    "StringNotLike": ("does not match", "nor"),
+    "ArnEquals": ("is", "or"),
+    "ArnLike": ("matches", "or"),
+    "ArnNotEquals": ("is not", "nor"),
+    "ArnNotLike": ("does not match", "nor"),
+    "Bool": ("is", "or"),
+    "IpAddress": ("is in", "or"),
+    "NotIpAddress": ("is not in", "nor"),
+    "NumericEquals": ("is", "or"),
+    "NumericNotEquals": ("is not", "nor"),
+    "NumericLessThan": ("is less than", "or"),
+    "NumericLessThanEquals": ("is at most", "or"),
+    "NumericGreaterThan": ("is more than", "or"),
+    "NumericGreaterThanEquals": ("is at least", "or"),
+    "DateEquals": ("is", "or"),
+    "DateNotEquals": ("is not", "nor"),
+    "DateLessThan": ("is before", "or"),
+    "DateLessThanEquals": ("is at or before", "or"),
+    "DateGreaterThan": ("is after", "or"),
+    "DateGreaterThanEquals": ("is at or after", "or"),
+    "Null": ("is absent:", "or"),
+}
+
+
+def either(values: Sequence[str], joiner: str) -> str:
+    """``["a", "b", "c"]`` -> ``"a, b or c"``."""
+    if len(values) <= 1:
+        return "".join(values)
+    return f"{', '.join(values[:-1])} {joiner} {values[-1]}"

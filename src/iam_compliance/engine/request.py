@@ -1,13 +1,16 @@
 """The request the containers make: its context keys, their values, and where each came from.
 
-Verdicts are for a real request, not an empty one. The keys IAM always sets and the
-account can tell are derived (:func:`derive_context`); keys only the running container's
-request can tell (the VPC endpoint it comes through, its source address, the DynamoDB
-partition keys it reads) are declared by the user, in ``fixtures/request_context.toml``
-(:func:`load_declared`) or on the command line. A key that is neither is absent from the
-request, with IAM's absent-key semantics; but since its absence is only assumed, the
-evaluator tries it both ways and a verdict that depends on it says so
-(:class:`AssumedAbsent`).
+Verdicts are for a real request, not an empty one. The keys IAM sets on a request of the
+task role's session are derived (:func:`derive_context`, key by key in :mod:`.session`):
+with their value where the account can tell it, as *present but unknown* where it cannot
+(``aws:TokenIssueTime``; ``aws:userid``, of which only the role id is known), and as
+known to be absent where such a request never carries them (``aws:username``). Keys only
+the running container's request can tell (the VPC endpoint it comes through, its source
+address, the DynamoDB partition keys it reads) are declared by the user, in
+``fixtures/request_context.toml`` (:func:`load_declared`) or on the command line. A key
+that is none of these is absent from the request, with IAM's absent-key semantics; but
+since its absence is only assumed, the evaluator tries it both ways and a verdict that
+depends on it says so (:class:`AssumedAbsent`).
 
 The derived keys and their sources are AWS's global condition keys
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html):
@@ -24,6 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import ConfigurationError
+from . import session
+from .variables import shown_unknown
 
 #: The user's declarations: ``[context]`` with ``key = "value"`` or a list of values.
 DECLARED_FILE = "request_context.toml"
@@ -40,9 +45,27 @@ class ContextEntry:
 
     #: The key as AWS spells it (``aws:RequestedRegion``).
     key: str
+    #: The key's values. Empty when the request does not carry the key (``source`` says
+    #: how that is known), or when its value is not known (``known_prefix``).
     values: tuple[str, ...]
     #: Where the value comes from: ``role ARN``, ``table tag``, the declaring file, ...
     source: str
+    #: None when ``values`` are the key's values. Otherwise the request carries the key
+    #: but its value cannot be known here, except that it starts with this ("" when
+    #: nothing of it is known; the role id and ":" for aws:userid).
+    known_prefix: str | None = None
+
+    @property
+    def is_unknown(self) -> bool:
+        """Whether the request carries the key with a value not known here."""
+        return self.known_prefix is not None
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        """The values as reports show them (``AROA...:<unknown>`` for an unknown one)."""
+        if self.known_prefix is not None:
+            return (shown_unknown(self.known_prefix),)
+        return self.values
 
 
 @dataclass(frozen=True)
@@ -52,8 +75,19 @@ class RequestContext:
     entries: tuple[ContextEntry, ...]
 
     def values(self) -> dict[str, tuple[str, ...]]:
-        """Key -> values, for :func:`.evaluation.evaluate`."""
-        return {entry.key: entry.values for entry in self.entries}
+        """Key -> values, for :func:`.evaluation.evaluate`; a key known to be absent has
+        none, and a key whose value is not known is left out (see :meth:`unknown`)."""
+        return {entry.key: entry.values for entry in self.entries if not entry.is_unknown}
+
+    def unknown(self) -> dict[str, str]:
+        """Lower-cased key -> the known start of its value, for each key the request
+        carries with a value not known here (``unknown_values`` of
+        :func:`.evaluation.evaluate`)."""
+        return {
+            entry.key.lower(): entry.known_prefix
+            for entry in self.entries
+            if entry.known_prefix is not None
+        }
 
     def entry(self, key: str) -> ContextEntry | None:
         folded = key.lower()
@@ -72,8 +106,10 @@ class RequestContext:
             entry = self.entry(key)
             if entry is None:
                 lines.append(f"{key}: absent")
+            elif not entry.shown:
+                lines.append(f"{entry.key}: absent ({entry.source})")
             else:
-                lines.append(f"{entry.key} = {', '.join(entry.values)} ({entry.source})")
+                lines.append(f"{entry.key} = {', '.join(entry.shown)} ({entry.source})")
         return lines
 
 
@@ -81,7 +117,8 @@ class RequestContext:
 class AssumedAbsent:
     """The keys whose absence from the request is an assumption (lower-cased).
 
-    Every key not in the context, except tag keys (the tags were read whole).
+    Every key not in the context (which lists the keys known to be absent, too), except
+    tag keys (the tags were read whole).
     """
 
     present: frozenset[str]
@@ -103,8 +140,10 @@ def derive_context(
     role_tags: Mapping[str, str],
     resource_account: str,
     resource_tags: Mapping[str, str],
+    role_id: str | None = None,
 ) -> list[ContextEntry]:
-    """The keys IAM sets on every request of the task role's sessions, from the account."""
+    """The keys of every request of the task role's sessions, from the account: with a
+    value, present but unknown, or known to be absent (see :mod:`.session`)."""
     moment = now.astimezone(UTC)
     entries = [
         ContextEntry("aws:PrincipalArn", (role_arn,), "role ARN"),
@@ -117,7 +156,13 @@ def derive_context(
         ContextEntry("aws:CurrentTime", (moment.strftime("%Y-%m-%dT%H:%M:%SZ"),), "run time (UTC)"),
         ContextEntry("aws:EpochTime", (str(int(moment.timestamp())),), "run time (UTC)"),
         ContextEntry("aws:ResourceAccount", (resource_account,), "table's account"),
+        ContextEntry(session.MFA_PRESENT[0], (session.MFA_PRESENT[1],), session.MFA_PRESENT[2]),
+        ContextEntry(session.USERID, (), session.USERID_SOURCE, f"{role_id}:")
+        if role_id
+        else ContextEntry(session.USERID, (), session.USERID_WITHOUT_ROLE_ID, ""),
     ]
+    entries.extend(ContextEntry(key, (), source, "") for key, source in session.UNKNOWN.items())
+    entries.extend(ContextEntry(key, (), source) for key, source in session.ABSENT.items())
     entries.extend(
         ContextEntry(f"aws:PrincipalTag/{key}", (value,), "role tag")
         for key, value in sorted(role_tags.items())

@@ -131,7 +131,11 @@ def _evaluate(policy: Policy, context: RequestContext, *, probe: bool) -> _Outco
         if named is False or not statement.covers_action(ASSUME_ROLE):
             continue
         result = evaluate_conditions(
-            statement.conditions, values, policy_variables=policy.has_variables, unknown=unknown
+            statement.conditions,
+            values,
+            policy_variables=policy.has_variables,
+            unknown=unknown,
+            unknown_values=context.unknown(),
         )
         if result.state is ConditionState.DOES_NOT_HOLD:
             if statement.effect == "Allow" and named and result.failed:

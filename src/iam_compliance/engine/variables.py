@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 #: Request context: condition key (any case) -> its values.
 Context = Mapping[str, Sequence[str]]
+#: Keys the request carries with a value not known here: lower-cased key -> the known
+#: start of the value ("" when nothing of it is known).
+UnknownValues = Mapping[str, str]
 
 _VARIABLE_RE = re.compile(r"\$\{([^}]*)\}")
 #: The inside of ``${key}`` or ``${key, 'default'}``.
@@ -37,6 +40,11 @@ class Substitution:
     assumed: str | None = None
 
 
+def shown_unknown(prefix: str) -> str:
+    """How a value known only by its start reads in reasons and reports."""
+    return f"{prefix}<unknown>"
+
+
 def normalize_context(context: Context | None) -> dict[str, tuple[str, ...]]:
     """Lower-case the keys of ``context``, merging keys that differ only in case.
 
@@ -57,6 +65,7 @@ def substitute_variables(
     pattern: bool,
     enabled: bool = True,
     unknown: Container[str] = frozenset(),
+    unknown_values: UnknownValues | None = None,
 ) -> Substitution:
     """Replace the policy variables in ``text`` with their values from ``context``.
 
@@ -71,7 +80,9 @@ def substitute_variables(
     in Resource the ARN matches no resource, and in a condition the value matches no
     request value. The result then says which key was ``missing``. A key in ``unknown``
     (lower-cased) is one whose absence is only assumed: the result is then undecided, as
-    it is for a variable IAM cannot substitute (malformed, or a multivalued key).
+    it is for a variable IAM cannot substitute (malformed, or a multivalued key), and for
+    a key in ``unknown_values``, which the request carries with a value not known here
+    (its default does not apply: the key is there).
     """
     # Long only because of its docstring and IAM's rules it cites; the scan is short.
     if not enabled:
@@ -103,6 +114,12 @@ def substitute_variables(
             return Substitution(None, tuple(keys), note=note)
         if values:
             value = values[0]
+        elif unknown_values and key.lower() in unknown_values:
+            note = (
+                f"policy variable ${{{key}}} is replaced with the request's {key}, whose "
+                "value is not known here"
+            )
+            return Substitution(None, tuple(keys), note=note)
         elif default is not None:
             value = default
         elif key.lower() in unknown:

@@ -94,7 +94,7 @@ def target_section(
         proposed_fix=plan_entry(proposed) if proposed is not None else None,
         remediation=remediation_entry(remediation) if remediation is not None else None,
         request_context=tuple(
-            ContextValue(entry.key, entry.values, entry.source)
+            ContextValue(entry.key, entry.shown, entry.source)
             for entry in assessment.request_context.entries
         ),
         guardrails=guardrails_entry(assessment.guardrails),
@@ -173,7 +173,7 @@ def _context_used(keys: Iterable[str], context: RequestContext | None) -> list[C
         if entry is None:
             found.append(ContextValue(key, (), "absent"))
         else:
-            found.append(ContextValue(entry.key, entry.values, entry.source))
+            found.append(ContextValue(entry.key, entry.shown, entry.source))
     return found
 
 
