@@ -8,6 +8,7 @@ import pytest
 
 from iam_compliance.config import (
     DEFAULTS,
+    Settings,
     parse_context,
     read_env_file,
     resolve_mode,
@@ -15,6 +16,8 @@ from iam_compliance.config import (
     resolve_targets,
 )
 from iam_compliance.errors import ConfigurationError
+
+from conftest import TARGET
 
 
 def env_file(folder: Path, name: str, **values: str) -> Path:
@@ -251,3 +254,13 @@ def test_dotenv_live_mode_runs_live(suite: pytest.Pytester) -> None:
     result = suite.runpytest()
     result.stdout.fnmatch_lines(["iam-compliance: LIVE mode*"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR  # no credentials here: could not check
+
+
+def test_the_command_to_run_again_keeps_the_requirements_file() -> None:
+    """A hint to run again (--fix-dry-run) must check what this run checked."""
+    settings = Settings(mode="mock", targets=(TARGET,), requirements_file="out/recorded.toml")
+
+    assert settings.command() == (
+        "pytest tests/test_ecs_task_dynamodb_permissions.py --aws-mode mock "
+        "--iam-requirements out/recorded.toml"
+    )

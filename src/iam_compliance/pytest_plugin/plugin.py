@@ -27,6 +27,7 @@ from ..engine.assessment import Assessment
 from ..engine.target import Target
 from ..errors import IamComplianceError
 from .keys import checker_key
+from .recording_options import RECORDING_OPTIONS, add_recording_options
 from .rootdir import check_rootdir
 from .xdist import is_xdist_worker
 
@@ -118,6 +119,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="auto (default), required or off: see --guardrails.",
     )
     _add_source_options(group)
+    add_recording_options(group)
     parser.addini(
         "iam_compliance_fixtures",
         default="",
@@ -162,6 +164,20 @@ def _add_source_options(group: pytest.OptionGroup) -> None:
         help="with a Terraform plan as --iam-policy-file and --fix or --fix-dry-run: the "
         "configuration to patch (the .tf file that holds the policy).",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """--iam-record: start seeing AWS calls before any conftest.py can make a client.
+
+    Imported only now, so a run without the options imports neither botocore nor the
+    recording.
+    """
+    options = early_config.known_args_namespace
+    if any(getattr(options, name, None) for name in RECORDING_OPTIONS):
+        from .recording import start_recording
+
+        start_recording(early_config, options)
 
 
 #: The pytest runs under way in this process: more than one when a run starts another in
@@ -216,6 +232,7 @@ def _refuse_options_without_suite(config: pytest.Config) -> None:
             ("--sarif", config.option.iam_sarif),
             ("--terraform-dir", config.option.iam_terraform_dir),
             ("--fix-shared-policy", config.option.iam_fix_shared_policy),
+            ("--iam-requirements", config.option.iam_requirements),
         )
         if value
     ]
