@@ -17,7 +17,7 @@ import re
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -26,12 +26,13 @@ from ..config import resolve_targets
 from ..engine.requirements import RequiredAction, load_requirements
 from ..engine.target import Target
 from ..errors import IamComplianceError
-from ..recording.comparison import Drift, compare
 from ..recording.ledger import Entry, Ledger, TestRef
 from ..recording.model import Scope
 from ..recording.writer import reason, render
-from ..report.files import write_text
 from .xdist import is_xdist_worker
+
+if TYPE_CHECKING:
+    from ..recording.comparison import Drift
 
 #: The key of a worker's ledger in xdist's ``workeroutput``.
 WORKER_OUTPUT = "iam_compliance_recording"
@@ -201,10 +202,15 @@ class CallRecorder:
                 "failing are missing"
             )
         entries = self.ledger.entries()
+        # Imported here: only the process that writes or compares pays for them.
         if self.output is not None:
+            from ..report.files import write_text
+
             write_text(self.output, render(entries, gaps))
             self.written = entries
         if self.check is not None:
+            from ..recording.comparison import compare
+
             self.drift = compare(entries, self.check.requirements, self.check.target)
             failed = bool(self.drift.uncovered) or bool(gaps)
             failed |= self.check.strict and bool(self.drift.unexercised)
