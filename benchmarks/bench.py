@@ -30,6 +30,9 @@
    load the page and serialise its DOM (``--dump-dom``, which returns once the page's
    scripts have rendered every row). Targets: 1,000 targets at most 10 MB of HTML and
    open in a few seconds; 300 required actions at most 2 MB.
+9. (``recording_cost.py``) ``--iam-record`` on an application's test run of 1,000 AWS calls
+   against moto: with the plugin disabled, installed without options, and recording.
+   Targets: recording adds at most 5%; without the options, nothing measurable.
 
     python benchmarks/bench.py --parts 8     # one part, or several: --parts 1,6
 
@@ -386,7 +389,7 @@ def main() -> None:
         help="target counts of part 8, comma-separated (1,100,1000)",
     )
     parser.add_argument(
-        "--parts", default="1,2,3,4,5,6,7,8", help="the parts to run, comma-separated (all)"
+        "--parts", default="1,2,3,4,5,6,7,8,9", help="the parts to run, comma-separated (all)"
     )
     options = parser.parse_args()
     parts = {int(n) for n in options.parts.split(",") if n.strip()}
@@ -409,6 +412,7 @@ def main() -> None:
         if 5 in parts:
             bench_evaluator(options.repeat)
         # Imported here: they import this module.
+        import recording_cost
         import reports
         import scale
 
@@ -419,6 +423,8 @@ def main() -> None:
         counts = [int(n) for n in options.report_targets.split(",") if n.strip()]
         if 8 in parts and counts:
             reports.bench_reports(work, counts, rounds)
+        if 9 in parts:
+            recording_cost.bench_recording(work, options.repeat)
 
 
 if __name__ == "__main__":
