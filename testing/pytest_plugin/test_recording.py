@@ -319,6 +319,17 @@ def test_under_strict_a_requirement_no_test_exercised_fails(app: pytest.Pytester
     assert "does not require" not in result.stdout.str()  # every call is covered
 
 
+def test_the_suite_names_the_option_of_a_requirements_file_it_cannot_read(
+    suite: pytest.Pytester,
+) -> None:
+    result = suite.runpytest("--iam-requirements=nowhere.toml")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--iam-requirements nowhere.toml: */nowhere.toml: required actions file not found*"]
+    )
+
+
 def test_the_suite_checks_the_requirements_file_it_is_given(suite: pytest.Pytester) -> None:
     (suite.path / "recorded.toml").write_text(
         requirements([("dynamodb:GetItem", f"{TABLE}/ml-jobs", "dynamodb.GetItem in t")])

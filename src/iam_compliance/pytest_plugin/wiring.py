@@ -182,7 +182,13 @@ def _checker(config: pytest.Config, folder: Path, failures: FailureTracker) -> C
         requirements_file=option.iam_requirements,
     )
     catalog = IamActionCatalog()
-    requirements = load_requirements(_requirements_file(config, folder), catalog)
+    try:
+        requirements = load_requirements(_requirements_file(config, folder), catalog)
+    except ConfigurationError as exc:
+        given = option.iam_requirements
+        raise ConfigurationError(
+            f"--iam-requirements {given}: {exc}" if given else str(exc)
+        ) from None
     concurrency = parse_positive_int(
         str(config.getini("iam_compliance_read_concurrency")),
         name="iam_compliance_read_concurrency",
