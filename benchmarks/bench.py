@@ -36,6 +36,9 @@
 10. (``wildcards.py``) Hostile wildcard patterns (``dynamodb:`` + 24 ``*`` + ``x``, ``*?``
    repeated, 50 ``*`` against a 2,000-character ARN, ...), each decided with a cold
    cache, and the fix proof with them in the policy. Target: every decision under 10 ms.
+11. (``recording_cost.py``) ``--iam-record`` on an application's test run of 1,000 AWS calls
+   against moto: with the plugin disabled, installed without options, and recording.
+   Targets: recording adds at most 5%; without the options, nothing measurable.
 
     python benchmarks/bench.py --parts 8     # one part, or several: --parts 1,6
 
@@ -391,7 +394,7 @@ def main() -> None:
         help="target counts of part 8, comma-separated (1,100,1000)",
     )
     parser.add_argument(
-        "--parts", default="1,2,3,4,5,6,7,8,9,10", help="the parts to run, comma-separated (all)"
+        "--parts", default="1,2,3,4,5,6,7,8,9,10,11", help="the parts to run, comma-separated (all)"
     )
     options = parser.parse_args()
     parts = {int(n) for n in options.parts.split(",") if n.strip()}
@@ -415,6 +418,7 @@ def main() -> None:
             bench_evaluator(options.repeat)
         # Imported here: reports and scale import this module.
         import overhead
+        import recording_cost
         import reports
         import scale
         import wildcards
@@ -430,6 +434,8 @@ def main() -> None:
             overhead.bench_overhead(work, options.repeat)
         if 10 in parts:
             wildcards.bench_patterns(options.repeat)
+        if 11 in parts:
+            recording_cost.bench_recording(work, options.repeat)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import pytest
 
 from iam_compliance.config import (
     DEFAULTS,
+    Settings,
     parse_context,
     read_env_file,
     resolve_mode,
@@ -15,6 +16,8 @@ from iam_compliance.config import (
     resolve_targets,
 )
 from iam_compliance.errors import ConfigurationError
+
+from conftest import TARGET
 
 
 def env_file(folder: Path, name: str, **values: str) -> Path:
@@ -343,3 +346,13 @@ def test_an_invalid_setting_in_an_env_file_names_its_line(
     with pytest.raises(ConfigurationError) as raised:
         resolve_targets([], rootdir=tmp_path, environ={})
     assert str(raised.value) == f".env: {expected}"
+
+
+def test_the_command_to_run_again_keeps_the_requirements_file() -> None:
+    """A hint to run again (--fix-dry-run) must check what this run checked."""
+    settings = Settings(mode="mock", targets=(TARGET,), requirements_file="out/recorded.toml")
+
+    assert settings.command() == (
+        "pytest tests/test_ecs_task_dynamodb_permissions.py --aws-mode mock "
+        "--iam-requirements out/recorded.toml"
+    )

@@ -85,6 +85,8 @@ class Settings:
     fix_shared_policy: bool = False
     #: The --iam-env-file paths, as given.
     env_files: tuple[str, ...] = ()
+    #: --iam-requirements, as given: the required actions instead of the fixtures' file.
+    requirements_file: str | None = None
 
     def command(self, suite: str = SUITE_PATH) -> str:
         """The pytest command that checks what this run checks, the same way: its mode,
@@ -96,6 +98,8 @@ class Settings:
             words += ["--iam-policy-file", str(self.policy_file)]
         for key, values in self.context.items():
             words.extend(w for value in values for w in ("--iam-context", f"{key}={value}"))
+        if self.requirements_file is not None:
+            words += ["--iam-requirements", self.requirements_file]
         return shlex.join(words)
 
 
@@ -376,6 +380,7 @@ def resolve_settings(
     guardrails: GuardrailsMode = "auto",
     cross_check: bool = False,
     fix_shared_policy: bool = False,
+    requirements_file: str | None = None,
 ) -> Settings:
     """Everything a run needs, from the command line's values and the environment."""
     mode = resolve_run_mode(aws_mode, environ, env_files, rootdir)
@@ -402,6 +407,7 @@ def resolve_settings(
         cross_check=cross_check,
         fix_shared_policy=fix_shared_policy,
         env_files=tuple(env_files),
+        requirements_file=requirements_file,
     )
 
 

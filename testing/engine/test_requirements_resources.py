@@ -345,6 +345,50 @@ def test_the_real_catalog_refuses_scan_on_a_stream_arn(
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "resource"),
+    [
+        pytest.param(
+            "s3:GetObject", "arn:${AWS_PARTITION}:s3:::ml-artifacts/models/run:7/a.bin", id="s3-key"
+        ),
+        pytest.param(
+            "logs:PutLogEvents",
+            "arn:${AWS_PARTITION}:logs:${AWS_REGION}:${AWS_ACCOUNT_ID}:log-group:/ecs/train"
+            ":log-stream:ecs/train/0a1b",
+            id="log-stream",
+        ),
+        # CloudWatch Logs: a log group's ARN ends in ":*" in a policy for most actions.
+        pytest.param(
+            "logs:CreateLogGroup",
+            "arn:${AWS_PARTITION}:logs:${AWS_REGION}:${AWS_ACCOUNT_ID}:log-group:/ecs/train:*",
+            id="log-group",
+        ),
+        pytest.param(
+            "secretsmanager:GetSecretValue",
+            "arn:${AWS_PARTITION}:secretsmanager:${AWS_REGION}:${AWS_ACCOUNT_ID}:secret:"
+            "prod/db-??????",
+            id="secret",
+        ),
+    ],
+)
+def test_names_with_slashes_are_accepted_where_aws_allows_them(
+    tmp_path: Path, real: IamActionCatalog, name: str, resource: str
+) -> None:
+    """S3 keys, log group and stream names and secret names may hold "/" (a key even ":");
+    an ARN with such a name is still of the kind the action takes."""
+    (found,) = load_requirements(written(tmp_path, entry(name, resource)), real)
+
+    assert found.resource == resource
+
+
+def test_a_slash_in_a_table_name_still_reaches_an_index(
+    tmp_path: Path, real: IamActionCatalog
+) -> None:
+    path = written(tmp_path, entry("dynamodb:DescribeTable", "index/by-status"))
+
+    assert "dynamodb:DescribeTable does not act on 'index/by-status'" in refusal(path, real)
+
+
 def test_the_suite_s_own_requirements_pass_the_real_catalog(real: IamActionCatalog) -> None:
     found = load_requirements(FIXTURES / "required_actions.toml", real)
 

@@ -141,8 +141,21 @@ def check_action_name(name: str, catalog: ActionCatalog, where: str) -> str:
     )
 
 
-#: Template placeholders in IAM's ARN formats: a name, which has no "/" or ":".
-_PLACEHOLDER_RE = re.compile(r"\\\$\\\{[^}]*\\\}")
+#: Template placeholders in IAM's ARN formats (escaped for a regular expression).
+_PLACEHOLDER_RE = re.compile(r"\\\$\\\{([^}]*)\\\}")
+#: What a placeholder stands for: a name, which has no "/" or ":" (a table, an index),
+#: except the names AWS lets hold "/" (and an S3 key, anything): S3 object keys
+#: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html), log group and
+#: log stream names
+#: (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogStream.html)
+#: and secret names
+#: (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html).
+_PLACEHOLDER_VALUES = {
+    "ObjectName": ".+",
+    "LogGroupName": "[^:]+",
+    "LogStreamName": "[^:]+",
+    "SecretId": "[^:]+",
+}
 
 
 def check_resource(required: RequiredAction, catalog: ActionCatalog, where: str) -> None:
@@ -164,9 +177,15 @@ def check_resource(required: RequiredAction, catalog: ActionCatalog, where: str)
             "${AWS_PARTITION}, ${AWS_REGION}, ${AWS_ACCOUNT_ID}, ${DYNAMODB_TABLE_NAME}"
         ) from None
     kinds = catalog.resource_types(service, action)
+    # A log group in a policy is its ARN and ":*" for most CloudWatch Logs actions
+    # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html).
+    shapes = {arn, arn.removesuffix(":*")} if service == "logs" else {arn}
     for kind in kinds:
-        pattern = _PLACEHOLDER_RE.sub(r"[^/:]+", re.escape(catalog.resource_arn(service, kind)))
-        if re.fullmatch(pattern, arn.replace("*", "x").replace("?", "x")):
+        pattern = _PLACEHOLDER_RE.sub(
+            lambda m: _PLACEHOLDER_VALUES.get(m.group(1), "[^/:]+"),
+            re.escape(catalog.resource_arn(service, kind)),
+        )
+        if any(re.fullmatch(pattern, s.replace("*", "x").replace("?", "x")) for s in shapes):
             return
     takes = (
         ", ".join(kinds)

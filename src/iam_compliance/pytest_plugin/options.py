@@ -39,6 +39,8 @@ class Option:
     help: str
     #: The rest of argparse's ``add_argument`` arguments.
     attrs: Mapping[str, Any] = field(default_factory=dict)
+    #: Whether it is refused where the suite is off (--iam-record works in any project).
+    needs_suite: bool = True
 
 
 _FLAG = {"action": "store_true", "default": False}
@@ -125,12 +127,78 @@ OPTIONS = (
         {"default": None, "metavar": "PATH"},
     ),
     Option(
+        "--iam-requirements",
+        None,
+        "iam_requirements",
+        "read the required actions from this file instead of "
+        "<fixtures>/required_actions.toml (e.g. one written by --iam-record).",
+        {"default": None, "metavar": "PATH"},
+    ),
+    Option(
         "--iam-terraform-dir",
         "--terraform-dir",
         "iam_terraform_dir",
         "with a Terraform plan as --iam-policy-file and --iam-fix or --iam-fix-dry-run: the "
         "configuration to patch (the .tf file that holds the policy).",
         {"default": None, "metavar": "DIR"},
+    ),
+)
+
+#: --iam-record and its companions: any project's tests, with or without the suite. Any of
+#: them loads the recording (:mod:`.recording`, botocore), and only then.
+RECORDING = (
+    Option(
+        "--iam-record",
+        None,
+        "iam_record",
+        "any test run: record the AWS calls the tests make (through botocore) and "
+        "write them as IAM requirements to PATH, in the format of required_actions.toml.",
+        {"default": None, "metavar": "PATH"},
+        needs_suite=False,
+    ),
+    Option(
+        "--iam-record-check",
+        None,
+        "iam_record_check",
+        "any test run: fail when a recorded call is not covered by the requirements "
+        "in PATH; warn about requirements no test exercised.",
+        {"default": None, "metavar": "PATH"},
+        needs_suite=False,
+    ),
+    Option(
+        "--iam-record-strict",
+        None,
+        "iam_record_strict",
+        "with --iam-record-check: a requirement no test exercised fails the run too.",
+        _FLAG,
+        needs_suite=False,
+    ),
+    Option(
+        "--iam-record-fixtures",
+        None,
+        "iam_record_fixtures",
+        "also record the calls fixtures make in setup and teardown (seeding moto, "
+        "say); by default only test bodies are recorded.",
+        _FLAG,
+        needs_suite=False,
+    ),
+    Option(
+        "--iam-record-account",
+        None,
+        "iam_record_account",
+        "the recording run's own account, written as ${AWS_ACCOUNT_ID} "
+        "(default: MOTO_ACCOUNT_ID, else moto's 123456789012).",
+        {"default": None, "metavar": "ID"},
+        needs_suite=False,
+    ),
+    Option(
+        "--iam-record-region",
+        None,
+        "iam_record_region",
+        "the recording run's own region, written as ${AWS_REGION} (default: each "
+        "client's own region).",
+        {"default": None, "metavar": "REGION"},
+        needs_suite=False,
     ),
 )
 
@@ -144,7 +212,7 @@ short_names_key = pytest.StashKey[tuple[str, ...]]()
 def add_options(parser: pytest.Parser) -> None:
     """The ``--iam-`` options and the ini settings: registered in every run."""
     group = parser.getgroup(GROUP, "IAM role compliance")
-    for option in OPTIONS:
+    for option in (*OPTIONS, *RECORDING):
         group.addoption(option.name, dest=option.dest, help=option.help, **option.attrs)
     parser.addini(
         FIXTURES_INI,
@@ -220,4 +288,4 @@ def path_option_names(config: pytest.Config) -> tuple[str, ...]:
 
 def used_without_suite(config: pytest.Config) -> list[str]:
     """The plugin's options given in a run whose configuration does not turn it on."""
-    return [o.name for o in OPTIONS if getattr(config.option, o.dest, None)]
+    return [o.name for o in OPTIONS if o.needs_suite and getattr(config.option, o.dest, None)]

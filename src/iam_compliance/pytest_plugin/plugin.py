@@ -28,6 +28,7 @@ from .keys import checker_key
 from .options import (
     FIXTURES_INI,
     OPTIONS,
+    RECORDING,
     add_options,
     add_short_names,
     is_defined,
@@ -67,6 +68,12 @@ def pytest_load_initial_conftests(
     the names are added after the project's root conftests added theirs, so a project's own
     --fix is left to it.
     """
+    if any(getattr(early_config.known_args_namespace, o.dest, None) for o in RECORDING):
+        # --iam-record: see AWS calls from before any conftest.py can make a client.
+        # Imported only now, so a run without it imports neither botocore nor the recording.
+        from .recording import start_recording
+
+        start_recording(early_config, early_config.known_args_namespace)
     result = yield
     if is_suite_on(early_config) or _rootdir_misled(early_config, parser):
         early_config.stash[short_names_key] = add_short_names(parser)

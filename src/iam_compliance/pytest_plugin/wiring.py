@@ -179,9 +179,16 @@ def _checker(config: pytest.Config, folder: Path, failures: FailureTracker) -> C
         ),
         cross_check=option.iam_cross_check,
         fix_shared_policy=option.iam_fix_shared_policy,
+        requirements_file=option.iam_requirements,
     )
     catalog = IamActionCatalog()
-    requirements = load_requirements(folder / REQUIREMENTS_FILE, catalog)
+    try:
+        requirements = load_requirements(_requirements_file(config, folder), catalog)
+    except ConfigurationError as exc:
+        given = option.iam_requirements
+        raise ConfigurationError(
+            f"--iam-requirements {given}: {exc}" if given else str(exc)
+        ) from None
     concurrency = parse_positive_int(
         str(config.getini("iam_compliance_read_concurrency")),
         name="iam_compliance_read_concurrency",
@@ -214,6 +221,12 @@ def _checker(config: pytest.Config, folder: Path, failures: FailureTracker) -> C
         config.add_cleanup(mock.stop)
     checker.check_policy_file()
     return checker
+
+
+def _requirements_file(config: pytest.Config, folder: Path) -> Path:
+    """--iam-requirements (from where pytest was started), else the fixtures' file."""
+    given = config.option.iam_requirements
+    return config.invocation_params.dir / given if given else folder / REQUIREMENTS_FILE
 
 
 def write_start_error(config: pytest.Config, message: str) -> None:
