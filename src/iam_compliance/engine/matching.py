@@ -176,6 +176,9 @@ def _fold_head(text: str) -> str:
 #: Stands for "some resource name" when a requested pattern is made concrete: characters
 #: no ARN pattern in a policy contains, so only a wildcard of the policy can match them.
 _STAND_IN = "\u2063" * 8
+#: ... and a run that crosses a colon, as a ``*`` at the end of a segment may: a policy's
+#: ``*`` in the middle of a segment does not cover that.
+_ACROSS = f"{_STAND_IN}:{_STAND_IN}"
 
 
 def covers_resource(pattern: str, requested: str) -> bool | None:
@@ -185,7 +188,8 @@ def covers_resource(pattern: str, requested: str) -> bool | None:
     a run of characters no policy names; None when either match is undecided.
     """
     results = [
-        match_resource(pattern, _instance(requested, stand_in))[0] for stand_in in ("", _STAND_IN)
+        match_resource(pattern, _instance(requested, stand_in))[0]
+        for stand_in in ("", _STAND_IN, _ACROSS)
     ]
     if all(result is True for result in results):
         return True
@@ -216,6 +220,16 @@ def _overlap(first: str, second: str) -> bool:
 
 
 def _instance(requested: str, stand_in: str) -> str:
-    """``requested`` with each ``*`` replaced by ``stand_in`` and each ``?`` by one character."""
-    pieces = {"*": stand_in, "?": _STAND_IN[0]}
-    return "".join(pieces.get(item, item[1:]) for item, _ in scan(requested))
+    """``requested`` with each ``*`` replaced by ``stand_in`` and each ``?`` by one character.
+
+    A ``*`` that is not the last character of its segment stays within it, so it never
+    stands for :data:`_ACROSS`'s colon: it gets the plain stand-in instead.
+    """
+    pieces: list[str] = []
+    for item, end in scan(requested):
+        if item == "*":
+            last_of_segment = end == len(requested) or requested[end] == ":"
+            pieces.append(stand_in if last_of_segment or stand_in != _ACROSS else _STAND_IN)
+        else:
+            pieces.append(_STAND_IN[0] if item == "?" else item[1:])
+    return "".join(pieces)
