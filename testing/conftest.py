@@ -166,7 +166,12 @@ def task_policy(*statements: Mapping[str, Any]) -> dict[str, Any]:
 
 def runbook_policy(bucket: str = BUCKET) -> dict[str, Any]:
     """The policy as the runbook says it is today (the fixture, placeholders filled)."""
-    text = (FIXTURES / "policies" / "task_policy.json").read_text()
+    return filled_fixture("task_policy.json", bucket)
+
+
+def filled_fixture(name: str, bucket: str = BUCKET) -> dict[str, Any]:
+    """``fixtures/policies/<name>``, its placeholders filled for the runbook's account."""
+    text = (FIXTURES / "policies" / name).read_text()
     for key, value in {
         "S3_BUCKET_NAME": bucket,
         "AWS_REGION": REGION,
@@ -187,10 +192,7 @@ def ecs_trust_policy() -> dict[str, Any]:
 
 
 def compliant_policy() -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(
-        (FIXTURES / "policies" / "compliant_task_policy.json").read_text()
-    )
-    return document
+    return filled_fixture("compliant_task_policy.json")
 
 
 #: The runbook policy's three statements: S3 on the bucket, GetItem, PutItem and

@@ -290,3 +290,14 @@ def test_source_options_need_a_source_file(suite: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(
         ["ERROR: --terraform-dir needs a Terraform plan as --iam-policy-file"]
     )
+
+
+def test_the_readme_policy_example_passes_in_any_account(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README ("Two modes"): the compliant policy fixture names no account of its own."""
+    monkeypatch.setenv("AWS_ACCOUNT_ID", "111122223333")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    result = suite.runpytest("--iam-policy-file", "fixtures/policies/compliant_task_policy.json")
+    result.assert_outcomes(passed=10)
+    result.stdout.fnmatch_lines(["*arn:aws:dynamodb:eu-west-1:111122223333:table/ml-jobs*"])
