@@ -183,6 +183,59 @@ def filled_fixture(name: str, bucket: str = BUCKET) -> dict[str, Any]:
     return document
 
 
+def runbook_plan() -> dict[str, Any]:
+    """The runbook's state as a Terraform plan (``fixtures/iac/task-role.tfplan.json``)."""
+    plan: dict[str, Any] = json.loads((ROOT / TERRAFORM_PLAN).read_text())
+    return plan
+
+
+def planned(plan: Mapping[str, Any], address: str) -> dict[str, Any]:
+    """The ``after`` values of the resource at ``address`` in ``plan``."""
+    for change in plan["resource_changes"]:
+        if change["address"] == address:
+            after: dict[str, Any] = change["change"]["after"]
+            return after
+    raise KeyError(address)
+
+
+def plan_resource(
+    plan: dict[str, Any],
+    address: str,
+    after: Mapping[str, Any],
+    references: Mapping[str, Sequence[str]] | None = None,
+    *,
+    after_unknown: Mapping[str, Any] | None = None,
+) -> None:
+    """Add a resource to ``plan``'s changes, created by it; ``references``: what the
+    configuration writes each attribute as (``{"role": ["aws_iam_role.task"]}``)."""
+    kind, name = address.split(".")[-2:]
+    plan["resource_changes"].append(
+        {
+            "address": address,
+            "mode": "managed",
+            "type": kind,
+            "name": name,
+            "change": {
+                "actions": ["create"],
+                "before": None,
+                "after": dict(after),
+                "after_unknown": dict(after_unknown or {}),
+            },
+        }
+    )
+    plan["configuration"]["root_module"]["resources"].append(
+        {
+            "address": address,
+            "mode": "managed",
+            "type": kind,
+            "name": name,
+            "expressions": {
+                key: {"references": list(refs)} for key, refs in (references or {}).items()
+            },
+        }
+    )
+
+
 def ecs_trust_policy() -> dict[str, Any]:
     """The role's trust policy: ECS tasks may assume it (the fixture)."""
     document: dict[str, Any] = json.loads(

@@ -21,7 +21,7 @@ from ..engine.target import Target
 from ..engine.unknowns import Unknown
 from ..errors import PolicyError
 from .intrinsics import Resolver, Unresolvable
-from .model import Place, Source, SourceFormat, SourcePolicy
+from .model import Place, Source, SourceFormat, SourcePolicy, role_path
 from .tree import Tree
 
 ROLE = "AWS::IAM::Role"
@@ -162,12 +162,27 @@ def read_template(tree: Tree, path: Path, fmt: SourceFormat, target: Target) -> 
         trust=trust,
         role_tags=_tags(template, role, "aws:principaltag/"),
         role_place=template.place(role),
+        role_path=_role_path(template, role),
         policies=tuple(policies),
         table_tags=table_tags,
         table_policy=table_policy,
         table_place=template.place(table) if table is not None else None,
         unknowns=tuple(template.unknowns),
     )
+
+
+def _role_path(template: _Template, role: str) -> str:
+    """The role's ``Path``: part of its ARN, so of every ``aws:PrincipalArn``."""
+    where = f"Resources.{role}.Properties.Path"
+    try:
+        value = template.resolver.resolve(template.properties(role).get("Path"), where)
+    except Unresolvable as exc:
+        # The ARN is open, and with it every verdict a principal's ARN can decide.
+        template.unknowns.append(
+            Unknown(f"Resources.{role}", str(template.path), "Path", f"cannot be resolved ({exc})")
+        )
+        return "/"
+    return role_path(value, template.origin, where)
 
 
 def _the_role(template: _Template) -> str:

@@ -131,7 +131,10 @@ class Resolver:
         physical = self.names(logical)
         if physical is not None:
             if kind == "AWS::IAM::Role" and attribute == "Arn":
-                return f"arn:{target.partition}:iam::{target.account_id}:role/{physical}"
+                # The role's Path is part of its ARN (role/ml-platform/Name).
+                props = resource.get("Properties") if isinstance(resource, dict) else None
+                path = self.resolve((props or {}).get("Path") or "/", at)
+                return f"arn:{target.partition}:iam::{target.account_id}:role{path}{physical}"
             if kind == "AWS::DynamoDB::Table" and attribute == "Arn":
                 return (
                     f"arn:{target.partition}:dynamodb:{target.region}:{target.account_id}"

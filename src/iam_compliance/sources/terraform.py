@@ -24,7 +24,7 @@ from ..engine.policy import PolicyKind
 from ..engine.target import Target
 from ..engine.unknowns import Unknown
 from ..errors import PolicyError
-from .model import Place, Source, SourcePolicy
+from .model import Place, Source, SourcePolicy, role_path
 from .tree import Tree
 
 HOW_TO_MAKE_ONE = "terraform plan -out tfplan && terraform show -json tfplan > plan.json"
@@ -183,6 +183,7 @@ def read_plan(tree: Tree, path: Path, target: Target) -> Source:
         trust=trust,
         role_tags=_tags(plan, role, "aws:principaltag/"),
         role_place=Place(role.address, plan.tree.line(["resource_changes", role.index])),
+        role_path=_role_path(plan, role),
         policies=tuple(policies),
         table_tags=_tags(plan, table, "aws:resourcetag/") if table is not None else None,
         table_policy=table_policy,
@@ -193,6 +194,15 @@ def read_plan(tree: Tree, path: Path, target: Target) -> Source:
         ),
         unknowns=tuple(plan.unknowns),
     )
+
+
+def _role_path(plan: _Plan, role: _Resource) -> str:
+    """The role's ``path``: part of its ARN, so of every ``aws:PrincipalArn``."""
+    if role.is_unknown("path"):
+        # The ARN is open, and with it every verdict a principal's ARN can decide.
+        plan.open(role, "path", "is known only after apply")
+        return "/"
+    return role_path(role.get("path"), plan.origin, f"{role.address}: path")
 
 
 def _the_role(plan: _Plan) -> _Resource:
