@@ -137,3 +137,59 @@ def test_a_role_path_iam_would_refuse_is_bad_input(suite: pytest.Pytester) -> No
             "begin and end with /, got 'ml-platform'"
         ]
     )
+
+
+# ------------------------------------------------------- CloudFormation conditions
+
+#: The runbook template with a policy that grants the missing actions, created only when
+#: Env is dev (its Default is prod); ``{parameter}`` is Env's declaration.
+CONDITIONAL = """\
+Conditions:
+  IsDev: !Equals [!Ref Env, dev]
+
+{parameter}
+  DevScans:
+    Type: AWS::IAM::Policy
+    Condition: IsDev
+    Properties:
+      PolicyName: DevScans
+      Roles: [!Ref TaskRole]
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: [dynamodb:Scan, dynamodb:Query, dynamodb:DescribeTable]
+            Resource: !GetAtt JobsTable.Arn
+"""
+
+
+def conditional_template(suite: pytest.Pytester, env: str) -> str:
+    text = (suite.path / TEMPLATE_YAML).read_text()
+    head, resources = text.split("Resources:\n", 1)
+    parameters, tail = CONDITIONAL.split("\n\n", 1)
+    head = head.replace("Parameters:\n", f"Parameters:\n  Env:\n{env}")
+    return f"{head}{parameters}\n\nResources:\n{resources}\n" + tail.format(parameter="")
+
+
+def test_a_resource_cloudformation_will_not_create_grants_nothing(
+    suite: pytest.Pytester,
+) -> None:
+    text = conditional_template(suite, "    Type: String\n    Default: prod\n")
+    (suite.path / "t.yaml").write_text(text)
+    result = suite.runpytest("--iam-policy-file", "t.yaml")
+    assert {action_id(a) for a in MISSING} <= failed(result)
+    result.assert_outcomes(passed=6, failed=4)
+
+
+def test_a_condition_the_template_cannot_decide_is_never_a_pass(suite: pytest.Pytester) -> None:
+    text = conditional_template(suite, "    Type: String\n")  # no Default
+    (suite.path / "t.yaml").write_text(text)
+    result = suite.runpytest("--iam-policy-file", "t.yaml", "-rf")
+    assert {action_id(a) for a in REQUIRED} <= failed(result)
+    result.stdout.fnmatch_lines(
+        [
+            "*dynamodb:Scan could not be decided: Condition of Resources.DevScans in t.yaml "
+            "cannot be decided, so neither can whether it is created: condition IsDev cannot "
+            "be decided (*parameter Env has no Default*"
+        ]
+    )
