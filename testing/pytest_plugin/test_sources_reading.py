@@ -193,3 +193,54 @@ def test_a_condition_the_template_cannot_decide_is_never_a_pass(suite: pytest.Py
             "be decided (*parameter Env has no Default*"
         ]
     )
+
+
+# ------------------------------------------------------------ Terraform attachments
+
+
+def test_a_policy_attachment_of_a_deny_is_read(suite: pytest.Pytester) -> None:
+    plan = compliant_plan()
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "NoScans", "Effect": "Deny", "Action": "dynamodb:Scan", "Resource": "*"}
+        ],
+    }
+    plan_resource(
+        plan,
+        "aws_iam_policy.no_scans",
+        {"name": "NoScans", "policy": json.dumps(deny)},
+        after_unknown={"arn": True},
+    )
+    plan_resource(
+        plan,
+        "aws_iam_policy_attachment.no_scans",
+        {"name": "no-scans", "roles": ["MLPlatformECSTaskRole"]},
+        {"policy_arn": ["aws_iam_policy.no_scans.arn", "aws_iam_policy.no_scans"]},
+        after_unknown={"policy_arn": True},
+    )
+    write_policy(suite, plan, "plan.json")
+    result = suite.runpytest("--iam-policy-file", "plan.json", "-rf")
+    assert action_id("dynamodb:Scan") in failed(result)
+    result.stdout.fnmatch_lines(['*dynamodb:Scan*denied by NoScans v1, statement "NoScans"*'])
+
+
+def test_an_exclusive_list_that_drops_the_task_policy_is_never_a_pass(
+    suite: pytest.Pytester,
+) -> None:
+    plan = compliant_plan()
+    plan_resource(
+        plan,
+        "aws_iam_role_policy_attachments_exclusive.task",
+        {"role_name": "MLPlatformECSTaskRole", "policy_arns": []},
+    )
+    write_policy(suite, plan, "plan.json")
+    result = suite.runpytest("--iam-policy-file", "plan.json", "-rf")
+    assert {action_id(a) for a in REQUIRED} <= failed(result)
+    result.stdout.fnmatch_lines(
+        [
+            "*dynamodb:GetItem could not be decided: policy_arns (aws_iam_policy.task) of "
+            "aws_iam_role_policy_attachments_exclusive.task in plan.json does not list "
+            "aws_iam_policy.task, which aws_iam_role_policy_attachment.task gives the role*"
+        ]
+    )
