@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -154,6 +155,109 @@ def read_json(pytester: pytest.Pytester) -> dict[str, Any]:
 def action_id(action: str) -> str:
     """The node id of the suite's test of one required action."""
     return f"{CLASS}::test_required_action_is_allowed[{action}]"
+
+
+# ------------------------------------------- a policy in Terraform, three ways
+
+ARCHIVE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/ml-jobs-archive"
+#: Two statements with the same actions: Archive (another table) before Jobs (the table).
+ARCHIVE_FIRST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "Archive", "Effect": "Allow", "Action": list(GRANTED), "Resource": ARCHIVE_ARN},
+        {"Sid": "Jobs", "Effect": "Allow", "Action": list(GRANTED), "Resource": TABLE_ARN},
+    ],
+}
+TERRAFORM_TABLE = """\
+resource "aws_dynamodb_table" "jobs" {
+  name         = "ml-jobs"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "job_id"
+
+  attribute {
+    name = "job_id"
+    type = "S"
+  }
+}
+
+"""
+#: The Archive-before-Jobs policy in each way a .tf file writes one.
+TERRAFORM_STYLES = {
+    "jsonencode": f"""\
+resource "aws_iam_policy" "task" {{
+  name = "MLPlatformECSTaskPolicy"
+  policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [
+      {{
+        Sid    = "Archive"
+        Effect = "Allow"
+        Action = [
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+        ]
+        Resource = "{ARCHIVE_ARN}"
+      }},
+      {{
+        Sid    = "Jobs"
+        Effect = "Allow"
+        Action = [
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+        ]
+        Resource = aws_dynamodb_table.jobs.arn
+      }},
+    ]
+  }})
+}}
+""",
+    "heredoc": f"""\
+resource "aws_iam_policy" "task" {{
+  name   = "MLPlatformECSTaskPolicy"
+  policy = <<-EOF
+    {{
+      "Version": "2012-10-17",
+      "Statement": [
+        {{
+          "Sid": "Archive",
+          "Effect": "Allow",
+          "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          "Resource": "{ARCHIVE_ARN}"
+        }},
+        {{
+          "Sid": "Jobs",
+          "Effect": "Allow",
+          "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          "Resource": "${{aws_dynamodb_table.jobs.arn}}"
+        }}
+      ]
+    }}
+  EOF
+}}
+""",
+    "policy_document": f"""\
+data "aws_iam_policy_document" "task" {{
+  statement {{
+    sid       = "Archive"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = ["{ARCHIVE_ARN}"]
+  }}
+
+  statement {{
+    sid       = "Jobs"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.jobs.arn]
+  }}
+}}
+
+resource "aws_iam_policy" "task" {{
+  name   = "MLPlatformECSTaskPolicy"
+  policy = data.aws_iam_policy_document.task.json
+}}
+""",
+}
 
 
 # ------------------------------------------------------------------ policy documents
@@ -477,6 +581,20 @@ def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
     shutil.copytree(FIXTURES, pytester.path / "fixtures")
     pytester.makepyprojecttoml('[tool.pytest.ini_options]\niam_compliance_fixtures = "fixtures"\n')
     return pytester
+
+
+def apply_as_told(result: pytest.RunResult, cwd: Path) -> list[str]:
+    """Run the command the terminal prescribes for a patch, ``--check`` first, from
+    ``cwd``; returns it."""
+    [line] = [line for line in result.outlines if ": apply it with: " in line]
+    command = shlex.split(line.split(": apply it with: ", 1)[1])
+    assert command[:2] == ["git", "-C"], command
+    assert command[3] == "apply", command
+    for check in (["--check"], []):
+        subprocess.run(
+            [*command[:4], *check, *command[4:]], cwd=cwd, check=True, capture_output=True
+        )
+    return command
 
 
 def write_policy(pytester: pytest.Pytester, document: Any, name: str = "policy.json") -> Path:

@@ -10,7 +10,8 @@ https://developer.hashicorp.com/terraform/internals/json-format
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,3 +176,91 @@ def _configured(configuration: Mapping[str, Any]) -> dict[str, frozenset[str]]:
         str(resource.get("address")): frozenset(resource.get("expressions") or ())
         for resource in (configuration.get("root_module") or {}).get("resources") or []
     }
+
+
+#: One step of a reference: ``name``, ``[0]`` or ``["key"]``.
+_STEP = re.compile(r'\.?([A-Za-z_][\w-]*)|\[(\d+)\]|\["([^"]*)"\]')
+#: References whose values a plan does not hold.
+_NOT_IN_PLAN = ("local", "module", "path", "terraform", "each", "count", "self")
+
+
+def plan_values(data: Mapping[str, Any], module: str = "") -> Callable[[str], Any]:
+    """The values a plan gives references of the configuration of ``module`` (the
+    address prefix, ``module.iam.``): ``aws_x.y.arn``, ``data.aws_x.y.z``, ``var.name``.
+
+    The returned function raises KeyError, naming why, for a value the plan does not
+    hold or knows only after apply.
+    """
+    known: dict[str, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
+    prior = ((data.get("prior_state") or {}).get("values") or {}).get("root_module") or {}
+    for resource in _modules(prior):
+        known[str(resource.get("address"))] = (resource.get("values") or {}, {})
+    for change in data.get("resource_changes") or []:
+        body = change.get("change") or {}
+        if body.get("actions") != ["delete"]:
+            known[str(change.get("address"))] = (
+                body.get("after") or {},
+                body.get("after_unknown") or {},
+            )
+    variables = data.get("variables") or {}
+
+    def value(reference: str) -> Any:
+        steps = _steps(reference)
+        if not steps or steps[0] in _NOT_IN_PLAN:
+            raise KeyError(f"{reference}: not a value the plan holds")
+        if steps[0] == "var":
+            if module or len(steps) < 2 or steps[1] not in variables:
+                raise KeyError(f"{reference}: no such variable in the plan")
+            return _walk(variables[steps[1]].get("value"), {}, steps[2:], reference)
+        size = 3 if steps[0] == "data" else 2
+        if len(steps) > size and isinstance(steps[size], int | tuple):
+            size += 1  # aws_x.y[0] or aws_x.y["key"]
+        address = module + ".".join(_address(step) for step in steps[:size]).replace(".[", "[")
+        if address not in known:
+            raise KeyError(f"{reference}: {address} is not in the plan")
+        after, unknown = known[address]
+        return _walk(after, unknown, steps[size:], reference)
+
+    return value
+
+
+def _modules(module: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found = list(module.get("resources") or [])
+    for child in module.get("child_modules") or []:
+        found.extend(_modules(child))
+    return found
+
+
+def _steps(reference: str) -> list[Any]:
+    steps: list[Any] = []
+    position = 0
+    while position < len(reference):
+        found = _STEP.match(reference, position)
+        if found is None:
+            return []
+        name, index, key = found.groups()
+        steps.append(name if name is not None else int(index) if index is not None else (key,))
+        position = found.end()
+    return steps
+
+
+def _address(step: Any) -> str:
+    if isinstance(step, int):
+        return f"[{step}]"
+    if isinstance(step, tuple):
+        return f'["{step[0]}"]'
+    return str(step)
+
+
+def _walk(node: Any, unknown: Any, steps: list[Any], reference: str) -> Any:
+    for step in steps:
+        key = step[0] if isinstance(step, tuple) else step
+        marker = _step(unknown, key) if isinstance(unknown, dict | list) else unknown
+        if has_unknown(marker):
+            raise KeyError(f"{reference}: known only after apply")
+        node, unknown = _step(node, key), marker
+        if node is None:
+            raise KeyError(f"{reference}: no such value in the plan")
+    if has_unknown(unknown):
+        raise KeyError(f"{reference}: known only after apply")
+    return node
