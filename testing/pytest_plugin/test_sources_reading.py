@@ -244,3 +244,18 @@ def test_an_exclusive_list_that_drops_the_task_policy_is_never_a_pass(
             "aws_iam_policy.task, which aws_iam_role_policy_attachment.task gives the role*"
         ]
     )
+
+
+def test_the_header_names_the_role_arn_with_its_path(suite: pytest.Pytester) -> None:
+    plan = compliant_plan()
+    planned(plan, "aws_iam_role.task")["path"] = "/ml-platform/"
+    write_policy(suite, plan, "plan.json")
+    result = suite.runpytest("--iam-policy-file", "plan.json")
+    result.stdout.fnmatch_lines(
+        [
+            "*role path /ml-platform/: the role's ARN is "
+            "arn:aws:iam::618574523116:role/ml-platform/MLPlatformECSTaskRole",
+            "*mock account 618574523116: arn:aws:iam::618574523116:role/ml-platform/"
+            "MLPlatformECSTaskRole with MLPlatformECSTaskPolicy*",
+        ]
+    )

@@ -70,6 +70,9 @@ class Target:
 
     @property
     def role_arn(self) -> str:
+        """The role's ARN as configured, for messages before the role is read: a role with
+        a path (``role/ml-platform/Name``) has another, which verdicts take from IAM
+        (``RoleSnapshot.role_arn``, GetRole's ``Arn``)."""
         return f"arn:{self.partition}:iam::{self.account_id}:role/{self.role_name}"
 
     @property
