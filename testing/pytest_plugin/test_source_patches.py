@@ -7,18 +7,30 @@ terminal prints, and checks the patched file (and that the suite then passes).
 
 from __future__ import annotations
 
+import copy
+import fnmatch
 import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
+from iam_compliance.engine.remediation import FixPlan
+from iam_compliance.errors import RemediationError
+from iam_compliance.pytest_plugin.sourcing import SourceOutputs
+from iam_compliance.sources.fixes import Patch
+from iam_compliance.sources.model import Source
+from iam_compliance.sources.reading import read_text
 
 from conftest import (
     ACCOUNT,
     ARCHIVE_ARN,
     ARCHIVE_FIRST,
     MISSING,
+    TABLE_ARN,
+    TARGET,
     TEMPLATE_JSON,
     TEMPLATE_YAML,
     TERRAFORM_DIR,
@@ -27,7 +39,10 @@ from conftest import (
     TERRAFORM_TABLE,
     apply_as_told,
     planned,
+    runbook_assessment,
+    runbook_fix,
     runbook_plan,
+    runbook_policy,
     write_policy,
 )
 
@@ -184,3 +199,92 @@ def test_a_new_statement_names_the_table_the_template_defines(
     assert "JobsTable" in added.split("Resource", 1)[1].split("}", 1)[0]
     assert ACCOUNT not in patched
     suite.runpytest("--iam-policy-file", name).assert_outcomes(passed=10)
+
+
+# ------------------------------------------------------ what a patch will not write
+
+
+class _Checker:
+    """What SourceOutputs asks of the checker: the runbook role, judged without AWS."""
+
+    def __init__(self, source: Source) -> None:
+        self.mock = SimpleNamespace(source=lambda target: source)
+
+    @staticmethod
+    def assessment(target: Any) -> Any:
+        return runbook_assessment()
+
+    @staticmethod
+    def actions_of(service: str) -> list[str]:
+        return ["GetItem", "PutItem", "UpdateItem", "Scan", "Query", "DescribeTable"]
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        pytest.param(
+            lambda s: s[1].update(Resource=[TABLE_ARN, ARCHIVE_ARN]),
+            "would newly grant dynamodb:*on " + ARCHIVE_ARN,
+            id="wider",
+        ),
+        pytest.param(
+            lambda s: s[1].update(Action=s[1]["Action"][:-1]),
+            "would still not allow dynamodb:DescribeTable",
+            id="short",
+        ),
+        pytest.param(lambda s: s.pop(), "it is not the planned document", id="loses-a-statement"),
+    ],
+)
+def test_a_patch_that_reads_as_another_document_is_not_written(
+    tmp_path: Path, change: Any, why: str
+) -> None:
+    """Whatever the patch would make, it is judged on the file as patched."""
+    source = read_text(json.dumps(runbook_policy()), tmp_path / "p.json", TARGET)
+    outputs = SourceOutputs(
+        _Checker(source),  # type: ignore[arg-type]
+        SimpleNamespace(),  # type: ignore[arg-type]
+        SimpleNamespace(),  # type: ignore[arg-type]
+        SimpleNamespace(),  # type: ignore[arg-type]
+        tmp_path,
+        sarif_path=tmp_path / "x.sarif",
+        terraform_dir=None,
+        rootdir=tmp_path,
+    )
+    plan = runbook_fix(dry_run=True).plan
+    assert isinstance(plan, FixPlan)
+    assert plan.new_document is not None
+    document = copy.deepcopy(plan.new_document)
+    change(document["Statement"])
+    made = Patch(tmp_path, "p.json", "", "", document)
+    with pytest.raises(RemediationError) as caught:
+        outputs.proved(TARGET, plan, made)
+    assert fnmatch.fnmatch(str(caught.value), f"*is not the planned fix: *{why}*; nothing written")
+    # As planned, it is proved and says so.
+    proved = outputs.proved(TARGET, plan, Patch(tmp_path, "p.json", "", "", plan.new_document))
+    assert proved.proof is not None
+    assert proved.proof.endswith("proved on p.json as patched")
+
+
+def test_a_statement_written_as_fn_if_gets_no_patch(suite: pytest.Pytester) -> None:
+    """An Fn::If in place of a statement: the statements read are not the ones written,
+    so no edit can be placed by position; the run says so, nothing crashes."""
+    path = suite.path / TEMPLATE_YAML
+    text = path.read_text().replace(
+        "        Statement:\n          - Sid: Artifacts\n",
+        "        Statement:\n"
+        "          - !If [IsLegacy, {Effect: Allow, Action: 's3:*', Resource: '*'},"
+        " !Ref AWS::NoValue]\n"
+        "          - Sid: Artifacts\n",
+    )
+    path.write_text(
+        text.replace("Parameters:\n", "Conditions:\n  IsLegacy: !Equals [a, b]\nParameters:\n")
+    )
+    result = suite.runpytest("--iam-policy-file", TEMPLATE_YAML, "--fix-dry-run")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --fix, target default: --iam-policy-file fixtures/iac/task-role.template.yaml: "
+            "the statements of Resources.TaskPolicy are not written one for one*"
+        ]
+    )
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()

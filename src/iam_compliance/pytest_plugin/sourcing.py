@@ -176,10 +176,12 @@ class SourceOutputs:
             self.checker.actions_of,
             target.table_arn,
         )
-        if not proof.exact:
+        assert plan.new_document is not None
+        if not proof.exact or not made.reads_as(plan.new_document):
+            why = proof.describe() if not proof.exact else "it is not the planned document"
             raise RemediationError(
                 f"the patch of {made.folder / made.name}, as the patched file reads, "
-                f"is not the planned fix: {proof.describe()}; nothing written"
+                f"is not the planned fix: {why}; nothing written"
             )
         return dataclasses.replace(
             plan, proof=f"{proof.describe()}, proved on {made.name} as patched"

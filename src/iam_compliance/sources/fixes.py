@@ -26,6 +26,7 @@ from .model import Source, SourcePolicy
 from .patches import apply_edits, source_edits, unified_diff
 from .plan import plan_values
 from .reading import read_text, tree_of
+from .tree import Tree
 
 #: Where a patch of the policy cannot be made or proved: the new document is still written.
 BY_HAND = "change it by hand (the new document is in the fix folder)"
@@ -48,6 +49,11 @@ class Patch:
     def diff(self) -> str:
         return unified_diff(self.old, self.new, self.name)
 
+    def reads_as(self, document: Mapping[str, Any]) -> bool:
+        """Whether the patched file makes ``document`` (up to spelling: list order, one
+        value or a list of one): nothing planned is missing, nothing else is lost."""
+        return canonical(self.document) == canonical(document)
+
 
 def _task_policy(source: Source, target: Target) -> SourcePolicy:
     written = source.policy_named(target.policy_name)
@@ -60,6 +66,7 @@ def source_patch(source: Source, target: Target, proposed: Mapping[str, Any]) ->
     """The patch of a template or policy document, read back as the file will read."""
     written = _task_policy(source, target)
     tree = tree_of(source)
+    _one_for_one(source, tree, written)
     new = apply_edits(source.text, source_edits(source, tree, written, proposed, target))
     again = read_text(new, source.path, target).policy_named(target.policy_name)
     if again is None or again.document is None:
@@ -69,6 +76,26 @@ def source_patch(source: Source, target: Target, proposed: Mapping[str, Any]) ->
         )
     folder = source.path.resolve().parent
     return Patch(folder, source.path.name, source.text, new, again.document)
+
+
+def _one_for_one(source: Source, tree: Tree, written: SourcePolicy) -> None:
+    """The document's statements as written are the ones read, in order: an ``Fn::If``
+    (or ``AWS::NoValue``) in place of a statement would put a patch on another one."""
+    if source.kind != "cloudformation":
+        return
+    assert written.document is not None
+    assert written.path is not None
+    raw = tree.data_at([*written.path, "Statement"])
+    items = raw if isinstance(raw, list) else [raw]
+    body = written.document.get("Statement")
+    read = body if isinstance(body, list) else [body]
+    if len(items) != len(read) or any(
+        not isinstance(item, dict) or any(key.startswith("Fn::") for key in item) for item in items
+    ):
+        raise RemediationError(
+            f"{source.label}: the statements of {written.place.address} are not written one "
+            f"for one (an Fn::If in place of a statement); {BY_HAND}"
+        )
 
 
 def terraform_patch(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine.target import Target
+from ..errors import RemediationError
 from .model import Source, SourcePolicy
 from .tree import Tree, line_of
 
@@ -209,14 +210,14 @@ def _quote(action: str, like: str, yaml: bool) -> str:
 def extend_actions(tree: Tree, path: list[str | int], actions: Sequence[str], yaml: bool) -> Edit:
     """Add ``actions`` at the end of the Action list at ``path`` (or make it a list)."""
     text = tree.text
+    found = _written(tree, path, lambda v: isinstance(v, str) or _strings(v), "an Action list")
     span = tree.span(path)
-    assert span is not None, f"no Action at {path}"
+    assert span is not None  # _written found it
     value = text[span.start : span.end]
-    if isinstance(tree.data_at(path), str):
+    if isinstance(found, str):
         items = [value.strip(), *(_quote(a, value.strip(), yaml) for a in actions)]
         return Edit(span.start, span.start + len(value.rstrip()), f"[{', '.join(items)}]")
-    count = len(tree.data_at(path))
-    last = tree.span([*path, count - 1])
+    last = tree.span([*path, len(found) - 1])
     assert last is not None
     last_text = text[last.start : last.end].rstrip()
     quoted = [_quote(a, last_text, yaml) for a in actions]
@@ -235,8 +236,8 @@ def append_statement(
 ) -> Edit:
     """Add ``statement`` after the last statement of the list at ``path``."""
     text = tree.text
-    count = len(tree.data_at(path))
-    last = tree.span([*path, count - 1])
+    found = _written(tree, path, _statements_as_written, "a list of statements")
+    last = tree.span([*path, len(found) - 1])
     assert last is not None
     end = last.start + len(text[last.start : last.end].rstrip())
     if yaml:
@@ -253,6 +254,35 @@ def append_statement(
     lines = rendered.splitlines()
     block = "\n".join([lines[0], *(indent + line for line in lines[1:])])
     return Edit(end, end, f",\n{indent}{block}")
+
+
+def _written(tree: Tree, path: list[str | int], fits: Callable[[Any], bool], what: str) -> Any:
+    """The value at ``path``, when it is written as ``what`` (not an intrinsic function)."""
+    try:
+        value = tree.data_at(path)
+    except (KeyError, IndexError, TypeError):
+        value = None
+    if value is None or not fits(value) or tree.span(path) is None:
+        where = ".".join(map(str, path))
+        raise RemediationError(
+            f"{where} is not written as {what} that a patch can extend (an intrinsic "
+            "function such as Fn::If?); change it by hand (the new document is in the fix "
+            "folder)"
+        )
+    return value
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+def _statements_as_written(value: Any) -> bool:
+    """A list of statements, each a plain mapping: no Fn::If in place of one."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, Mapping) and not any(k.startswith("Fn::") for k in v) for v in value)
+    )
 
 
 def _indent_unit(text: str) -> int:
