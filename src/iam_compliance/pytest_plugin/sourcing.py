@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shlex
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -85,6 +86,16 @@ class SourceOutputs:
             except IamComplianceError as exc:
                 raise pytest.UsageError(f"--fix, target {target.name}: {exc}") from None
 
+    def judge(self, target: Target) -> Callable[[RolePolicies, str, str], Verdict]:
+        """The run's judgement of a request, undecided where the source leaves a value open."""
+        found = self.checker.assessment(target)
+        unknowns = self.source(target).unknowns
+
+        def judge(policies: RolePolicies, action: str, resource: str) -> Verdict:
+            return undecided(found.judge(policies, action, resource), unknowns)
+
+        return judge
+
     def plan(self, target: Target) -> FixPlan | str:
         """The fix of the source's task policy, or why there is none."""
         source = self.source(target)
@@ -101,10 +112,7 @@ class SourceOutputs:
                 f"the document of {target.policy_name} ({written.place.address}) is not known "
                 "before apply, so no patch can be planned"
             )
-
-        def judge(policies: RolePolicies, action: str, resource: str) -> Verdict:
-            return undecided(found.judge(policies, action, resource), source.unknowns)
-
+        judge = self.judge(target)
         plan = plan_fix(
             found.snapshot.policies,
             policy,
@@ -162,16 +170,11 @@ class SourceOutputs:
         found = self.checker.assessment(target)
         policy = found.target_policy
         assert policy is not None
-        source = self.source(target)
-
-        def judge(policies: RolePolicies, action: str, resource: str) -> Verdict:
-            return undecided(found.judge(policies, action, resource), source.unknowns)
-
         proof = prove_document(
             made.document,
             found.snapshot.policies,
             policy,
-            judge,
+            self.judge(target),
             found.needs(),
             self.checker.actions_of,
             target.table_arn,

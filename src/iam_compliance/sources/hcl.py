@@ -105,7 +105,9 @@ def policy_in(
 
 
 def _document_block(file: Path, texts: Mapping[Path, str], name: str) -> Block:
-    for other, text in {file: texts.get(file, ""), **texts}.items():
+    """The data block ``name``: in the resource's own file first, then the others."""
+    for other in [file, *(other for other in texts if other != file)]:
+        text = texts[other]
         for block in parse(text, other).blocks("data", "aws_iam_policy_document", name):
             return Block(other, text, "document", block, f"data.aws_iam_policy_document.{name}")
     raise ConfigurationError(
