@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -156,6 +157,109 @@ def action_id(action: str) -> str:
     return f"{CLASS}::test_required_action_is_allowed[{action}]"
 
 
+# ------------------------------------------- a policy in Terraform, three ways
+
+ARCHIVE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/ml-jobs-archive"
+#: Two statements with the same actions: Archive (another table) before Jobs (the table).
+ARCHIVE_FIRST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "Archive", "Effect": "Allow", "Action": list(GRANTED), "Resource": ARCHIVE_ARN},
+        {"Sid": "Jobs", "Effect": "Allow", "Action": list(GRANTED), "Resource": TABLE_ARN},
+    ],
+}
+TERRAFORM_TABLE = """\
+resource "aws_dynamodb_table" "jobs" {
+  name         = "ml-jobs"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "job_id"
+
+  attribute {
+    name = "job_id"
+    type = "S"
+  }
+}
+
+"""
+#: The Archive-before-Jobs policy in each way a .tf file writes one.
+TERRAFORM_STYLES = {
+    "jsonencode": f"""\
+resource "aws_iam_policy" "task" {{
+  name = "MLPlatformECSTaskPolicy"
+  policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [
+      {{
+        Sid    = "Archive"
+        Effect = "Allow"
+        Action = [
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+        ]
+        Resource = "{ARCHIVE_ARN}"
+      }},
+      {{
+        Sid    = "Jobs"
+        Effect = "Allow"
+        Action = [
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+        ]
+        Resource = aws_dynamodb_table.jobs.arn
+      }},
+    ]
+  }})
+}}
+""",
+    "heredoc": f"""\
+resource "aws_iam_policy" "task" {{
+  name   = "MLPlatformECSTaskPolicy"
+  policy = <<-EOF
+    {{
+      "Version": "2012-10-17",
+      "Statement": [
+        {{
+          "Sid": "Archive",
+          "Effect": "Allow",
+          "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          "Resource": "{ARCHIVE_ARN}"
+        }},
+        {{
+          "Sid": "Jobs",
+          "Effect": "Allow",
+          "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          "Resource": "${{aws_dynamodb_table.jobs.arn}}"
+        }}
+      ]
+    }}
+  EOF
+}}
+""",
+    "policy_document": f"""\
+data "aws_iam_policy_document" "task" {{
+  statement {{
+    sid       = "Archive"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = ["{ARCHIVE_ARN}"]
+  }}
+
+  statement {{
+    sid       = "Jobs"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.jobs.arn]
+  }}
+}}
+
+resource "aws_iam_policy" "task" {{
+  name   = "MLPlatformECSTaskPolicy"
+  policy = data.aws_iam_policy_document.task.json
+}}
+""",
+}
+
+
 # ------------------------------------------------------------------ policy documents
 
 
@@ -166,7 +270,12 @@ def task_policy(*statements: Mapping[str, Any]) -> dict[str, Any]:
 
 def runbook_policy(bucket: str = BUCKET) -> dict[str, Any]:
     """The policy as the runbook says it is today (the fixture, placeholders filled)."""
-    text = (FIXTURES / "policies" / "task_policy.json").read_text()
+    return filled_fixture("task_policy.json", bucket)
+
+
+def filled_fixture(name: str, bucket: str = BUCKET) -> dict[str, Any]:
+    """``fixtures/policies/<name>``, its placeholders filled for the runbook's account."""
+    text = (FIXTURES / "policies" / name).read_text()
     for key, value in {
         "S3_BUCKET_NAME": bucket,
         "AWS_REGION": REGION,
@@ -178,6 +287,59 @@ def runbook_policy(bucket: str = BUCKET) -> dict[str, Any]:
     return document
 
 
+def runbook_plan() -> dict[str, Any]:
+    """The runbook's state as a Terraform plan (``fixtures/iac/task-role.tfplan.json``)."""
+    plan: dict[str, Any] = json.loads((ROOT / TERRAFORM_PLAN).read_text())
+    return plan
+
+
+def planned(plan: Mapping[str, Any], address: str) -> dict[str, Any]:
+    """The ``after`` values of the resource at ``address`` in ``plan``."""
+    for change in plan["resource_changes"]:
+        if change["address"] == address:
+            after: dict[str, Any] = change["change"]["after"]
+            return after
+    raise KeyError(address)
+
+
+def plan_resource(
+    plan: dict[str, Any],
+    address: str,
+    after: Mapping[str, Any],
+    references: Mapping[str, Sequence[str]] | None = None,
+    *,
+    after_unknown: Mapping[str, Any] | None = None,
+) -> None:
+    """Add a resource to ``plan``'s changes, created by it; ``references``: what the
+    configuration writes each attribute as (``{"role": ["aws_iam_role.task"]}``)."""
+    kind, name = address.split(".")[-2:]
+    plan["resource_changes"].append(
+        {
+            "address": address,
+            "mode": "managed",
+            "type": kind,
+            "name": name,
+            "change": {
+                "actions": ["create"],
+                "before": None,
+                "after": dict(after),
+                "after_unknown": dict(after_unknown or {}),
+            },
+        }
+    )
+    plan["configuration"]["root_module"]["resources"].append(
+        {
+            "address": address,
+            "mode": "managed",
+            "type": kind,
+            "name": name,
+            "expressions": {
+                key: {"references": list(refs)} for key, refs in (references or {}).items()
+            },
+        }
+    )
+
+
 def ecs_trust_policy() -> dict[str, Any]:
     """The role's trust policy: ECS tasks may assume it (the fixture)."""
     document: dict[str, Any] = json.loads(
@@ -187,10 +349,7 @@ def ecs_trust_policy() -> dict[str, Any]:
 
 
 def compliant_policy() -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(
-        (FIXTURES / "policies" / "compliant_task_policy.json").read_text()
-    )
-    return document
+    return filled_fixture("compliant_task_policy.json")
 
 
 #: The runbook policy's three statements: S3 on the bucket, GetItem, PutItem and
@@ -422,6 +581,20 @@ def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
     shutil.copytree(FIXTURES, pytester.path / "fixtures")
     pytester.makepyprojecttoml('[tool.pytest.ini_options]\niam_compliance_fixtures = "fixtures"\n')
     return pytester
+
+
+def apply_as_told(result: pytest.RunResult, cwd: Path) -> list[str]:
+    """Run the command the terminal prescribes for a patch, ``--check`` first, from
+    ``cwd``; returns it."""
+    [line] = [line for line in result.outlines if ": apply it with: " in line]
+    command = shlex.split(line.split(": apply it with: ", 1)[1])
+    assert command[:2] == ["git", "-C"], command
+    assert command[3] == "apply", command
+    for check in (["--check"], []):
+        subprocess.run(
+            [*command[:4], *check, *command[4:]], cwd=cwd, check=True, capture_output=True
+        )
+    return command
 
 
 def write_policy(pytester: pytest.Pytester, document: Any, name: str = "policy.json") -> Path:

@@ -225,8 +225,8 @@ def test_the_read_mode(targets: int, mode: str) -> None:
 
 
 def test_the_sweep_reads_what_the_per_role_path_reads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """On moto: the same role, attached (own and AWS managed), inline and boundary policies,
-    read both ways, make equal snapshots."""
+    """On moto: the same role (with a path), attached (own and AWS managed), inline and
+    boundary policies, read both ways, make equal snapshots."""
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     with mock_aws():
         session = boto3.Session(region_name="us-east-1")
@@ -235,6 +235,7 @@ def test_the_sweep_reads_what_the_per_role_path_reads(monkeypatch: pytest.Monkey
         boundary = iam.create_policy(PolicyName="Boundary", PolicyDocument=json.dumps(SCANS))
         iam.create_role(
             RoleName=ROLE,
+            Path="/ml-platform/",
             AssumeRolePolicyDocument=json.dumps(ecs_trust_policy()),
             PermissionsBoundary=boundary["Policy"]["Arn"],
             Tags=[{"Key": "team", "Value": "ml"}],
@@ -274,3 +275,5 @@ def test_the_sweep_reads_what_the_per_role_path_reads(monkeypatch: pytest.Monkey
         assert swept.attached == per_role.attached
         assert swept.policies.identity == per_role.policies.identity
         assert swept == per_role
+        # IAM's own ARN, the path included, is what aws:PrincipalArn is judged with.
+        assert per_role.role_arn == f"arn:aws:iam::{account}:role/ml-platform/{ROLE}"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Any
 
 import pytest
 
 from iam_compliance.engine.evaluation import RolePolicies, evaluate
-from iam_compliance.engine.proof import check_plan, probes, prove_no_new_access
+from iam_compliance.engine.proof import check_plan, probes, prove_document, prove_no_new_access
 from iam_compliance.engine.remediation import Need, PolicyVersion, plan_fix, reparse, replacing
 
 from conftest import (
@@ -137,3 +138,50 @@ def test_a_required_pattern_covers_every_resource_it_stands_for() -> None:
     assert found.granted == (
         f"dynamodb:Query on {TABLE_ARN}/index/by-status (was not allowed, would be allowed)",
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "exact", "said"),
+    [
+        pytest.param(lambda s: None, True, "new access: exactly the 3", id="as-planned"),
+        pytest.param(
+            lambda s: s.update(Action=s["Action"][:-1]),
+            False,
+            "would still not allow dynamodb:DescribeTable",
+            id="one-action-short",
+        ),
+        pytest.param(
+            lambda s: s.update(Resource=[TABLE_ARN, f"{TABLE_ARN}-archive"]),
+            False,
+            "would newly grant",
+            id="another-table-too",
+        ),
+    ],
+)
+def test_a_document_as_written_is_proved_on_its_own(change: Any, exact: bool, said: str) -> None:
+    """What a patched file reads as is proved again: short or wide, it is not the fix."""
+    document = dict(planned().new_document)
+    change(document["Statement"][1])
+    found = prove_document(document, ROLE, TARGET, judge, NEEDS, actions, TABLE_ARN)
+    assert found.exact is exact
+    assert said in found.describe()
+
+
+def test_a_grant_onto_another_table_the_policy_names_is_new_access() -> None:
+    """The probes include every DynamoDB resource the documents name, not only the table
+    and a made-up one: Scan added to the Archive table's statement is caught."""
+    document = copy.deepcopy(runbook_policy())
+    archive = f"{TABLE_ARN}-archive"
+    document["Statement"].append(
+        {"Sid": "Archive", "Effect": "Allow", "Action": ["dynamodb:Scan"], "Resource": archive}
+    )
+    proposed = reparse(document, TARGET)
+    required = [(need.action, need.resource) for need in NEEDS]
+    found = prove_no_new_access(
+        ROLE,
+        replacing(ROLE, proposed),
+        judge,
+        probes([TARGET, proposed], TABLE_ARN, required, actions),
+        required,
+    )
+    assert found.new_access == (f"dynamodb:Scan on {archive} (was not allowed, would be allowed)",)

@@ -9,7 +9,6 @@ statements.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from conftest import (
     TERRAFORM_DIR,
     TERRAFORM_PLAN,
     action_id,
+    apply_as_told,
     runbook_policy,
     write_policy,
 )
@@ -56,13 +56,6 @@ def source_path(suite: pytest.Pytester, name: str) -> str:
 def sarif(suite: pytest.Pytester) -> dict[str, Any]:
     document: dict[str, Any] = json.loads((suite.path / "reports" / "compliance.sarif").read_text())
     return document
-
-
-def git_apply(suite: pytest.Pytester, patch: Path) -> None:
-    for check in (["--check"], []):
-        subprocess.run(
-            ["git", "apply", *check, str(patch)], cwd=suite.path, check=True, capture_output=True
-        )
 
 
 def replan(suite: pytest.Pytester, document_file: Path) -> None:
@@ -97,7 +90,7 @@ def test_source_fails_on_the_missing_actions_and_its_patch_fixes_it(
     removed = [line[1:].strip().rstrip(",") for line in lines if line.startswith("-")][1:]
     assert all(any(action in line for line in added) for action in MISSING)
     assert all(line in added for line in removed)  # at most a comma added to a line
-    git_apply(suite, patch)
+    apply_as_told(dry, suite.path)
     if path == TERRAFORM_PLAN:
         config = (suite.path / TERRAFORM_DIR / "main.tf").read_text()
         jobs = config[config.index('Sid    = "Jobs"') : config.index('Sid      = "Logs"')]
@@ -290,3 +283,14 @@ def test_source_options_need_a_source_file(suite: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(
         ["ERROR: --terraform-dir needs a Terraform plan as --iam-policy-file"]
     )
+
+
+def test_the_readme_policy_example_passes_in_any_account(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README ("Two modes"): the compliant policy fixture names no account of its own."""
+    monkeypatch.setenv("AWS_ACCOUNT_ID", "111122223333")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    result = suite.runpytest("--iam-policy-file", "fixtures/policies/compliant_task_policy.json")
+    result.assert_outcomes(passed=10)
+    result.stdout.fnmatch_lines(["*arn:aws:dynamodb:eu-west-1:111122223333:table/ml-jobs*"])

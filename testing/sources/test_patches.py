@@ -9,10 +9,15 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.sources.patches import apply_edits, source_edits, unified_diff
+from iam_compliance.sources.patches import (
+    apply_edits,
+    cloudformation_arn,
+    source_edits,
+    unified_diff,
+)
 from iam_compliance.sources.reading import read_text, tree_of
 
-from conftest import ROOT, TABLE_ARN, TARGET, TEMPLATE_YAML
+from conftest import ACCOUNT, ROOT, TABLE_ARN, TARGET, TEMPLATE_YAML
 
 NEW_STATEMENT = {
     "Sid": "IamComplianceMlJobsTable",
@@ -25,7 +30,7 @@ NEW_STATEMENT = {
 def patched(text: str, name: str, proposed: dict[str, Any]) -> str:
     source = read_text(text, Path(name), TARGET)
     [policy] = [p for p in source.policies if p.kind == "managed"]
-    new = apply_edits(text, source_edits(source, tree_of(source), policy, proposed))
+    new = apply_edits(text, source_edits(source, tree_of(source), policy, proposed, TARGET))
     again = read_text(new, Path(name), TARGET)
     [policy] = [p for p in again.policies if p.kind == "managed"]
     assert policy.document == proposed
@@ -88,3 +93,56 @@ def test_yaml_new_statement_and_flow_list() -> None:
 def test_unified_diff_marks_a_last_line_without_newline() -> None:
     diff = unified_diff("a\nb", "a\nc", "x.json")
     assert diff.endswith("-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n")
+
+
+#: The account, region and partition as a template writes them.
+PSEUDO = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}"
+
+
+@pytest.mark.parametrize(
+    ("arn", "table", "written"),
+    [
+        pytest.param(TABLE_ARN, "JobsTable", {"Fn::GetAtt": ["JobsTable", "Arn"]}, id="table"),
+        pytest.param(
+            f"{TABLE_ARN}/index/by-status",
+            "JobsTable",
+            {"Fn::Sub": "${JobsTable.Arn}/index/by-status"},
+            id="index",
+        ),
+        pytest.param(
+            TABLE_ARN,
+            None,
+            {"Fn::Sub": f"{PSEUDO}:table/ml-jobs"},
+            id="table-not-in-the-template",
+        ),
+        pytest.param(
+            f"{TABLE_ARN}/index/${{aws:PrincipalTag/team}}",
+            "JobsTable",
+            {"Fn::Sub": "${JobsTable.Arn}/index/${!aws:PrincipalTag/team}"},
+            id="policy-variable-kept-literal",
+        ),
+        pytest.param("*", "JobsTable", "*", id="no-arn"),
+    ],
+)
+def test_a_template_names_its_resources_not_the_account(
+    arn: str, table: str | None, written: Any
+) -> None:
+    assert cloudformation_arn(arn, TARGET, table) == written
+
+
+def test_a_policy_file_with_placeholders_gets_placeholders() -> None:
+    text = (ROOT / "fixtures" / "policies" / "task_policy.json").read_text()
+    source = read_text(text, Path("p.json"), TARGET)
+    [policy] = source.policies
+    assert policy.document is not None
+    guarded = copy.deepcopy(dict(policy.document))
+    guarded["Statement"][1]["Condition"] = {"Bool": {"aws:SecureTransport": "true"}}
+    proposed = copy.deepcopy(guarded)
+    proposed["Statement"].append(NEW_STATEMENT)
+    written = json.dumps(guarded, indent=4)
+    raw = written.replace('"ml-platform-artifacts', '"${S3_BUCKET_NAME}').replace(
+        TABLE_ARN, "arn:aws:dynamodb:${AWS_REGION}:${AWS_ACCOUNT_ID}:table/${DYNAMODB_TABLE_NAME}"
+    )
+    new = patched(raw, "p.json", proposed)
+    assert ACCOUNT not in new
+    assert new.count("table/${DYNAMODB_TABLE_NAME}") == 2

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import string
 import tomllib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -26,7 +25,7 @@ from moto import mock_aws
 
 from ..engine.assessment import TableState
 from ..engine.policy import load_document, parse_policy, read_file
-from ..engine.target import Credentials, Target
+from ..engine.target import Credentials, Target, fill_placeholders
 from ..errors import ConfigurationError, IamComplianceError, NotFoundError
 from .connection import Connection, Sessions
 from .mock_organization import management_account, read_layout, seed_organization
@@ -155,7 +154,7 @@ class MockAccounts:
                 self._fixtures_dir,
                 target,
                 management.client("organizations"),
-                self._fill,
+                fill_placeholders,
             )
             self._organizations.add(target.name)
         return management
@@ -205,22 +204,7 @@ class MockAccounts:
 
     def _fixture(self, relative: Path, target: Target) -> str:
         path = self._fixtures_dir / relative
-        try:
-            return self._fill(read_file(path, str(path)), target)
-        except (KeyError, ValueError) as exc:
-            raise ConfigurationError(f"{path}: unknown placeholder {exc}") from None
-
-    @staticmethod
-    def _fill(text: str, target: Target) -> str:
-        """``text`` with the ``${AWS_REGION}``-style placeholders of the fixtures filled."""
-        return string.Template(text).substitute(
-            AWS_REGION=target.region,
-            AWS_ACCOUNT_ID=target.account_id,
-            DYNAMODB_TABLE_NAME=target.table_name,
-            S3_BUCKET_NAME=target.s3_bucket,
-            ECS_TASK_ROLE_NAME=target.role_name,
-            ECS_TASK_POLICY_NAME=target.policy_name,
-        )
+        return fill_placeholders(read_file(path, str(path)), target, str(path))
 
     def _seed(self, connection: Connection, target: Target) -> None:
         """Create the target's role, policies and table; a document that moto (which checks

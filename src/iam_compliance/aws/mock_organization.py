@@ -77,7 +77,7 @@ def seed_organization(
     fixtures_dir: Path,
     target: Target,
     organizations: Any,
-    fill: Callable[[str, Target], str],
+    fill: Callable[[str, Target, str], str],
 ) -> None:
     """Create the organization with ``organizations``, a client of the management account.
 
@@ -140,7 +140,7 @@ def _attach(
     fixtures_dir: Path,
     target: Target,
     organizations: Any,
-    fill: Callable[[str, Target], str],
+    fill: Callable[[str, Target, str], str],
     ids: dict[str, str],
 ) -> None:
     """Detach FullAWSAccess where the layout says, and attach its policies."""
@@ -152,7 +152,7 @@ def _attach(
     for policy in layout.get("policy", []):
         path = fixtures_dir / ORGANIZATION_FILE.parent / policy["file"]
         try:
-            text = fill(path.read_text(encoding="utf-8"), target)
+            text = fill(path.read_text(encoding="utf-8"), target, str(path))
         except OSError as exc:
             raise ConfigurationError(f"{path}: cannot be read ({exc})") from None
         document = load_document(text, str(path))

@@ -65,6 +65,8 @@ def seed_from_source(
     iam = connection.client("iam")
     role: dict[str, Any] = {
         "RoleName": target.role_name,
+        # The path is part of the role's ARN, which IAM (and moto) build from it.
+        "Path": source.role_path,
         "AssumeRolePolicyDocument": json.dumps(source.trust or PLACEHOLDER_TRUST),
     }
     for policy in source.policies:

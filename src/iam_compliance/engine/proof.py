@@ -18,6 +18,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .evaluation import Decision, Verdict
 from .matching import has_wildcard, matches_resource
@@ -42,17 +43,26 @@ class Proof:
     granted: tuple[str, ...]
     #: How many probes were compared.
     probes: int
+    #: Required (action, resource) pairs the proposed document still does not allow.
+    missing: tuple[str, ...] = ()
 
     @property
     def holds(self) -> bool:
         return not self.new_access
 
+    @property
+    def exact(self) -> bool:
+        """Every required pair allowed, and nothing else newly allowed."""
+        return self.holds and not self.missing
+
     def describe(self) -> str:
-        if self.holds:
+        if self.holds and not self.missing:
             return (
                 f"new access: exactly the {len(self.granted)} required action(s) "
                 f"({self.probes:,} requests compared before and after)"
             )
+        if self.holds:
+            return f"the proposed document would still not allow {', '.join(self.missing)}"
         shown = "; ".join(self.new_access[:5])
         more = f" (and {len(self.new_access) - 5} more)" if len(self.new_access) > 5 else ""
         return f"the proposed document would newly grant {shown}{more}"
@@ -107,20 +117,23 @@ def probes(
     """
     partition, _, _, region, account = table_arn.split(":", 5)[:5]
     other_table = f"{table_arn.rsplit('/', 1)[0]}/{_NAME}"
+    mentioned = _resources_by_service(documents)
+    # The DynamoDB resources the documents name too: a grant moved onto another table
+    # the policy names (table/ml-jobs-archive) is new access on that table.
     table_resources = [
         table_arn,
         f"{table_arn}/index/{_NAME}",
         f"{table_arn}/stream/2026-01-01T00:00:00.000",
         other_table,
+        *mentioned.get("dynamodb", ()),
         "*",
     ]
     found = [(action, resource) for action, resource in required]
     found.extend(
         (f"dynamodb:{action}", resource)
         for action in actions("dynamodb")
-        for resource in table_resources
+        for resource in dict.fromkeys(table_resources)
     )
-    mentioned = _resources_by_service(documents)
     for service in sorted(_services(documents) - {"dynamodb"}):
         resources = [*mentioned.get(service, ()), *mentioned.get("*", ()), "*"]
         resources.append(f"arn:{partition}:{service}:{region}:{account}:{_NAME}")
@@ -155,6 +168,33 @@ def _resources_by_service(documents: Sequence[Policy]) -> Mapping[str, list[str]
     return found
 
 
+def prove_document(
+    document: Mapping[str, Any],
+    policies: RolePolicies,
+    target: Policy,
+    judge: Judge,
+    needs: Sequence[Need],
+    actions: Callable[[str], Sequence[str]],
+    table_arn: str,
+) -> Proof:
+    """``document`` in place of ``target``: what it newly grants, and which needs it still
+    leaves denied. A fix's proposed document, or what a patched file reads as."""
+    proposed = reparse(document, target)
+    required = [(need.action, need.resource) for need in needs]
+    after = replacing(policies, proposed)
+    found = prove_no_new_access(
+        policies,
+        after,
+        judge,
+        probes([target, proposed], table_arn, required, actions),
+        required,
+    )
+    missing = tuple(
+        need.id for need in needs if not judge(after, need.action, need.resource).is_allowed
+    )
+    return dataclasses.replace(found, missing=missing)
+
+
 def check_plan(
     plan: FixPlan,
     policies: RolePolicies,
@@ -167,16 +207,12 @@ def check_plan(
     """``plan`` with its proof; refused when the proposed document grants anything else."""
     if plan.new_document is None:
         return plan
-    proposed = reparse(plan.new_document, target)
-    required = [(need.action, need.resource) for need in needs]
-    found = prove_no_new_access(
-        policies,
-        replacing(policies, proposed),
-        judge,
-        probes([target, proposed], table_arn, required, actions),
-        required,
-    )
+    found = prove_document(plan.new_document, policies, target, judge, needs, actions, table_arn)
     refusals = plan.refusals
     if not found.holds:
         refusals = (*refusals, f"{found.describe()}; a fix may add only the required actions")
-    return dataclasses.replace(plan, proof=found.describe(), refusals=refusals)
+    # What the plan could not grant (blocked) is refused by the planner already; the proof
+    # speaks of what the document adds.
+    return dataclasses.replace(
+        plan, proof=dataclasses.replace(found, missing=()).describe(), refusals=refusals
+    )

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import difflib
 import re
-import string
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from ..errors import ConfigurationError
-from .target import Target
+from .target import Target, fill_placeholders
 
 
 class ActionCatalog(Protocol):
@@ -67,12 +66,7 @@ def resource_arn(resource: str | None, target: Target) -> str:
     if resource is None:
         return target.table_arn
     if resource == "*" or resource.startswith("arn:"):
-        return string.Template(resource).substitute(
-            AWS_PARTITION=target.partition,
-            AWS_REGION=target.region,
-            AWS_ACCOUNT_ID=target.account_id,
-            DYNAMODB_TABLE_NAME=target.table_name,
-        )
+        return fill_placeholders(resource, target, f"resource {resource!r}")
     return f"{target.table_arn}/{resource}"
 
 
@@ -171,11 +165,8 @@ def check_resource(required: RequiredAction, catalog: ActionCatalog, where: str)
     sample = Target("x", "us-east-1", "123456789012", "table-name", "role", "policy", "bucket")
     try:
         arn = required.arn(sample)
-    except (KeyError, ValueError) as exc:
-        raise ConfigurationError(
-            f"{where}: resource {required.resource!r}: unknown placeholder {exc}; use "
-            "${AWS_PARTITION}, ${AWS_REGION}, ${AWS_ACCOUNT_ID}, ${DYNAMODB_TABLE_NAME}"
-        ) from None
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{where}: {exc}") from None
     kinds = catalog.resource_types(service, action)
     # A log group in a policy is its ARN and ":*" for most CloudWatch Logs actions
     # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html).

@@ -6,7 +6,16 @@ env files; everything else only reads them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+from ..errors import ConfigurationError
+
+#: ``${NAME}``, ``$$`` (a ``$``), another ``${...}`` (an IAM policy variable such as
+#: ``${aws:username}`` or one of IAM's escapes ``${*}``, left as written), or a stray ``$``.
+_PLACEHOLDER = re.compile(
+    r"\$(?:\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<dollar>\$)|(?P<iam>\{[^}]*\})|(?P<stray>))"
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +70,56 @@ class Target:
 
     @property
     def role_arn(self) -> str:
+        """The role's ARN as configured, for messages before the role is read: a role with
+        a path (``role/ml-platform/Name``) has another, which verdicts take from IAM
+        (``RoleSnapshot.role_arn``, GetRole's ``Arn``)."""
         return f"arn:{self.partition}:iam::{self.account_id}:role/{self.role_name}"
 
     @property
     def policy_arn(self) -> str:
         return f"arn:{self.partition}:iam::{self.account_id}:policy/{self.policy_name}"
+
+
+def placeholders(target: Target) -> dict[str, str]:
+    """The ``${NAME}`` placeholders of seed documents, policy files and required-action
+    ARNs, and their values for ``target``."""
+    return {
+        "AWS_PARTITION": target.partition,
+        "AWS_REGION": target.region,
+        "AWS_ACCOUNT_ID": target.account_id,
+        "DYNAMODB_TABLE_NAME": target.table_name,
+        "S3_BUCKET_NAME": target.s3_bucket,
+        "ECS_TASK_ROLE_NAME": target.role_name,
+        "ECS_TASK_POLICY_NAME": target.policy_name,
+    }
+
+
+def fill_placeholders(text: str, target: Target, origin: str) -> str:
+    """``text`` with every ``${NAME}`` placeholder filled for ``target``.
+
+    The one filler of ``${...}`` placeholders: seed documents, a bare ``--iam-policy-file``
+    and required-action ARNs. ``$$`` is a ``$``; a ``${...}`` that is no NAME (an IAM policy
+    variable, ``${aws:username}``, or an escape, ``${*}``) stays as written. An unknown
+    NAME or a stray ``$`` is an error naming ``origin``.
+    """
+    values = placeholders(target)
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name is not None:
+            if name not in values:
+                raise ConfigurationError(
+                    f"{origin}: unknown placeholder {name!r}; use "
+                    + ", ".join("${" + known + "}" for known in values)
+                )
+            return values[name]
+        if match.group("dollar") is not None:
+            return "$"
+        if match.group("iam") is not None:
+            return match.group(0)
+        raise ConfigurationError(
+            f"{origin}: unknown placeholder: a '$' at offset {match.start()} starts no "
+            "${NAME} (write $$ for a '$')"
+        )
+
+    return _PLACEHOLDER.sub(fill, text)

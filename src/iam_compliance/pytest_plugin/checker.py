@@ -309,6 +309,12 @@ def source_lines(mock: MockAccounts, targets: Sequence[Target]) -> list[str]:
             "cloudformation": "a CloudFormation template",
         }[source.kind]
         lines.append(f"  {source.label}: {what}, seeding the account of target {target.name}")
+        if source.role_path != "/":
+            lines.append(
+                f"    role path {source.role_path}: the role's ARN is "
+                f"arn:{target.partition}:iam::{target.account_id}:role{source.role_path}"
+                f"{target.role_name}"
+            )
         if source.describes_role and source.table_place is None:
             lines.append(f"    the table is not in {source.path}: seeded from the fixtures")
         lines.extend(f"    not known: {unknown.text}" for unknown in source.unknowns)

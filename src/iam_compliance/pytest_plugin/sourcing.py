@@ -1,16 +1,22 @@
 """Source files (``--iam-policy-file``): fixes as patches, SARIF, and the drift warning.
 
 With a source file, ``--fix`` and ``--fix-dry-run`` change nothing but write
-``<reports>/fix/<file name>.patch``, a diff of the file that ``git apply`` accepts (for a
-Terraform plan, the new document and, with ``--terraform-dir``, a patch of the ``.tf``
-file that holds the policy). Every run on a source file writes SARIF
-(``<reports>/compliance.sarif`` or ``--sarif PATH``). A live ``--fix`` of a role or policy
-tagged as deployed from code is told that it will drift from the code.
+``<reports>/fix/<file name>.patch``, a diff of the file, relative to its folder, that
+``git -C <folder> apply`` accepts (for a Terraform plan, the new document and, with
+``--terraform-dir``, a patch of the ``.tf`` file that holds the policy). The patched file
+is read back and its task policy proved (:func:`~..engine.proof.prove_document`): a patch
+that would grant anything but exactly the required actions is not written. Every run on
+a source file writes SARIF (``<reports>/compliance.sarif`` or ``--sarif PATH``). A live
+``--fix`` of a role or policy tagged as deployed from code is told that it will drift
+from the code.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shlex
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,18 +24,16 @@ import pytest
 
 from ..config import Settings
 from ..engine.evaluation import RolePolicies, Verdict
-from ..engine.proof import check_plan
+from ..engine.proof import check_plan, prove_document
 from ..engine.remediation import FixPlan, PolicyVersion, plan_fix
 from ..engine.rollout import Remediation
 from ..engine.target import Target
 from ..engine.unknowns import undecided
 from ..errors import IamComplianceError, RemediationError
 from ..report.files import write_json, write_text
-from ..report.sarif import relative_path, sarif_document
+from ..report.sarif import sarif_document
 from ..sources import Source
-from ..sources.hcl import find_policy, patched
-from ..sources.patches import apply_edits, source_edits, unified_diff
-from ..sources.reading import read_text, tree_of
+from ..sources.fixes import Patch, source_patch, terraform_patch
 from .checker import Checker
 from .collecting import ResultCollector
 from .fixing import Remediations
@@ -82,6 +86,16 @@ class SourceOutputs:
             except IamComplianceError as exc:
                 raise pytest.UsageError(f"--fix, target {target.name}: {exc}") from None
 
+    def judge(self, target: Target) -> Callable[[RolePolicies, str, str], Verdict]:
+        """The run's judgement of a request, undecided where the source leaves a value open."""
+        found = self.checker.assessment(target)
+        unknowns = self.source(target).unknowns
+
+        def judge(policies: RolePolicies, action: str, resource: str) -> Verdict:
+            return undecided(found.judge(policies, action, resource), unknowns)
+
+        return judge
+
     def plan(self, target: Target) -> FixPlan | str:
         """The fix of the source's task policy, or why there is none."""
         source = self.source(target)
@@ -98,10 +112,7 @@ class SourceOutputs:
                 f"the document of {target.policy_name} ({written.place.address}) is not known "
                 "before apply, so no patch can be planned"
             )
-
-        def judge(policies: RolePolicies, action: str, resource: str) -> Verdict:
-            return undecided(found.judge(policies, action, resource), source.unknowns)
-
+        judge = self.judge(target)
         plan = plan_fix(
             found.snapshot.policies,
             policy,
@@ -128,12 +139,11 @@ class SourceOutputs:
             return Remediation(target, plan, None, self.settings.fix_dry_run)
         source = self.source(target)
         folder = self.reports_dir / FIX_FOLDER
-        name = source.path.name
         notes: list[str] = []
         if source.kind == "terraform-plan":
             written = source.policy_named(target.policy_name)
             assert written is not None
-            document = folder / f"{name}.policy.json"
+            document = folder / f"{source.path.name}.policy.json"
             write_text(document, json.dumps(plan.new_document, indent=2) + "\n")
             self.written.append(document)
             notes.append(
@@ -143,36 +153,42 @@ class SourceOutputs:
             )
             if self.terraform_dir is None:
                 return Remediation(target, plan, None, self.settings.fix_dry_run, tuple(notes))
-            block = find_policy(self.terraform_dir, written.place.address)
-            assert written.document is not None
-            old, new, path = (
-                block.text,
-                patched(block, written.document, plan.new_document),
-                block.file,
-            )
-            for action in plan.added_actions:
-                if f'"{action.split("@")[0]}"' not in new[block.start :]:
-                    raise RemediationError(
-                        f"the patch of {block.file} would not add {action}; nothing written"
-                    )
+            made = terraform_patch(source, target, self.terraform_dir, plan.new_document)
         else:
-            old, path = source.text, source.path
-            written = source.policy_named(target.policy_name)
-            assert written is not None
-            tree = tree_of(source)
-            new = apply_edits(old, source_edits(source, tree, written, plan.new_document))
-            again = read_text(new, source.path, target).policy_named(target.policy_name)
-            if again is None or again.document != plan.new_document:
-                raise RemediationError(
-                    f"the patch of {source.path} would not give the planned document; "
-                    "nothing written"
-                )
-        relative = relative_path(path, self.rootdir)
-        patch = folder / f"{name}.patch"
-        write_text(patch, unified_diff(old, new, relative))
+            made = source_patch(source, target, plan.new_document)
+        plan = self.proved(target, plan, made)
+        patch = (folder / f"{source.path.name}.patch").resolve()
+        write_text(patch, made.diff)
         self.written.append(patch)
-        notes.append(f"wrote {patch}: apply it from {self.rootdir} with: git apply {patch}")
+        command = shlex.join(["git", "-C", _shown(made.folder), "apply", str(patch)])
+        notes.append(f"wrote {patch}: apply it with: {command}")
         return Remediation(target, plan, None, self.settings.fix_dry_run, tuple(notes))
+
+    def proved(self, target: Target, plan: FixPlan, made: Patch) -> FixPlan:
+        """``plan``, its proof made again on the document the patched file makes; a patch
+        that would not grant exactly the required actions is not written."""
+        found = self.checker.assessment(target)
+        policy = found.target_policy
+        assert policy is not None
+        proof = prove_document(
+            made.document,
+            found.snapshot.policies,
+            policy,
+            self.judge(target),
+            found.needs(),
+            self.checker.actions_of,
+            target.table_arn,
+        )
+        assert plan.new_document is not None
+        if not proof.exact or not made.reads_as(plan.new_document):
+            why = proof.describe() if not proof.exact else "it is not the planned document"
+            raise RemediationError(
+                f"the patch of {made.folder / made.name}, as the patched file reads, "
+                f"is not the planned fix: {why}; nothing written"
+            )
+        return dataclasses.replace(
+            plan, proof=f"{proof.describe()}, proved on {made.name} as patched"
+        )
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Write the SARIF log (the controller, or the only process)."""
@@ -187,3 +203,11 @@ class SourceOutputs:
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         for path in self.written:
             terminalreporter.write_line(f"iam-compliance: wrote {path}")
+
+
+def _shown(folder: Path) -> str:
+    """``folder`` as the terminal names it: relative to the working directory when inside."""
+    try:
+        return folder.relative_to(Path.cwd().resolve()).as_posix() or "."
+    except ValueError:
+        return str(folder)

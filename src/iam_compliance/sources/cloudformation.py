@@ -8,119 +8,31 @@ The role is the ``AWS::IAM::Role`` whose ``RoleName`` is ECS_TASK_ROLE_NAME (or,
 ``ResourcePolicy``. Resource types:
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-role.html
 and the pages beside it.
+
+A resource whose ``Condition`` is false for the configured target (parameters at their
+``Default``, the target's account and region) is not created, so it is not read; one whose
+condition cannot be decided makes every verdict it could change "could not be decided"
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/conditions-section-structure.html).
+``DependsOn`` changes nothing that is read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
 from pathlib import Path
 from typing import Any
 
-from ..engine.policy import PolicyKind
 from ..engine.target import Target
-from ..engine.unknowns import Unknown
 from ..errors import PolicyError
-from .intrinsics import Resolver, Unresolvable
-from .model import Place, Source, SourceFormat, SourcePolicy
+from .intrinsics import NO_VALUE, Undecidable, Unresolvable
+from .model import Source, SourceFormat, SourcePolicy, role_path
+from .template import INLINE, MANAGED, ROLE, TABLE, Template, where_of
 from .tree import Tree
-
-ROLE = "AWS::IAM::Role"
-TABLE = "AWS::DynamoDB::Table"
-MANAGED = "AWS::IAM::ManagedPolicy"
-INLINE = ("AWS::IAM::Policy", "AWS::IAM::RolePolicy")
-_NAME_PROPERTY = {ROLE: "RoleName", TABLE: "TableName", MANAGED: "ManagedPolicyName"}
-
-
-class _Template:
-    """One template being read: its resources, resolver and what it leaves open."""
-
-    def __init__(self, tree: Tree, path: Path, target: Target) -> None:
-        self.tree, self.path, self.target = tree, path, target
-        self.origin = f"--iam-policy-file {path}"
-        resources = tree.data.get("Resources") if isinstance(tree.data, dict) else None
-        if not isinstance(resources, dict) or not resources:
-            raise PolicyError(self.origin, 'a CloudFormation template needs a "Resources" mapping')
-        self.resources: dict[str, Any] = {k: v for k, v in resources.items() if isinstance(v, dict)}
-        parameters = tree.data.get("Parameters")
-        self.parameters = parameters if isinstance(parameters, dict) else {}
-        naming = Resolver(target, self.resources, self.parameters, lambda _: None)
-        self.physical: dict[str, str | None] = {}
-        for logical, resource in self.resources.items():
-            self.physical[logical] = self._name(naming, logical, resource)
-        self.resolver = Resolver(target, self.resources, self.parameters, self.physical.get)
-        self.unknowns: list[Unknown] = []
-
-    def _name(self, naming: Resolver, logical: str, resource: Mapping[str, Any]) -> str | None:
-        prop = _NAME_PROPERTY.get(str(resource.get("Type")))
-        if prop is None:
-            return None
-        given = self.properties(logical).get(prop)
-        if given is None:
-            return logical  # CloudFormation would generate a name; the logical id stands in
-        try:
-            return str(naming.resolve(given, f"Resources.{logical}.Properties.{prop}"))
-        except Unresolvable:
-            return None
-
-    def properties(self, logical: str) -> dict[str, Any]:
-        found = self.resources[logical].get("Properties")
-        return found if isinstance(found, dict) else {}
-
-    def of_type(self, *kinds: str) -> list[str]:
-        return [k for k, v in self.resources.items() if v.get("Type") in kinds]
-
-    def place(self, logical: str) -> Place:
-        return Place(f"Resources.{logical}", self.tree.line(["Resources", logical]))
-
-    def value(self, value: Any, where: str) -> Any:
-        """A name-like value that must resolve (a role, an ARN): else the input is bad."""
-        try:
-            return self.resolver.resolve(value, where)
-        except Unresolvable as exc:
-            raise PolicyError(self.origin, str(exc)) from None
-
-    def policy(
-        self, name: str, kind: PolicyKind, logical: str, path: list[str | int]
-    ) -> SourcePolicy:
-        """The document at ``path``, resolved; open (None) when it cannot be."""
-        raw = self._at(path)
-        where = ".".join(str(p) for p in path)
-        place = Place(f"Resources.{logical}", self.tree.line(path))
-        document: dict[str, Any] | None
-        try:
-            document = self.resolver.resolve(raw, where)
-        except Unresolvable as exc:
-            document = None
-            self.unknowns.append(
-                Unknown(place.address, str(self.path), str(path[-1]), f"cannot be resolved ({exc})")
-            )
-        if document is not None and not isinstance(document, dict):
-            raise PolicyError(self.origin, f"{where}: a policy document must be a mapping")
-        statements = raw.get("Statement") if isinstance(raw, dict) else None
-        lines: tuple[int, ...] = ()
-        if isinstance(statements, list):
-            lines = tuple(self.tree.line([*path, "Statement", i]) for i in range(len(statements)))
-        elif isinstance(statements, dict):
-            lines = (self.tree.line([*path, "Statement"]),)
-        return SourcePolicy(name, kind, document, place, lines, tuple(path))
-
-    def _at(self, path: list[str | int]) -> Any:
-        node: Any = self.tree.data
-        for step in path:
-            node = node[step]
-        return node
-
-    def names_role(self, value: Any, role: str, where: str) -> bool:
-        names = value if isinstance(value, list) else [value]
-        resolved = [self.value(item, f"{where}[{i}]") for i, item in enumerate(names)]
-        return self.target.role_name in resolved or role in [
-            item.get("Ref") for item in names if isinstance(item, dict)
-        ]
 
 
 def read_template(tree: Tree, path: Path, fmt: SourceFormat, target: Target) -> Source:
     """The role, its policies and the table, as the template defines them."""
-    template = _Template(tree, path, target)
+    template = Template(tree, path, target)
     role = _the_role(template)
     props = template.properties(role)
     trust: dict[str, Any] | None = None
@@ -129,30 +41,32 @@ def read_template(tree: Tree, path: Path, fmt: SourceFormat, target: Target) -> 
             props.get("AssumeRolePolicyDocument"), f"Resources.{role}.Properties"
         )
     except Unresolvable as exc:
-        template.unknowns.append(
-            Unknown(
-                f"Resources.{role}",
-                str(path),
-                "AssumeRolePolicyDocument",
-                f"cannot be resolved ({exc})",
-                trust=True,
-            )
-        )
+        template.open(role, "AssumeRolePolicyDocument", f"cannot be resolved ({exc})", trust=True)
     if trust is not None and not isinstance(trust, dict):
         raise PolicyError(template.origin, f"Resources.{role}: AssumeRolePolicyDocument is missing")
+    # A role that may not be created: every verdict and the trust check are open.
+    template.exists(role)
+    template.exists(role, trust=True)
     policies = _role_policies(template, role)
     table = next(
         (t for t in template.of_type(TABLE) if template.physical[t] == target.table_name), None
     )
     table_tags, table_policy = None, None
     if table is not None:
+        template.exists(table)  # its resource policy may or may not be there
         table_tags = _tags(template, table, "aws:resourcetag/")
-        if isinstance(template.properties(table).get("ResourcePolicy"), dict):
+        resource_policy = template.choose(
+            template.properties(table).get("ResourcePolicy"),
+            ["Resources", table, "Properties", "ResourcePolicy"],
+            table,
+            "ResourcePolicy",
+        )
+        if resource_policy is not None and isinstance(resource_policy[0], dict):
             table_policy = template.policy(
                 "table resource policy",
                 "resource",
                 table,
-                ["Resources", table, "Properties", "ResourcePolicy", "PolicyDocument"],
+                [*resource_policy[1], "PolicyDocument"],
             )
     return Source(
         path=path,
@@ -162,6 +76,7 @@ def read_template(tree: Tree, path: Path, fmt: SourceFormat, target: Target) -> 
         trust=trust,
         role_tags=_tags(template, role, "aws:principaltag/"),
         role_place=template.place(role),
+        role_path=_role_path(template, role),
         policies=tuple(policies),
         table_tags=table_tags,
         table_policy=table_policy,
@@ -170,7 +85,19 @@ def read_template(tree: Tree, path: Path, fmt: SourceFormat, target: Target) -> 
     )
 
 
-def _the_role(template: _Template) -> str:
+def _role_path(template: Template, role: str) -> str:
+    """The role's ``Path``: part of its ARN, so of every ``aws:PrincipalArn``."""
+    where = f"Resources.{role}.Properties.Path"
+    try:
+        value = template.resolver.resolve(template.properties(role).get("Path"), where)
+    except Unresolvable as exc:
+        # The ARN is open, and with it every verdict a principal's ARN can decide.
+        template.open(role, "Path", f"cannot be resolved ({exc})")
+        return "/"
+    return role_path(None if value is NO_VALUE else value, template.origin, where)
+
+
+def _the_role(template: Template) -> str:
     wanted = template.target.role_name
     roles = template.of_type(ROLE)
     for logical in roles:
@@ -184,17 +111,15 @@ def _the_role(template: _Template) -> str:
     )
 
 
-def _role_policies(template: _Template, role: str) -> list[SourcePolicy]:
+def _role_policies(template: Template, role: str) -> list[SourcePolicy]:
     # Long only because each of CloudFormation's five ways to give a role a policy is a
     # short block of its own.
-    props = template.properties(role)
-    base: list[str | int] = ["Resources", role, "Properties"]
     found: list[SourcePolicy] = []
-    for i, item in enumerate(props.get("Policies") or []):
-        name = template.value(item.get("PolicyName"), f"Resources.{role}.Policies[{i}]")
-        found.append(
-            template.policy(str(name), "inline", role, [*base, "Policies", i, "PolicyDocument"])
-        )
+    for item, path in template.listed(role, "Policies"):
+        where = where_of(path)
+        name = _name_of(template, role, item, where)
+        if name is not None:
+            found.append(template.policy(name, "inline", role, [*path, "PolicyDocument"]))
     managed_arns = {}
     for logical in template.of_type(MANAGED):
         name = template.physical[logical]
@@ -203,25 +128,18 @@ def _role_policies(template: _Template, role: str) -> list[SourcePolicy]:
                 f"arn:{template.target.partition}:iam::{template.target.account_id}:policy/{name}"
             ] = logical
     attached: list[str] = []
-    for i, item in enumerate(props.get("ManagedPolicyArns") or []):
-        where = f"Resources.{role}.Properties.ManagedPolicyArns[{i}]"
-        arn = str(template.value(item, where))
+    for item, path in template.listed(role, "ManagedPolicyArns"):
+        arn = _arn(template, role, item, where_of(path))
         if arn in managed_arns:
             attached.append(managed_arns[arn])
-        else:
-            template.unknowns.append(
-                Unknown(
-                    f"Resources.{role}",
-                    str(template.path),
-                    f"managed policy {arn}",
-                    "is not defined in the template, so its document is not known",
-                )
+        elif arn is not None:
+            template.open(
+                role,
+                f"managed policy {arn}",
+                "is not defined in the template, so its document is not known",
             )
     for logical in template.of_type(MANAGED):
-        roles = template.properties(logical).get("Roles")
-        if roles is not None and template.names_role(
-            roles, role, f"Resources.{logical}.Properties.Roles"
-        ):
+        if "Roles" in template.properties(logical) and template.names_role(logical, "Roles", role):
             attached.append(logical)
     for logical in dict.fromkeys(attached):
         name = template.physical[logical] or logical
@@ -232,61 +150,78 @@ def _role_policies(template: _Template, role: str) -> list[SourcePolicy]:
         )
     for logical in template.of_type(*INLINE):
         p = template.properties(logical)
-        named = p.get("Roles") if "Roles" in p else p.get("RoleName")
-        if named is not None and template.names_role(
-            named, role, f"Resources.{logical}.Properties"
-        ):
-            name = str(
-                template.value(p.get("PolicyName"), f"Resources.{logical}.Properties.PolicyName")
-            )
-            found.append(
-                template.policy(
-                    name, "inline", logical, ["Resources", logical, "Properties", "PolicyDocument"]
+        prop = "Roles" if "Roles" in p else "RoleName"
+        if p.get(prop) is not None and template.names_role(logical, prop, role):
+            where = f"Resources.{logical}.Properties.PolicyName"
+            name = _name_of(template, logical, p, where)
+            if name is not None:
+                found.append(
+                    template.policy(
+                        name,
+                        "inline",
+                        logical,
+                        ["Resources", logical, "Properties", "PolicyDocument"],
+                    )
                 )
+    boundary = template.choose(
+        template.properties(role).get("PermissionsBoundary"),
+        ["Resources", role, "Properties", "PermissionsBoundary"],
+        role,
+        "PermissionsBoundary",
+    )
+    arn = _arn(template, role, boundary[0], where_of(boundary[1])) if boundary else None
+    if arn in managed_arns:
+        logical = managed_arns[arn]
+        name = template.physical[logical] or logical
+        found.append(
+            template.policy(
+                name, "boundary", logical, ["Resources", logical, "Properties", "PolicyDocument"]
             )
-    boundary = props.get("PermissionsBoundary")
-    if boundary is not None:
-        arn = str(template.value(boundary, f"Resources.{role}.Properties.PermissionsBoundary"))
-        if arn in managed_arns:
-            logical = managed_arns[arn]
-            name = template.physical[logical] or logical
-            found.append(
-                template.policy(
-                    name,
-                    "boundary",
-                    logical,
-                    ["Resources", logical, "Properties", "PolicyDocument"],
-                )
-            )
-        else:
-            template.unknowns.append(
-                Unknown(
-                    f"Resources.{role}",
-                    str(template.path),
-                    f"permissions boundary {arn}",
-                    "is not defined in the template, so its document is not known",
-                )
-            )
+        )
+    elif arn is not None:
+        template.open(
+            role,
+            f"permissions boundary {arn}",
+            "is not defined in the template, so its document is not known",
+        )
     return found
 
 
-def _tags(template: _Template, logical: str, prefix: str) -> dict[str, str]:
+def _name_of(template: Template, logical: str, item: Any, where: str) -> str | None:
+    """The ``PolicyName`` of a policy; None (recorded) when a condition leaves it open."""
+    try:
+        return str(template.value(item.get("PolicyName"), where))
+    except Undecidable as exc:
+        template.open(logical, "PolicyName", f"cannot be decided ({exc})")
+        return None
+
+
+def _arn(template: Template, logical: str, item: Any, where: str) -> str | None:
+    """A policy ARN the role names; None (recorded) when a condition leaves it open."""
+    try:
+        found = template.value(item, where)
+    except Undecidable as exc:
+        template.open(logical, where.split(".")[-1], f"cannot be decided ({exc})")
+        return None
+    return None if found is None else str(found)
+
+
+def _tags(template: Template, logical: str, prefix: str) -> dict[str, str]:
     tags: dict[str, str] = {}
-    for i, tag in enumerate(template.properties(logical).get("Tags") or []):
-        where = f"Resources.{logical}.Properties.Tags[{i}]"
+    before = len(template.unknowns)
+    for tag, path in template.listed(logical, "Tags"):
+        where = where_of(path)
         if not isinstance(tag, dict) or "Key" not in tag:
             raise PolicyError(template.origin, f"{where}: expected a Key and a Value")
-        key = str(template.value(tag["Key"], where))
         try:
+            key = str(template.value(tag["Key"], where))
             tags[key] = str(template.resolver.resolve(tag.get("Value", ""), where))
         except Unresolvable as exc:
-            template.unknowns.append(
-                Unknown(
-                    f"Resources.{logical}",
-                    str(template.path),
-                    f"tag {key}",
-                    f"cannot be resolved ({exc})",
-                    keys=(prefix,),
-                )
-            )
+            name = tag["Key"] if isinstance(tag["Key"], str) else where
+            template.open(logical, f"tag {name}", f"cannot be resolved ({exc})", keys=(prefix,))
+    # A tag list whose Fn::If cannot be decided feeds the tag keys only.
+    template.unknowns[before:] = [
+        dataclasses.replace(u, keys=(prefix,)) if not u.keys and not u.trust else u
+        for u in template.unknowns[before:]
+    ]
     return tags

@@ -1,12 +1,21 @@
 """CloudFormation's intrinsic functions, resolved where the configuration knows the value.
 
 ``Ref`` and ``Fn::GetAtt`` of the account, region, partition, the configured table and
-role, and the template's managed policies; ``Fn::Sub``, ``Fn::Join`` and ``Fn::Select`` of
-such values; a parameter's ``Default``. Anything else (``Fn::ImportValue``, ``Fn::If``, a
-parameter without a default, an attribute only known once the stack exists) raises
-:class:`Unresolvable`, naming the function and where it is.
+role, and the template's managed policies; ``Fn::Sub``, ``Fn::Join``, ``Fn::Select`` and
+``Fn::FindInMap`` of such values; a parameter's ``Default``; ``Fn::If`` of a condition of
+the ``Conditions`` section (``Fn::Equals``, ``Fn::And``, ``Fn::Or``, ``Fn::Not``,
+``Condition``), and ``Ref AWS::NoValue``, which removes the property or list item it
+stands for. Anything else (``Fn::ImportValue``, a parameter without a default, an
+attribute only known once the stack exists) raises :class:`Unresolvable`, naming the
+function and where it is; a condition that depends on such a value raises
+:class:`Undecidable`: it is neither true nor false here.
 
-References: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html
+References: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html,
+the condition functions:
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-conditions.html
+(conditions may refer only to parameters, mappings and other conditions), the pseudo
+parameters (``AWS::NoValue``):
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/pseudo-parameter-reference.html
 and the ``Ref``/``Fn::GetAtt`` return values on each resource type's page.
 """
 
@@ -20,11 +29,27 @@ from ..engine.target import Target
 
 #: ``${Name}`` or ``${Name.Attribute}`` in Fn::Sub; ``${!Literal}`` stays as ``${Literal}``.
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
-_FUNCTIONS = ("Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::Select")
+_FUNCTIONS = ("Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::Select", "Fn::FindInMap", "Fn::If")
 
 
 class Unresolvable(Exception):
     """A value the configuration cannot give: ``str(exc)`` says which and why."""
+
+
+class Undecidable(Unresolvable):
+    """A condition the template and the configuration cannot decide."""
+
+
+class _NoValue:
+    """``Ref AWS::NoValue``: the property or list item is left out."""
+
+    def __repr__(self) -> str:
+        return "AWS::NoValue"
+
+
+#: What ``Ref AWS::NoValue`` resolves to; :meth:`Resolver.resolve` drops it from mappings
+#: and lists, so only a whole value can be it.
+NO_VALUE: Any = _NoValue()
 
 
 class Resolver:
@@ -36,17 +61,25 @@ class Resolver:
         resources: Mapping[str, Any],
         parameters: Mapping[str, Any],
         names: Callable[[str], str | None],
+        conditions: Mapping[str, Any] | None = None,
+        mappings: Mapping[str, Any] | None = None,
     ) -> None:
         self.target = target
         self.resources = resources
         self.parameters = parameters
         #: The physical name of a resource the configuration names (role, table, policy).
         self.names = names
+        #: The template's Conditions and Mappings sections.
+        self.conditions = conditions or {}
+        self.mappings = mappings or {}
+        self._decided: dict[str, bool | Undecidable] = {}
+        self._deciding: set[str] = set()
 
     def resolve(self, value: Any, where: str) -> Any:
         """``value`` with every intrinsic function replaced by its value."""
         if isinstance(value, list):
-            return [self.resolve(item, f"{where}[{i}]") for i, item in enumerate(value)]
+            items = (self.resolve(item, f"{where}[{i}]") for i, item in enumerate(value))
+            return [item for item in items if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -59,7 +92,8 @@ class Resolver:
                     f"(resolved: {', '.join(_FUNCTIONS)} of the account, region, partition, "
                     "table, role and the template's policies)"
                 )
-        return {key: self.resolve(item, f"{where}.{key}") for key, item in value.items()}
+        resolved = {key: self.resolve(item, f"{where}.{key}") for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
     def _function(self, name: str, argument: Any, where: str) -> Any:
         at = f"{where}: {name}"
@@ -82,6 +116,21 @@ class Resolver:
             if not isinstance(items, list):
                 raise Unresolvable(f"{at} expects a list of values, got {items!r}")
             return str(delimiter).join(str(item) for item in items)
+        if name == "Fn::If":
+            if not (isinstance(argument, list) and len(argument) == 3):
+                raise Unresolvable(f"{at} expects [condition, if true, if false], got {argument!r}")
+            chosen = argument[1] if self.condition(argument[0], at) else argument[2]
+            return self.resolve(chosen, at)
+        if name == "Fn::FindInMap":
+            if not (isinstance(argument, list) and len(argument) == 3):
+                raise Unresolvable(f"{at} expects [map, top key, second key], got {argument!r}")
+            keys = [str(self.resolve(part, at)) for part in argument]
+            found: Any = self.mappings
+            for key in keys:
+                if not isinstance(found, Mapping) or key not in found:
+                    raise Unresolvable(f"{at}: Mappings has no {'.'.join(keys)}")
+                found = found[key]
+            return found
         # Fn::Select
         if not (isinstance(argument, list) and len(argument) == 2):
             raise Unresolvable(f"{at} expects [index, [values]], got {argument!r}")
@@ -90,7 +139,8 @@ class Resolver:
             raise Unresolvable(f"{at}: index {index!r} is not in {items!r}")
         return items[int(index)]
 
-    def ref(self, name: str, at: str) -> str:
+    def ref(self, name: str, at: str) -> Any:
+        """A ``Ref``'s value: a string, or :data:`NO_VALUE` for ``AWS::NoValue``."""
         target = self.target
         pseudo = {
             "AWS::AccountId": target.account_id,
@@ -102,6 +152,8 @@ class Resolver:
         }
         if name in pseudo:
             return pseudo[name]
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in self.parameters:
             parameter = self.parameters[name]
             default = parameter.get("Default") if isinstance(parameter, dict) else None
@@ -131,7 +183,10 @@ class Resolver:
         physical = self.names(logical)
         if physical is not None:
             if kind == "AWS::IAM::Role" and attribute == "Arn":
-                return f"arn:{target.partition}:iam::{target.account_id}:role/{physical}"
+                # The role's Path is part of its ARN (role/ml-platform/Name).
+                props = resource.get("Properties") if isinstance(resource, dict) else None
+                path = self.resolve((props or {}).get("Path") or "/", at)
+                return f"arn:{target.partition}:iam::{target.account_id}:role{path}{physical}"
             if kind == "AWS::DynamoDB::Table" and attribute == "Arn":
                 return (
                     f"arn:{target.partition}:dynamodb:{target.region}:{target.account_id}"
@@ -162,6 +217,80 @@ class Resolver:
             if "." in name and not name.startswith("AWS::"):
                 logical, attribute = name.split(".", 1)
                 return self.get_att(logical, attribute, at)
-            return self.ref(name, at)
+            return str(self.ref(name, at))
 
         return _SUB_VARIABLE.sub(value, text)
+
+    # -- conditions -----------------------------------------------------------------
+
+    def condition(self, name: Any, at: str) -> bool:
+        """Whether the template's condition ``name`` holds for the configured target.
+
+        Raises :class:`Undecidable` when it depends on a value that is not known here (a
+        parameter without a Default, ``AWS::StackName``...): never true or false by guess.
+        """
+        if not isinstance(name, str) or name not in self.conditions:
+            raise Undecidable(f"{at}: {name!r} is not a condition of the template's Conditions")
+        if name not in self._decided:
+            if name in self._deciding:
+                raise Undecidable(f"{at}: condition {name} refers to itself")
+            self._deciding.add(name)
+            try:
+                self._decided[name] = self._truth(self.conditions[name], f"Conditions.{name}")
+            except Undecidable as exc:
+                self._decided[name] = exc
+            finally:
+                self._deciding.discard(name)
+        decided = self._decided[name]
+        if isinstance(decided, Undecidable):
+            where = f"{at}: " if at else ""
+            raise Undecidable(f"{where}condition {name} cannot be decided ({decided})")
+        return decided
+
+    def _truth(self, value: Any, where: str) -> bool:
+        """A condition function's value: true, false, or :class:`Undecidable`."""
+        if not (isinstance(value, dict) and len(value) == 1):
+            raise Undecidable(f"{where}: expected one condition function, got {value!r}")
+        (name, argument), *_ = value.items()
+        at = f"{where}: {name}"
+        if name == "Condition":
+            return self.condition(argument, at)
+        if name == "Fn::Equals":
+            if not (isinstance(argument, list) and len(argument) == 2):
+                raise Undecidable(f"{at} expects [value, value], got {argument!r}")
+            try:
+                left, right = (self.resolve(part, at) for part in argument)
+            except Unresolvable as exc:
+                raise exc if isinstance(exc, Undecidable) else Undecidable(str(exc)) from None
+            return bool(_comparable(left) == _comparable(right))
+        if name == "Fn::Not":
+            if not (isinstance(argument, list) and len(argument) == 1):
+                raise Undecidable(f"{at} expects [condition], got {argument!r}")
+            return not self._truth(argument[0], at)
+        if name in ("Fn::And", "Fn::Or"):
+            if not isinstance(argument, list) or not argument:
+                raise Undecidable(f"{at} expects a list of conditions, got {argument!r}")
+            # Three-valued: one false decides an And, one true an Or, whatever is open.
+            deciding = name == "Fn::Or"
+            open_: Undecidable | None = None
+            for i, item in enumerate(argument):
+                try:
+                    if self._truth(item, f"{at}[{i}]") is deciding:
+                        return deciding
+                except Undecidable as exc:
+                    open_ = open_ or exc
+            if open_ is not None:
+                raise open_
+            return not deciding
+        raise Undecidable(f"{at} is not a condition function")
+
+
+def _comparable(value: Any) -> Any:
+    """A value as Fn::Equals compares it: YAML's true, 1 and "true" are all strings there."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return [_comparable(item) for item in value]
+    return value

@@ -7,6 +7,7 @@ account is seeded from it, and reports point back into it (file, line, resource 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any, Literal
 
 from ..engine.policy import PolicyKind
 from ..engine.unknowns import Unknown
+from ..errors import PolicyError
 
 SourceKind = Literal["policy", "terraform-plan", "cloudformation"]
 SourceFormat = Literal["json", "yaml"]
@@ -67,6 +69,8 @@ class Source:
     role_tags: Mapping[str, str] | None = None
     #: Where the role is defined; None for a bare document.
     role_place: Place | None = None
+    #: The role's path (``/ml-platform/``): part of its ARN, so of ``aws:PrincipalArn``.
+    role_path: str = "/"
     #: The role's policies: attached managed ones, inline ones, the boundary.
     policies: tuple[SourcePolicy, ...] = ()
     #: The table's tags and resource policy; None when the source does not define the
@@ -90,3 +94,20 @@ class Source:
             if policy.name == name:
                 return policy
         return None
+
+
+#: A role's path: ``/``, or ``/`` ... ``/`` around "!" to DEL; at most 512 characters
+#: (the Path parameter: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html).
+#: IAM puts it in the role's ARN: ``role/ml-platform/Name``.
+_IAM_PATH = re.compile(r"/(?:[\x21-\x7f]+/)?")
+
+
+def role_path(value: object, origin: str, where: str) -> str:
+    """``value`` as a role's path; anything IAM would refuse is bad input, named."""
+    if value is None or value == "":
+        return "/"
+    if not isinstance(value, str) or not _IAM_PATH.fullmatch(value) or len(value) > 512:
+        raise PolicyError(
+            origin, f"{where}: a role's path must begin and end with /, got {value!r}"
+        )
+    return value

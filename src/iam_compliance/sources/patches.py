@@ -10,13 +10,22 @@ its neighbours. The result is a unified diff that ``git apply`` accepts.
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine.target import Target
+from ..errors import RemediationError
 from .model import Source, SourcePolicy
 from .tree import Tree, line_of
+
+#: A CloudFormation short form (``!GetAtt``, ``!Sub``...) used as a value in the text.
+_SHORT_FORM = re.compile(
+    r"(?:^|[\s:\[,-])!(?:Ref|GetAtt|Sub|Join|Select|If|ImportValue|FindInMap)\b", re.M
+)
 
 
 @dataclass(frozen=True)
@@ -86,22 +95,100 @@ def unified_diff(old: str, new: str, path: str) -> str:
 
 
 def source_edits(
-    source: Source, tree: Tree, policy: SourcePolicy, proposed: Mapping[str, Any]
+    source: Source,
+    tree: Tree,
+    policy: SourcePolicy,
+    proposed: Mapping[str, Any],
+    target: Target,
 ) -> list[Edit]:
-    """The edits of ``source``'s text that make ``policy`` read as ``proposed``."""
+    """The edits of ``source``'s text that make ``policy`` read as ``proposed``.
+
+    A new statement names its resources as the file would: in a template that defines
+    the table, ``!GetAtt Table.Arn`` (never the account id written out); in a document
+    with ``${AWS_ACCOUNT_ID}``-style placeholders, with those.
+    """
     assert policy.document is not None
     assert policy.path is not None
-    base = list(policy.path)
-    yaml = source.format == "yaml"
+    return document_edits(
+        tree,
+        list(policy.path),
+        policy.document,
+        proposed,
+        yaml=source.format == "yaml",
+        resources=resource_writer(source, target),
+    )
+
+
+def document_edits(
+    tree: Tree,
+    base: list[str | int],
+    current: Mapping[str, Any],
+    proposed: Mapping[str, Any],
+    *,
+    yaml: bool = False,
+    resources: Callable[[str], Any] = str,
+) -> list[Edit]:
+    """The edits that make the document at ``base`` of ``tree`` read as ``proposed``;
+    ``resources`` says how a new statement writes each of its resources."""
     edits: list[Edit] = []
-    body = policy.document.get("Statement")
-    for change in changes(policy.document, proposed):
+    body = current.get("Statement")
+    for change in changes(current, proposed):
         if change.statement is None:
             where = [*base, "Statement"] + ([change.index] if isinstance(body, list) else [])
-            edits.append(_extend(tree, [*where, "Action"], change.actions, yaml))
+            edits.append(extend_actions(tree, [*where, "Action"], change.actions, yaml))
         else:
-            edits.append(_append(tree, [*base, "Statement"], change.statement, yaml))
+            statement = {
+                key: _resources(value, resources) if key in ("Resource", "NotResource") else value
+                for key, value in change.statement.items()
+            }
+            edits.append(append_statement(tree, [*base, "Statement"], statement, yaml))
     return edits
+
+
+def _resources(value: Any, write: Callable[[str], Any]) -> Any:
+    return [write(item) for item in value] if isinstance(value, list) else write(value)
+
+
+def resource_writer(source: Source, target: Target) -> Callable[[str], Any]:
+    """How a new statement of ``source`` writes a resource ARN."""
+    if source.kind == "cloudformation":
+        table = source.table_place.address.split(".", 1)[1] if source.table_place else None
+        return lambda arn: cloudformation_arn(arn, target, table)
+    if source.kind == "policy" and "${AWS_ACCOUNT_ID}" in source.text:
+        return lambda arn: _placeholders(arn, target)
+    return str
+
+
+def cloudformation_arn(arn: str, target: Target, table: str | None) -> Any:
+    """``arn`` as a template writes it: ``Fn::GetAtt`` of the table it defines (``Fn::Sub``
+    of it for an index or stream), else ``Fn::Sub`` with the pseudo parameters; never the
+    account id written out. ``${`` already there is escaped (``${!``) for Fn::Sub."""
+    if table is not None and arn == target.table_arn:
+        return {"Fn::GetAtt": [table, "Arn"]}
+    if table is not None and arn.startswith(f"{target.table_arn}/"):
+        rest = arn[len(target.table_arn) :].replace("${", "${!")
+        return {"Fn::Sub": f"${{{table}.Arn}}{rest}"}
+    parts = arn.replace("${", "${!").split(":", 5)
+    if len(parts) < 6 or target.account_id not in (parts[4], arn):
+        return arn
+    pseudo = {1: "${AWS::Partition}", 3: "${AWS::Region}", 4: "${AWS::AccountId}"}
+    values = {1: target.partition, 3: target.region, 4: target.account_id}
+    for index, name in pseudo.items():
+        if parts[index] == values[index]:
+            parts[index] = name
+    return {"Fn::Sub": ":".join(parts)}
+
+
+def _placeholders(arn: str, target: Target) -> str:
+    """``arn`` with the ``${AWS_REGION}``-style placeholders a policy file fills."""
+    parts = arn.replace("$", "$$").split(":", 5)
+    if len(parts) == 6 and parts[4] == target.account_id:
+        parts[4] = "${AWS_ACCOUNT_ID}"
+        parts[3] = "${AWS_REGION}" if parts[3] == target.region else parts[3]
+        table = f"table/{target.table_name}"
+        if parts[5] == table or parts[5].startswith(f"{table}/"):
+            parts[5] = "table/${DYNAMODB_TABLE_NAME}" + parts[5][len(table) :]
+    return ":".join(parts)
 
 
 def _line_start(text: str, offset: int) -> int:
@@ -120,17 +207,17 @@ def _quote(action: str, like: str, yaml: bool) -> str:
     return action
 
 
-def _extend(tree: Tree, path: list[str | int], actions: Sequence[str], yaml: bool) -> Edit:
+def extend_actions(tree: Tree, path: list[str | int], actions: Sequence[str], yaml: bool) -> Edit:
     """Add ``actions`` at the end of the Action list at ``path`` (or make it a list)."""
     text = tree.text
+    found = _written(tree, path, lambda v: isinstance(v, str) or _strings(v), "an Action list")
     span = tree.span(path)
-    assert span is not None, f"no Action at {path}"
+    assert span is not None  # _written found it
     value = text[span.start : span.end]
-    if isinstance(tree.data_at(path), str):
+    if isinstance(found, str):
         items = [value.strip(), *(_quote(a, value.strip(), yaml) for a in actions)]
         return Edit(span.start, span.start + len(value.rstrip()), f"[{', '.join(items)}]")
-    count = len(tree.data_at(path))
-    last = tree.span([*path, count - 1])
+    last = tree.span([*path, len(found) - 1])
     assert last is not None
     last_text = text[last.start : last.end].rstrip()
     quoted = [_quote(a, last_text, yaml) for a in actions]
@@ -144,17 +231,22 @@ def _extend(tree: Tree, path: list[str | int], actions: Sequence[str], yaml: boo
     return Edit(end, end, "".join(f", {q}" for q in quoted))
 
 
-def _append(tree: Tree, path: list[str | int], statement: Mapping[str, Any], yaml: bool) -> Edit:
+def append_statement(
+    tree: Tree, path: list[str | int], statement: Mapping[str, Any], yaml: bool
+) -> Edit:
     """Add ``statement`` after the last statement of the list at ``path``."""
     text = tree.text
-    count = len(tree.data_at(path))
-    last = tree.span([*path, count - 1])
+    found = _written(tree, path, _statements_as_written, "a list of statements")
+    last = tree.span([*path, len(found) - 1])
     assert last is not None
     end = last.start + len(text[last.start : last.end].rstrip())
     if yaml:
         prefix = text[_line_start(text, last.start) : last.start]  # "    - "
         inner = " " * len(prefix)
-        lines = [f"{prefix if i == 0 else inner}{line}" for i, line in enumerate(_yaml(statement))]
+        short = _SHORT_FORM.search(text) is not None
+        lines = [
+            f"{prefix if i == 0 else inner}{line}" for i, line in enumerate(_yaml(statement, short))
+        ]
         return Edit(_line_end(text, end), _line_end(text, end), "\n" + "\n".join(lines))
     head = text[_line_start(text, last.head) : last.head]
     indent = head if not head.strip() else ""
@@ -164,22 +256,64 @@ def _append(tree: Tree, path: list[str | int], statement: Mapping[str, Any], yam
     return Edit(end, end, f",\n{indent}{block}")
 
 
+def _written(tree: Tree, path: list[str | int], fits: Callable[[Any], bool], what: str) -> Any:
+    """The value at ``path``, when it is written as ``what`` (not an intrinsic function)."""
+    try:
+        value = tree.data_at(path)
+    except (KeyError, IndexError, TypeError):
+        value = None
+    if value is None or not fits(value) or tree.span(path) is None:
+        where = ".".join(map(str, path))
+        raise RemediationError(
+            f"{where} is not written as {what} that a patch can extend (an intrinsic "
+            "function such as Fn::If?); change it by hand (the new document is in the fix "
+            "folder)"
+        )
+    return value
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+def _statements_as_written(value: Any) -> bool:
+    """A list of statements, each a plain mapping: no Fn::If in place of one."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, Mapping) and not any(k.startswith("Fn::") for k in v) for v in value)
+    )
+
+
 def _indent_unit(text: str) -> int:
-    """The file's indentation step: the smallest indentation of an indented line."""
+    """The file's indentation step: the smallest change of indentation between lines."""
     widths = [len(line) - len(line.lstrip(" ")) for line in text.splitlines() if line.strip()]
-    return min((w for w in widths if w), default=4)
+    steps = [abs(a - b) for a, b in itertools.pairwise(widths) if a != b]
+    return min(steps, default=4)
 
 
-def _yaml(statement: Mapping[str, Any]) -> list[str]:
-    """A statement as YAML block lines (strings plain where YAML allows it)."""
+def _yaml(statement: Mapping[str, Any], short: bool) -> list[str]:
+    """A statement as YAML block lines (strings plain where YAML allows it; intrinsic
+    functions in short form when the file uses short forms)."""
     lines: list[str] = []
     for key, value in statement.items():
         if isinstance(value, list):
             lines.append(f"{key}:")
-            lines.extend(f"  - {_plain(item)}" for item in value)
+            lines.extend(f"  - {_yaml_value(item, short)}" for item in value)
         else:
-            lines.append(f"{key}: {_plain(value)}")
+            lines.append(f"{key}: {_yaml_value(value, short)}")
     return lines
+
+
+def _yaml_value(value: Any, short: bool) -> str:
+    if isinstance(value, Mapping):
+        [(name, argument)] = value.items()
+        if short and name == "Fn::GetAtt":
+            return f"!GetAtt {'.'.join(argument)}"
+        if short and name == "Fn::Sub":
+            return f"!Sub {json.dumps(argument)}"
+        return json.dumps(dict(value))  # a JSON object is a YAML flow mapping
+    return _plain(value)
 
 
 def _plain(value: Any) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.policy import load_document, parse_policy, read_file
-from ..engine.target import Target
+from ..engine.target import Target, fill_placeholders
 from ..errors import PolicyError
 from .cloudformation import read_template
 from .model import Place, Source, SourcePolicy
@@ -53,8 +53,16 @@ def read_template_checked(tree: Tree, path: Path, fmt: Any, target: Target) -> S
 
 
 def _policy(tree: Tree, path: Path, target: Target) -> Source:
-    """A bare document: the task policy; everything else comes from the fixtures."""
+    """A bare document: the task policy; everything else comes from the fixtures.
+
+    Its ``${AWS_ACCOUNT_ID}``-style placeholders are filled as the fixtures' are, so one
+    file serves every account; the text (what a patch is made against) stays as written.
+    """
     origin = f"--iam-policy-file {path}"
+    text = tree.text
+    filled = fill_placeholders(text, target, origin)
+    if filled != tree.text:
+        tree = JsonTree(filled, load_document(filled, origin))
     parse_policy(tree.data, name=target.policy_name, origin=origin)
     body = tree.data.get("Statement")
     count = len(body) if isinstance(body, list) else 1
@@ -65,7 +73,7 @@ def _policy(tree: Tree, path: Path, target: Target) -> Source:
     policy = SourcePolicy(
         target.policy_name, "managed", tree.data, Place("policy document", 1), lines, ()
     )
-    return Source(path=path, kind="policy", format="json", text=tree.text, policies=(policy,))
+    return Source(path=path, kind="policy", format="json", text=text, policies=(policy,))
 
 
 def _check_documents(source: Source) -> None:
