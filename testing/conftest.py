@@ -13,6 +13,7 @@ reaches real AWS.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import shlex
 import shutil
@@ -31,9 +32,11 @@ import boto3
 import cfnlint.decode.cfn_yaml  # type: ignore[import-untyped]  # noqa: F401
 import pytest
 
+from iam_compliance.aws.catalog import IamActionCatalog
 from iam_compliance.engine.assessment import Assessment, AttachedPolicy, RoleSnapshot, assess
 from iam_compliance.engine.evaluation import RolePolicies, Verdict
 from iam_compliance.engine.policy import Policy, parse_policy
+from iam_compliance.engine.proposal import plan_and_prove
 from iam_compliance.engine.remediation import FixPlan, PolicyVersion, plan_fix
 from iam_compliance.engine.requirements import RequiredAction
 from iam_compliance.engine.rollout import Remediation, apply_fix
@@ -526,13 +529,25 @@ def report_section(
     fixing: bool = False,
 ) -> TargetSection:
     """The report's section about ``assessment`` (judged under ``context``), with the fix
-    it proposes, as a run builds it."""
+    it proposes, planned and proved as a run does."""
+    proposed = plan_and_prove(assessment, catalog_actions) if assessment.missing else None
     return build.target_section(
         assessment,
         remediation=remediation,
-        proposed=build.proposed_fix(assessment),
+        proposed=proposed,
         fixing=fixing,
     )
+
+
+@functools.cache
+def catalog_actions(service: str) -> list[str]:
+    """A service's actions from AWS's IAM action data, as a run's proof probes them."""
+    return sorted(_catalog().actions(service) or ())
+
+
+@functools.cache
+def _catalog() -> IamActionCatalog:
+    return IamActionCatalog()
 
 
 def runbook_fix(*, dry_run: bool = False, versions: int = 1) -> Remediation:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +65,42 @@ def test_self_test_modules_have_unique_names() -> None:
     for path in sorted((ROOT / "testing").rglob("test_*.py")):
         names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
     assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}
+
+
+#: An HTML tag, opening or closing.
+_TAG = re.compile(
+    r"</?(html|head|body|title|meta|h[1-6]|p|div|span|pre|code|table|thead|tbody|tr|td|th|ul"
+    r"|ol|li|a|details|summary|style|script|br)\b[^<>]*>",
+    re.IGNORECASE,
+)
+
+
+def _string_constants(tree: ast.AST) -> list[tuple[int, str]]:
+    """Every string constant of a module, f-strings' literal parts included, docstrings not."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
+
+
+def test_html_comes_only_from_the_templates() -> None:
+    """Every piece of HTML is rendered from report/templates/ (Jinja2, autoescape): none is
+    built in Python, where a value could go in unescaped."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {text!r}"
+        for path in sorted((ROOT / "src").rglob("*.py"))
+        for line, text in _string_constants(ast.parse(path.read_text(), str(path)))
+        if _TAG.search(text)
+    ]
+    assert found == []

@@ -58,6 +58,24 @@ def test_the_documented_caller_grants_id_token_write() -> None:
             "### iam-compliance, live mode: NOT compliant",
             id="not-compliant",
         ),
+        pytest.param(
+            {
+                "exit_status": 4,
+                "compliant": False,
+                "partial": True,
+                "checks": {"ran": 6, "expected": 10},
+                "targets": [],
+                "error": None,
+            },
+            "### iam-compliance, live mode: not a verdict, partial: 6 of 10 checks ran "
+            "(exit code 4)",
+            id="partial",
+        ),
+        pytest.param(
+            {"exit_status": None, "compliant": False, "targets": [], "error": {"message": "x"}},
+            "### iam-compliance, live mode: could not check (exit code null)",
+            id="did-not-finish",
+        ),
     ],
 )
 def test_the_job_summary_tells_could_not_check_from_not_compliant(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from iam_compliance.engine import proof
 from iam_compliance.engine.evaluation import RolePolicies, evaluate
 from iam_compliance.engine.proof import check_plan, probes, prove_document, prove_no_new_access
 from iam_compliance.engine.remediation import Need, PolicyVersion, plan_fix, reparse, replacing
@@ -185,3 +186,67 @@ def test_a_grant_onto_another_table_the_policy_names_is_new_access() -> None:
         required,
     )
     assert found.new_access == (f"dynamodb:Scan on {archive} (was not allowed, would be allowed)",)
+
+
+#: Statements a fix (or a planner bug) might add, each reaching probes another way.
+ADDED = [
+    pytest.param({"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": TABLE_ARN}, id="table"),
+    pytest.param({"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}, id="star"),
+    pytest.param({"Effect": "Allow", "NotAction": "s3:*", "Resource": TABLE_ARN}, id="not-action"),
+    pytest.param(
+        {"Effect": "Allow", "Action": "dynamodb:Query", "NotResource": TABLE_ARN},
+        id="not-resource",
+    ),
+    pytest.param(
+        {"Effect": "Allow", "Action": "*", "Resource": f"{TABLE_ARN}/*"},
+        id="every-action",
+    ),
+    pytest.param(
+        {
+            "Effect": "Allow",
+            "Action": "dynamodb:Scan",
+            "Resource": "arn:aws:dynamodb:us-east-1:618574523116:table/${aws:PrincipalTag/t}",
+        },
+        id="variable",
+    ),
+    pytest.param(
+        {
+            "Effect": "Deny",
+            "Action": "logs:*",
+            "Resource": "*",
+            "Condition": {"Bool": {"a:b": "1"}},
+        },
+        id="conditional-deny",
+    ),
+]
+
+
+@pytest.mark.parametrize("statement", ADDED)
+def test_only_probes_a_changed_statement_reaches_are_evaluated_and_nothing_is_missed(
+    monkeypatch: pytest.MonkeyPatch, statement: dict[str, Any]
+) -> None:
+    """Skipping the probes no added or removed statement can reach gives the very proof
+    that evaluating every probe gives."""
+    before = RolePolicies((TARGET,))
+    changed = runbook_policy()
+    changed["Statement"][1]["Action"] = changed["Statement"][1]["Action"][:2]  # one removed
+    changed["Statement"].append(statement)
+    after = replacing(before, reparse(changed, TARGET))
+    probed = probes([TARGET, after.identity[0]], TABLE_ARN, [], actions)
+    required = [(need.action, need.resource) for need in NEEDS]
+    evaluated: list[tuple[str, str]] = []
+
+    def counting(policies: RolePolicies, action: str, resource: str) -> Any:
+        evaluated.append((action, resource))
+        return judge(policies, action, resource)
+
+    pruned = prove_no_new_access(before, after, counting, probed, required)
+    monkeypatch.setattr(proof, "_changed_statements", lambda before, after: None)
+    full = prove_no_new_access(before, after, judge, probed, required)
+
+    assert (pruned.new_access, pruned.granted, pruned.probes) == (
+        full.new_access,
+        full.granted,
+        full.probes,
+    )
+    assert len(evaluated) < 2 * full.probes

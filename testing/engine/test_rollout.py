@@ -96,6 +96,7 @@ def test_apply_creates_a_verified_default_and_records_it() -> None:
         "mode",
         "region",
         "endpoint_url",
+        "caller_arn",
         "policy_arn",
         "previous_version",
         "new_version",
@@ -464,7 +465,7 @@ def test_create_that_failed_states_the_default_as_read_back() -> None:
             id="live",
         ),
         pytest.param(
-            Where("live", REGION, "http://127.0.0.1:5000"),
+            Where("live", REGION, "http://127.0.0.1:5000", "arn:aws:iam::618574523116:user/ci"),
             f"aws iam set-default-policy-version --policy-arn {POLICY_ARN} --version-id v3 "
             "--endpoint-url http://127.0.0.1:5000",
             id="endpoint",
@@ -476,10 +477,11 @@ def test_record_says_where_the_fix_was_applied(where: Where, command: str | None
     store, records = FakeStore(), Records()
     outcome = apply(store.plan(), store, records, where=where)
     record = records.saved[-1]
-    assert (record["mode"], record["region"], record["endpoint_url"]) == (
+    assert (record["mode"], record["region"], record["endpoint_url"], record["caller_arn"]) == (
         where.mode,
         REGION,
         where.endpoint_url,
+        where.caller_arn,
     )
     assert record["rollback_command"] == command
     assert outcome.rollback_command == command

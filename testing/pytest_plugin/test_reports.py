@@ -256,6 +256,8 @@ def test_junit_names_the_target_in_properties(suite: pytest.Pytester) -> None:
     assert properties(found) == {
         "mode": "mock",
         "iam_compliance_version": properties(found)["iam_compliance_version"],
+        "checks": "10 of 10",
+        "partial": "false",
         "account": ACCOUNT,
         "region": REGION,
         "role": ROLE_ARN,
@@ -287,6 +289,9 @@ TOP_KEYS = {
     "tests",
     "targets",
     "error",
+    "complete",
+    "partial",
+    "checks",
 }
 TARGET_KEYS = {
     "name",
@@ -305,6 +310,9 @@ TARGET_KEYS = {
     "remediation",
     "request_context",
     "guardrails",
+    "endpoint_url",
+    "caller_arn",
+    "command",
 }
 ACTION_KEYS = {
     "action",
@@ -334,6 +342,7 @@ PLAN_KEYS = {
     "new_document",
     "proof",
     "shared_with",
+    "second_opinion",
 }
 REMEDIATION_KEYS = {
     "status",
@@ -343,6 +352,7 @@ REMEDIATION_KEYS = {
     "version_to_delete",
     "record_path",
     "record",
+    "notes",
 }
 
 

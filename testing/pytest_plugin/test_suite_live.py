@@ -278,7 +278,8 @@ def test_live_header_names_account_and_default_version(
         [
             "iam-compliance: LIVE mode*",
             f"iam-compliance: live account {ACCOUNT}: arn:aws:iam::{ACCOUNT}:role/"
-            "MLPlatformECSTaskRole with MLPlatformECSTaskPolicy default version v2",
+            "MLPlatformECSTaskRole with MLPlatformECSTaskPolicy default version v2, read "
+            f"through {moto_server.url} as arn:aws:sts::{ACCOUNT}:assumed-role/*",
         ]
     )
     result.stdout.no_fnmatch_line("*MOCK*")

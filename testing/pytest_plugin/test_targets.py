@@ -373,7 +373,7 @@ def test_the_header_lists_each_of_a_few_targets(
     result.stdout.fnmatch_lines(
         [
             f"iam-compliance: live account {DEV}: arn:aws:iam::{DEV}:role/Worker{n} with "
-            "MLPlatformECSTaskPolicy default version v1"
+            "MLPlatformECSTaskPolicy default version v1, read through *"
             for n in range(2)
         ]
     )

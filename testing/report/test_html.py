@@ -187,7 +187,7 @@ def test_failing_action_details_give_the_reason_the_diff_and_the_document() -> N
         f"<p>Reason: dynamodb:Scan is not allowed: no statement in {POLICY_NAME} v1 allows it "
         f"on {TABLE_ARN}</p>"
     ) in page
-    assert "<p>Proposed fix (a new default version of MLPlatformECSTaskPolicy; " in page
+    assert "<p>Proposed fix (a new default version of MLPlatformECSTaskPolicy): " in page
     # The diff and the document are in the target's summary, once; the row links to them.
     assert SCAN_ADDED not in page
     assert '<a href="#iamc-diff-default">the diff, in the target\'s summary</a>' in page

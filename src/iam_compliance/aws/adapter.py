@@ -50,6 +50,7 @@ class AwsAdapter:
         self._connection = connection
         self._writer: IAMClient | None = None
         self._account: str | None = None
+        self._caller_arn: str | None = None
         self._lock = threading.Lock()
         #: How long to wait before sending a throttled write again (tests: no wait).
         self.throttle_delay = 1.0
@@ -81,8 +82,21 @@ class AwsAdapter:
         with self._lock:
             if self._account is None:
                 with _calling("sts:GetCallerIdentity", "*"):
-                    self._account = str(self.sts.get_caller_identity()["Account"])
+                    identity = self.sts.get_caller_identity()
+                self._account = str(identity["Account"])
+                self._caller_arn = str(identity.get("Arn") or "") or None
             return self._account
+
+    def caller_arn(self) -> str | None:
+        """Who the credentials are (sts:GetCallerIdentity's Arn), asked with the account."""
+        self.caller_account()
+        return self._caller_arn
+
+    @property
+    def endpoint_url(self) -> str:
+        """The endpoint IAM is read through, as the client resolved it (AWS_ENDPOINT_URL,
+        the AWS config, or AWS's own)."""
+        return str(self.iam.meta.endpoint_url)
 
     def check_account(self, target: Target) -> str:
         """Refuse credentials of another account: checking it must not look like a result."""

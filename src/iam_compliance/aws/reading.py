@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -84,8 +85,15 @@ class RoleReader:
             return self._adapters[connection]
 
     def snapshot(self, target: Target) -> RoleSnapshot:
-        """Read the target's role, its policies and its table."""
+        """Read the target's role, its policies and its table; where, and as whom."""
         adapter = self.adapter(target)
+        found = self._snapshot(target, adapter)
+        # The caller was asked with the account check: no request of its own.
+        return dataclasses.replace(
+            found, endpoint_url=adapter.endpoint_url, caller_arn=adapter.caller_arn()
+        )
+
+    def _snapshot(self, target: Target, adapter: AwsAdapter) -> RoleSnapshot:
         if self.mode(target) == "per-role":
             return adapter.fetch_role(target)
         account = adapter.check_account(target)

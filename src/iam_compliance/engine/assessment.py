@@ -78,6 +78,10 @@ class RoleSnapshot:
     #: The configured policy's ARN as the role has it attached (its path included,
     #: ``policy/team/Name``); None when no attached policy has the configured name.
     policy_arn: str | None = None
+    #: The endpoint IAM was read through (the client's: AWS_ENDPOINT_URL or AWS's own).
+    endpoint_url: str | None = None
+    #: Who read it: sts:GetCallerIdentity's Arn for the credentials used.
+    caller_arn: str | None = None
 
     @property
     def requester(self) -> Requester:

@@ -10,6 +10,13 @@ be allowed) is new access, and the fix is refused with the list.
 
 This is a check of the planner's output, not of IAM: a planner bug that widened a grant
 (``Resource: "*"``, ``dynamodb:*``) is caught here before anything is written.
+
+Only the probes that a changed statement can reach are evaluated: a statement takes part
+in a verdict only when it covers the action and its Resource does not certainly miss the
+resource (:func:`iam_compliance.engine.applicability.scan`), so a probe that no added or
+removed statement can reach has the same applying statements, and the same verdict,
+before and after. That keeps the proof to a few milliseconds per target, so every
+report's proposed fix can carry one.
 """
 
 from __future__ import annotations
@@ -21,8 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .evaluation import Decision, Verdict
-from .matching import has_wildcard, matches_resource
-from .policy import Policy, RolePolicies
+from .matching import has_wildcard, is_pattern, matches_resource, may_match_resource
+from .policy import Policy, RolePolicies, Statement
 from .remediation import FixPlan, Need, reparse, replacing
 
 #: Evaluates an action on a resource for a set of role policies (the run's request model).
@@ -77,11 +84,21 @@ def prove_no_new_access(
 ) -> Proof:
     """Compare ``before`` and ``after`` on every probe; only ``required`` may change."""
     wanted = {(action.lower(), resource) for action, resource in required}
+    found = _changed_statements(before, after)
+    changed = None if found is None else [(s, _services_named(s)) for s in found]
+    reaching: dict[str, list[Statement]] = {}  # action -> the changed statements covering it
     new: list[str] = []
     granted: list[str] = []
     count = 0
     for action, resource in dict.fromkeys(probes):
         count += 1
+        if changed is not None:
+            statements = reaching.get(action)
+            if statements is None:
+                statements = [s for s, named in changed if _covers(s, named, action)]
+                reaching[action] = statements
+            if not statements or not any(_may_match(s, resource) for s in statements):
+                continue  # the same statements apply before and after: the same verdict
         old = judge(before, action, resource).decision
         now = judge(after, action, resource).decision
         if now is old or now not in (Decision.ALLOWED, Decision.UNDECIDED):
@@ -92,6 +109,58 @@ def prove_no_new_access(
         else:
             new.append(text)
     return Proof(tuple(new), tuple(granted), count)
+
+
+def _changed_statements(before: RolePolicies, after: RolePolicies) -> list[Statement] | None:
+    """The statements only one side has (their position aside), or None when the two
+    differ in anything else (another policy, the boundary, a document's Version, which
+    decides whether ``${...}`` is a variable): then every probe is evaluated."""
+    if before.boundary != after.boundary or len(before.identity) != len(after.identity):
+        return None
+    changed: list[Statement] = []
+    for old, new in zip(before.identity, after.identity, strict=True):
+        if (old.name, old.kind, old.arn, old.has_variables) != (
+            new.name,
+            new.kind,
+            new.arn,
+            new.has_variables,
+        ):
+            return None
+        if old.statements == new.statements:
+            continue
+        olds = [dataclasses.replace(s, index=0) for s in old.statements]
+        news = [dataclasses.replace(s, index=0) for s in new.statements]
+        changed.extend(s for s in olds if s not in news)
+        changed.extend(s for s in news if s not in olds)
+    return changed
+
+
+def _covers(statement: Statement, services: frozenset[str] | None, action: str) -> bool:
+    """``statement.covers_action``, without matching the patterns of another service (most
+    probes are other services' actions); ``services``: :func:`_services_named`."""
+    if services is not None and action.partition(":")[0].lower() not in services:
+        return False
+    return statement.covers_action(action)
+
+
+def _services_named(statement: Statement) -> frozenset[str] | None:
+    """The services an Action names when each pattern spells its service out
+    (``dynamodb:Get*``); None for NotAction, ``*`` or a wildcard in a service."""
+    found = set()
+    for pattern in statement.actions or ("*",):
+        service, colon, _ = pattern.partition(":")
+        if not colon or has_wildcard(service) or "$" in service:
+            return None
+        found.add(service.lower())
+    return frozenset(found)
+
+
+def _may_match(statement: Statement, resource: str) -> bool:
+    """Whether the statement's Resource may match ``resource`` (a variable, a NotResource
+    or a pattern of resources: assume it may)."""
+    if statement.resources is None or is_pattern(resource):
+        return True
+    return any("${" in p or may_match_resource(p, resource) for p in statement.resources)
 
 
 def _required(action: str, resource: str, wanted: set[tuple[str, str]]) -> bool:

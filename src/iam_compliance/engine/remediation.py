@@ -93,6 +93,9 @@ class FixPlan:
     #: The other roles, users and groups the policy is attached to (``role/Other``):
     #: a new default version changes their permissions too.
     shared_with: tuple[str, ...] = ()
+    #: Live --fix and --fix-dry-run: IAM Access Analyzer's CheckNoNewAccess on the proposed
+    #: document, or why it could not be asked (one line).
+    second_opinion: str | None = None
 
     @property
     def nothing_to_fix(self) -> bool:

@@ -114,8 +114,11 @@ class Where:
     #: ``mock`` or ``live``.
     mode: str = "live"
     region: str | None = None
-    #: AWS_ENDPOINT_URL, when the account is reached through one.
+    #: The endpoint the writes go to (live mode: the IAM client's, AWS_ENDPOINT_URL or
+    #: AWS's own); None in mock mode.
     endpoint_url: str | None = None
+    #: Who applies the fix: sts:GetCallerIdentity's Arn (live mode).
+    caller_arn: str | None = None
 
 
 def apply_fix(
@@ -223,6 +226,7 @@ def _new_record(plan: FixPlan, account: str, now: datetime, where: Where) -> dic
         "mode": where.mode,
         "region": where.region,
         "endpoint_url": where.endpoint_url,
+        "caller_arn": where.caller_arn,
         "policy_arn": plan.policy_arn,
         "previous_version": {
             "version_id": plan.current_version,

@@ -25,6 +25,10 @@ from ..aws.simulator import simulate
 from ..config import READ_CONCURRENCY, Settings
 from ..engine.assessment import NOTHING_DECLARED, Assessment, RoleSnapshot, assess
 from ..engine.crosscheck import compare, context_entries
+from ..engine.evaluation import RolePolicies, Verdict
+from ..engine.proof import Judge
+from ..engine.proposal import plan_and_prove
+from ..engine.remediation import FixPlan, PolicyVersion
 from ..engine.request import Declared
 from ..engine.requirements import ActionCatalog, RequiredAction
 from ..engine.target import Target
@@ -68,6 +72,7 @@ class Checker:
         self.clock = clock
         #: AWS's IAM action data, when the run has it (the proof of a fix uses it).
         self.catalog = catalog
+        self._actions: dict[str, list[str]] = {}
         self.sessions = Sessions()
         self.mock: MockAccounts | None = None
         if settings.mode == "mock":
@@ -97,7 +102,44 @@ class Checker:
         """A service's actions, as AWS spells them (none without the action data)."""
         if self.catalog is None:
             return []
-        return sorted(self.catalog.actions(service) or ())
+        if service not in self._actions:  # each target's proof asks again
+            self._actions[service] = sorted(self.catalog.actions(service) or ())
+        return self._actions[service]
+
+    def judge_of(self, found: Assessment) -> Judge:
+        """How the run evaluates a request for ``found``'s target: with a source file, what
+        the file leaves open makes what it touches undecided."""
+        source = self.mock.source(found.target) if self.mock is not None else None
+        if source is None:
+            return found.judge
+        from ..engine.unknowns import undecided  # only a run on a source file needs it
+
+        unknowns = source.unknowns
+
+        def judge(policies: RolePolicies, action: str, resource: str) -> Verdict:
+            return undecided(found.judge(policies, action, resource), unknowns)
+
+        return judge
+
+    def propose(
+        self,
+        found: Assessment,
+        *,
+        versions: Sequence[PolicyVersion] | None = None,
+        shared_with: Sequence[str] = (),
+        allow_shared: bool = False,
+    ) -> FixPlan | None:
+        """The fix of ``found``'s task policy, planned and proved the one way every report,
+        --fix-dry-run, --fix and a source file's patch use (None: the policy is not
+        attached). ``versions``: the policy's version listing, when it was read."""
+        return plan_and_prove(
+            found,
+            self.actions_of,
+            versions=versions,
+            judge=self.judge_of(found),
+            shared_with=shared_with,
+            allow_shared=allow_shared,
+        )
 
     def check_policy_file(self) -> None:
         """Read and check the mock account's policy file now: a bad one is a usage error."""
@@ -217,10 +259,16 @@ class Checker:
             lines = ["iam-compliance: LIVE mode: the account behind boto3's credential chain"]
         if self.mock is not None and self.settings.policy_file is not None:
             lines.extend(source_lines(self.mock, self.settings.targets))
+        live = self.settings.mode == "live"
         for target in self.settings.targets:
+            # Live: the endpoint too; a stray AWS_ENDPOINT_URL must not pass for AWS.
+            endpoint = ""
+            if live:
+                endpoint = f", endpoint {target.endpoint_url or 'AWS (no AWS_ENDPOINT_URL)'}"
             lines.append(
                 f"  target {target.name}: account {target.account_id}, region {target.region}, "
                 f"role {target.role_arn}, policy {target.policy_arn}, table {target.table_arn}"
+                + endpoint
             )
         return lines
 
@@ -268,8 +316,12 @@ class Checker:
                 lines.append(
                     f"{self.settings.mode} account {found.snapshot.account_id}: "
                     f"{found.snapshot.role_arn} with {found.target.policy_name} {version}"
+                    + (_where(found) if self.settings.mode == "live" else "")
                 )
-                lines.append(found.guardrails.describe())
+            # Once per distinct state, not once per target: the summary's compliant
+            # targets then take one line each.
+            for described in dict.fromkeys(f.guardrails.describe() for f in read):
+                lines.append(described)
             return lines
         unattached = [f.target.name for f in read if f.target_policy is None]
         if unattached:
@@ -280,6 +332,9 @@ class Checker:
             )
         for described, count in Counter(f.guardrails.describe() for f in read).items():
             lines.append(f"{described} ({count} target(s))")
+        if self.settings.mode == "live":
+            for where, count in Counter(_where(f) for f in read).items():
+                lines.append(f"live{where} ({count} target(s))")
         return lines
 
     def targets_of(self, item: pytest.Item) -> list[Target]:
@@ -294,6 +349,16 @@ class Checker:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self.mock is not None:
             self.mock.stop()
+
+
+def _where(found: Assessment) -> str:
+    """``, read through http://127.0.0.1:5000 as arn:aws:sts::...``: where the account was
+    read, and who read it (a live run's answer only means something for both)."""
+    snapshot = found.snapshot
+    return (
+        f", read through {snapshot.endpoint_url or 'an unknown endpoint'} "
+        f"as {snapshot.caller_arn or 'an unknown caller'}"
+    )
 
 
 def source_lines(mock: MockAccounts, targets: Sequence[Target]) -> list[str]:

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Generator
+import os
+from collections.abc import Callable, Generator
 
 import pytest
 from pytest_html import extras  # type: ignore[import-untyped]
 
 from ..config import Settings
 from ..engine.assessment import Assessment
+from ..engine.remediation import FixPlan
+from ..engine.rollout import Remediation
+from ..errors import IamComplianceError
 from ..report import build, html
 from ..report.codec import from_json, to_json
 from ..report.model import (
@@ -31,6 +35,7 @@ from ..report.model import (
     TestEntry,
 )
 from .fixing import Remediations
+from .hints import rerun_command
 
 #: On a failed required-action test's report, with many targets: its target's failed
 #: "all required permissions" test lists it, so the page need not list it again.
@@ -38,8 +43,6 @@ LISTED_BY_ALL_ACTIONS = "iam_compliance_listed_by_all_actions"
 ALL_ACTIONS_TEST = next(n for n, k in CHECK_TESTS.items() if k is CheckKind.ALL_ACTIONS)
 #: The test report attribute that carries a test's verdict data to the xdist controller.
 ATTRIBUTE = "iam_compliance"
-#: Up to this many --iam-env-file paths, a target's hint repeats the run's command in full.
-HINT_ENV_FILES = 3
 
 
 class ResultCollector:
@@ -50,10 +53,17 @@ class ResultCollector:
     """
 
     def __init__(
-        self, settings: Settings, remediations: Remediations, *, compact: bool = False
+        self,
+        settings: Settings,
+        remediations: Remediations,
+        *,
+        compact: bool = False,
+        propose: Callable[[Assessment], FixPlan | None] = lambda found: None,
     ) -> None:
         self.settings = settings
         self.remediations = remediations
+        #: Plans and proves a target's fix (:meth:`.Checker.propose`), as --fix-dry-run does.
+        self.propose = propose
         #: Many targets: a row links to its target's section instead of explaining itself.
         self.compact = compact
         self._with_all_actions: set[str] | None = None
@@ -65,6 +75,8 @@ class ResultCollector:
         self.documents: dict[str, JSON] = {}
         # node id -> its target and action, and its outcome once known.
         self._tests: dict[str, tuple[str | None, str | None, Outcome | None]] = {}
+        # The suite's checks that reached a verdict: (target, check, action).
+        self._ran: set[tuple[str, CheckKind, str | None]] = set()
         #: Sections that arrived and that the writer has not shown yet.
         self.new_sections: list[TargetSection] = []
 
@@ -154,13 +166,29 @@ class ResultCollector:
         return self._with_all_actions
 
     def _section(self, assessment: Assessment) -> TargetSection:
+        target = assessment.target
+        remediation = self.remediations.of(target.name)
         return build.target_section(
             assessment,
-            remediation=self.remediations.of(assessment.target.name),
-            proposed=build.proposed_fix(assessment),
+            remediation=remediation,
+            proposed=self._proposed(assessment, remediation),
             fixing=self.settings.fix or self.settings.fix_dry_run,
-            command=fix_command(self.settings),
+            command=rerun_command(self.settings, target, os.environ),
+            live=self.settings.mode == "live",
         )
+
+    def _proposed(self, found: Assessment, remediation: Remediation | None) -> FixPlan | None:
+        """The fix of what is missing: --fix-dry-run's own plan when it ran (the same
+        document and proof it printed), else planned and proved the same way."""
+        if not found.missing:
+            return None
+        planned = remediation.plan if remediation is not None else None
+        if isinstance(planned, FixPlan) and remediation is not None and remediation.outcome is None:
+            return planned
+        try:
+            return self.propose(found)
+        except IamComplianceError:
+            return None  # a policy --fix cannot change has no proposal to show
 
     # -- the controller: gather --------------------------------------------------------
 
@@ -169,6 +197,8 @@ class ResultCollector:
         payload = payload_of(report)
         if payload is not None:
             target, action = payload.target, payload.action
+            if payload.check is not None and not report.skipped:
+                self._ran.add((payload.target, payload.check, payload.action))
             section = payload.section
             if section is not None and section.name not in self._sections:
                 self._sections[section.name] = section
@@ -193,9 +223,16 @@ class ResultCollector:
             remediation = self.remediations.of(target.name)
             if section.remediation is None and remediation is not None:
                 entry = build.remediation_entry(remediation)
-                section = TargetSection(**{**vars(section), "remediation": entry})
+                proposed = section.proposed_fix
+                if entry.plan is not None and remediation.outcome is None and section.missing:
+                    proposed = entry.plan  # the plan --fix-dry-run printed
+                section = dataclasses.replace(section, remediation=entry, proposed_fix=proposed)
             found.append(section)
         return tuple(found)
+
+    def checks_ran(self) -> int:
+        """How many of the suite's checks reached a verdict (each target's once)."""
+        return len(self._ran)
 
     def tests(self) -> tuple[TestEntry, ...]:
         return tuple(
@@ -203,21 +240,6 @@ class ResultCollector:
             for nodeid, (target, action, outcome) in self._tests.items()
             if outcome is not None
         )
-
-
-def fix_command(settings: Settings) -> str:
-    """The run's command for a target's "run --fix-dry-run" hint.
-
-    Every env file of the run counts (each file's values win over the environment only
-    when there are several), so the hint cannot name just the target's own; beyond
-    :data:`HINT_ENV_FILES` of them it says how many instead of repeating them all in each
-    target's hint, which made reports grow with the square of the targets.
-    """
-    files = settings.env_files
-    if len(files) <= HINT_ENV_FILES:
-        return settings.command()
-    others = dataclasses.replace(settings, env_files=()).command()
-    return f"{others} --iam-env-file ... (this run's {len(files):,} env files)"
 
 
 @functools.lru_cache(maxsize=64)

@@ -4,6 +4,9 @@ Outside xdist such a target stops the run before any test (see :mod:`.checker`).
 worker reads lazily, in the ``iam_assessment`` fixture, so there a target it cannot read
 errors that worker's tests instead. These hooks keep the promise of a single run: one
 message, and exit code 4.
+
+A run that does not finish (interrupted: exit code 2, what CI sends when it cancels a job;
+an internal error: 3) is recorded here too, so that every report says so.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Generator
 import pytest
 
 from ..errors import IamComplianceError
+from ..report.model import ErrorEntry, ErrorKind
 
 #: The test report attribute that carries the error to the xdist controller.
 ERROR_ATTRIBUTE = "iam_compliance_error"
@@ -29,6 +33,8 @@ class FailureTracker:
         self.errors: list[str] = []
         #: The error that stopped the run before its tests, if one did.
         self.fatal: str | None = None
+        #: Why the run did not finish (interrupted, internal error), if it did not.
+        self.unfinished: ErrorEntry | None = None
 
     def stop(self, message: str) -> pytest.UsageError:
         """Record ``message`` as the error that stops the run; return the error to raise."""
@@ -38,9 +44,40 @@ class FailureTracker:
     @property
     def summary(self) -> str | None:
         """Why the run could not check (all or part of) what it was asked to; None if it could."""
-        found = [self.fatal] if self.fatal else []
+        found = [self.unfinished.message] if self.unfinished else []
+        found.extend([self.fatal] if self.fatal else [])
         found.extend(message for message in self.errors if message not in found)
         return "\n".join(found) or None
+
+    @property
+    def error(self) -> ErrorEntry | None:
+        """compliance.json's ``error``: :attr:`summary`, and whether the run finished."""
+        summary = self.summary
+        if summary is None:
+            return None
+        kind = self.unfinished.kind if self.unfinished else ErrorKind.COULD_NOT_CHECK
+        return ErrorEntry(summary, kind)
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """Ctrl-C, CI cancelling the job (SIGINT), or pytest.exit(): the run stops here."""
+        what = excinfo.typename
+        text = str(getattr(excinfo.value, "msg", "") or excinfo.value).strip()
+        self.unfinished = ErrorEntry(
+            f"the run was interrupted before it finished ({what}{': ' + text if text else ''}); "
+            "the checks after that point did not run",
+            ErrorKind.INTERRUPTED,
+        )
+
+    def pytest_internalerror(
+        self, excrepr: object, excinfo: pytest.ExceptionInfo[BaseException]
+    ) -> None:
+        """pytest or a plugin failed: the run stops here."""
+        text = str(excinfo.value).strip().splitlines()
+        self.unfinished = ErrorEntry(
+            f"the run stopped on an internal error ({excinfo.typename}"
+            f"{': ' + text[0] if text else ''}); the checks after that point did not run",
+            ErrorKind.INTERNAL_ERROR,
+        )
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection(self, session: pytest.Session) -> None:

@@ -8,17 +8,17 @@ Anything else fails loudly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from ..aws.analyzer import check_no_new_access
+from ..aws.analyzer import ANALYZER_CONFIG, check_no_new_access
 from ..config import Settings
 from ..engine.evaluation import Verdict
-from ..engine.proof import check_plan
-from ..engine.remediation import FixPlan, plan_fix
+from ..engine.remediation import FixPlan
 from ..engine.rollout import Remediation, Where, apply_fix
 from ..engine.target import Target
 from ..errors import ConcurrentChangeError, IamComplianceError, RemediationError
@@ -58,7 +58,6 @@ class Fixer:
         reports_dir: Path,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        actions_of: Callable[[str], Sequence[str]] = lambda service: (),
         failures: FailureTracker | None = None,
     ) -> None:
         self.failures = failures or FailureTracker()
@@ -67,8 +66,6 @@ class Fixer:
         self.remediations = remediations
         self.reports_dir = reports_dir
         self.clock = clock
-        #: A service's actions (AWS's IAM action data), for the no-new-access proof.
-        self.actions_of = actions_of
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -93,7 +90,9 @@ class Fixer:
                 return
 
     def plan(self, target: Target) -> FixPlan | str:
-        """The fix for a target, or why there is none to plan."""
+        """The fix for a target, or why there is none to plan: planned and proved as every
+        report's proposed fix is (:meth:`.Checker.propose`), with the version listing and
+        the policy's other principals read."""
         found = self.checker.assessment(target)
         policy = found.target_policy
         if policy is None or policy.arn is None:
@@ -104,25 +103,14 @@ class Fixer:
                 f"{target.policy_arn}"
             )
         adapter = self.checker.adapter(target)
-        plan = plan_fix(
-            found.snapshot.policies,
-            policy,
-            found.needs(),
-            target.table_arn,
-            adapter.list_versions(policy.arn),
-            judge=found.judge,
+        plan = self.checker.propose(
+            found,
+            versions=adapter.list_versions(policy.arn),
             shared_with=adapter.policy_entities(policy.arn, found.snapshot.role_arn),
             allow_shared=self.settings.fix_shared_policy,
         )
-        return check_plan(
-            plan,
-            found.snapshot.policies,
-            policy,
-            found.judge,
-            found.needs(),
-            self.actions_of,
-            target.table_arn,
-        )
+        assert plan is not None  # the policy is attached
+        return plan
 
     def fix(self, target: Target) -> Remediation:
         """Plan and, with --fix, apply; then forget the cached verdicts so tests re-read."""
@@ -137,18 +125,25 @@ class Fixer:
                 self.checker.forget(target)
                 continue
             if not isinstance(plan, str):
-                notes.extend(self._second_opinion(target, plan))
+                plan = self._second_opinion(target, plan)
             if isinstance(plan, str) or self.settings.fix_dry_run or not plan.can_apply:
                 return Remediation(target, plan, None, self.settings.fix_dry_run, tuple(notes))
             try:
+                adapter = self.checker.adapter(target)
+                live = self.settings.mode == "live"
                 outcome = apply_fix(
                     plan,
-                    self.checker.adapter(target),
+                    adapter,
                     account=self.checker.assessment(target).snapshot.account_id,
                     verify=lambda: self._reread(target),
                     save_record=self._record_writer(target),
                     clock=self.clock,
-                    where=Where(self.settings.mode, target.region, target.endpoint_url),
+                    where=Where(
+                        self.settings.mode,
+                        target.region,
+                        adapter.endpoint_url if live else None,
+                        adapter.caller_arn() if live else None,
+                    ),
                 )
             except ConcurrentChangeError as exc:
                 notes.append(f"planned again after a concurrent change: {exc}")
@@ -168,12 +163,14 @@ class Fixer:
             "nothing was written: " + "; ".join(notes)
         )
 
-    def _second_opinion(self, target: Target, plan: FixPlan) -> list[str]:
-        """Live mode: IAM Access Analyzer's CheckNoNewAccess on the proposed document."""
+    def _second_opinion(self, target: Target, plan: FixPlan) -> FixPlan:
+        """Live mode: the plan with IAM Access Analyzer's CheckNoNewAccess on the proposed
+        document (or why it could not be asked), shown beside the proof."""
         if self.checker.mock is not None or plan.new_document is None:
-            return []
-        client = self.checker.sessions.live(target).client("accessanalyzer")
-        return [check_no_new_access(client, plan.current_document, plan.new_document)]
+            return plan
+        client = self.checker.sessions.live(target).client("accessanalyzer", ANALYZER_CONFIG)
+        opinion = check_no_new_access(client, plan.current_document, plan.new_document)
+        return dataclasses.replace(plan, second_opinion=opinion)
 
     def _record_writer(self, target: Target) -> RecordWriter:
         several = len(self.settings.targets) > 1

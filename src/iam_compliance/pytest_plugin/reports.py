@@ -25,7 +25,7 @@ from ..report.files import write_json
 from ..report.junit import add_suite_properties, junit_properties
 from ..report.terminal import summary_lines
 from .collecting import LISTED_BY_ALL_ACTIONS, ResultCollector, payload_of
-from .failures import FailureTracker
+from .completeness import Completeness
 from .fixing import Remediations
 
 JSON_NAME = "compliance.json"
@@ -41,7 +41,7 @@ class ReportWriter:
         settings: Settings,
         collector: ResultCollector,
         remediations: Remediations,
-        failures: FailureTracker,
+        completeness: Completeness,
         json_path: Path,
         *,
         list_passed: bool = True,
@@ -54,7 +54,8 @@ class ReportWriter:
         self.settings = settings
         self.collector = collector
         self.remediations = remediations
-        self.failures = failures
+        #: Whether the run finished and checked everything, and why not.
+        self.completeness = completeness
         self.json_path = json_path
         self.started = datetime.now(UTC)
         self.written: Path | None = None
@@ -97,7 +98,7 @@ class ReportWriter:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
-        cells[2:2] = html.HEADER_CELLS
+        cells[2:2] = html.header_cells()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
@@ -109,7 +110,7 @@ class ReportWriter:
             self.unlisted_failed += 1
             cells.clear()
         if cells:  # else another plugin removed the row
-            cells[:] = [html.same_page_links(cell) for cell in cells]
+            cells[-1] = html.links_cell(cells[-1], getattr(report, "extras", []))
             cells[2:2] = html.row_cells(payload_of(report))
 
     @pytest.hookimpl(optionalhook=True)
@@ -128,7 +129,10 @@ class ReportWriter:
             html.summary_html(
                 self.settings,
                 self.collector.sections(),
-                error=self.failures.summary,
+                error=self.completeness.error,
+                exit_status=int(session.exitstatus),
+                partial=self.completeness.partial_line,
+                checks=self.completeness.checks,
                 documents=self.collector.documents,
                 unlisted=None if self.list_passed else (self.unlisted_passed, self.unlisted_failed),
             )
@@ -149,7 +153,8 @@ class ReportWriter:
             exit_status=int(session.exitstatus),
             sections=self.collector.sections(),
             tests=self.collector.tests(),
-            error=self.failures.summary,
+            error=self.completeness.error,
+            checks=self.completeness.checks,
         )
         write_json(self.json_path, to_json(document))
         self.written = self.json_path
@@ -162,14 +167,25 @@ class ReportWriter:
             terminalreporter.write_sep("=", "iam-compliance")
             for line in lines:
                 terminalreporter.write_line(line)
-        for message in self.failures.errors:
+        failures = self.completeness.failures
+        for message in failures.errors:
             terminalreporter.write_line(f"ERROR: {message}", red=True)
+        if failures.unfinished is not None:
+            terminalreporter.write_line(
+                f"iam-compliance: COULD NOT CHECK: {failures.unfinished.message}; every "
+                "report says so",
+                red=True,
+            )
+        partial = self.completeness.partial_line
+        if partial is not None:
+            terminalreporter.write_line(f"iam-compliance: {partial}", yellow=True)
         if self.written is not None:
             terminalreporter.write_sep("-", f"compliance report (JSON): {self.written}")
 
 
 class JUnitProperties:
-    """Adds the mode and each target's account, role, policy and version to the JUnit file.
+    """Adds the mode and each target's account, role, policy and version to the JUnit file,
+    and, for a run that is not a verdict, a test case in error saying why.
 
     Last, after junitxml's own ``pytest_sessionfinish`` has written the file.
     """
@@ -179,20 +195,23 @@ class JUnitProperties:
         settings: Settings,
         collector: ResultCollector,
         xml_path: Path,
-        failures: FailureTracker | None = None,
+        completeness: Completeness,
     ) -> None:
         self.settings = settings
         self.collector = collector
         self.xml_path = xml_path
-        self.failures = failures or FailureTracker()
+        self.completeness = completeness
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if session.config.option.collectonly or not self.xml_path.is_file():
             return
         by_name = {s.name: s for s in self.collector.sections()}
+        completeness = self.completeness
+        error = completeness.error
         add_suite_properties(
             self.xml_path,
-            junit_properties(self.settings, by_name),
-            error=self.failures.summary,
+            junit_properties(self.settings, by_name, completeness.checks),
+            error=error.message if error is not None else None,
+            partial=completeness.partial_line,
         )

@@ -16,31 +16,26 @@ from __future__ import annotations
 import dataclasses
 import json
 import shlex
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from ..config import Settings
-from ..engine.evaluation import RolePolicies, Verdict
-from ..engine.proof import check_plan, prove_document
-from ..engine.remediation import FixPlan, PolicyVersion, plan_fix
+from ..engine.proof import prove_document
+from ..engine.remediation import FixPlan
 from ..engine.rollout import Remediation
 from ..engine.target import Target
-from ..engine.unknowns import undecided
 from ..errors import IamComplianceError, RemediationError
-from ..report.files import write_json, write_text
+from ..report.files import FIX_FOLDER, write_json, write_text
 from ..report.sarif import sarif_document
 from ..sources import Source
 from ..sources.fixes import Patch, source_patch, terraform_patch
 from .checker import Checker
 from .collecting import ResultCollector
+from .completeness import Completeness
+from .failures import FailureTracker
 from .fixing import Remediations
 from .xdist import is_xdist_worker
-
-SARIF_NAME = "compliance.sarif"
-FIX_FOLDER = "fix"
 
 
 class SourceOutputs:
@@ -57,7 +52,13 @@ class SourceOutputs:
         sarif_path: Path,
         terraform_dir: Path | None,
         rootdir: Path,
+        failures: FailureTracker,
+        completeness: Completeness,
     ) -> None:
+        self.failures = failures
+        #: Whether the run checked everything: only then is SARIF written.
+        self.completeness = completeness
+        self.not_written: str | None = None
         self.checker = checker
         self.settings = settings
         self.remediations = remediations
@@ -84,17 +85,10 @@ class SourceOutputs:
             try:
                 self.remediations.add(self.patch(target))
             except IamComplianceError as exc:
-                raise pytest.UsageError(f"--fix, target {target.name}: {exc}") from None
-
-    def judge(self, target: Target) -> Callable[[RolePolicies, str, str], Verdict]:
-        """The run's judgement of a request, undecided where the source leaves a value open."""
-        found = self.checker.assessment(target)
-        unknowns = self.source(target).unknowns
-
-        def judge(policies: RolePolicies, action: str, resource: str) -> Verdict:
-            return undecided(found.judge(policies, action, resource), unknowns)
-
-        return judge
+                # As --fix: the run stops when collection starts, so every report is
+                # still written, saying why.
+                self.failures.stop(f"--fix, target {target.name}: {exc}")
+                return
 
     def plan(self, target: Target) -> FixPlan | str:
         """The fix of the source's task policy, or why there is none."""
@@ -112,25 +106,11 @@ class SourceOutputs:
                 f"the document of {target.policy_name} ({written.place.address}) is not known "
                 "before apply, so no patch can be planned"
             )
-        judge = self.judge(target)
-        plan = plan_fix(
-            found.snapshot.policies,
-            policy,
-            found.needs(),
-            target.table_arn,
-            [PolicyVersion(policy.version, True, datetime.now(UTC))],
-            judge=judge,
-        )
-        # A patch is a fix too: proved to grant only the required actions.
-        return check_plan(
-            plan,
-            found.snapshot.policies,
-            policy,
-            judge,
-            found.needs(),
-            self.checker.actions_of,
-            target.table_arn,
-        )
+
+        # Planned and proved as every report's proposed fix is; a patch is a fix too.
+        plan = self.checker.propose(found)
+        assert plan is not None  # the policy is attached
+        return plan
 
     def patch(self, target: Target) -> Remediation:
         """Plan the fix and write it as files; change nothing else."""
@@ -174,7 +154,7 @@ class SourceOutputs:
             made.document,
             found.snapshot.policies,
             policy,
-            self.judge(target),
+            self.checker.judge_of(found),
             found.needs(),
             self.checker.actions_of,
             target.table_arn,
@@ -191,9 +171,24 @@ class SourceOutputs:
         )
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """Write the SARIF log (the controller, or the only process)."""
+        """Write the SARIF log (the controller, or the only process), for a complete run
+        only.
+
+        Code scanning closes every alert an upload of the category does not list, so the
+        log of a run that did not check everything (interrupted, could not check,
+        partial) would close alerts that still stand. Such a run writes none (the one of an
+        earlier run was removed as this one started), and the upload step, which runs only
+        when the file exists, leaves the alerts as they are.
+        """
         config = session.config
         if config.option.collectonly or is_xdist_worker(config):
+            return
+        if not self.completeness.complete:
+            self.not_written = (
+                f"iam-compliance: no SARIF log written ({self.sarif_path}): the run did not "
+                f"check everything (exit code {session.exitstatus}), and a log without the "
+                "problems it did not check would close their code scanning alerts"
+            )
             return
         sources = {t.name: self.source(t) for t in self.settings.targets}
         document = sarif_document(self.collector.sections(), sources, root=self.rootdir)
@@ -203,6 +198,8 @@ class SourceOutputs:
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         for path in self.written:
             terminalreporter.write_line(f"iam-compliance: wrote {path}")
+        if self.not_written is not None:
+            terminalreporter.write_line(self.not_written, yellow=True)
 
 
 def _shown(folder: Path) -> str:

@@ -8,6 +8,7 @@ object, given what it needs in its constructor, registered and kept in ``config.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,11 +26,13 @@ from ..config import (
 from ..engine.request import DECLARED_FILE, load_declared
 from ..engine.requirements import load_requirements
 from ..errors import ConfigurationError, IamComplianceError
-from ..report.files import check_reports_folder
+from ..report.files import SARIF_NAME, check_reports_folder, stale_files
 from ..report.html import lists_passed_tests
-from ..report.start_error import write_start_reports
+from ..report.model import CHECK_TESTS
+from ..report.start_error import write_start_reports, write_unfinished_reports
 from .checker import Checker
 from .collecting import ResultCollector
+from .completeness import Completeness
 from .failures import FailureTracker
 from .fixing import Fixer, Remediations
 from .keys import (
@@ -61,23 +64,39 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
         len(settings.targets),
         where=str(config.inipath or "-o"),
     )
-    collector = ResultCollector(settings, remediations, compact=not list_passed)
+    collector = ResultCollector(
+        settings, remediations, compact=not list_passed, propose=checker.propose
+    )
+    completeness = Completeness(
+        collector,
+        failures,
+        expected=len(settings.targets) * (len(CHECK_TESTS) + len(checker.requirements)),
+    )
     fixer = Fixer(
         checker,
         settings,
         remediations,
         reports_dir,
         failures=failures,
-        actions_of=checker.actions_of,
     )
     _register(config, checker_key, checker, "checker")
     _register(config, fixer_key, fixer, "fixer")
     _register(config, failures_key, failures, "failures")
     _register(config, collector_key, collector, "collector")
+    config.pluginmanager.register(completeness, "iam-compliance-completeness")
     if not is_xdist_worker(config):
-        if not (config.option.collectonly or getattr(config.option, "help", False)):
+        writes = not (config.option.collectonly or getattr(config.option, "help", False))
+        if writes:
             setting = config.getini("iam_compliance_reports") or "reports"
             check_reports_folder(reports_dir, setting)
+            write_unfinished_reports(
+                reports_dir,
+                mode=settings.mode,
+                started=datetime.now(UTC),
+                html_path=_report_path(config, "htmlpath", reports_dir / HTML_NAME),
+                xml_path=_report_path(config, "xmlpath", reports_dir / XML_NAME),
+                stale=stale_files(reports_dir, _sarif_path(config)),
+            )
         # Before pytest-html's and junitxml's own pytest_configure, which open the files.
         staged = use_default_paths(config, reports_dir)
         if staged:
@@ -87,19 +106,34 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
             settings,
             collector,
             remediations,
-            failures,
+            completeness,
             reports_dir / JSON_NAME,
             list_passed=list_passed,
         )
         _register(config, writer_key, writer, "writer")
         xml_path = getattr(config.option, "xmlpath", None)
         if xml_path:
-            junit = JUnitProperties(settings, collector, Path(xml_path).absolute(), failures)
+            junit = JUnitProperties(settings, collector, Path(xml_path).absolute(), completeness)
             config.pluginmanager.register(junit, "iam-compliance-junit")
     config.pluginmanager.register(
         TargetScheduling([t.name for t in settings.targets]), "iam-compliance-xdist"
     )
-    _source_outputs(config, checker, remediations, collector, reports_dir)
+    _source_outputs(config, checker, remediations, collector, reports_dir, completeness)
+
+
+def _report_path(config: pytest.Config, option: str, default: Path) -> Path | None:
+    """Where pytest-html (``htmlpath``) or junitxml (``xmlpath``) will write: the path
+    the user named (from the directory pytest was started in, as they resolve it), else
+    ``default`` in the reports folder; None when the plugin is not there to write."""
+    if not hasattr(config.option, option):
+        return None
+    value = getattr(config.option, option)
+    return Path(os.path.expandvars(value)).expanduser().absolute() if value else default
+
+
+def _sarif_path(config: pytest.Config) -> Path | None:
+    value = getattr(config.option, "iam_sarif", None)
+    return Path(value) if value else None
 
 
 def _source_outputs(
@@ -108,6 +142,7 @@ def _source_outputs(
     remediations: Remediations,
     collector: ResultCollector,
     reports_dir: Path,
+    completeness: Completeness,
 ) -> None:
     """With --iam-policy-file: patches instead of fixes, and SARIF."""
     option, settings = config.option, checker.settings
@@ -120,7 +155,7 @@ def _source_outputs(
                 raise ConfigurationError(f"{flag} needs --iam-policy-file (a source file)")
         return
     # Imported here: only a run on a source file needs it.
-    from .sourcing import SARIF_NAME, SourceOutputs
+    from .sourcing import SourceOutputs
 
     terraform_dir = Path(option.iam_terraform_dir) if option.iam_terraform_dir else None
     if terraform_dir is not None:
@@ -138,6 +173,8 @@ def _source_outputs(
         sarif_path=Path(option.iam_sarif) if option.iam_sarif else reports_dir / SARIF_NAME,
         terraform_dir=terraform_dir,
         rootdir=config.rootpath,
+        failures=checker.failures,
+        completeness=completeness,
     )
     config.pluginmanager.register(outputs, "iam-compliance-sources")
 
@@ -256,4 +293,5 @@ def write_start_error(config: pytest.Config, message: str) -> None:
         mode=mode,
         html_path=None if getattr(option, "htmlpath", None) else folder / HTML_NAME,
         xml_path=None if getattr(option, "xmlpath", None) else folder / XML_NAME,
+        stale=stale_files(folder, _sarif_path(config)),
     )

@@ -16,10 +16,9 @@ from ..engine.assessment import Assessment, Check
 from ..engine.evaluation import Decision, Evidence, Verdict
 from ..engine.guardrails import Reading
 from ..engine.privilege import Finding
-from ..engine.remediation import FixPlan, PolicyVersion, plan_fix, widening_reason
+from ..engine.remediation import FixPlan, widening_reason
 from ..engine.request import RequestContext
 from ..engine.rollout import Remediation
-from ..errors import IamComplianceError
 from .model import (
     JSON,
     SCHEMA,
@@ -28,6 +27,7 @@ from .model import (
     CheckEntry,
     CheckKind,
     Checks,
+    ChecksEntry,
     ContextValue,
     Deciding,
     ErrorEntry,
@@ -67,9 +67,12 @@ def target_section(
     proposed: FixPlan | None,
     fixing: bool,
     command: str | None = None,
+    live: bool = False,
 ) -> TargetSection:
     """Everything judged about one target, written field by field: the target may hold
-    credentials, which never leave the process."""
+    credentials, which never leave the process. ``proposed`` is the fix planned and
+    proved by :func:`iam_compliance.engine.proposal.plan_and_prove`; ``command`` checks
+    the target again (the hints repeat it); ``live``: say where and as whom it was read."""
     target, snapshot = assessment.target, assessment.snapshot
     policy = assessment.target_policy
     return TargetSection(
@@ -98,6 +101,9 @@ def target_section(
             for entry in assessment.request_context.entries
         ),
         guardrails=guardrails_entry(assessment.guardrails),
+        endpoint_url=snapshot.endpoint_url if live else None,
+        caller_arn=snapshot.caller_arn if live else None,
+        command=command,
     )
 
 
@@ -205,6 +211,7 @@ def plan_entry(plan: FixPlan) -> PlanEntry:
         new_document=plain(plan.new_document),
         proof=plan.proof,
         shared_with=plan.shared_with,
+        second_opinion=plan.second_opinion,
     )
 
 
@@ -220,6 +227,7 @@ def remediation_entry(result: Remediation) -> RemediationEntry:
             version_to_delete=None,
             record_path=None,
             record=None,
+            notes=result.notes,
         )
     record_path, record = None, None
     if plan.nothing_to_fix:
@@ -241,31 +249,8 @@ def remediation_entry(result: Remediation) -> RemediationEntry:
         version_to_delete=plan.version_to_delete,
         record_path=record_path,
         record=record,
+        notes=result.notes,
     )
-
-
-def proposed_fix(assessment: Assessment) -> FixPlan | None:
-    """What --fix would add to the task policy, planned from what was already read.
-
-    Only the version to delete depends on the policy's version listing, and reports do
-    not say which; planning against the default version alone needs no extra AWS call
-    (nor the permission to list versions).
-    """
-    policy = assessment.target_policy
-    if not assessment.missing or policy is None or policy.version is None:
-        return None
-    listing = [PolicyVersion(policy.version, is_default=True, created=datetime.now(UTC))]
-    try:
-        return plan_fix(
-            assessment.snapshot.policies,
-            policy,
-            assessment.needs(),
-            assessment.target.table_arn,
-            listing,
-            judge=assessment.judge,
-        )
-    except IamComplianceError:
-        return None  # a policy that cannot be fixed by --fix has no proposal to show
 
 
 #: Decisions no Allow in the task policy can change.
@@ -355,12 +340,20 @@ def report_document(
     mode: str,
     policy_file: str | None,
     context: Mapping[str, tuple[str, ...]],
-    exit_status: int,
+    exit_status: int | None,
     sections: Sequence[TargetSection],
     tests: Sequence[TestEntry],
-    error: str | None = None,
+    error: ErrorEntry | None = None,
+    checks: ChecksEntry | None = None,
 ) -> ReportDocument:
-    """The whole of compliance.json; ``error`` says why the run could not check."""
+    """The whole of compliance.json; ``error`` says why the run could not check or did
+    not finish, ``checks`` how many of the suite's checks ran.
+
+    Only a complete run (it finished, exit code 0 or 1, with no error and every check
+    run) can say ``compliant``: a partial or unfinished one is never read as a pass.
+    """
+    partial = checks is None or checks.partial
+    complete = error is None and exit_status in (0, 1) and not partial
     return ReportDocument(
         schema=SCHEMA,
         generated_at=utc_text(generated_at),
@@ -369,10 +362,13 @@ def report_document(
         policy_file=policy_file,
         context=dict(context),
         exit_status=exit_status,
-        compliant=error is None and bool(sections) and all(s.compliant for s in sections),
+        compliant=complete and bool(sections) and all(s.compliant for s in sections),
         tests=tuple(tests),
         targets=tuple(sections),
-        error=ErrorEntry(error) if error is not None else None,
+        error=error,
+        complete=complete,
+        partial=partial,
+        checks=checks,
     )
 
 

@@ -12,12 +12,19 @@ import json
 import os
 import secrets
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import ConfigurationError
 from .model import JSON
 
 _NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+#: The SARIF log of a run on a source file, in the reports folder unless --sarif moves it.
+SARIF_NAME = "compliance.sarif"
+#: Where --fix and --fix-dry-run of a source file write its patch (and a plan's document).
+FIX_FOLDER = "fix"
+#: What a run writes in :data:`FIX_FOLDER`.
+FIX_PATTERNS = ("*.patch", "*.policy.json")
 
 
 def write_text(path: Path, text: str) -> None:
@@ -55,6 +62,25 @@ def reserve(folder: Path, stem: str, suffix: str = ".json") -> Path:
             path = folder / f"{stem}-{counter}{suffix}"
         else:
             return path
+
+
+def stale_files(folder: Path, sarif: Path | None = None) -> list[Path]:
+    """The files of an earlier run that a run may not write again, so must remove at its
+    start: the SARIF log (the default one, and ``sarif`` when --sarif names another) and
+    a source file's patches. Remediation records are never among them: each is the audit
+    trail of a fix (a deleted version's document), named by its time, not this run's."""
+    found = [folder / SARIF_NAME, *([sarif] if sarif is not None else [])]
+    fixes = folder / FIX_FOLDER
+    if fixes.is_dir() and not fixes.is_symlink():
+        found.extend(path for pattern in FIX_PATTERNS for path in sorted(fixes.glob(pattern)))
+    return found
+
+
+def remove_files(paths: Iterable[Path]) -> None:
+    """Remove each file (a link itself, never what it points at); a missing one is fine."""
+    for path in paths:
+        if path.is_symlink() or path.is_file():
+            path.unlink(missing_ok=True)
 
 
 def check_reports_folder(folder: Path, setting: str) -> None:

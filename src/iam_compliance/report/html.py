@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence, Sized
 from datetime import datetime
 from importlib import resources
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
@@ -24,7 +25,7 @@ from ..config import Settings
 from ..engine.remediation import MANAGED_POLICY_SIZE_LIMIT
 from ..errors import ConfigurationError
 from .build import utc_text
-from .model import JSON, RowPayload, TargetSection
+from .model import JSON, ChecksEntry, ErrorEntry, RowPayload, TargetSection
 
 #: A longer title (the roles and accounts of many targets) gives their counts instead.
 TITLE_LENGTH = 100
@@ -90,9 +91,18 @@ def anchor(kind: str, target: str, key: str = "") -> str:
     return "iamc-" + "-".join(re.sub(r"[^A-Za-z0-9_]+", "-", part).strip("-") for part in parts)
 
 
-def same_page_links(cell: str) -> str:
-    """pytest-html opens every link in a new tab; an in-page anchor opens in place."""
-    return cell.replace(' target="_blank" href="#', ' href="#')
+def links_cell(cell: str, extras: Sequence[Mapping[str, object]]) -> str:
+    """pytest-html's Links ``cell`` of a row, with the links within the page opening in
+    place (pytest-html opens every link in a new tab).
+
+    Only a cell made of exactly the row's own link ``extras`` is rendered anew (pytest-html
+    would make the same cell of them); any other, such as one with another plugin's
+    processed extras, is left as it is.
+    """
+    links = [x for x in extras if x.get("format_type") in ("json", "text", "url")]
+    if not links or _cells().links_cell(links, False) != cell:
+        return cell
+    return str(_cells().links_cell(links, True))
 
 
 def _escaped(value: object) -> object:
@@ -129,12 +139,17 @@ def summary_html(
     settings: Settings,
     sections: tuple[TargetSection, ...],
     *,
-    error: str | None = None,
+    error: ErrorEntry | None = None,
+    exit_status: int | None = None,
+    partial: str | None = None,
+    checks: ChecksEntry | None = None,
     documents: Mapping[str, JSON] | None = None,
     unlisted: tuple[int, int] | None = None,
 ) -> str:
-    """The top of the report: the mode, why the run could not check (``error``), with
-    several targets a grid of them, then each target's verdicts and what to do.
+    """The top of the report: the mode, why the run could not check or did not finish
+    (``error``, with the run's ``exit_status``, and how many ``checks`` ran), that it was
+    partial (``partial``: the line saying how many checks ran), with several targets a
+    grid of them, then each target's verdicts and what to do.
 
     ``documents`` holds each target's current default policy document: the page shows it
     once, in the target's section, and the rows link to it. ``unlisted``: how many passed
@@ -154,6 +169,9 @@ def summary_html(
             documents=documents or {},
             size_limit=MANAGED_POLICY_SIZE_LIMIT,
             error=error,
+            exit_status=exit_status,
+            partial=partial,
+            checks=checks,
             grid_missing=GRID_MISSING,
             unlisted=unlisted,
             compact=unlisted is not None,
@@ -180,25 +198,36 @@ def row_details_html(payload: RowPayload, section: TargetSection, verdict: JSON 
 
 def row_cells(payload: RowPayload | None) -> list[str]:
     """The Verdict and Decided-by cells of one results row."""
-    verdict = detail = Markup("")
-    if payload is not None and payload.verdict:
-        verdict = Markup('<span class="iamc-{}">{}</span>').format(
-            payload.status.value, payload.verdict
+    cells = _cells()
+    return [str(cells.verdict_cell(payload)), str(cells.decided_cell(payload))]
+
+
+def header_cells() -> list[str]:
+    """The two columns iam-compliance adds after pytest-html's Result and Test columns;
+    the Verdict column sorts (see templates/cells.html.j2)."""
+    cells = _cells()
+    return [str(cells.header_cells()), str(cells.decided_header())]
+
+
+@functools.cache
+def _cells() -> Any:
+    """The macros of templates/cells.html.j2, called once per row."""
+    return _templates().get_template("cells.html.j2").module
+
+
+def stand_in_page(message: str, *, mode: str, exit_status: int | None) -> str:
+    """The page of a run that could not start (``exit_status`` 4), or that has not
+    finished (None: what a run leaves at its start, replaced at its end)."""
+    return (
+        _templates()
+        .get_template("stand_in.html.j2")
+        .render(
+            message=message,
+            mode=mode,
+            exit_status=exit_status,
+            finished=exit_status is not None,
         )
-        detail = Markup("{}").format(payload.detail)
-    return [
-        Markup('<td class="col-verdict iamc-cell">{}</td>').format(verdict),
-        Markup('<td class="col-decided iamc-cell">{}</td>').format(detail),
-    ]
-
-
-#: The two columns iam-compliance adds after pytest-html's Result and Test columns. The
-#: Verdict column sorts: pytest-html sorts a column whose header is ``sortable`` by the
-#: content of the row cell of class ``col-<data-column-type>`` at the same position.
-HEADER_CELLS = [
-    '<th class="sortable" data-column-type="verdict">Verdict</th>',
-    "<th>Decided by</th>",
-]
+    )
 
 
 def report_title(settings: Settings) -> str:

@@ -14,19 +14,30 @@ from pathlib import Path
 from .. import __version__
 from ..config import Settings
 from .files import write_text
-from .model import TargetSection
+from .model import ChecksEntry, TargetSection
 
 
 def junit_properties(
-    settings: Settings, sections: Mapping[str, TargetSection]
+    settings: Settings,
+    sections: Mapping[str, TargetSection],
+    checks: ChecksEntry | None = None,
 ) -> list[tuple[str, str]]:
-    """Suite properties: mode, then each target's account, role, policy and version.
+    """Suite properties: mode, how many of the suite's checks ran (``checks``, with
+    ``partial`` true when some did not), then each target's account, role, policy and
+    version.
 
     With several targets each name is prefixed with the target's (``prod.account``).
     ``sections`` maps target names to what was judged; a target no test checked still
     gets its configuration, with ``policy_version`` ``unknown``.
     """
     properties = [("mode", settings.mode), ("iam_compliance_version", __version__)]
+    if checks is not None:
+        properties.extend(
+            [
+                ("checks", f"{checks.ran} of {checks.expected}"),
+                ("partial", "true" if checks.partial else "false"),
+            ]
+        )
     several = len(settings.targets) > 1
     for target in settings.targets:
         prefix = f"{target.name}." if several else ""
@@ -44,12 +55,18 @@ def junit_properties(
         ]
         if section is not None:
             values.append(("compliant", "true" if section.compliant else "false"))
+            if section.endpoint_url is not None:  # live mode: where, and as whom
+                values.append(("endpoint", section.endpoint_url))
+            if section.caller_arn is not None:
+                values.append(("caller", section.caller_arn))
         properties.extend((prefix + name, value) for name, value in values)
     return properties
 
 
 #: The test case that carries why a run could not check (a CI system shows it as an error).
 ERROR_CASE = ("iam-compliance", "could not check")
+#: The test case that says a run was partial: its passes are not a verdict on the role.
+PARTIAL_CASE = ("iam-compliance", "partial run")
 
 
 def add_suite_properties(
@@ -57,10 +74,12 @@ def add_suite_properties(
     properties: Sequence[tuple[str, str]],
     *,
     error: str | None = None,
+    partial: str | None = None,
     destination: Path | None = None,
 ) -> None:
     """Add ``properties`` to every ``<testsuite>`` of the JUnit file at ``path``, and, when
-    the run could not check, a test case in error that says why (``error``).
+    the run could not check or did not finish, a test case in error that says why
+    (``error``); when it was partial, one that says so (``partial``).
 
     The result is written to ``destination`` (default: ``path``), as a new file.
     """
@@ -75,13 +94,15 @@ def add_suite_properties(
         for name, value in properties:
             ET.SubElement(found, "property", {"name": name, "value": value})
     if error is not None and suites:
-        _add_error_case(suites[0], error)
+        _add_error_case(suites[0], error, ERROR_CASE)
+    if partial is not None and suites:
+        _add_error_case(suites[0], partial, PARTIAL_CASE)
     text = ET.tostring(root, encoding="unicode", xml_declaration=False)
     write_text(destination or path, '<?xml version="1.0" encoding="utf-8"?>' + text)
 
 
-def _add_error_case(suite: ET.Element, error: str) -> None:
-    classname, name = ERROR_CASE
+def _add_error_case(suite: ET.Element, error: str, which: tuple[str, str]) -> None:
+    classname, name = which
     case = ET.SubElement(suite, "testcase", {"classname": classname, "name": name, "time": "0"})
     ET.SubElement(case, "error", {"message": error.splitlines()[0]}).text = error
     for counter in ("tests", "errors"):

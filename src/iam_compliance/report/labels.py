@@ -112,6 +112,19 @@ class RemediationStatus(enum.Enum):
     NOT_APPLIED = "not_applied"
 
 
+class ErrorKind(enum.Enum):
+    """Why a run's reports are not a verdict: compliance.json's ``error.kind``."""
+
+    #: Exit code 4: a target could not be read, bad options, a failed --fix.
+    COULD_NOT_CHECK = "could_not_check"
+    #: Exit code 2: interrupted (Ctrl-C, or CI cancelling the job with SIGINT).
+    INTERRUPTED = "interrupted"
+    #: Exit code 3: an internal error of pytest or a plugin.
+    INTERNAL_ERROR = "internal_error"
+    #: What a run leaves when it starts, replaced when it ends: killed before it could.
+    DID_NOT_FINISH = "did_not_finish"
+
+
 class Outcome(enum.Enum):
     """A test's outcome as compliance.json states it."""
 

@@ -20,10 +20,16 @@ is a new schema name. ::
       "mode": "mock" | "live",
       "policy_file": "path" | null,                    # mock mode's policy file
       "context": {"aws:SourceVpc": ["vpc-1234"]},      # context given on the command line
-      "exit_status": 0,                                # pytest's exit code, see README
-      "compliant": true,                               # every target listed is compliant
+      "exit_status": 0,                                # pytest's exit code, see README;
+                                                       #   null: the run did not finish
+      "compliant": true,                               # complete, and every target listed
+                                                       #   is compliant
+      "complete": true,                                # finished, and every check ran
+      "partial": false,                                # some of the suite's checks did not run
+      "checks": {"ran": 10, "expected": 10},           # the suite's checks for the targets
       "tests": [TEST],
-      "targets": [TARGET]                              # each target a test checked
+      "targets": [TARGET],                             # each target a test checked
+      "error": null                                    # {"message": ..., "kind": ...}
     }
 
 See :class:`ReportDocument` and the classes it holds for each field. No credentials appear
@@ -38,6 +44,7 @@ from typing import TypeAlias
 
 from .labels import CHECK_TESTS as CHECK_TESTS
 from .labels import CheckKind as CheckKind
+from .labels import ErrorKind as ErrorKind
 from .labels import EvidenceKind as EvidenceKind
 from .labels import Outcome as Outcome
 from .labels import RemediationStatus as RemediationStatus
@@ -200,6 +207,9 @@ class PlanEntry:
     proof: str | None = None
     #: The other roles, users and groups the policy is attached to (``role/Other``).
     shared_with: tuple[str, ...] = ()
+    #: Live --fix and --fix-dry-run: IAM Access Analyzer's CheckNoNewAccess on the proposed
+    #: document, or why it could not be asked.
+    second_opinion: str | None = None
 
 
 @dataclass(frozen=True)
@@ -215,6 +225,9 @@ class RemediationEntry:
     #: An applied fix's remediation record, and where it was saved.
     record_path: str | None
     record: JSONObject | None
+    #: What else happened on the way (a concurrent change, a drift warning), as the
+    #: terminal says it.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -272,6 +285,14 @@ class TargetSection:
     request_context: tuple[ContextValue, ...] = ()
     #: The organization's guardrails; None when the engine ran without them.
     guardrails: GuardrailsEntry | None = None
+    #: Live mode: the endpoint the account was read through (the IAM client's, from
+    #: AWS_ENDPOINT_URL or AWS's own); None in mock mode.
+    endpoint_url: str | None = None
+    #: Live mode: who read it, sts:GetCallerIdentity's Arn; None in mock mode.
+    caller_arn: str | None = None
+    #: The pytest command that checks this target again, the same way: its mode, its own
+    #: env file, the policy file and the request context (the hints' command).
+    command: str | None = None
 
     def action(self, name: str) -> ActionEntry:
         """The entry of a requirement, by id (or by action name for one on the table)."""
@@ -283,6 +304,30 @@ class TargetSection:
     @property
     def missing(self) -> tuple[ActionEntry, ...]:
         return tuple(entry for entry in self.actions if not entry.verdict.is_allowed)
+
+
+@dataclass(frozen=True)
+class ChecksEntry:
+    """How many of the suite's checks ran: compliance.json's ``checks``.
+
+    The suite's checks are, for each target, one per required action and the four
+    whole-role checks. A check ran when its test reached a verdict (passed or failed);
+    a deselected (``-k``, ``--deselect``), uncollected or skipped one did not.
+    """
+
+    ran: int
+    expected: int
+
+    @property
+    def partial(self) -> bool:
+        return self.ran < self.expected
+
+    @property
+    def text(self) -> str:
+        """``partial: 6 of 10 checks ran``, or ``all 10 checks ran``."""
+        if self.partial:
+            return f"partial: {self.ran:,} of {self.expected:,} checks ran"
+        return f"all {self.expected:,} checks ran"
 
 
 @dataclass(frozen=True)
@@ -316,12 +361,24 @@ class ReportDocument:
     mode: str
     policy_file: str | None
     context: Mapping[str, tuple[str, ...]]
-    exit_status: int
+    #: pytest's exit code; None in the reports a run leaves when it starts, which say it
+    #: did not finish until the run replaces them.
+    exit_status: int | None
+    #: The run is complete and every target listed is compliant: the only ``true`` a gate
+    #: may read.
     compliant: bool
     tests: tuple[TestEntry, ...]
     targets: tuple[TargetSection, ...]
-    #: Why the run could not check (exit code 4); None when it could.
+    #: Why the run could not check (exit code 4), or did not finish (2, 3); None when it
+    #: could.
     error: ErrorEntry | None = None
+    #: The run finished (exit code 0 or 1), with no error, and every check ran.
+    complete: bool = True
+    #: Some of the suite's checks did not run (deselected, not collected, skipped, or the
+    #: run stopped): the reports are not a verdict on the role.
+    partial: bool = False
+    #: How many of the suite's checks ran; None when the run stopped before its tests.
+    checks: ChecksEntry | None = None
 
 
 @dataclass(frozen=True)
@@ -330,6 +387,9 @@ class ErrorEntry:
 
     #: The message the terminal shows (one line per target that could not be read).
     message: str
+    #: ``could_not_check`` (exit code 4), ``interrupted`` (2), ``internal_error`` (3), or
+    #: ``did_not_finish`` (the run never wrote its reports: killed).
+    kind: ErrorKind = ErrorKind.COULD_NOT_CHECK
 
 
 @dataclass(frozen=True)

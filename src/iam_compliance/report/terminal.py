@@ -80,6 +80,8 @@ def _plan_lines(result: Remediation, name: str) -> list[str]:
     lines.append(f"  size: {plan.size} of {MANAGED_POLICY_SIZE_LIMIT:,} characters")
     if plan.proof:
         lines.append(f"  {plan.proof}")
+    if plan.second_opinion:
+        lines.append(f"  {plan.second_opinion}")
     if result.dry_run:
         lines.append("  new document:")
         document = json.dumps(plan.new_document, indent=4, ensure_ascii=False)
@@ -122,19 +124,23 @@ def summary_lines(
 
 
 def one_line(section: TargetSection) -> str:
-    """``target prod: compliant: all 6 required actions allowed (arn:...:role/R)``."""
-    return (
+    """``target prod: compliant: all 6 required actions allowed (arn:...:role/R)``, and
+    when the organization's guardrails could not be read, that they were not checked (the
+    header says why, once)."""
+    line = (
         f"target {section.name}: compliant: all {len(section.actions)} required actions "
         f"allowed ({section.role_arn})"
     )
+    guardrails = section.guardrails
+    if guardrails is not None and guardrails.status not in ("off", "checked"):
+        line += f"; guardrails (SCPs, RCPs) {guardrails.status.upper()}"
+    return line
 
 
 def _nothing_to_report(section: TargetSection) -> bool:
-    guardrails = section.guardrails
     return (
         section.compliant
         and not section.findings
         and not section.next_steps
-        and (guardrails is None or guardrails.status in ("off", "checked"))
         and all(entry.verdict.value == "allowed" for entry in section.actions)
     )
