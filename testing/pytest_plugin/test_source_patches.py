@@ -215,6 +215,10 @@ class _Checker:
         return runbook_assessment()
 
     @staticmethod
+    def judge_of(found: Any) -> Any:
+        return found.judge
+
+    @staticmethod
     def actions_of(service: str) -> list[str]:
         return ["GetItem", "PutItem", "UpdateItem", "Scan", "Query", "DescribeTable"]
 
@@ -249,6 +253,8 @@ def test_a_patch_that_reads_as_another_document_is_not_written(
         sarif_path=tmp_path / "x.sarif",
         terraform_dir=None,
         rootdir=tmp_path,
+        failures=SimpleNamespace(),  # type: ignore[arg-type]
+        completeness=SimpleNamespace(),  # type: ignore[arg-type]
     )
     plan = runbook_fix(dry_run=True).plan
     assert isinstance(plan, FixPlan)

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from ..config import Settings
+from ..engine.assessment import Assessment
 from ..engine.proof import prove_document
 from ..engine.remediation import FixPlan
 from ..engine.rollout import Remediation
@@ -67,6 +68,8 @@ class SourceOutputs:
         self.sarif_path = sarif_path
         self.terraform_dir = terraform_dir
         self.rootdir = rootdir
+        #: Each target's plan and patch, made once for the reports and for --fix.
+        self._prepared_fixes: dict[str, tuple[FixPlan | str, Patch | None]] = {}
         self.written: list[Path] = []
 
     def source(self, target: Target) -> Source:
@@ -112,9 +115,32 @@ class SourceOutputs:
         assert plan is not None  # the policy is attached
         return plan
 
+    def propose(self, found: Assessment) -> FixPlan | None:
+        """The fix every report proposes for a source target: planned and proved, and,
+        where the file can be patched, proved again on the file as patched. It is the plan
+        --fix-dry-run prints (None: no fix can be planned)."""
+        plan, _ = self._prepared(found.target)
+        return plan if isinstance(plan, FixPlan) else None
+
+    def _prepared(self, target: Target) -> tuple[FixPlan | str, Patch | None]:
+        """The target's plan and the patch that makes it, computed once."""
+        if target.name not in self._prepared_fixes:
+            plan = self.plan(target)
+            made = None
+            if isinstance(plan, FixPlan) and plan.can_apply and plan.new_document is not None:
+                source = self.source(target)
+                if source.kind != "terraform-plan":
+                    made = source_patch(source, target, plan.new_document)
+                elif self.terraform_dir is not None:
+                    made = terraform_patch(source, target, self.terraform_dir, plan.new_document)
+                if made is not None:
+                    plan = self.proved(target, plan, made)
+            self._prepared_fixes[target.name] = (plan, made)
+        return self._prepared_fixes[target.name]
+
     def patch(self, target: Target) -> Remediation:
         """Plan the fix and write it as files; change nothing else."""
-        plan = self.plan(target)
+        plan, made = self._prepared(target)
         if isinstance(plan, str) or not plan.can_apply or plan.new_document is None:
             return Remediation(target, plan, None, self.settings.fix_dry_run)
         source = self.source(target)
@@ -131,12 +157,8 @@ class SourceOutputs:
                 "policy to it in your Terraform configuration"
                 + ("" if self.terraform_dir else " (or give --terraform-dir for a patch)")
             )
-            if self.terraform_dir is None:
-                return Remediation(target, plan, None, self.settings.fix_dry_run, tuple(notes))
-            made = terraform_patch(source, target, self.terraform_dir, plan.new_document)
-        else:
-            made = source_patch(source, target, plan.new_document)
-        plan = self.proved(target, plan, made)
+        if made is None:
+            return Remediation(target, plan, None, self.settings.fix_dry_run, tuple(notes))
         patch = (folder / f"{source.path.name}.patch").resolve()
         write_text(patch, made.diff)
         self.written.append(patch)

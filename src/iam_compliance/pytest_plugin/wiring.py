@@ -176,6 +176,9 @@ def _source_outputs(
         failures=checker.failures,
         completeness=completeness,
     )
+    # A source file's fix is a patch, proved again on the file as patched: that is the fix
+    # every report proposes, as --fix-dry-run prints it.
+    collector.propose = outputs.propose
     config.pluginmanager.register(outputs, "iam-compliance-sources")
 
 
