@@ -9,6 +9,7 @@ statements.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -294,3 +295,31 @@ def test_the_readme_policy_example_passes_in_any_account(
     result = suite.runpytest("--iam-policy-file", "fixtures/policies/compliant_task_policy.json")
     result.assert_outcomes(passed=10)
     result.stdout.fnmatch_lines(["*arn:aws:dynamodb:eu-west-1:111122223333:table/ml-jobs*"])
+
+
+@pytest.mark.parametrize("repository", [True, False], ids=["in-a-git-checkout", "in-a-folder"])
+def test_sarif_of_a_template_outside_the_project_is_relative_to_its_repository(
+    suite: pytest.Pytester, tmp_path: Path, repository: bool
+) -> None:
+    """Code scanning places a result by its path relative to the checkout it uploads from:
+    an absolute path is never placed, so the log names its base (``%SRCROOT%``)."""
+    root = tmp_path / "infra-repo"
+    template = root / "stacks" / "task-role.template.yaml"
+    template.parent.mkdir(parents=True)
+    shutil.copy(suite.path / TEMPLATE_YAML, template)
+    if repository:
+        (root / ".git").mkdir()
+    base = root if repository else template.parent
+    result = suite.runpytest(f"--iam-policy-file={template}")
+    result.assert_outcomes(passed=6, failed=4)
+    result.stdout.fnmatch_lines([f"*SARIF log's paths are relative to {base}*checkout_path*"])
+    log = sarif(suite)
+    jsonschema.Draft4Validator(SCHEMA).validate(log)
+    [run] = log["runs"]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": base.as_uri() + "/"}}
+    uris = {
+        location["physicalLocation"]["artifactLocation"]["uri"]
+        for result in run["results"]
+        for location in result["locations"]
+    }
+    assert uris == {template.relative_to(base).as_posix()}

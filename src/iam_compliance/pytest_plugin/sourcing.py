@@ -28,7 +28,7 @@ from ..engine.rollout import Remediation
 from ..engine.target import Target
 from ..errors import IamComplianceError, RemediationError
 from ..report.files import FIX_FOLDER, write_json, write_text
-from ..report.sarif import sarif_document
+from ..report.sarif import sarif_document, source_root
 from ..sources import Source
 from ..sources.fixes import Patch, source_patch, terraform_patch
 from .checker import Checker
@@ -68,6 +68,8 @@ class SourceOutputs:
         self.sarif_path = sarif_path
         self.terraform_dir = terraform_dir
         self.rootdir = rootdir
+        #: The folder the SARIF log's paths are relative to, when it is not the rootdir.
+        self.sarif_root: Path | None = None
         #: Each target's plan and patch, made once for the reports and for --fix.
         self._prepared_fixes: dict[str, tuple[FixPlan | str, Patch | None]] = {}
         self.written: list[Path] = []
@@ -213,13 +215,24 @@ class SourceOutputs:
             )
             return
         sources = {t.name: self.source(t) for t in self.settings.targets}
-        document = sarif_document(self.collector.sections(), sources, root=self.rootdir)
+        roots = {source_root(source.path, self.rootdir) for source in sources.values()}
+        # One run reads one --iam-policy-file, so its targets' sources share a root.
+        [root] = roots
+        document = sarif_document(self.collector.sections(), sources, root=root)
         write_json(self.sarif_path, document)
         self.written.append(self.sarif_path)
+        if root != self.rootdir.resolve():
+            self.sarif_root = root
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         for path in self.written:
             terminalreporter.write_line(f"iam-compliance: wrote {path}")
+        if self.sarif_root is not None:
+            terminalreporter.write_line(
+                f"iam-compliance: the SARIF log's paths are relative to {self.sarif_root}, "
+                "the repository that holds the source file: upload it from there "
+                "(github/codeql-action/upload-sarif's checkout_path)"
+            )
         if self.not_written is not None:
             terminalreporter.write_line(self.not_written, yellow=True)
 

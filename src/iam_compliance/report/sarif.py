@@ -175,6 +175,24 @@ def _result(
     }
 
 
+def source_root(path: Path, rootdir: Path) -> Path:
+    """The folder a source file's SARIF paths are relative to (``%SRCROOT%``).
+
+    Code scanning places a result by its path relative to the checkout it uploads from
+    (upload-sarif's ``checkout_path``), so an absolute path is never placed. A file in the
+    project is relative to the project's rootdir; one outside it, to the git work tree that
+    holds it (the checkout of the repository that keeps the infrastructure), else to its
+    own folder.
+    """
+    absolute = (path if path.is_absolute() else Path.cwd() / path).resolve()
+    if absolute.is_relative_to(rootdir.resolve()):
+        return rootdir.resolve()
+    for folder in absolute.parents:
+        if (folder / ".git").exists():
+            return folder
+    return absolute.parent
+
+
 def relative_path(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` in URI form (forward slashes), when it is under it."""
     absolute = path if path.is_absolute() else Path.cwd() / path
