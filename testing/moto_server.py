@@ -205,7 +205,7 @@ def _scope_policy_actions_to_their_policy() -> None:
     """Give moto's access control the policy ARN as the resource of policy actions.
 
     moto resolves only role names to a resource and checks everything else against
-    ``*``, so a policy scoped to one policy ARN (as the README's are) would be refused
+    ``*``, so a policy scoped to one policy ARN (as docs/permissions.md's are) would be refused
     everything. AWS authorises these actions against the policy's ARN.
     """
     resolve_role = IamResponse._determine_resource
@@ -222,7 +222,7 @@ def _scope_table_actions_to_their_table() -> None:
     """Give moto's access control the table's ARN as the resource of DynamoDB actions.
 
     moto checks DynamoDB actions against ``*``; AWS authorises them against the table named
-    in the request, and the README's checker policy is scoped to it.
+    in the request, and docs/permissions.md's checker policy is scoped to it.
     """
 
     def determine_resource(self: DynamoHandler) -> str:

@@ -17,11 +17,16 @@ from conftest import ROOT
     "command",
     [
         pytest.param(
-            ["ruff", "check", "src", "testing", "tests", "benchmarks", "conftest.py"],
+            ["ruff", "check", "src", "testing", "tests", "benchmarks", "docs", "conftest.py"],
             id="ruff-check",
         ),
         pytest.param(
-            ["ruff", "format", "--check", "src", "testing", "tests", "benchmarks", "conftest.py"],
+            [
+                "ruff",
+                "format",
+                "--check",
+                *("src", "testing", "tests", "benchmarks", "docs", "conftest.py"),
+            ],
             id="ruff-format",
         ),
         pytest.param(["mypy", "--strict", "src"], id="mypy-strict"),

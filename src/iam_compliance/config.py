@@ -77,7 +77,7 @@ class Settings:
     context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     fix: bool = False
     fix_dry_run: bool = False
-    #: Whether the organization's SCPs and RCPs take part (see README, "Guardrails").
+    #: Whether the organization's SCPs and RCPs take part (see docs/accounts.md).
     guardrails: GuardrailsMode = "auto"
     #: Live mode: compare every verdict with IAM's policy simulator.
     cross_check: bool = False

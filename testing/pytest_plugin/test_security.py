@@ -15,22 +15,22 @@ import pytest
 from conftest import LIVE, REGION, ROOT, MotoServer
 
 
-def readme_policy(name: str) -> dict[str, Any]:
-    """The policy the README documents under ``<!-- policy: NAME -->``."""
-    text = (ROOT / "README.md").read_text()
+def documented_policy(name: str) -> dict[str, Any]:
+    """The policy docs/permissions.md documents under ``<!-- policy: NAME -->``."""
+    text = (ROOT / "docs" / "permissions.md").read_text()
     match = re.search(rf"<!-- policy: {name} -->\s*```json\n(.*?)```", text, re.S)
-    assert match, f"README.md has no policy block {name!r}"
+    assert match, f"docs/permissions.md has no policy block {name!r}"
     document: dict[str, Any] = json.loads(match.group(1))
     return document
 
 
 def checker(server: MotoServer, monkeypatch: pytest.MonkeyPatch, *policies: str) -> dict[str, str]:
-    """An IAM user holding exactly the README's ``policies``; live mode runs as it."""
+    """An IAM user holding exactly the documented ``policies``; live mode runs as it."""
     iam = server.iam()
     iam.create_user(UserName="checker")
     for name in policies:
         iam.put_user_policy(
-            UserName="checker", PolicyName=name, PolicyDocument=json.dumps(readme_policy(name))
+            UserName="checker", PolicyName=name, PolicyDocument=json.dumps(documented_policy(name))
         )
     key = iam.create_access_key(UserName="checker")["AccessKey"]
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
@@ -253,7 +253,7 @@ def test_the_account_sweep_policy_is_what_several_targets_of_an_account_need(
     policies: tuple[str, ...],
     read: str,
 ) -> None:
-    """Two targets in one account, read as IAM enforces the README's policies: with the
+    """Two targets in one account, read as IAM enforces the documented policies: with the
     sweep's, one sweep; without it, role by role; the same verdicts either way."""
     moto_server.seed()
     checker(moto_server, monkeypatch, *policies)

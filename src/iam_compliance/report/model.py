@@ -20,7 +20,7 @@ is a new schema name. ::
       "mode": "mock" | "live",
       "policy_file": "path" | null,                    # mock mode's policy file
       "context": {"aws:SourceVpc": ["vpc-1234"]},      # context given on the command line
-      "exit_status": 0,                                # pytest's exit code, see README;
+      "exit_status": 0,                                # pytest's exit code, docs/exit-codes.md;
                                                        #   null: the run did not finish
       "compliant": true,                               # complete, and every target listed
                                                        #   is compliant
