@@ -36,7 +36,7 @@ SERVER_COMMAND = "moto_server -p 5000"
 SERVER_URL = "http://127.0.0.1:5000"
 #: The pages whose marked blocks run, and where: a copy of this project's suite ("clone"),
 #: or an empty folder beside it ("empty", with $IAM_COMPLIANCE naming this repository).
-RUNNABLE_PAGES = {"getting-started.md": "clone", "adopting.md": "empty"}
+RUNNABLE_PAGES = {"getting-started.md": "clone", "adopting.md": "empty", "recording.md": "empty"}
 #: What a clone holds: what the suite and the pages' commands need.
 CLONED = ("tests", "fixtures", "docs", "pyproject.toml", "conftest.py")
 
