@@ -53,7 +53,7 @@ def refused(code: str, message: str, status: int) -> ClientError:
         pytest.param(
             Analyzer(refused("AccessDeniedException", "User: arn:... is not authorized", 403)),
             f"{ASKED} could not be asked: AccessDeniedException: the caller may not call "
-            'access-analyzer:CheckNoNewAccess (see README, "IAM permissions the checker needs")',
+            'access-analyzer:CheckNoNewAccess (see docs/permissions.md, "Second opinions")',
             id="access-denied",
         ),
         pytest.param(

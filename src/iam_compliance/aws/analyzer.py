@@ -65,8 +65,8 @@ def _refusal(exc: ClientError, endpoint: str) -> str:
     message = str(error.get("Message") or "")
     if code in _DENIED:
         return (
-            f"{code}: the caller may not call access-analyzer:CheckNoNewAccess (see README, "
-            f'"IAM permissions the checker needs")'
+            f"{code}: the caller may not call access-analyzer:CheckNoNewAccess (see "
+            f'docs/permissions.md, "Second opinions")'
         )
     if code in _UNSUPPORTED or _is_html(message):
         return (
