@@ -1,4 +1,4 @@
-"""What --iam-record costs: part 9 of ``bench.py`` (which see); also runs alone:
+"""What --iam-record costs: part 11 of ``bench.py`` (which see); also runs alone:
 
 python benchmarks/recording_cost.py [--repeat 5] [--calls 1000]
 

@@ -1,4 +1,4 @@
-"""Hostile wildcard patterns: part 9 of ``bench.py`` (which see); also runs alone:
+"""Hostile wildcard patterns: part 10 of ``bench.py`` (which see); also runs alone:
 
     python benchmarks/wildcards.py [--repeat 5] [--suite]
 
