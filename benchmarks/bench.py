@@ -334,7 +334,7 @@ def bench_guardrails(work: Path, targets: int) -> None:
 
 def bench_evaluator(rounds: int) -> None:
     from iam_compliance.engine import wildcards
-    from iam_compliance.engine.evaluation import RolePolicies, evaluate
+    from iam_compliance.engine.evaluate.evaluation import RolePolicies, evaluate
     from iam_compliance.engine.policy import parse_policy
 
     print("5. the evaluator: 6 actions against one policy of N statements (min of rounds)")

@@ -12,7 +12,7 @@ so tests fail with that message alone rather than a traceback of this file.
 
 import pytest
 
-from iam_compliance.engine.assessment import Assessment
+from iam_compliance.engine.evaluate.assessment import Assessment
 
 
 class TestECSTaskRoleDynamoDBPermissions:

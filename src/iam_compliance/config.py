@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .engine.guardrails import Mode as GuardrailsMode
+from .engine.evaluate.guardrails import Mode as GuardrailsMode
 from .engine.target import Credentials, Target
 from .envfile import EnvValues, read_env_file
 from .errors import ConfigurationError

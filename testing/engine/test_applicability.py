@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.applicability import Request, scan
+from iam_compliance.engine.evaluate.applicability import Request, scan
 from iam_compliance.engine.matching import covers_resource, match_resource, overlaps_resource
 from iam_compliance.engine.policy import Policy, parse_policy
 

@@ -6,12 +6,16 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.assessment import AttachedPolicy, assess, check_attachment
-from iam_compliance.engine.evaluation import Decision
+from iam_compliance.engine.evaluate.assessment import AttachedPolicy, assess, check_attachment
+from iam_compliance.engine.evaluate.evaluation import Decision
+from iam_compliance.engine.evaluate.request import ContextEntry
+from iam_compliance.engine.evaluate.trust import (
+    ECS_TASKS_PRINCIPAL,
+    assume_role_context,
+    check_trust,
+)
 from iam_compliance.engine.policy import Policy, parse_policy
-from iam_compliance.engine.request import ContextEntry
 from iam_compliance.engine.requirements import RequiredAction
-from iam_compliance.engine.trust import ECS_TASKS_PRINCIPAL, assume_role_context, check_trust
 
 from conftest import (
     ACCOUNT,

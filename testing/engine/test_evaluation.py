@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluation import Decision, Evidence, RolePolicies, evaluate
+from iam_compliance.engine.evaluate.evaluation import Decision, Evidence, RolePolicies, evaluate
 from iam_compliance.engine.policy import Policy, PolicyKind, parse_policy
 
 from conftest import TABLE_ARN, VPC_ENDPOINT

@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.policy import Statement, parse_policy
-from iam_compliance.engine.principals import (
+from iam_compliance.engine.evaluate.principals import (
     Naming,
     Requester,
     names_everyone,
     names_requester,
     names_service,
 )
+from iam_compliance.engine.policy import Statement, parse_policy
 
 from conftest import ACCOUNT, ROLE, ROLE_ARN, TABLE_ARN
 

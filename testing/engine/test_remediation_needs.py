@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.assessment import Assessment, TableState, assess
-from iam_compliance.engine.evaluation import RolePolicies, evaluate
+from iam_compliance.engine.evaluate.assessment import Assessment, TableState, assess
+from iam_compliance.engine.evaluate.evaluation import RolePolicies, evaluate
+from iam_compliance.engine.fix.planning import FixPlan, Need, plan_fix, widening_reason
 from iam_compliance.engine.policy import parse_policy
-from iam_compliance.engine.remediation import FixPlan, Need, plan_fix, widening_reason
 from iam_compliance.engine.requirements import RequiredAction
 
 from conftest import (

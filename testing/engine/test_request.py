@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from iam_compliance.engine.request import (
+from iam_compliance.engine.evaluate.request import (
     OPTION,
     AssumedAbsent,
     ContextEntry,

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iam_compliance.engine import matching
-from iam_compliance.engine.conditions import ConditionState, evaluate_conditions
-from iam_compliance.engine.evaluation import Decision, RolePolicies, evaluate
+from iam_compliance.engine.evaluate.conditions import ConditionState, evaluate_conditions
+from iam_compliance.engine.evaluate.evaluation import Decision, RolePolicies, evaluate
 from iam_compliance.engine.matching import (
     covers_resource,
     match_like_prefix,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from iam_compliance.config import Settings, resolve_settings
-from iam_compliance.engine.guardrails import Mode as GuardrailsMode
+from iam_compliance.engine.evaluate.guardrails import Mode as GuardrailsMode
 from iam_compliance.pytest_plugin.hints import rerun_command
 
 SUITE = "pytest tests/test_ecs_task_dynamodb_permissions.py"

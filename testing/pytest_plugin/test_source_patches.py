@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.remediation import FixPlan
+from iam_compliance.engine.fix.planning import FixPlan
 from iam_compliance.errors import RemediationError
 from iam_compliance.pytest_plugin.sourcing import SourceOutputs
 from iam_compliance.sources.fixes import Patch

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from iam_compliance.config import Settings
-from iam_compliance.engine.assessment import Assessment
+from iam_compliance.engine.evaluate.assessment import Assessment
 from iam_compliance.report import build
 from iam_compliance.report.codec import from_json, to_json
 from iam_compliance.report.html import row_cells, row_details_html, summary_html

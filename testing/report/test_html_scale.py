@@ -11,7 +11,7 @@ import html
 import re
 
 from iam_compliance.config import Settings
-from iam_compliance.engine.assessment import Assessment, assess
+from iam_compliance.engine.evaluate.assessment import Assessment, assess
 from iam_compliance.engine.requirements import RequiredAction
 from iam_compliance.engine.target import Target
 from iam_compliance.report import build

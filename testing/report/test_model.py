@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluation import Decision
+from iam_compliance.engine.evaluate.evaluation import Decision
 from iam_compliance.report.codec import from_json, to_json
 from iam_compliance.report.model import (
     CHECK_TESTS,

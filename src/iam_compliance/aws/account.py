@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from ..engine.assessment import AttachedPolicy, RoleSnapshot, TableState
-from ..engine.evaluation import RolePolicies
+from ..engine.evaluate.assessment import AttachedPolicy, RoleSnapshot, TableState
+from ..engine.evaluate.evaluation import RolePolicies
 from ..engine.policy import Policy, PolicyKind, parse_policy
 from ..engine.target import Target
 from ..errors import AwsError, IamComplianceError, NotFoundError

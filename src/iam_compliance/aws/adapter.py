@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from ..engine.assessment import AttachedPolicy, RoleSnapshot, TableState
-from ..engine.evaluation import RolePolicies
+from ..engine.evaluate.assessment import AttachedPolicy, RoleSnapshot, TableState
+from ..engine.evaluate.evaluation import RolePolicies
+from ..engine.fix.planning import PolicyVersion
 from ..engine.policy import Policy, PolicyKind, parse_policy
-from ..engine.remediation import PolicyVersion
 from ..engine.target import Target
 from ..errors import (
     AwsError,

@@ -23,7 +23,7 @@ import boto3
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from ..engine.assessment import TableState
+from ..engine.evaluate.assessment import TableState
 from ..engine.policy import load_document, parse_policy, read_file
 from ..engine.target import Credentials, Target, fill_placeholders
 from ..errors import ConfigurationError, IamComplianceError, NotFoundError

@@ -16,8 +16,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..engine.guardrails import Guardrails, Kind, Level, LevelKind, Reading, attached
-from ..engine.guardrails import Mode as GuardrailsMode
+from ..engine.evaluate.guardrails import Guardrails, Kind, Level, LevelKind, Reading, attached
+from ..engine.evaluate.guardrails import Mode as GuardrailsMode
 from ..engine.policy import Policy, parse_policy
 from ..engine.target import Credentials, Target
 from ..errors import AwsError, ConfigurationError

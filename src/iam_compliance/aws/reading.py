@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 
-from ..engine.assessment import RoleSnapshot
+from ..engine.evaluate.assessment import RoleSnapshot
 from ..engine.target import Target
 from ..errors import AccessDeniedError, IamComplianceError
 from .account import SWEEP, AccountReads, ReadMode, identity_key, read_mode, sweep

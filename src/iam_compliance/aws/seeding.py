@@ -4,7 +4,7 @@ From a :class:`~iam_compliance.sources.Source` (a Terraform plan or a CloudForma
 template): the role with its trust policy and tags, each managed policy (attached), each
 inline policy, the boundary; and the table's tags and resource policy. A
 document the source leaves open is seeded as a placeholder that grants nothing: the
-verdicts it touches are "could not be decided" (:mod:`iam_compliance.engine.unknowns`),
+verdicts it touches are "could not be decided" (:mod:`iam_compliance.engine.evaluate.unknowns`),
 whatever the placeholder says.
 """
 

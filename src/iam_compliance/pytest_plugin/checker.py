@@ -23,13 +23,13 @@ from ..aws.organization import GuardrailSource, live_connection
 from ..aws.reading import RoleReader
 from ..aws.simulator import simulate
 from ..config import READ_CONCURRENCY, Settings
-from ..engine.assessment import NOTHING_DECLARED, Assessment, RoleSnapshot, assess
-from ..engine.crosscheck import compare, context_entries
-from ..engine.evaluation import RolePolicies, Verdict
-from ..engine.proof import Judge
-from ..engine.proposal import plan_and_prove
-from ..engine.remediation import FixPlan, PolicyVersion
-from ..engine.request import Declared
+from ..engine.evaluate.assessment import NOTHING_DECLARED, Assessment, RoleSnapshot, assess
+from ..engine.evaluate.crosscheck import compare, context_entries
+from ..engine.evaluate.evaluation import RolePolicies, Verdict
+from ..engine.evaluate.request import Declared
+from ..engine.fix.planning import FixPlan, PolicyVersion
+from ..engine.fix.proof import Judge
+from ..engine.fix.proposal import plan_and_prove
 from ..engine.requirements import ActionCatalog, RequiredAction
 from ..engine.target import Target
 from ..errors import IamComplianceError
@@ -112,7 +112,7 @@ class Checker:
         source = self.mock.source(found.target) if self.mock is not None else None
         if source is None:
             return found.judge
-        from ..engine.unknowns import undecided  # only a run on a source file needs it
+        from ..engine.evaluate.unknowns import undecided  # only a run on a source file needs it
 
         unknowns = source.unknowns
 
@@ -220,7 +220,7 @@ class Checker:
         # A value the source file leaves open makes what it touches undecided; each
         # reason says where in the file its deciding statement is. Imported here: only a
         # run on a source file needs them.
-        from ..engine.unknowns import with_unknowns
+        from ..engine.evaluate.unknowns import with_unknowns
         from ..sources.locations import annotate
 
         return annotate(with_unknowns(found, source.unknowns), source)

@@ -18,9 +18,9 @@ import pytest
 from pytest_html import extras  # type: ignore[import-untyped]
 
 from ..config import Settings
-from ..engine.assessment import Assessment
-from ..engine.remediation import FixPlan
-from ..engine.rollout import Remediation
+from ..engine.evaluate.assessment import Assessment
+from ..engine.fix.planning import FixPlan
+from ..engine.fix.rollout import Remediation
 from ..errors import IamComplianceError
 from ..report import build, html
 from ..report.codec import from_json, to_json

@@ -17,9 +17,9 @@ import pytest
 
 from ..aws.analyzer import ANALYZER_CONFIG, check_no_new_access
 from ..config import Settings
-from ..engine.evaluation import Verdict
-from ..engine.remediation import FixPlan
-from ..engine.rollout import Remediation, Where, apply_fix
+from ..engine.evaluate.evaluation import Verdict
+from ..engine.fix.planning import FixPlan
+from ..engine.fix.rollout import Remediation, Where, apply_fix
 from ..engine.target import Target
 from ..errors import ConcurrentChangeError, IamComplianceError, RemediationError
 from ..report.records import RecordWriter

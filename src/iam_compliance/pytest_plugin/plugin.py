@@ -45,7 +45,7 @@ from .xdist import is_xdist_worker
 # The engine, boto3, moto and the report layer are imported by pytest_configure, and only
 # where the suite is on.
 if TYPE_CHECKING:
-    from ..engine.assessment import Assessment
+    from ..engine.evaluate.assessment import Assessment
     from ..engine.target import Target
     from .checker import Checker
 

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from ..config import Settings
-from ..engine.assessment import Assessment
-from ..engine.proof import prove_document
-from ..engine.remediation import FixPlan
-from ..engine.rollout import Remediation
+from ..engine.evaluate.assessment import Assessment
+from ..engine.fix.planning import FixPlan
+from ..engine.fix.proof import prove_document
+from ..engine.fix.rollout import Remediation
 from ..engine.target import Target
 from ..errors import IamComplianceError, RemediationError
 from ..report.files import FIX_FOLDER, write_json, write_text

@@ -23,7 +23,7 @@ from ..config import (
     resolve_mode,
     resolve_settings,
 )
-from ..engine.request import DECLARED_FILE, load_declared
+from ..engine.evaluate.request import DECLARED_FILE, load_declared
 from ..engine.requirements import load_requirements
 from ..errors import ConfigurationError, IamComplianceError
 from ..report.files import SARIF_NAME, check_reports_folder, stale_files

@@ -1,6 +1,6 @@
 """Build the report model from what the engine judged.
 
-Pure: an :class:`~iam_compliance.engine.assessment.Assessment`, fix plans and their
+Pure: an :class:`~iam_compliance.engine.evaluate.assessment.Assessment`, fix plans and their
 outcomes in; :mod:`.model` values out.
 """
 
@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from typing import cast
 
 from .. import __version__
-from ..engine.assessment import Assessment, Check
-from ..engine.evaluation import Decision, Evidence, Verdict
-from ..engine.guardrails import Reading
-from ..engine.privilege import Finding
-from ..engine.remediation import FixPlan, widening_reason
-from ..engine.request import RequestContext
-from ..engine.rollout import Remediation
+from ..engine.evaluate.assessment import Assessment, Check
+from ..engine.evaluate.evaluation import Decision, Evidence, Verdict
+from ..engine.evaluate.guardrails import Reading
+from ..engine.evaluate.privilege import Finding
+from ..engine.evaluate.request import RequestContext
+from ..engine.fix.planning import FixPlan, widening_reason
+from ..engine.fix.rollout import Remediation
 from .model import (
     JSON,
     SCHEMA,
@@ -71,7 +71,7 @@ def target_section(
 ) -> TargetSection:
     """Everything judged about one target, written field by field: the target may hold
     credentials, which never leave the process. ``proposed`` is the fix planned and
-    proved by :func:`iam_compliance.engine.proposal.plan_and_prove`; ``command`` checks
+    proved by :func:`iam_compliance.engine.fix.proposal.plan_and_prove`; ``command`` checks
     the target again (the hints repeat it); ``live``: say where and as whom it was read."""
     target, snapshot = assessment.target, assessment.snapshot
     policy = assessment.target_policy

@@ -164,7 +164,7 @@ class Checks:
 
 @dataclass(frozen=True)
 class FindingEntry:
-    """A least-privilege finding (see :data:`iam_compliance.engine.privilege.FINDING_KINDS`)."""
+    """A least-privilege finding (see :data:`...engine.evaluate.privilege.FINDING_KINDS`)."""
 
     id: str
     #: ``fail`` or ``info``.

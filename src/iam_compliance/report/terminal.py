@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from ..engine.remediation import MANAGED_POLICY_SIZE_LIMIT, MAX_POLICY_VERSIONS
-from ..engine.rollout import Remediation
+from ..engine.fix.planning import MANAGED_POLICY_SIZE_LIMIT, MAX_POLICY_VERSIONS
+from ..engine.fix.rollout import Remediation
 from .model import TargetSection
 
 #: Wide enough for the longest verdict label.

@@ -11,8 +11,8 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from ..engine.assessment import Assessment
-from ..engine.evaluation import Verdict
+from ..engine.evaluate.assessment import Assessment
+from ..engine.evaluate.evaluation import Verdict
 from .model import Source, SourcePolicy
 
 _NUMBERED = re.compile(r"^statement #(\d+)$")

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..engine.evaluate.unknowns import Unknown
 from ..engine.policy import PolicyKind
 from ..engine.target import Target
-from ..engine.unknowns import Unknown
 from ..errors import PolicyError
 from .intrinsics import NO_VALUE, Resolver, Undecidable, Unresolvable
 from .model import Place, SourcePolicy

@@ -5,7 +5,7 @@ From ``resource_changes[].change.after`` (what the plan will make) and ``after_u
 assume_role_policy, tags, path), its policies (:mod:`.attachments`: every resource type
 that attaches, detaches or replaces them), and the table (``aws_dynamodb_table`` named
 DYNAMODB_TABLE_NAME, with its ``aws_dynamodb_resource_policy``). A value that is unknown
-until apply is recorded as an :class:`~iam_compliance.engine.unknowns.Unknown`, naming its
+until apply is recorded as an :class:`~iam_compliance.engine.evaluate.unknowns.Unknown`, naming its
 resource address.
 
 The plan format: https://developer.hashicorp.com/terraform/internals/json-format

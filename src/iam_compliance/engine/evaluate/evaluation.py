@@ -46,7 +46,7 @@ from .decision import Decision, Tally, decide, either, noted, reason
 from .guardrails import Guardrails, gate
 
 __all__ = ["Decision", "Evidence", "NearMiss", "RolePolicies", "Verdict", "evaluate"]
-from .policy import Policy, RolePolicies
+from ..policy import Policy, RolePolicies
 from .principals import Naming, Requester, names_requester
 from .variables import Context, UnknownValues, normalize_context
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ..errors import ConcurrentChangeError, RemediationError
+from ...errors import ConcurrentChangeError, RemediationError
 from .documents import diff_documents, document_size, with_needs
 
 __all__ = [
@@ -30,9 +30,9 @@ __all__ = [
     "plan_fix",
     "widening_reason",
 ]
-from .evaluation import RolePolicies, Verdict, evaluate
-from .policy import Policy, parse_policy
-from .variables import Context
+from ..evaluate.evaluation import RolePolicies, Verdict, evaluate
+from ..evaluate.variables import Context
+from ..policy import Policy, parse_policy
 
 #: IAM keeps at most this many versions of a managed policy.
 MAX_POLICY_VERSIONS = 5

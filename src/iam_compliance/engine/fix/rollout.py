@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import ConcurrentChangeError, NotFoundError, RemediationError
-from .evaluation import Verdict
-from .remediation import MAX_POLICY_VERSIONS, FixPlan, PolicyVersion
+from ...errors import ConcurrentChangeError, NotFoundError, RemediationError
+from ..evaluate.evaluation import Verdict
+from ..target import Target
+from .planning import MAX_POLICY_VERSIONS, FixPlan, PolicyVersion
 from .steps import (
     MOCK_UNDO,
     PolicyStore,
@@ -27,7 +28,6 @@ from .steps import (
     make_room,
     roll_back,
 )
-from .target import Target
 
 #: Identifies the layout of the records :func:`apply_fix` saves.
 RECORD_SCHEMA = "iam-compliance/remediation/v1"

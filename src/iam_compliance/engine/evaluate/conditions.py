@@ -50,9 +50,9 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .matching import match_like_prefix
+from ..matching import match_like_prefix
+from ..policy import Condition
 from .operators import FOR_ALL, FOR_ANY, OPERATORS, Operator, either, phrase, split_operator
-from .policy import Condition
 from .variables import (
     Context,
     UnknownValues,

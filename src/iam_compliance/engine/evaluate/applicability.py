@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 
+from ..matching import covers_resource, is_pattern, match_resource, overlaps_resource
+from ..policy import Policy, Statement
 from .conditions import ConditionState, FailedCondition, evaluate_conditions
-from .matching import covers_resource, is_pattern, match_resource, overlaps_resource
-from .policy import Policy, Statement
 from .variables import UnknownValues, substitute_variables
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from .assessment import Assessment
+from ..evaluate.assessment import Assessment
+from .planning import FixPlan, PolicyVersion, plan_fix
 from .proof import Judge, check_plan
-from .remediation import FixPlan, PolicyVersion, plan_fix
 
 
 def plan_and_prove(

@@ -10,9 +10,9 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..policy import RolePolicies
 from .applicability import EmptyVariable, Evidence, Match, NearMiss, Request
 from .guardrails import Gate
-from .policy import RolePolicies
 from .principals import Naming
 
 

@@ -25,8 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..policy import Policy
 from .applicability import Evidence, Request, scan
-from .policy import Policy
 
 Kind = Literal["scp", "rcp"]
 #: ``--guardrails``: read them when possible, never, or fail when they cannot be read.

@@ -27,10 +27,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .evaluation import Decision, Verdict
-from .matching import has_wildcard, is_pattern, matches_resource, may_match_resource
-from .policy import Policy, RolePolicies, Statement
-from .remediation import FixPlan, Need, reparse, replacing
+from ..evaluate.evaluation import Decision, Verdict
+from ..matching import has_wildcard, is_pattern, matches_resource, may_match_resource
+from ..policy import Policy, RolePolicies, Statement
+from .planning import FixPlan, Need, reparse, replacing
 
 #: Evaluates an action on a resource for a set of role policies (the run's request model).
 Judge = Callable[[RolePolicies, str, str], Verdict]

@@ -10,12 +10,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ..fix.planning import Need
+from ..policy import Policy
+from ..requirements import RequiredAction
+from ..target import Target
 from .evaluation import RolePolicies, Verdict, evaluate
 from .guardrails import Guardrails, Reading
-from .policy import Policy
 from .principals import Requester
 from .privilege import Finding, find_excess_grants
-from .remediation import Need
 from .request import (
     ContextEntry,
     Declared,
@@ -23,8 +25,6 @@ from .request import (
     build_context,
     derive_context,
 )
-from .requirements import RequiredAction
-from .target import Target
 from .trust import Check, assume_role_context, check_trust
 from .variables import Context
 

@@ -13,9 +13,9 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn, Protocol
 
-from ..errors import ConcurrentChangeError, NotFoundError, RemediationError
+from ...errors import ConcurrentChangeError, NotFoundError, RemediationError
+from .planning import FixPlan, PolicyVersion
 from .readback import AccountState, read_state, unknown_state
-from .remediation import FixPlan, PolicyVersion
 
 #: What a mock-mode fix says instead of a roll-back command.
 MOCK_UNDO = "nothing to undo: the embedded mock account existed only for this run"

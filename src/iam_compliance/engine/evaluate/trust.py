@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ..policy import Policy, Statement
 from .conditions import ConditionState, FailedCondition, evaluate_conditions
-from .policy import Policy, Statement
 from .principals import names_everyone, names_service
 from .request import ContextEntry, RequestContext, build_context
 

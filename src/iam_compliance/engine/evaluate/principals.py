@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .policy import Statement
+from ..policy import Statement
 
 
 class Naming(enum.Enum):
