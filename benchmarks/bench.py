@@ -334,8 +334,8 @@ def bench_guardrails(work: Path, targets: int) -> None:
 
 def bench_evaluator(rounds: int) -> None:
     from iam_compliance.engine import wildcards
-    from iam_compliance.engine.evaluate.evaluation import RolePolicies, evaluate
-    from iam_compliance.engine.policy import parse_policy
+    from iam_compliance.engine.evaluate.evaluation import evaluate
+    from iam_compliance.engine.policy import RolePolicies, parse_policy
 
     print("5. the evaluator: 6 actions against one policy of N statements (min of rounds)")
     table = "arn:aws:dynamodb:us-east-1:618574523116:table/ml-jobs"

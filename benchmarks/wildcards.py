@@ -124,10 +124,10 @@ def bench_patterns(rounds: int) -> None:
 
 def bench_proof(rounds: int) -> None:
     from iam_compliance.aws.catalog import IamActionCatalog
-    from iam_compliance.engine.evaluate.evaluation import RolePolicies, Verdict, evaluate
+    from iam_compliance.engine.evaluate.evaluation import Verdict, evaluate
     from iam_compliance.engine.fix.planning import replacing
     from iam_compliance.engine.fix.proof import Proof, probes, prove_no_new_access
-    from iam_compliance.engine.policy import parse_policy
+    from iam_compliance.engine.policy import RolePolicies, parse_policy
 
     catalog = IamActionCatalog()
 

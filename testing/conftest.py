@@ -39,11 +39,11 @@ from iam_compliance.engine.evaluate.assessment import (
     RoleSnapshot,
     assess,
 )
-from iam_compliance.engine.evaluate.evaluation import RolePolicies, Verdict
-from iam_compliance.engine.fix.planning import FixPlan, PolicyVersion, plan_fix
+from iam_compliance.engine.evaluate.evaluation import Verdict
+from iam_compliance.engine.fix.planning import FixPlan, plan_fix
 from iam_compliance.engine.fix.proposal import plan_and_prove
 from iam_compliance.engine.fix.rollout import Remediation, apply_fix
-from iam_compliance.engine.policy import Policy, parse_policy
+from iam_compliance.engine.policy import Policy, PolicyVersion, RolePolicies, parse_policy
 from iam_compliance.engine.requirements import RequiredAction
 from iam_compliance.engine.target import Target
 from iam_compliance.errors import RemediationError

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from iam_compliance.engine.evaluate.assessment import AttachedPolicy, assess, check_attachment
-from iam_compliance.engine.evaluate.evaluation import Decision
+from iam_compliance.engine.evaluate.decision import Decision
 from iam_compliance.engine.evaluate.request import ContextEntry
 from iam_compliance.engine.evaluate.trust import (
     ECS_TASKS_PRINCIPAL,

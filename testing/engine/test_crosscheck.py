@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from iam_compliance.engine.evaluate.crosscheck import Simulated, compare, context_entries
-from iam_compliance.engine.evaluate.evaluation import Decision
+from iam_compliance.engine.evaluate.decision import Decision
 
 from conftest import TABLE_ARN, runbook_assessment
 

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluate.evaluation import Decision, RolePolicies, Verdict, evaluate
+from iam_compliance.engine.evaluate.decision import Decision
+from iam_compliance.engine.evaluate.evaluation import Verdict, evaluate
 from iam_compliance.engine.evaluate.principals import Requester
 from iam_compliance.engine.evaluate.request import build_context, derive_context
-from iam_compliance.engine.policy import Policy, parse_policy
+from iam_compliance.engine.policy import Policy, RolePolicies, parse_policy
 
 from conftest import ACCOUNT, NOW, REGION, ROLE, ROLE_ARN, TABLE_ARN, VPC_ENDPOINT
 

@@ -7,15 +7,8 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.policy import (
-    MAX_DOCUMENT_BYTES,
-    MAX_NESTING,
-    Condition,
-    PolicyKind,
-    Statement,
-    load_document,
-    parse_policy,
-)
+from iam_compliance.engine.decoding import MAX_DOCUMENT_BYTES, MAX_NESTING, load_document
+from iam_compliance.engine.policy import Condition, PolicyKind, Statement, parse_policy
 from iam_compliance.errors import PolicyError
 
 from conftest import POLICY_ARN, POLICY_NAME, TABLE_ARN, ecs_trust_policy

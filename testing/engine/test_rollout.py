@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluate.evaluation import Decision, Verdict
+from iam_compliance.engine.evaluate.decision import Decision
+from iam_compliance.engine.evaluate.evaluation import Verdict
 from iam_compliance.engine.fix.planning import FixPlan
 from iam_compliance.engine.fix.rollout import RECORD_SCHEMA, Where, apply_fix, rollback_command
 from iam_compliance.errors import ConcurrentChangeError, NotFoundError, RemediationError

@@ -17,14 +17,15 @@ import pytest
 
 from iam_compliance.engine.evaluate import session
 from iam_compliance.engine.evaluate.conditions import ConditionState, evaluate_conditions
-from iam_compliance.engine.evaluate.evaluation import Decision, RolePolicies, Verdict, evaluate
+from iam_compliance.engine.evaluate.decision import Decision
+from iam_compliance.engine.evaluate.evaluation import Verdict, evaluate
 from iam_compliance.engine.evaluate.request import (
     ContextEntry,
     RequestContext,
     build_context,
     derive_context,
 )
-from iam_compliance.engine.policy import Condition, parse_policy
+from iam_compliance.engine.policy import Condition, RolePolicies, parse_policy
 
 from conftest import ACCOUNT, NOW, REGION, ROLE_ARN, TABLE_ARN
 

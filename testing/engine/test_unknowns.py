@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from iam_compliance.engine.drift import drift_warning, iac_tags
-from iam_compliance.engine.evaluate.evaluation import Decision
+from iam_compliance.engine.evaluate.decision import Decision
 from iam_compliance.engine.evaluate.unknowns import UNKNOWN_POLICY, Unknown, with_unknowns
 
 from conftest import (

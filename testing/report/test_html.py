@@ -12,7 +12,8 @@ from iam_compliance.engine.evaluate.assessment import Assessment
 from iam_compliance.report import build
 from iam_compliance.report.codec import from_json, to_json
 from iam_compliance.report.html import row_cells, row_details_html, summary_html
-from iam_compliance.report.model import CheckKind, RowPayload, Status, TargetSection
+from iam_compliance.report.labels import CheckKind, Status
+from iam_compliance.report.model import RowPayload, TargetSection
 
 from conftest import (
     POLICY_ARN,

@@ -23,7 +23,8 @@ from iam_compliance.report.html import (
     row_details_html,
     summary_html,
 )
-from iam_compliance.report.model import CheckKind, TargetSection
+from iam_compliance.report.labels import CheckKind
+from iam_compliance.report.model import TargetSection
 
 from conftest import (
     NOW,

@@ -11,31 +11,33 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluate.evaluation import Decision
+from iam_compliance.engine.evaluate.decision import Decision
 from iam_compliance.report.codec import from_json, to_json
-from iam_compliance.report.model import (
+from iam_compliance.report.labels import (
     CHECK_TESTS,
+    CheckKind,
+    EvidenceKind,
+    Outcome,
+    RemediationStatus,
+    Status,
+    VerdictCode,
+)
+from iam_compliance.report.model import (
     SCHEMA,
     ActionEntry,
     BlockedEntry,
     CheckEntry,
-    CheckKind,
     Checks,
     Deciding,
     EvidenceEntry,
-    EvidenceKind,
     FindingEntry,
-    Outcome,
     PlanEntry,
     RemediationEntry,
-    RemediationStatus,
     ReportDocument,
     RowPayload,
-    Status,
     TargetSection,
     TestEntry,
     Tool,
-    VerdictCode,
 )
 
 from conftest import (

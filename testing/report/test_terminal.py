@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from iam_compliance.engine.evaluate.evaluation import RolePolicies
 from iam_compliance.engine.fix.planning import plan_fix
 from iam_compliance.engine.fix.rollout import Remediation
+from iam_compliance.engine.policy import RolePolicies
 from iam_compliance.report.model import TargetSection
 from iam_compliance.report.terminal import remediation_lines, summary_lines, verdict_table
 

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from ..engine.evaluate.assessment import AttachedPolicy, RoleSnapshot, TableState
-from ..engine.evaluate.evaluation import RolePolicies
-from ..engine.policy import Policy, PolicyKind, parse_policy
+from ..engine.policy import Policy, PolicyKind, RolePolicies, parse_policy
 from ..engine.target import Target
 from ..errors import AwsError, IamComplianceError, NotFoundError
 from .adapter import attachment_order, calling, document_of

@@ -16,9 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from ..engine.evaluate.assessment import AttachedPolicy, RoleSnapshot, TableState
-from ..engine.evaluate.evaluation import RolePolicies
-from ..engine.fix.planning import PolicyVersion
-from ..engine.policy import Policy, PolicyKind, parse_policy
+from ..engine.policy import Policy, PolicyKind, PolicyVersion, RolePolicies, parse_policy
 from ..engine.target import Target
 from ..errors import (
     AwsError,

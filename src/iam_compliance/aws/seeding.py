@@ -19,7 +19,7 @@ from ..engine.target import Target
 from .connection import Connection
 
 if TYPE_CHECKING:
-    from ..sources import Source
+    from ..sources.model import Source
 
 #: Stands in for a document known only after apply; it matches no real request.
 PLACEHOLDER: Mapping[str, Any] = {

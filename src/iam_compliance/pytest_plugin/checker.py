@@ -25,11 +25,11 @@ from ..aws.simulator import simulate
 from ..config import READ_CONCURRENCY, Settings
 from ..engine.evaluate.assessment import NOTHING_DECLARED, Assessment, RoleSnapshot, assess
 from ..engine.evaluate.crosscheck import compare, context_entries
-from ..engine.evaluate.evaluation import RolePolicies, Verdict
+from ..engine.evaluate.evaluation import Judge, Verdict
 from ..engine.evaluate.request import Declared
-from ..engine.fix.planning import FixPlan, PolicyVersion
-from ..engine.fix.proof import Judge
+from ..engine.fix.planning import FixPlan
 from ..engine.fix.proposal import plan_and_prove
+from ..engine.policy import PolicyVersion, RolePolicies
 from ..engine.requirements import ActionCatalog, RequiredAction
 from ..engine.target import Target
 from ..errors import IamComplianceError

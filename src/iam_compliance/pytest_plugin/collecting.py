@@ -24,16 +24,8 @@ from ..engine.fix.rollout import Remediation
 from ..errors import IamComplianceError
 from ..report import build, html
 from ..report.codec import from_json, to_json
-from ..report.model import (
-    CHECK_TESTS,
-    JSON,
-    CheckKind,
-    Outcome,
-    RowPayload,
-    Status,
-    TargetSection,
-    TestEntry,
-)
+from ..report.labels import CHECK_TESTS, CheckKind, Outcome, Status
+from ..report.model import JSON, RowPayload, TargetSection, TestEntry
 from .fixing import Remediations
 from .hints import rerun_command
 

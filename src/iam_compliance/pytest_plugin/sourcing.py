@@ -29,8 +29,8 @@ from ..engine.target import Target
 from ..errors import IamComplianceError, RemediationError
 from ..report.files import FIX_FOLDER, write_json, write_text
 from ..report.sarif import sarif_document, source_root
-from ..sources import Source
 from ..sources.fixes import Patch, source_patch, terraform_patch
+from ..sources.model import Source
 from .checker import Checker
 from .collecting import ResultCollector
 from .completeness import Completeness

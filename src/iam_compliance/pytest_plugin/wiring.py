@@ -28,7 +28,7 @@ from ..engine.requirements import load_requirements
 from ..errors import ConfigurationError, IamComplianceError
 from ..report.files import SARIF_NAME, check_reports_folder, stale_files
 from ..report.html import lists_passed_tests
-from ..report.model import CHECK_TESTS
+from ..report.labels import CHECK_TESTS
 from ..report.start_error import write_start_reports, write_unfinished_reports
 from .checker import Checker
 from .collecting import ResultCollector

@@ -12,41 +12,39 @@ from datetime import UTC, datetime
 from typing import cast
 
 from .. import __version__
-from ..engine.evaluate.assessment import Assessment, Check
-from ..engine.evaluate.evaluation import Decision, Evidence, Verdict
+from ..engine.evaluate.applicability import Evidence
+from ..engine.evaluate.assessment import Assessment
+from ..engine.evaluate.decision import Decision
+from ..engine.evaluate.evaluation import Verdict
 from ..engine.evaluate.guardrails import Reading
 from ..engine.evaluate.privilege import Finding
 from ..engine.evaluate.request import RequestContext
+from ..engine.evaluate.trust import Check
 from ..engine.fix.planning import FixPlan, widening_reason
 from ..engine.fix.rollout import Remediation
+from .labels import CheckKind, EvidenceKind, RemediationStatus, Status, VerdictCode
 from .model import (
-    JSON,
     SCHEMA,
     ActionEntry,
     BlockedEntry,
     CheckEntry,
-    CheckKind,
     Checks,
     ChecksEntry,
     ContextValue,
     Deciding,
     ErrorEntry,
     EvidenceEntry,
-    EvidenceKind,
     FindingEntry,
     GuardrailsEntry,
     JSONObject,
     LevelEntry,
     PlanEntry,
     RemediationEntry,
-    RemediationStatus,
     ReportDocument,
     RowPayload,
-    Status,
     TargetSection,
     TestEntry,
     Tool,
-    VerdictCode,
 )
 
 
@@ -380,6 +378,3 @@ def plain(value: Mapping[str, object] | None) -> JSONObject | None:
 def utc_text(moment: datetime) -> str:
     """``2026-11-27T22:14:05Z``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-__all__ = ["JSON"]

@@ -1,6 +1,6 @@
 """Every label, status and id of the reports, defined once, as enums.
 
-:mod:`.model` builds its values from these and re-exports them.
+:mod:`.model` builds its values from these; import them from here.
 """
 
 from __future__ import annotations

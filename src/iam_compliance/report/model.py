@@ -42,14 +42,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from .labels import CHECK_TESTS as CHECK_TESTS
-from .labels import CheckKind as CheckKind
-from .labels import ErrorKind as ErrorKind
-from .labels import EvidenceKind as EvidenceKind
-from .labels import Outcome as Outcome
-from .labels import RemediationStatus as RemediationStatus
-from .labels import Status as Status
-from .labels import VerdictCode as VerdictCode
+from .labels import (
+    CheckKind,
+    ErrorKind,
+    EvidenceKind,
+    Outcome,
+    RemediationStatus,
+    Status,
+    VerdictCode,
+)
 
 #: A JSON value: what policy documents and remediation records are.
 JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None

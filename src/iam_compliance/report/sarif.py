@@ -22,8 +22,8 @@ from typing import Any
 from .. import __version__
 from ..engine.evaluate.privilege import FINDING_KINDS
 from ..engine.evaluate.unknowns import UNKNOWN_POLICY
-from ..sources import Source
 from ..sources.locations import Where, locate
+from ..sources.model import Source
 from .model import JSONObject, TargetSection
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"

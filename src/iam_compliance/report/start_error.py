@@ -21,7 +21,8 @@ from .codec import to_json
 from .files import remove_files, write_json, write_text
 from .html import stand_in_page
 from .junit import ERROR_CASE
-from .model import ErrorEntry, ErrorKind
+from .labels import ErrorKind
+from .model import ErrorEntry
 
 JSON_NAME = "compliance.json"
 

@@ -21,10 +21,8 @@ from ..engine.target import Target
 from ..errors import PolicyError
 from .attachments import role_policies
 from .model import Place, Source, role_path
-from .plan import HOW_TO_MAKE_ONE, Plan, Resource, has_unknown, is_plan
+from .plan import Plan, Resource, has_unknown
 from .tree import Tree
-
-__all__ = ["HOW_TO_MAKE_ONE", "is_plan", "read_plan"]
 
 
 def read_plan(tree: Tree, path: Path, target: Target) -> Source:

@@ -10,11 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ..fix.planning import Need
-from ..policy import Policy
-from ..requirements import RequiredAction
+from ..policy import Policy, RolePolicies
+from ..requirements import Need, RequiredAction
 from ..target import Target
-from .evaluation import RolePolicies, Verdict, evaluate
+from .evaluation import Verdict, evaluate
 from .guardrails import Guardrails, Reading
 from .principals import Requester
 from .privilege import Finding, find_excess_grants
@@ -32,8 +31,6 @@ from .variables import Context
 NOTHING_DECLARED = Declared()
 #: Guardrails that were not read (the engine used on its own, or --guardrails off).
 NOT_READ = Reading("off", "not read")
-
-__all__ = ["Assessment", "AttachedPolicy", "Check", "RoleSnapshot", "TableState", "assess"]
 
 
 @dataclass(frozen=True)

@@ -38,15 +38,13 @@ both ways: when the decision depends on them, the verdict names them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Container, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 
+from ..policy import Policy, RolePolicies
 from .applicability import EmptyVariable, Evidence, Match, NearMiss, Request, Scan, scan
 from .decision import Decision, Tally, decide, either, noted, reason
 from .guardrails import Guardrails, gate
-
-__all__ = ["Decision", "Evidence", "NearMiss", "RolePolicies", "Verdict", "evaluate"]
-from ..policy import Policy, RolePolicies
 from .principals import Naming, Requester, names_requester
 from .variables import Context, UnknownValues, normalize_context
 
@@ -105,6 +103,12 @@ class Verdict:
             keys = tuple(failed.key for failed in miss.failed)
             return Evidence(miss.policy, miss.statement, "Allow", keys, miss.describe())
         return None
+
+
+#: Evaluates an action on a resource for a set of role policies, with the run's request
+#: model (context, resource policy, requester, guardrails) bound: what fix planning and
+#: proving ask (:meth:`.assessment.Assessment.judge`).
+Judge = Callable[[RolePolicies, str, str], Verdict]
 
 
 def evaluate(

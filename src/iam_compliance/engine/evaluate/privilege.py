@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..matching import covers_resource, has_wildcard, matches_action, matches_resource
-from ..policy import Policy, Statement
-from .evaluation import RolePolicies
+from ..policy import Policy, RolePolicies, Statement
 from .variables import widen_variables
 
 Severity = Literal["fail", "info"]

@@ -19,8 +19,10 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .applicability import Evidence
 from .assessment import Assessment
-from .evaluation import Decision, Evidence, Verdict
+from .decision import Decision
+from .evaluation import Verdict
 from .privilege import Finding, FindingKind
 from .trust import Check
 

@@ -13,17 +13,9 @@ import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
-
-class Need(Protocol):
-    """A required action on a resource (see :class:`.remediation.Need`)."""
-
-    @property
-    def action(self) -> str: ...
-
-    @property
-    def resource(self) -> str: ...
+from ..requirements import Need
 
 
 def document_size(document: Mapping[str, Any]) -> int:

@@ -27,13 +27,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..evaluate.evaluation import Decision, Verdict
+from ..evaluate.decision import Decision
+from ..evaluate.evaluation import Judge
 from ..matching import has_wildcard, is_pattern, matches_resource, may_match_resource
 from ..policy import Policy, RolePolicies, Statement
-from .planning import FixPlan, Need, reparse, replacing
+from ..requirements import Need
+from .planning import FixPlan, reparse, replacing
 
-#: Evaluates an action on a resource for a set of role policies (the run's request model).
-Judge = Callable[[RolePolicies, str, str], Verdict]
 #: Stands for a name in a probe made from a pattern (``table/*`` -> ``table/probe``).
 _NAME = "iam-compliance-probe"
 

@@ -11,8 +11,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from ..evaluate.assessment import Assessment
-from .planning import FixPlan, PolicyVersion, plan_fix
-from .proof import Judge, check_plan
+from ..evaluate.evaluation import Judge
+from ..policy import PolicyVersion
+from .planning import FixPlan, plan_fix
+from .proof import check_plan
 
 
 def plan_and_prove(

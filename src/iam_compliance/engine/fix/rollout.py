@@ -18,8 +18,9 @@ from typing import Any
 
 from ...errors import ConcurrentChangeError, NotFoundError, RemediationError
 from ..evaluate.evaluation import Verdict
+from ..policy import PolicyVersion
 from ..target import Target
-from .planning import MAX_POLICY_VERSIONS, FixPlan, PolicyVersion
+from .planning import MAX_POLICY_VERSIONS, FixPlan
 from .steps import (
     MOCK_UNDO,
     PolicyStore,

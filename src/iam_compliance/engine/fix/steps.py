@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn, Protocol
 
 from ...errors import ConcurrentChangeError, NotFoundError, RemediationError
-from .planning import FixPlan, PolicyVersion
+from ..policy import PolicyVersion
+from .planning import FixPlan
 from .readback import AccountState, read_state, unknown_state
 
 #: What a mock-mode fix says instead of a roll-back command.
