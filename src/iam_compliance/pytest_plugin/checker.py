@@ -28,7 +28,7 @@ from ..engine.evaluate.crosscheck import compare, context_entries
 from ..engine.evaluate.evaluation import Judge, Verdict
 from ..engine.evaluate.request import Declared
 from ..engine.fix.planning import FixPlan
-from ..engine.fix.proposal import plan_and_prove
+from ..engine.fix.proposal import WrittenFix, plan_and_prove
 from ..engine.policy import PolicyVersion, RolePolicies
 from ..engine.requirements import ActionCatalog, RequiredAction
 from ..engine.target import Target
@@ -128,10 +128,12 @@ class Checker:
         versions: Sequence[PolicyVersion] | None = None,
         shared_with: Sequence[str] = (),
         allow_shared: bool = False,
+        write: Callable[[FixPlan], WrittenFix | None] | None = None,
     ) -> FixPlan | None:
         """The fix of ``found``'s task policy, planned and proved the one way every report,
         --fix-dry-run, --fix and a source file's patch use (None: the policy is not
-        attached). ``versions``: the policy's version listing, when it was read."""
+        attached). ``versions``: the policy's version listing, when it was read;
+        ``write``: writes the plan into a source file, to prove it again as written."""
         return plan_and_prove(
             found,
             self.actions_of,
@@ -139,6 +141,7 @@ class Checker:
             judge=self.judge_of(found),
             shared_with=shared_with,
             allow_shared=allow_shared,
+            write=write,
         )
 
     def check_policy_file(self) -> None:
