@@ -15,7 +15,7 @@ from ..requirements import Need, RequiredAction
 from ..target import Target
 from .evaluation import Verdict, evaluate
 from .guardrails import Guardrails, Reading
-from .principals import Requester
+from .principals import RoleSession
 from .privilege import Finding, find_excess_grants
 from .request import (
     ContextEntry,
@@ -81,8 +81,8 @@ class RoleSnapshot:
     caller_arn: str | None = None
 
     @property
-    def requester(self) -> Requester:
-        return Requester(self.role_arn, self.account_id, self.role_id)
+    def requester(self) -> RoleSession:
+        return RoleSession(self.role_arn, self.account_id, self.role_id)
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,9 @@ def assess(
         requirements=tuple(requirements),
         verdicts=verdicts,
         findings=tuple(findings),
-        trust=check_trust(snapshot.trust_policy, snapshot.role_name, trust_context),
+        trust=check_trust(
+            snapshot.trust_policy, snapshot.role_name, trust_context, role_arn=snapshot.role_arn
+        ),
         attachment=check_attachment(target, snapshot),
         request_context=request,
         guardrails=reading,

@@ -92,11 +92,12 @@ class FailedCondition:
         )
         return f"{self.key}{scope} {phrase(self.operator, self.wanted)}"
 
-    def found(self) -> str:
-        """``this request's aws:RequestedRegion is us-east-1``: what the request has."""
+    def found(self, request: str = "this request") -> str:
+        """``this request's aws:RequestedRegion is us-east-1``: what the request has;
+        ``request`` names the request (``ECS's request``)."""
         if not self.request:
-            return f"this request carries no {self.key}"
-        return f"this request's {self.key} is {either(self.request, 'and')}"
+            return f"{request} carries no {self.key}"
+        return f"{request}'s {self.key} is {either(self.request, 'and')}"
 
 
 @dataclass(frozen=True)
