@@ -108,6 +108,25 @@ def normalised(text: str, project: Path) -> str:
     return re.sub(r'\bhostname="[^"]*"', 'hostname="<host>"', text)
 
 
+def reports_text(project: Path) -> str:
+    """Every report file a run left, normalised, in one text: a section per file."""
+    folder = project / "reports"
+    sections = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if name == "README.md":
+            continue
+        text = path.read_text(encoding="utf-8")
+        if name.endswith(".html"):
+            body = visible_text(text)
+        elif name.endswith((".json", ".sarif")):
+            body = json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+        else:
+            body = text if text.endswith("\n") else text + "\n"
+        sections.append(f"===== {name}\n{normalised(body, project)}")
+    return "".join(sections)
+
+
 def check_or_record(found: str, expected: Path) -> None:
     """Compare the page's text with the recorded file. With ``UPDATE_VISIBLE``, record it
     and fail: a test that compared with what it had just written would pass whatever the

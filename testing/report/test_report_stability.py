@@ -11,13 +11,12 @@ here and be recorded on purpose:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from conftest import LIVE, TEMPLATE_YAML, TERRAFORM_PLAN, MotoServer
-from report_text import check_or_record, normalised, visible_text
+from report_text import check_or_record, reports_text
 
 DATA = Path(__file__).with_name("data") / "reports"
 #: The trust policy of the runbook's template, with a condition ECS's request does not
@@ -28,25 +27,6 @@ TRUST_NEAR_MISS = """\
               StringEquals:
                 aws:SourceAccount: "111122223333"
 """
-
-
-def reports_text(project: Path) -> str:
-    """Every report file a run left, normalised, in one text: a section per file."""
-    folder = project / "reports"
-    sections = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        name = path.relative_to(folder).as_posix()
-        if name == "README.md":
-            continue
-        text = path.read_text(encoding="utf-8")
-        if name.endswith(".html"):
-            body = visible_text(text)
-        elif name.endswith((".json", ".sarif")):
-            body = json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
-        else:
-            body = text if text.endswith("\n") else text + "\n"
-        sections.append(f"===== {name}\n{normalised(body, project)}")
-    return "".join(sections)
 
 
 @pytest.mark.parametrize(

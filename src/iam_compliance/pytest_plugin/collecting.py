@@ -24,15 +24,15 @@ from ..engine.fix.rollout import Remediation
 from ..errors import IamComplianceError
 from ..report import build, html
 from ..report.codec import from_json, to_json
-from ..report.labels import CHECK_TESTS, CheckKind, Outcome, Status
+from ..report.labels import CheckKind, Outcome, Status
 from ..report.model import JSON, RowPayload, TargetSection, TestEntry
 from .fixing import Remediations
 from .hints import rerun_command
+from .markers import check_of
 
 #: On a failed required-action test's report, with many targets: its target's failed
 #: "all required permissions" test lists it, so the page need not list it again.
 LISTED_BY_ALL_ACTIONS = "iam_compliance_listed_by_all_actions"
-ALL_ACTIONS_TEST = next(n for n, k in CHECK_TESTS.items() if k is CheckKind.ALL_ACTIONS)
 #: The test report attribute that carries a test's verdict data to the xdist controller.
 ATTRIBUTE = "iam_compliance"
 
@@ -84,9 +84,7 @@ class ResultCollector:
         if report.when == "call" and isinstance(assessment, Assessment):
             required = funcargs.get("required_action")
             action = required if isinstance(required, str) else None
-            name = getattr(item, "originalname", item.name)
-            check = CheckKind.ACTION if action is not None else CHECK_TESTS.get(name)
-            self._attach(item, report, assessment, check, action)
+            self._attach(item, report, assessment, check_of(item), action)
         return report
 
     def _attach(
@@ -153,7 +151,7 @@ class ResultCollector:
             for other in item.session.items:
                 callspec = getattr(other, "callspec", None)
                 target = callspec.params.get("iam_target") if callspec is not None else None
-                if getattr(other, "originalname", None) == ALL_ACTIONS_TEST and target:
+                if check_of(other) is CheckKind.ALL_ACTIONS and target:
                     self._with_all_actions.add(target.name)
         return self._with_all_actions
 

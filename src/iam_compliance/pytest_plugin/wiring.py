@@ -28,7 +28,7 @@ from ..engine.requirements import load_requirements
 from ..errors import ConfigurationError, IamComplianceError
 from ..report.files import SARIF_NAME, check_reports_folder, stale_files
 from ..report.html import lists_passed_tests
-from ..report.labels import CHECK_TESTS
+from ..report.labels import CheckKind
 from ..report.start_error import write_start_reports, write_unfinished_reports
 from .checker import Checker
 from .collecting import ResultCollector
@@ -43,11 +43,15 @@ from .keys import (
     redactor_key,
     writer_key,
 )
+from .markers import MarkerCheck
 from .publishing import HTML_NAME, XML_NAME, Publisher, use_default_paths
 from .reports import JSON_NAME, JUnitProperties, ReportWriter
 from .xdist import TargetScheduling, is_xdist_worker
 
 REQUIREMENTS_FILE = "required_actions.toml"
+#: The suite's checks of a target besides one per required action: all of them, the
+#: attachment, trust and least privilege.
+WHOLE_ROLE_CHECKS = sum(1 for kind in CheckKind if kind is not CheckKind.ACTION)
 Plugin = TypeVar("Plugin")
 
 
@@ -70,7 +74,7 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     completeness = Completeness(
         collector,
         failures,
-        expected=len(settings.targets) * (len(CHECK_TESTS) + len(checker.requirements)),
+        expected=len(settings.targets) * (WHOLE_ROLE_CHECKS + len(checker.requirements)),
     )
     fixer = Fixer(
         checker,
@@ -84,6 +88,7 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     _register(config, failures_key, failures, "failures")
     _register(config, collector_key, collector, "collector")
     config.pluginmanager.register(completeness, "iam-compliance-completeness")
+    config.pluginmanager.register(MarkerCheck(failures), "iam-compliance-markers")
     if not is_xdist_worker(config):
         writes = not (config.option.collectonly or getattr(config.option, "help", False))
         if writes:
