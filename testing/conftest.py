@@ -568,7 +568,7 @@ def runbook_fix(*, dry_run: bool = False, versions: int = 1) -> Remediation:
         new = parsed_task_policy(store.documents[store.default], store.default)
         return list(assessment_of(new).verdicts.values())
 
-    outcome = apply_fix(
+    applied = apply_fix(
         plan,
         store,
         account=ACCOUNT,
@@ -577,7 +577,7 @@ def runbook_fix(*, dry_run: bool = False, versions: int = 1) -> Remediation:
         clock=lambda: NOW,
         sleep=lambda seconds: None,
     )
-    return Remediation(TARGET, plan, outcome, dry_run=False)
+    return Remediation(TARGET, plan, applied, dry_run=False)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""engine/applicability.py and the resource rules of engine/matching.py it relies on.
+"""engine/evaluate/applicability.py and the resource rules of engine/matching.py it relies on.
 
 Which statements apply to a request: a ``*`` inside an ARN segment, matches that hold only
 when letter case is ignored, policy variables with no value, and requirements on many

@@ -1,4 +1,5 @@
-"""engine/request.py: the derived keys, the user's declarations, precedence, assumptions."""
+"""engine/evaluate/request.py: the derived keys, the user's declarations, precedence and
+assumptions."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ import pytest
 
 from iam_compliance.engine.evaluate.decision import Decision
 from iam_compliance.report.codec import from_json, to_json
+from iam_compliance.report.document import SCHEMA, ReportDocument, RowPayload, TestEntry, Tool
 from iam_compliance.report.labels import (
     CheckKind,
     EvidenceKind,
@@ -22,7 +23,6 @@ from iam_compliance.report.labels import (
     VerdictCode,
 )
 from iam_compliance.report.model import (
-    SCHEMA,
     ActionEntry,
     BlockedEntry,
     CheckEntry,
@@ -32,11 +32,7 @@ from iam_compliance.report.model import (
     FindingEntry,
     PlanEntry,
     RemediationEntry,
-    ReportDocument,
-    RowPayload,
     TargetSection,
-    TestEntry,
-    Tool,
 )
 
 from conftest import (

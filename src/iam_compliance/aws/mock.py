@@ -2,7 +2,7 @@
 
 Each target gets its own moto account (its AWS_ACCOUNT_ID), reached the way moto
 documents for several accounts: requests name it in an ``x-moto-account-id`` header. The
-checker then reads it through the same :class:`~iam_compliance.aws.AwsAdapter` as a real
+checker then reads it through the same :class:`~iam_compliance.aws.adapter.AwsAdapter` as a real
 account. Only what a check reads is seeded: the role and its policies in moto's IAM; the
 table's tags and resource policy are kept here (:meth:`MockAccounts.table_state`), as
 creating a moto DynamoDB table costs more than the rest of the seed.

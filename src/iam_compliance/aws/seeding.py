@@ -1,6 +1,6 @@
 """Create a role and its policies in an embedded (moto) account; describe its table.
 
-From a :class:`~iam_compliance.sources.Source` (a Terraform plan or a CloudFormation
+From a :class:`~iam_compliance.sources.model.Source` (a Terraform plan or a CloudFormation
 template): the role with its trust policy and tags, each managed policy (attached), each
 inline policy, the boundary; and the table's tags and resource policy. A
 document the source leaves open is seeded as a placeholder that grants nothing: the

@@ -85,9 +85,7 @@ class Statement:
     @property
     def label(self) -> str:
         """How messages name this statement: by Sid when it has one, else by position."""
-        if self.sid:
-            return f'statement "{self.sid}"'
-        return f"statement #{self.index + 1}"
+        return statement_label(self.index, self.sid)
 
     def covers_action(self, action: str) -> bool:
         """Whether ``action`` is in the statement's Action, or outside its NotAction."""
@@ -119,13 +117,47 @@ class Policy:
     @property
     def label(self) -> str:
         """How messages name this policy: ``MLPlatformECSTaskPolicy v3``, ``inline policy X``."""
-        if self.kind == "inline":
-            return f"inline policy {self.name}"
-        if self.kind == "resource":
-            return self.name
-        prefix = "permissions boundary " if self.kind == "boundary" else ""
-        suffix = f" {self.version}" if self.version else ""
-        return f"{prefix}{self.name}{suffix}"
+        return policy_label(self.name, self.kind, self.version)
+
+
+# Labels are how evidence, findings and the reports name a policy and a statement; the
+# reports carry nothing else, so a label is read back into the statement it names
+# (a source file's line) by the inverse below, never by spelling its format out again.
+
+
+def statement_label(index: int, sid: str | None) -> str:
+    """``statement "DynamoDBJobs"`` for a statement with a Sid, else ``statement #2``."""
+    return f'statement "{sid}"' if sid else f"statement #{index + 1}"
+
+
+def labelled_statement(label: str) -> int | str | None:
+    """What :func:`statement_label` made ``label`` from: the statement's position (0-based)
+    when it has no Sid, else its Sid; None for a label it did not make."""
+    if label.startswith('statement "') and label.endswith('"') and len(label) > len('statement ""'):
+        return label[len('statement "') : -1]
+    number = label.removeprefix("statement #")
+    if number != label and number.isdigit() and int(number) > 0:
+        return int(number) - 1
+    return None
+
+
+def policy_label(name: str, kind: PolicyKind, version: str | None = None) -> str:
+    """``MLPlatformECSTaskPolicy v3``, ``inline policy X``, ``permissions boundary B v1``, or
+    a resource policy's name."""
+    if kind == "inline":
+        return f"inline policy {name}"
+    if kind == "resource":
+        return name
+    prefix = "permissions boundary " if kind == "boundary" else ""
+    suffix = f" {version}" if version else ""
+    return f"{prefix}{name}{suffix}"
+
+
+def labels_policy(label: str, name: str, kind: PolicyKind) -> bool:
+    """Whether :func:`policy_label` names the policy ``name`` of ``kind`` by ``label``,
+    at any version."""
+    base = policy_label(name, kind)
+    return label == base or (kind in ("managed", "boundary") and label.startswith(f"{base} v"))
 
 
 def parse_policy(

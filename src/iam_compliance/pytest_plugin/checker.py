@@ -176,13 +176,13 @@ class Checker:
         are returned (and kept: their tests then error with that message).
         """
         pending = [t for t in targets if t.name not in self._assessments]
-        outcomes = self.reader.read_all(pending)
+        results = self.reader.read_all(pending)
         for target in pending:
-            outcome = outcomes[target.name]
+            result = results[target.name]
             try:
-                if isinstance(outcome, IamComplianceError):
-                    raise outcome
-                self._assessments[target.name] = self._assess(target, outcome)
+                if isinstance(result, IamComplianceError):
+                    raise result
+                self._assessments[target.name] = self._assess(target, result)
             except IamComplianceError as exc:
                 self.read_errors[target.name] = exc
         return self._errors_of(targets)

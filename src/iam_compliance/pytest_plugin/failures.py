@@ -16,8 +16,8 @@ from collections.abc import Generator
 import pytest
 
 from ..errors import IamComplianceError
+from ..report.document import ErrorEntry
 from ..report.labels import ErrorKind
-from ..report.model import ErrorEntry
 
 #: The test report attribute that carries the error to the xdist controller.
 ERROR_ATTRIBUTE = "iam_compliance_error"

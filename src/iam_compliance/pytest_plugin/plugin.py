@@ -7,7 +7,7 @@ kept in ``config.stash``:
 * :class:`~.checker.Checker`: reads each target once and judges it (the fixtures' source);
 * :class:`~.fixing.Fixer`: ``--fix`` and ``--fix-dry-run``;
 * :class:`~.failures.FailureTracker`: a target that cannot be read is exit code 4;
-* :class:`~.collecting.ResultCollector` and :class:`~.reports.ReportWriter`: the reports;
+* :class:`~.ledger.VerdictLedger` and :class:`~.reports.ReportWriter`: the reports;
 * :class:`~.xdist.TargetScheduling`: each target's tests on one xdist worker;
 * :class:`~.markers.MarkerCheck`: each compliance test says what it checks (``iam_check``);
 * :class:`~.sourcing.SourceOutputs`: with ``--iam-policy-file``, patches and SARIF.

@@ -31,10 +31,10 @@ from ..report.sarif import sarif_document, source_root
 from ..sources.fixes import Patch, source_patch, terraform_patch
 from ..sources.model import Source
 from .checker import Checker
-from .collecting import ResultCollector
 from .completeness import Completeness
 from .failures import FailureTracker
 from .fixing import Remediations
+from .ledger import VerdictLedger
 from .xdist import is_xdist_worker
 
 
@@ -46,7 +46,7 @@ class SourceOutputs:
         checker: Checker,
         settings: Settings,
         remediations: Remediations,
-        collector: ResultCollector,
+        ledger: VerdictLedger,
         reports_dir: Path,
         *,
         sarif_path: Path,
@@ -62,7 +62,7 @@ class SourceOutputs:
         self.checker = checker
         self.settings = settings
         self.remediations = remediations
-        self.collector = collector
+        self.ledger = ledger
         self.reports_dir = reports_dir
         self.sarif_path = sarif_path
         self.terraform_dir = terraform_dir
@@ -199,7 +199,7 @@ class SourceOutputs:
         roots = {source_root(source.path, self.rootdir) for source in sources.values()}
         # One run reads one --iam-policy-file, so its targets' sources share a root.
         [root] = roots
-        document = sarif_document(self.collector.sections(), sources, root=root)
+        document = sarif_document(self.ledger.sections(), sources, root=root)
         write_json(self.sarif_path, document)
         self.written.append(self.sarif_path)
         if root != self.rootdir.resolve():

@@ -1,7 +1,7 @@
 """Build the report model from what the engine judged.
 
-Pure: an :class:`~iam_compliance.engine.evaluate.assessment.Assessment`, fix plans and their
-outcomes in; :mod:`.model` values out.
+Pure: an :class:`~iam_compliance.engine.evaluate.assessment.Assessment`, fix plans and what
+applying them did in; :mod:`.model` values out.
 """
 
 from __future__ import annotations
@@ -19,20 +19,18 @@ from ..engine.evaluate.evaluation import Verdict
 from ..engine.evaluate.guardrails import Reading
 from ..engine.evaluate.privilege import Finding
 from ..engine.evaluate.request import RequestContext
-from ..engine.evaluate.trust import Check
+from ..engine.evaluate.trust import CheckResult
 from ..engine.fix.planning import FixPlan, widening_reason
 from ..engine.fix.rollout import Remediation
+from .document import SCHEMA, ChecksEntry, ErrorEntry, ReportDocument, RowPayload, TestEntry, Tool
 from .labels import CheckKind, EvidenceKind, RemediationStatus, Status, VerdictCode
 from .model import (
-    SCHEMA,
     ActionEntry,
     BlockedEntry,
     CheckEntry,
     Checks,
-    ChecksEntry,
     ContextValue,
     Deciding,
-    ErrorEntry,
     EvidenceEntry,
     FindingEntry,
     GuardrailsEntry,
@@ -40,11 +38,7 @@ from .model import (
     LevelEntry,
     PlanEntry,
     RemediationEntry,
-    ReportDocument,
-    RowPayload,
     TargetSection,
-    TestEntry,
-    Tool,
 )
 
 
@@ -181,7 +175,7 @@ def _context_used(keys: Iterable[str], context: RequestContext | None) -> list[C
     return found
 
 
-def check_entry(check: Check) -> CheckEntry:
+def check_entry(check: CheckResult) -> CheckEntry:
     return CheckEntry(ok=check.ok, message=check.message)
 
 
@@ -230,9 +224,9 @@ def remediation_entry(result: Remediation) -> RemediationEntry:
     record_path, record = None, None
     if plan.nothing_to_fix:
         status = RemediationStatus.NOTHING_TO_FIX
-    elif result.outcome is not None:
+    elif result.applied is not None:
         status = RemediationStatus.APPLIED
-        record_path, record = result.outcome.record_path, plain(result.outcome.record)
+        record_path, record = result.applied.record_path, plain(result.applied.record)
     elif result.dry_run:
         status = RemediationStatus.DRY_RUN
     elif plan.can_apply:

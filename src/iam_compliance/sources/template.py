@@ -73,7 +73,7 @@ class Template:
             return True
 
     def open(self, logical: str, attribute: str, why: str, **kinds: Any) -> None:
-        """Record a value the template leaves open (see :mod:`..engine.unknowns`)."""
+        """Record a value the template leaves open (see :mod:`..engine.evaluate.unknowns`)."""
         found = Unknown(f"Resources.{logical}", str(self.path), attribute, why, **kinds)
         if found not in self.unknowns:
             self.unknowns.append(found)

@@ -49,7 +49,7 @@ class Evidence:
     #: The statement's label (``statement "DynamoDBJobs"`` or ``statement #2``).
     statement: str
     effect: str
-    #: Condition keys the statement's outcome hinged on, as written in the policy.
+    #: Condition keys whether the statement applies hinged on, as written in the policy.
     condition_keys: tuple[str, ...] = ()
     #: Why a condition could not be decided, for UNDECIDED evidence.
     note: str | None = None

@@ -24,7 +24,7 @@ from .request import (
     build_context,
     derive_context,
 )
-from .trust import Check, assume_role_context, check_trust
+from .trust import CheckResult, assume_role_context, check_trust
 from .variables import Context
 
 #: No declarations: every key that is not derived is absent.
@@ -96,8 +96,8 @@ class Assessment:
     #: order of the requirements file.
     verdicts: Mapping[str, Verdict]
     findings: tuple[Finding, ...]
-    trust: Check
-    attachment: Check
+    trust: CheckResult
+    attachment: CheckResult
     #: The context of the containers' requests the verdicts are for.
     request_context: RequestContext = field(default_factory=lambda: RequestContext(()))
     #: The organization's guardrails, as read (or why they were not).
@@ -310,19 +310,19 @@ def _resource_policy(table: TableState | None, resource: str) -> Policy | None:
     return None
 
 
-def check_attachment(target: Target, snapshot: RoleSnapshot) -> Check:
+def check_attachment(target: Target, snapshot: RoleSnapshot) -> CheckResult:
     arn = snapshot.policy_arn or target.policy_arn
     if any(p.arn == arn for p in snapshot.attached):
-        return Check(True, f"{target.policy_name} is attached to {target.role_name}")
+        return CheckResult(True, f"{target.policy_name} is attached to {target.role_name}")
     attached = ", ".join(p.name for p in snapshot.attached) or "none"
     if not snapshot.target_policy_exists:
-        return Check(
+        return CheckResult(
             False,
             f"policy {target.policy_arn} does not exist in account {target.account_id} "
             f"(ECS_TASK_POLICY_NAME={target.policy_name}); attached to "
             f"{target.role_name}: {attached}",
         )
-    return Check(
+    return CheckResult(
         False,
         f"{target.policy_name} ({target.policy_arn}) exists but is not attached to "
         f"{target.role_name}; attached managed policies: {attached}",

@@ -18,7 +18,7 @@ from .principals import Naming
 
 
 class Decision(enum.Enum):
-    """The outcome for one (action, resource)."""
+    """IAM's answer for one request: an action on a resource, by a requester."""
 
     ALLOWED = "allowed"
     #: A policy has a matching Deny whose conditions hold.

@@ -16,7 +16,7 @@ of the resource (the table's), if it has one. Which statements apply is decided 
    policy (a Deny there that names the account applies to every principal in it), or an
    SCP or RCP of the organization (:mod:`.guardrails`).
 2. UNDECIDED: a Deny might apply. Were it to apply the request would be denied, and
-   were it not the outcome could differ, so nothing can be said.
+   were it not the decision could differ, so nothing can be said.
 2a. GUARDRAIL_DENY: a level of the organization's SCPs (or, for a service they cover,
    RCPs) has no Allow that applies; UNDECIDED if one might.
 3. ALLOWED: an identity Allow applies and so does a boundary Allow (if there is a
@@ -56,7 +56,8 @@ from .variables import Context, UnknownValues, normalize_context
 
 @dataclass(frozen=True)
 class Verdict:
-    """The decision for one action on one resource, with its evidence."""
+    """A decision with its reason and evidence: for one requirement (or any request the
+    run evaluates: a probe of a proof, a fix's verification)."""
 
     action: str
     resource: str

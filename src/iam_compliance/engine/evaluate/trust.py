@@ -37,7 +37,7 @@ _ECS_REQUEST = "ECS's request"
 
 
 @dataclass(frozen=True)
-class Check:
+class CheckResult:
     """The answer of one yes/no check with the sentence that explains it."""
 
     ok: bool
@@ -62,7 +62,7 @@ def assume_role_context(
 
 def check_trust(
     trust_policy: Policy, role_name: str, context: RequestContext, *, role_arn: str
-) -> Check:
+) -> CheckResult:
     """Does the trust policy let ECS tasks assume the role ``role_arn``, for ECS's request?"""
     verdict = evaluate(
         RolePolicies(identity=()),
@@ -80,7 +80,7 @@ def check_trust(
             f"; that assumes ECS's request carries no {', '.join(verdict.assumed_absent)}: "
             "declare it under [assume_role] in fixtures/request_context.toml if it does"
         )
-    return Check(ok, message)
+    return CheckResult(ok, message)
 
 
 def _answer(verdict: Verdict, where: str, role_name: str) -> tuple[bool, str]:

@@ -1,6 +1,6 @@
 """Edit a policy document: add actions on a resource without touching anything else.
 
-The edits behind a fix, apart from deciding what to add (:mod:`.remediation`): every
+The edits behind a fix, apart from deciding what to add (:mod:`.planning`): every
 statement, field and key order of the current document is kept; actions needed on one
 resource go into one statement that already grants exactly that resource without
 conditions, or into a new statement of their own.

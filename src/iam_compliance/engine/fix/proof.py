@@ -13,7 +13,7 @@ This is a check of the planner's output, not of IAM: a planner bug that widened 
 
 Only the probes that a changed statement can reach are evaluated: a statement takes part
 in a verdict only when it covers the action and its Resource does not certainly miss the
-resource (:func:`iam_compliance.engine.applicability.scan`), so a probe that no added or
+resource (:func:`iam_compliance.engine.evaluate.applicability.scan`), so a probe that no added or
 removed statement can reach has the same applying statements, and the same verdict,
 before and after. That keeps the proof to a few milliseconds per target, so every
 report's proposed fix can carry one.

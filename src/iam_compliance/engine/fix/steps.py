@@ -180,7 +180,7 @@ def roll_back(
     Another writer may have made its own version the default since this run's: that one
     is left alone, and the message says what the account holds.
     """
-    # Long because each of its three outcomes (left alone, rolled back, failed) must save
+    # Long because each of its three endings (left alone, rolled back, failed) must save
     # the record and say exactly what the account holds.
     arn, previous = plan.policy_arn, plan.current_version
     unverified = f"{new_version} did not verify after {record['verification']['attempts']} "

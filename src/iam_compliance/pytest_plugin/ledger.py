@@ -1,4 +1,5 @@
-"""Attach each compliance test's verdict to its report, and gather them.
+"""The verdict ledger: each compliance test's verdict attached to its report, and
+gathered for the report files.
 
 Under pytest-xdist only the controller writes reports, and it has no assessments of its
 own: the workers judge the role. So everything the reports need travels on the test
@@ -24,8 +25,9 @@ from ..engine.fix.rollout import Remediation
 from ..errors import IamComplianceError
 from ..report import build, html
 from ..report.codec import from_json, to_json
+from ..report.document import RowPayload, TestEntry
 from ..report.labels import CheckKind, Outcome, Status
-from ..report.model import JSON, RowPayload, TargetSection, TestEntry
+from ..report.model import JSON, TargetSection
 from .fixing import Remediations
 from .hints import rerun_command
 from .markers import check_of
@@ -37,7 +39,7 @@ LISTED_BY_ALL_ACTIONS = "iam_compliance_listed_by_all_actions"
 ATTRIBUTE = "iam_compliance"
 
 
-class ResultCollector:
+class VerdictLedger:
     """Attaches each compliance test's verdict to its report, and gathers them.
 
     Registered on every process of a run (xdist workers too): every process attaches,
@@ -173,7 +175,7 @@ class ResultCollector:
         if not found.missing:
             return None
         planned = remediation.plan if remediation is not None else None
-        if isinstance(planned, FixPlan) and remediation is not None and remediation.outcome is None:
+        if isinstance(planned, FixPlan) and remediation is not None and remediation.applied is None:
             return planned
         try:
             return self.propose(found)
@@ -214,7 +216,7 @@ class ResultCollector:
             if section.remediation is None and remediation is not None:
                 entry = build.remediation_entry(remediation)
                 proposed = section.proposed_fix
-                if entry.plan is not None and remediation.outcome is None and section.missing:
+                if entry.plan is not None and remediation.applied is None and section.missing:
                     proposed = entry.plan  # the plan --fix-dry-run printed
                 section = dataclasses.replace(section, remediation=entry, proposed_fix=proposed)
             found.append(section)
