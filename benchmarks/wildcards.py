@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench import clean_environment, make_project  # noqa: E402
+from common import clean_environment, make_project  # noqa: E402
 
 from conftest import ROLE_ARN, TABLE_ARN, compliant_policy, runbook_policy  # noqa: E402
 

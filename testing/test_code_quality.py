@@ -1,4 +1,5 @@
-"""ruff, mypy --strict and the import-linter layer contracts, as part of the self-tests."""
+"""ruff, mypy --strict, vulture and the import-linter layer contracts, as part of the
+self-tests."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from conftest import ROOT
             id="ruff-format",
         ),
         pytest.param(["mypy", "--strict", "src"], id="mypy-strict"),
+        # pyproject.toml's [tool.vulture]: no dead code in src, tests or benchmarks.
+        pytest.param(["vulture"], id="vulture"),
     ],
 )
 def test_tool_passes(command: list[str]) -> None:

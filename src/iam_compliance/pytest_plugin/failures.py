@@ -81,9 +81,7 @@ class FailureTracker:
             ErrorKind.INTERRUPTED,
         )
 
-    def pytest_internalerror(
-        self, excrepr: object, excinfo: pytest.ExceptionInfo[BaseException]
-    ) -> None:
+    def pytest_internalerror(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         """pytest or a plugin failed: the run stops here."""
         text = str(excinfo.value).strip().splitlines()
         self.unfinished = ErrorEntry(

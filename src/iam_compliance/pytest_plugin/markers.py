@@ -86,7 +86,7 @@ class MarkerCheck:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
-        self, collector: pytest.Collector
+        self,
     ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
         report = yield
         if report.passed:
