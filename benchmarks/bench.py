@@ -49,26 +49,27 @@ they depend on the machine.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import resource
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "testing"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import AMBIENT, ONE_POLICY, MotoServer, runbook_policy  # noqa: E402
+from common import (
+    cpu_seconds,
+    live_environment,
+    make_project,
+    moto_server,
+    pytest_seconds,
+)
+
+from conftest import ONE_POLICY, MotoServer, runbook_policy
 
 FLOOR_TEST = """
 import json
@@ -96,89 +97,6 @@ TEN_ACTIONS = [
     *("GetItem", "PutItem", "UpdateItem", "Scan", "Query", "DescribeTable"),
     *("BatchGetItem", "BatchWriteItem", "DeleteItem", "DescribeTimeToLive"),
 ]
-
-
-def clean_environment() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in AMBIENT}
-    env.update(
-        AWS_CONFIG_FILE="/nonexistent/aws-config",
-        AWS_SHARED_CREDENTIALS_FILE="/nonexistent/aws-credentials",
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    return env
-
-
-def make_project(folder: Path, actions: Sequence[str] = ()) -> Path:
-    """A copy of the compliance suite, as the self-tests build it."""
-    (folder / "tests").mkdir(parents=True)
-    shutil.copy(ROOT / "tests" / "test_ecs_task_dynamodb_permissions.py", folder / "tests")
-    shutil.copytree(ROOT / "fixtures", folder / "fixtures")
-    # The project's own pytest settings, as a user's copy of the suite has them.
-    settings = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
-    lines = [f"{k} = {json.dumps(v)}" for k, v in settings["ini_options"].items()]
-    (folder / "pyproject.toml").write_text("[tool.pytest.ini_options]\n" + "\n".join(lines))
-    if actions:
-        (folder / "fixtures" / "required_actions.toml").write_text(
-            "".join(f'[[action]]\nname = "dynamodb:{a}"\nreason = "r"\n\n' for a in actions)
-        )
-    return folder
-
-
-def cpu_seconds(pid: int | None = None) -> float:
-    """CPU time of a running process (from /proc), or of this process's finished children."""
-    if pid is None:
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return usage.ru_utime + usage.ru_stime
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def pytest_seconds(folder: Path, *args: str, env: dict[str, str] | None = None) -> float:
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-        cwd=folder,
-        env=env or clean_environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-    )
-    return time.perf_counter() - started
-
-
-@contextmanager
-def moto_server() -> Iterator[MotoServer]:
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "testing" / "moto_server.py")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=clean_environment(),
-    )
-    assert process.stdout is not None
-    assert process.stdin is not None
-    server = MotoServer(f"http://127.0.0.1:{int(process.stdout.readline())}")
-    server.pid = process.pid  # type: ignore[attr-defined]
-    try:
-        yield server
-    finally:
-        process.stdin.close()
-        process.wait(timeout=30)
-
-
-def live_environment(server: MotoServer, account: str = "618574523116") -> dict[str, str]:
-    creds = server.session(account).get_credentials()
-    assert creds is not None
-    env = clean_environment()
-    env.update(
-        AWS_ACCESS_KEY_ID=creds.access_key,
-        AWS_SECRET_ACCESS_KEY=creds.secret_key,
-        AWS_SESSION_TOKEN=creds.token or "",
-        AWS_ENDPOINT_URL=server.url,
-        AWS_REGION="us-east-1",
-    )
-    return env
 
 
 def bench_mock(work: Path, repeat: int) -> None:
@@ -334,8 +252,8 @@ def bench_guardrails(work: Path, targets: int) -> None:
 
 def bench_evaluator(rounds: int) -> None:
     from iam_compliance.engine import wildcards
-    from iam_compliance.engine.evaluation import RolePolicies, evaluate
-    from iam_compliance.engine.policy import parse_policy
+    from iam_compliance.engine.evaluate.evaluation import evaluate
+    from iam_compliance.engine.policy import RolePolicies, parse_policy
 
     print("5. the evaluator: 6 actions against one policy of N statements (min of rounds)")
     table = "arn:aws:dynamodb:us-east-1:618574523116:table/ml-jobs"
@@ -416,7 +334,7 @@ def main() -> None:
             bench_guardrails(work, options.targets)
         if 5 in parts:
             bench_evaluator(options.repeat)
-        # Imported here: reports and scale import this module.
+        # The other parts, each also a script of its own.
         import overhead
         import recording_cost
         import reports

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import clean_environment
+from common import clean_environment
 
 CONFTEST = """
 import boto3

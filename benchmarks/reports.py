@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import make_project, pytest_seconds
+from common import make_project, pytest_seconds
 
 
 def report_project(work: Path, targets: int, indexes: int = 0) -> tuple[Path, list[str]]:

@@ -35,7 +35,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench import (  # noqa: E402
+from common import (  # noqa: E402
     clean_environment,
     live_environment,
     make_project,

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench import clean_environment, make_project  # noqa: E402
+from common import clean_environment, make_project  # noqa: E402
 
 from conftest import ROLE_ARN, TABLE_ARN, compliant_policy, runbook_policy  # noqa: E402
 
@@ -71,7 +71,7 @@ def cold(decide: Callable[[], Answer], rounds: int) -> tuple[float, Answer]:
 
 
 def bench_patterns(rounds: int) -> None:
-    from iam_compliance.engine.conditions import evaluate_conditions
+    from iam_compliance.engine.evaluate.conditions import evaluate_conditions
     from iam_compliance.engine.matching import (
         covers_resource,
         match_resource,
@@ -124,10 +124,10 @@ def bench_patterns(rounds: int) -> None:
 
 def bench_proof(rounds: int) -> None:
     from iam_compliance.aws.catalog import IamActionCatalog
-    from iam_compliance.engine.evaluation import RolePolicies, Verdict, evaluate
-    from iam_compliance.engine.policy import parse_policy
-    from iam_compliance.engine.proof import Proof, probes, prove_no_new_access
-    from iam_compliance.engine.remediation import replacing
+    from iam_compliance.engine.evaluate.evaluation import Verdict, evaluate
+    from iam_compliance.engine.fix.planning import replacing
+    from iam_compliance.engine.fix.proof import Proof, probes, prove_no_new_access
+    from iam_compliance.engine.policy import RolePolicies, parse_policy
 
     catalog = IamActionCatalog()
 

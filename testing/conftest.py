@@ -33,13 +33,18 @@ import cfnlint.decode.cfn_yaml  # type: ignore[import-untyped]  # noqa: F401
 import pytest
 
 from iam_compliance.aws.catalog import IamActionCatalog
-from iam_compliance.engine.assessment import Assessment, AttachedPolicy, RoleSnapshot, assess
-from iam_compliance.engine.evaluation import RolePolicies, Verdict
-from iam_compliance.engine.policy import Policy, parse_policy
-from iam_compliance.engine.proposal import plan_and_prove
-from iam_compliance.engine.remediation import FixPlan, PolicyVersion, plan_fix
+from iam_compliance.engine.evaluate.assessment import (
+    Assessment,
+    AttachedPolicy,
+    RoleSnapshot,
+    assess,
+)
+from iam_compliance.engine.evaluate.evaluation import Verdict
+from iam_compliance.engine.fix.planning import FixPlan, plan_fix
+from iam_compliance.engine.fix.proposal import plan_and_prove
+from iam_compliance.engine.fix.rollout import Remediation, apply_fix
+from iam_compliance.engine.policy import Policy, PolicyVersion, RolePolicies, parse_policy
 from iam_compliance.engine.requirements import RequiredAction
-from iam_compliance.engine.rollout import Remediation, apply_fix
 from iam_compliance.engine.target import Target
 from iam_compliance.errors import RemediationError
 from iam_compliance.report import build
@@ -563,7 +568,7 @@ def runbook_fix(*, dry_run: bool = False, versions: int = 1) -> Remediation:
         new = parsed_task_policy(store.documents[store.default], store.default)
         return list(assessment_of(new).verdicts.values())
 
-    outcome = apply_fix(
+    applied = apply_fix(
         plan,
         store,
         account=ACCOUNT,
@@ -572,7 +577,7 @@ def runbook_fix(*, dry_run: bool = False, versions: int = 1) -> Remediation:
         clock=lambda: NOW,
         sleep=lambda seconds: None,
     )
-    return Remediation(TARGET, plan, outcome, dry_run=False)
+    return Remediation(TARGET, plan, applied, dry_run=False)
 
 
 @pytest.fixture(autouse=True)

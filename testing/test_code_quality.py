@@ -1,4 +1,5 @@
-"""ruff, mypy --strict and the import-linter layer contracts, as part of the self-tests."""
+"""ruff, mypy --strict, vulture and the import-linter layer contracts, as part of the
+self-tests."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from conftest import ROOT
             id="ruff-format",
         ),
         pytest.param(["mypy", "--strict", "src"], id="mypy-strict"),
+        # pyproject.toml's [tool.vulture]: no dead code in src, tests or benchmarks.
+        pytest.param(["vulture"], id="vulture"),
     ],
 )
 def test_tool_passes(command: list[str]) -> None:
@@ -52,8 +55,8 @@ def test_import_layers_are_kept() -> None:
 def test_the_engine_imports_no_aws_sdk_pytest_or_dotenv() -> None:
     """The pure core is importable, and usable, without the heavy or framework modules."""
     code = (
-        "import sys, iam_compliance.engine.assessment, iam_compliance.engine.rollout, "
-        "iam_compliance.engine.requirements, iam_compliance.engine.privilege; "
+        "import sys, iam_compliance.engine.evaluate.assessment, iam_compliance.engine.fix.rollout, "
+        "iam_compliance.engine.requirements, iam_compliance.engine.evaluate.privilege; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'boto3', 'botocore', 'moto', 'pytest', '_pytest', 'dotenv', 'jinja2'}))"
     )

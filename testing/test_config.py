@@ -6,16 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from iam_compliance.config import (
-    DEFAULTS,
-    Settings,
-    parse_context,
-    read_env_file,
-    resolve_mode,
-    resolve_run_mode,
-    resolve_targets,
-)
+from iam_compliance.config import Settings, parse_context, resolve_mode, resolve_run_mode
+from iam_compliance.envfile import read_env_file
 from iam_compliance.errors import ConfigurationError
+from iam_compliance.targets import DEFAULTS, resolve_targets
 
 from conftest import TARGET
 

@@ -1,4 +1,4 @@
-"""engine/applicability.py and the resource rules of engine/matching.py it relies on.
+"""engine/evaluate/applicability.py and the resource rules of engine/matching.py it relies on.
 
 Which statements apply to a request: a ``*`` inside an ARN segment, matches that hold only
 when letter case is ignored, policy variables with no value, and requirements on many
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.applicability import Request, scan
+from iam_compliance.engine.evaluate.applicability import Request, scan
 from iam_compliance.engine.matching import covers_resource, match_resource, overlaps_resource
 from iam_compliance.engine.policy import Policy, parse_policy
 

@@ -6,12 +6,18 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.assessment import AttachedPolicy, assess, check_attachment
-from iam_compliance.engine.evaluation import Decision
-from iam_compliance.engine.policy import Policy, parse_policy
-from iam_compliance.engine.request import ContextEntry
+from iam_compliance.engine.evaluate.assessment import AttachedPolicy, assess, check_attachment
+from iam_compliance.engine.evaluate.decision import Decision
+from iam_compliance.engine.evaluate.evaluation import evaluate
+from iam_compliance.engine.evaluate.principals import ServicePrincipal
+from iam_compliance.engine.evaluate.request import ContextEntry
+from iam_compliance.engine.evaluate.trust import (
+    ECS_TASKS_PRINCIPAL,
+    assume_role_context,
+    check_trust,
+)
+from iam_compliance.engine.policy import Policy, RolePolicies, parse_policy
 from iam_compliance.engine.requirements import RequiredAction
-from iam_compliance.engine.trust import ECS_TASKS_PRINCIPAL, assume_role_context, check_trust
 
 from conftest import (
     ACCOUNT,
@@ -21,6 +27,7 @@ from conftest import (
     POLICY_NAME,
     REQUIRED,
     ROLE,
+    ROLE_ARN,
     TABLE_ARN,
     TARGET,
     assessment_of,
@@ -51,7 +58,7 @@ def trusting(principal: Any, effect: str = "Allow", **extra: Any) -> dict[str, A
 
 def trust_check(policy: Policy, *declared: ContextEntry) -> Any:
     """The trust check for ECS's AssumeRole in the suite's account, at a fixed time."""
-    return check_trust(policy, ROLE, assume_role_context(ACCOUNT, NOW, declared))
+    return check_trust(policy, ROLE, assume_role_context(ACCOUNT, NOW, declared), role_arn=ROLE_ARN)
 
 
 def inline(*statements: dict[str, Any], name: str = "JobsExtra") -> Policy:
@@ -70,6 +77,8 @@ EVERYONE = (
     f"{ECS_TASKS_PRINCIPAL}; name the service principal instead"
 )
 SOURCE_ARN = {"ArnLike": {"aws:SourceArn": "arn:aws:ecs:us-east-1:618574523116:*"}}
+#: A condition that cannot be evaluated: its policy value is not a number.
+NOT_A_NUMBER = {"NumericLessThan": {"aws:SourceAccount": "abc"}}
 
 
 @pytest.mark.parametrize(
@@ -197,6 +206,20 @@ SOURCE_ARN = {"ArnLike": {"aws:SourceArn": "arn:aws:ecs:us-east-1:618574523116:*
             "statement #1: the statement uses NotPrincipal, which is not evaluated",
             id="not-principal-is-undecided",
         ),
+        pytest.param(
+            [{"Effect": "Deny", "NotPrincipal": ECS, "Action": ASSUME, "Condition": NOT_A_NUMBER}],
+            False,
+            f"whether ECS may assume the role could not be decided: trust policy of {ROLE}, "
+            "statement #1: NumericLessThan aws:SourceAccount: policy value 'abc' is not a "
+            "number; the statement uses NotPrincipal, which is not evaluated",
+            id="not-principal-and-an-undecidable-condition-say-both",
+        ),
+        pytest.param(
+            [trusting("*"), trusting(ECS, Condition=NOT_A_NUMBER)],
+            False,
+            EVERYONE,
+            id="everyone-lets-ecs-in-whatever-an-undecided-allow-for-ecs-says",
+        ),
     ],
 )
 def test_check_trust(statements: list[dict[str, Any]], ok: bool, message: str) -> None:
@@ -227,6 +250,37 @@ def test_trust_condition_on_a_declared_source_arn_holds() -> None:
         True,
         PASSES + "statement #1 (conditions on aws:SourceArn)",
     )
+
+
+@pytest.mark.parametrize(
+    ("statements", "decision"),
+    [
+        pytest.param([trusting(ECS)], Decision.ALLOWED, id="allowed"),
+        pytest.param([trusting(ECS), trusting("*", "Deny")], Decision.EXPLICIT_DENY, id="deny"),
+        pytest.param(
+            [trusting({"Service": "ec2.amazonaws.com"})], Decision.IMPLICIT_DENY, id="none"
+        ),
+        pytest.param([trusting(ECS, Condition=NOT_A_NUMBER)], Decision.UNDECIDED, id="undecided"),
+    ],
+)
+def test_the_trust_check_is_the_evaluator_s_verdict_with_ecs_as_the_requester(
+    statements: list[dict[str, Any]], decision: Decision
+) -> None:
+    """One evaluator: ECS's sts:AssumeRole, the service principal as the requester, the
+    trust policy as the resource policy and no identity policies."""
+    context = assume_role_context(ACCOUNT, NOW)
+
+    verdict = evaluate(
+        RolePolicies(identity=()),
+        ASSUME,
+        ROLE_ARN,
+        context.values(),
+        resource_policy=trust(*statements),
+        requester=ServicePrincipal(ECS_TASKS_PRINCIPAL),
+    )
+
+    assert verdict.decision is decision
+    assert trust_check(trust(*statements)).ok is (decision is Decision.ALLOWED)
 
 
 def test_check_trust_names_the_first_allowing_statement() -> None:

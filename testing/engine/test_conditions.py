@@ -6,9 +6,13 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.conditions import ConditionResult, ConditionState, evaluate_conditions
+from iam_compliance.engine.evaluate.conditions import (
+    ConditionResult,
+    ConditionState,
+    evaluate_conditions,
+)
+from iam_compliance.engine.evaluate.variables import substitute_variables
 from iam_compliance.engine.policy import Condition, parse_policy
-from iam_compliance.engine.variables import substitute_variables
 
 from conftest import VPC_ENDPOINT
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from iam_compliance.engine.crosscheck import Simulated, compare, context_entries
-from iam_compliance.engine.evaluation import Decision
+from iam_compliance.engine.evaluate.crosscheck import Simulated, compare, context_entries
+from iam_compliance.engine.evaluate.decision import Decision
 
 from conftest import TABLE_ARN, runbook_assessment
 

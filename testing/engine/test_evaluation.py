@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluation import Decision, Evidence, RolePolicies, evaluate
-from iam_compliance.engine.policy import Policy, PolicyKind, parse_policy
+from iam_compliance.engine.evaluate.applicability import Evidence
+from iam_compliance.engine.evaluate.decision import Decision
+from iam_compliance.engine.evaluate.evaluation import evaluate
+from iam_compliance.engine.policy import Policy, PolicyKind, RolePolicies, parse_policy
 
 from conftest import TABLE_ARN, VPC_ENDPOINT
 

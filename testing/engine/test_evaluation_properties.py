@@ -8,8 +8,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iam_compliance.engine.evaluation import Decision, RolePolicies, evaluate
-from iam_compliance.engine.policy import Policy, PolicyKind, parse_policy
+from iam_compliance.engine.evaluate.decision import Decision
+from iam_compliance.engine.evaluate.evaluation import evaluate
+from iam_compliance.engine.policy import Policy, PolicyKind, RolePolicies, parse_policy
 from iam_compliance.errors import PolicyError
 
 from conftest import TABLE_ARN

@@ -13,15 +13,16 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluation import Decision, RolePolicies, Verdict, evaluate
-from iam_compliance.engine.policy import Policy, parse_policy
-from iam_compliance.engine.principals import Requester
-from iam_compliance.engine.request import build_context, derive_context
+from iam_compliance.engine.evaluate.decision import Decision
+from iam_compliance.engine.evaluate.evaluation import Verdict, evaluate
+from iam_compliance.engine.evaluate.principals import Requester, RoleSession
+from iam_compliance.engine.evaluate.request import build_context, derive_context
+from iam_compliance.engine.policy import Policy, RolePolicies, parse_policy
 
 from conftest import ACCOUNT, NOW, REGION, ROLE, ROLE_ARN, TABLE_ARN, VPC_ENDPOINT
 
 SCAN = "dynamodb:Scan"
-REQUESTER = Requester(ROLE_ARN, ACCOUNT, "AROAEXAMPLEROLEID1234")
+REQUESTER = RoleSession(ROLE_ARN, ACCOUNT, "AROAEXAMPLEROLEID1234")
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/ecs-task"
 OTHER_ROOT = "arn:aws:iam::111122223333:root"

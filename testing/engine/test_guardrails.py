@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.applicability import Request
-from iam_compliance.engine.evaluation import Decision, RolePolicies, evaluate
-from iam_compliance.engine.guardrails import Guardrails, Level, Reading, attached, gate
-from iam_compliance.engine.policy import Policy, parse_policy
+from iam_compliance.engine.evaluate.applicability import Request
+from iam_compliance.engine.evaluate.decision import Decision
+from iam_compliance.engine.evaluate.evaluation import evaluate
+from iam_compliance.engine.evaluate.guardrails import Guardrails, Level, Reading, attached, gate
+from iam_compliance.engine.policy import Policy, RolePolicies, parse_policy
 
 from conftest import ACCOUNT, TABLE_ARN, compliant_policy, parsed_task_policy, task_policy
 

@@ -7,14 +7,16 @@ from typing import Any
 
 import pytest
 
+from iam_compliance.engine.decoding import MAX_DOCUMENT_BYTES, MAX_NESTING, load_document
 from iam_compliance.engine.policy import (
-    MAX_DOCUMENT_BYTES,
-    MAX_NESTING,
     Condition,
     PolicyKind,
     Statement,
-    load_document,
+    labelled_statement,
+    labels_policy,
     parse_policy,
+    policy_label,
+    statement_label,
 )
 from iam_compliance.errors import PolicyError
 
@@ -516,3 +518,45 @@ def test_parsed_policy_is_a_value() -> None:
     assert first == second
     with pytest.raises(AttributeError):
         first.name = "Q"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("index", "sid"),
+    [
+        pytest.param(0, None, id="first-by-position"),
+        pytest.param(11, None, id="twelfth-by-position"),
+        pytest.param(3, "DynamoDBJobs", id="by-sid"),
+        pytest.param(0, 'with "quotes"', id="sid-with-quotes"),
+    ],
+)
+def test_a_statement_label_reads_back_as_the_statement_it_names(
+    index: int, sid: str | None
+) -> None:
+    label = statement_label(index, sid)
+
+    assert labelled_statement(label) == (sid if sid else index)
+
+
+@pytest.mark.parametrize(
+    "label", ["statement #0", "statement #x", "policy #1", 'statement ""', "statement"]
+)
+def test_a_label_it_did_not_make_names_no_statement(label: str) -> None:
+    assert labelled_statement(label) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "version"),
+    [
+        pytest.param("MLPlatformECSTaskPolicy", "managed", "v3", id="managed"),
+        pytest.param("Boundary", "boundary", "v1", id="boundary"),
+        pytest.param("JobsExtra", "inline", None, id="inline"),
+        pytest.param("table resource policy", "resource", None, id="resource"),
+    ],
+)
+def test_a_policy_label_names_its_policy_at_any_version(
+    name: str, kind: PolicyKind, version: str | None
+) -> None:
+    label = policy_label(name, kind, version)
+
+    assert labels_policy(label, name, kind)
+    assert not labels_policy(label, name + "2", kind)

@@ -1,4 +1,5 @@
-"""engine/principals.py: how a resource or trust policy statement names the requester."""
+"""engine/evaluate/principals.py: how a resource or trust policy statement names the
+requester, a role session or a service principal."""
 
 from __future__ import annotations
 
@@ -6,19 +7,18 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.policy import Statement, parse_policy
-from iam_compliance.engine.principals import (
+from iam_compliance.engine.evaluate.principals import (
     Naming,
-    Requester,
-    names_everyone,
+    RoleSession,
+    ServicePrincipal,
     names_requester,
-    names_service,
 )
+from iam_compliance.engine.policy import Statement, parse_policy
 
 from conftest import ACCOUNT, ROLE, ROLE_ARN, TABLE_ARN
 
 ROLE_ID = "AROAEXAMPLEROLEID1234"
-REQUESTER = Requester(ROLE_ARN, ACCOUNT, ROLE_ID)
+REQUESTER = RoleSession(ROLE_ARN, ACCOUNT, ROLE_ID)
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/ecs-task-0123"
 OTHER = "111122223333"
@@ -41,9 +41,9 @@ def trust_statement(**principal: Any) -> Statement:
 @pytest.mark.parametrize(
     ("principal", "naming"),
     [
-        pytest.param({"AWS": ROLE_ARN}, Naming.ROLE, id="role-arn"),
-        pytest.param({"AWS": [ROLE_ARN]}, Naming.ROLE, id="role-arn-in-a-list"),
-        pytest.param({"AWS": ROLE_ID}, Naming.ROLE, id="role-unique-id"),
+        pytest.param({"AWS": ROLE_ARN}, Naming.REQUESTER, id="role-arn"),
+        pytest.param({"AWS": [ROLE_ARN]}, Naming.REQUESTER, id="role-arn-in-a-list"),
+        pytest.param({"AWS": ROLE_ID}, Naming.REQUESTER, id="role-unique-id"),
         pytest.param({"AWS": SESSION}, Naming.MAYBE, id="session-of-the-role"),
         pytest.param(
             {"AWS": f"arn:aws:sts::{ACCOUNT}:assumed-role/OtherRole/ecs-task-0123"},
@@ -74,7 +74,7 @@ def trust_statement(**principal: Any) -> Statement:
         ),
         pytest.param(
             {"AWS": [f"arn:aws:iam::{OTHER}:root", ROOT, ROLE_ARN]},
-            Naming.ROLE,
+            Naming.REQUESTER,
             id="strongest-of-several",
         ),
         pytest.param({"AWS": [ROOT, "*"]}, Naming.EVERYONE, id="everyone-beats-the-account"),
@@ -109,11 +109,11 @@ def test_not_principal_might_apply_and_is_not_evaluated() -> None:
 def test_the_unique_id_names_the_role_only_when_it_is_known() -> None:
     statement = resource_statement(Principal={"AWS": ROLE_ID})
 
-    assert names_requester(statement, Requester(ROLE_ARN, ACCOUNT))[0] is Naming.NONE
+    assert names_requester(statement, RoleSession(ROLE_ARN, ACCOUNT))[0] is Naming.NONE
 
 
 def test_a_role_with_a_path_is_named_by_its_full_arn_and_its_sessions_by_name() -> None:
-    requester = Requester(f"arn:aws:iam::{ACCOUNT}:role/ml/platform/{ROLE}", ACCOUNT)
+    requester = RoleSession(f"arn:aws:iam::{ACCOUNT}:role/ml/platform/{ROLE}", ACCOUNT)
 
     assert requester.role_name == ROLE
     assert names_requester(resource_statement(Principal={"AWS": ROLE_ARN}), requester)[0] is (
@@ -124,7 +124,7 @@ def test_a_role_with_a_path_is_named_by_its_full_arn_and_its_sessions_by_name() 
 
 
 def test_the_account_root_is_in_the_role_s_partition() -> None:
-    requester = Requester(f"arn:aws-cn:iam::{ACCOUNT}:role/{ROLE}", ACCOUNT)
+    requester = RoleSession(f"arn:aws-cn:iam::{ACCOUNT}:role/{ROLE}", ACCOUNT)
 
     assert requester.partition == "aws-cn"
     china_root = resource_statement(Principal={"AWS": f"arn:aws-cn:iam::{ACCOUNT}:root"})
@@ -134,34 +134,34 @@ def test_the_account_root_is_in_the_role_s_partition() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("principal", "named"),
-    [
-        pytest.param({"Service": ECS}, True, id="the-service"),
-        pytest.param({"Service": ["ec2.amazonaws.com", ECS]}, True, id="among-services"),
-        pytest.param({"Service": "ec2.amazonaws.com"}, False, id="another-service"),
-        pytest.param("*", True, id="star"),
-        pytest.param({"AWS": "*"}, True, id="aws-star"),
-        pytest.param({"AWS": ROLE_ARN}, False, id="an-aws-principal"),
-    ],
-)
-def test_names_service(principal: Any, named: bool) -> None:
-    assert names_service(trust_statement(Principal=principal), ECS) is named
-
-
-def test_names_service_is_unknown_for_not_principal() -> None:
-    assert names_service(trust_statement(NotPrincipal={"Service": ECS}), ECS) is None
+ECS_TASKS = ServicePrincipal(ECS)
 
 
 @pytest.mark.parametrize(
-    ("principal", "everyone"),
+    ("principal", "naming"),
     [
-        pytest.param("*", True, id="star"),
-        pytest.param({"AWS": "*"}, True, id="aws-star"),
-        pytest.param({"AWS": [ROLE_ARN, "*"]}, True, id="star-among-others"),
-        pytest.param({"AWS": ROOT}, False, id="account"),
-        pytest.param({"Service": ECS}, False, id="service"),
+        pytest.param({"Service": ECS}, Naming.REQUESTER, id="the-service"),
+        pytest.param(
+            {"Service": ["ec2.amazonaws.com", ECS]}, Naming.REQUESTER, id="among-services"
+        ),
+        pytest.param({"Service": "ec2.amazonaws.com"}, Naming.NONE, id="another-service"),
+        pytest.param({"Service": "*"}, Naming.NONE, id="no-wildcard-among-services"),
+        pytest.param("*", Naming.EVERYONE, id="star"),
+        pytest.param({"AWS": "*"}, Naming.EVERYONE, id="aws-star"),
+        pytest.param({"AWS": [ROLE_ARN, "*"]}, Naming.EVERYONE, id="star-among-others"),
+        pytest.param({"AWS": "*", "Service": ECS}, Naming.REQUESTER, id="the-service-beats-star"),
+        pytest.param({"AWS": ROLE_ARN}, Naming.NONE, id="an-aws-principal"),
+        pytest.param({"AWS": ROOT}, Naming.NONE, id="the-account-names-no-service"),
     ],
 )
-def test_names_everyone(principal: Any, everyone: bool) -> None:
-    assert names_everyone(resource_statement(Principal=principal)) is everyone
+def test_names_a_service_principal(principal: Any, naming: Naming) -> None:
+    assert names_requester(trust_statement(Principal=principal), ECS_TASKS) == (naming, None)
+
+
+def test_not_principal_might_name_a_service_and_is_not_evaluated() -> None:
+    statement = trust_statement(NotPrincipal={"Service": ECS})
+
+    assert names_requester(statement, ECS_TASKS) == (
+        Naming.MAYBE,
+        "the statement uses NotPrincipal, which is not evaluated",
+    )

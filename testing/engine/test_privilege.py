@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluation import RolePolicies
-from iam_compliance.engine.policy import Policy, PolicyKind, parse_policy
-from iam_compliance.engine.privilege import Finding, find_excess_grants
+from iam_compliance.engine.evaluate.privilege import Finding, find_excess_grants
+from iam_compliance.engine.policy import Policy, PolicyKind, RolePolicies, parse_policy
 
 from conftest import TABLE_ARN
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.assessment import assess
+from iam_compliance.engine.evaluate.assessment import assess
 from iam_compliance.engine.requirements import RequiredAction
 
 from conftest import NOW, TABLE_ARN, TARGET, parsed_task_policy, role_snapshot, task_policy

@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine import proof
-from iam_compliance.engine.evaluation import RolePolicies, evaluate
-from iam_compliance.engine.proof import check_plan, probes, prove_document, prove_no_new_access
-from iam_compliance.engine.remediation import Need, PolicyVersion, plan_fix, reparse, replacing
+from iam_compliance.engine.evaluate.evaluation import evaluate
+from iam_compliance.engine.fix import proof
+from iam_compliance.engine.fix.planning import plan_fix, reparse, replacing
+from iam_compliance.engine.fix.proof import check_plan, probes, prove_document, prove_no_new_access
+from iam_compliance.engine.policy import PolicyVersion, RolePolicies
+from iam_compliance.engine.requirements import Need
 
 from conftest import (
     MISSING,

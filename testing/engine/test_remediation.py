@@ -10,15 +10,9 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluation import RolePolicies
-from iam_compliance.engine.policy import Policy, parse_policy
-from iam_compliance.engine.remediation import (
-    MANAGED_POLICY_SIZE_LIMIT,
-    FixPlan,
-    PolicyVersion,
-    document_size,
-    plan_fix,
-)
+from iam_compliance.engine.fix.documents import document_size
+from iam_compliance.engine.fix.planning import MANAGED_POLICY_SIZE_LIMIT, FixPlan, plan_fix
+from iam_compliance.engine.policy import Policy, PolicyVersion, RolePolicies, parse_policy
 from iam_compliance.errors import ConcurrentChangeError, RemediationError
 
 from conftest import (

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.assessment import Assessment, TableState, assess
-from iam_compliance.engine.evaluation import RolePolicies, evaluate
-from iam_compliance.engine.policy import parse_policy
-from iam_compliance.engine.remediation import FixPlan, Need, plan_fix, widening_reason
-from iam_compliance.engine.requirements import RequiredAction
+from iam_compliance.engine.evaluate.assessment import Assessment, TableState, assess
+from iam_compliance.engine.evaluate.evaluation import evaluate
+from iam_compliance.engine.fix.planning import FixPlan, plan_fix, widening_reason
+from iam_compliance.engine.policy import RolePolicies, parse_policy
+from iam_compliance.engine.requirements import Need, RequiredAction
 
 from conftest import (
     ACCOUNT,

@@ -1,4 +1,5 @@
-"""engine/request.py: the derived keys, the user's declarations, precedence, assumptions."""
+"""engine/evaluate/request.py: the derived keys, the user's declarations, precedence and
+assumptions."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from iam_compliance.engine.request import (
+from iam_compliance.engine.evaluate.request import (
     OPTION,
     AssumedAbsent,
     ContextEntry,

@@ -7,9 +7,15 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluation import Decision, Verdict
-from iam_compliance.engine.remediation import FixPlan
-from iam_compliance.engine.rollout import RECORD_SCHEMA, Where, apply_fix, rollback_command
+from iam_compliance.engine.evaluate.decision import Decision
+from iam_compliance.engine.evaluate.evaluation import Verdict
+from iam_compliance.engine.fix.planning import FixPlan
+from iam_compliance.engine.fix.rollout import (
+    RECORD_SCHEMA,
+    FixDestination,
+    apply_fix,
+    rollback_command,
+)
 from iam_compliance.errors import ConcurrentChangeError, NotFoundError, RemediationError
 
 from conftest import (
@@ -55,7 +61,7 @@ def apply(
     verify: Callable[[], Sequence[Verdict]] | None = None,
     sleeps: list[float] | None = None,
     attempts: int = 5,
-    where: Where | None = None,
+    where: FixDestination | None = None,
 ) -> Any:
     return apply_fix(
         plan_,
@@ -460,20 +466,22 @@ def test_create_that_failed_states_the_default_as_read_back() -> None:
     ("where", "command"),
     [
         pytest.param(
-            Where("live", REGION, None),
+            FixDestination("live", REGION, None),
             f"aws iam set-default-policy-version --policy-arn {POLICY_ARN} --version-id v3",
             id="live",
         ),
         pytest.param(
-            Where("live", REGION, "http://127.0.0.1:5000", "arn:aws:iam::618574523116:user/ci"),
+            FixDestination(
+                "live", REGION, "http://127.0.0.1:5000", "arn:aws:iam::618574523116:user/ci"
+            ),
             f"aws iam set-default-policy-version --policy-arn {POLICY_ARN} --version-id v3 "
             "--endpoint-url http://127.0.0.1:5000",
             id="endpoint",
         ),
-        pytest.param(Where("mock", REGION, None), None, id="mock"),
+        pytest.param(FixDestination("mock", REGION, None), None, id="mock"),
     ],
 )
-def test_record_says_where_the_fix_was_applied(where: Where, command: str | None) -> None:
+def test_record_says_where_the_fix_was_applied(where: FixDestination, command: str | None) -> None:
     store, records = FakeStore(), Records()
     outcome = apply(store.plan(), store, records, where=where)
     record = records.saved[-1]

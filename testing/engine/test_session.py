@@ -15,16 +15,17 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine import session
-from iam_compliance.engine.conditions import ConditionState, evaluate_conditions
-from iam_compliance.engine.evaluation import Decision, RolePolicies, Verdict, evaluate
-from iam_compliance.engine.policy import Condition, parse_policy
-from iam_compliance.engine.request import (
+from iam_compliance.engine.evaluate import session
+from iam_compliance.engine.evaluate.conditions import ConditionState, evaluate_conditions
+from iam_compliance.engine.evaluate.decision import Decision
+from iam_compliance.engine.evaluate.evaluation import Verdict, evaluate
+from iam_compliance.engine.evaluate.request import (
     ContextEntry,
     RequestContext,
     build_context,
     derive_context,
 )
+from iam_compliance.engine.policy import Condition, RolePolicies, parse_policy
 
 from conftest import ACCOUNT, NOW, REGION, ROLE_ARN, TABLE_ARN
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from iam_compliance.engine.drift import drift_warning, iac_tags
-from iam_compliance.engine.evaluation import Decision
-from iam_compliance.engine.unknowns import UNKNOWN_POLICY, Unknown, with_unknowns
+from iam_compliance.engine.evaluate.decision import Decision
+from iam_compliance.engine.evaluate.unknowns import UNKNOWN_POLICY, Unknown, with_unknowns
 
 from conftest import (
     GRANTED,

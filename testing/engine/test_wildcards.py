@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iam_compliance.engine import matching
-from iam_compliance.engine.conditions import ConditionState, evaluate_conditions
-from iam_compliance.engine.evaluation import Decision, RolePolicies, evaluate
+from iam_compliance.engine.evaluate.conditions import ConditionState, evaluate_conditions
+from iam_compliance.engine.evaluate.decision import Decision
+from iam_compliance.engine.evaluate.evaluation import evaluate
 from iam_compliance.engine.matching import (
     covers_resource,
     match_like_prefix,
@@ -26,7 +27,7 @@ from iam_compliance.engine.matching import (
     matches_like,
     overlaps_resource,
 )
-from iam_compliance.engine.policy import Condition, parse_policy
+from iam_compliance.engine.policy import Condition, RolePolicies, parse_policy
 
 from conftest import ACCOUNT, ROLE_ARN, TABLE_ARN
 

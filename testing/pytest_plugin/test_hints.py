@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from iam_compliance.config import Settings, resolve_settings
-from iam_compliance.engine.guardrails import Mode as GuardrailsMode
+from iam_compliance.engine.evaluate.guardrails import GuardrailsSetting
 from iam_compliance.pytest_plugin.hints import rerun_command
 
 SUITE = "pytest tests/test_ecs_task_dynamodb_permissions.py"
@@ -21,7 +21,7 @@ def settings(
     aws_mode: str = "mock",
     policy_file: str | None = None,
     context: tuple[str, ...] = (),
-    guardrails: GuardrailsMode = "auto",
+    guardrails: GuardrailsSetting = "auto",
     environ: dict[str, str] | None = None,
 ) -> Settings:
     return resolve_settings(

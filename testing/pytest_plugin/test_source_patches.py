@@ -12,17 +12,14 @@ import fnmatch
 import json
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from iam_compliance.engine.remediation import FixPlan
+from iam_compliance.engine.fix.planning import FixPlan
+from iam_compliance.engine.fix.proposal import plan_and_prove
 from iam_compliance.errors import RemediationError
-from iam_compliance.pytest_plugin.sourcing import SourceOutputs
 from iam_compliance.sources.fixes import Patch
-from iam_compliance.sources.model import Source
-from iam_compliance.sources.reading import read_text
 
 from conftest import (
     ACCOUNT,
@@ -30,7 +27,6 @@ from conftest import (
     ARCHIVE_FIRST,
     MISSING,
     TABLE_ARN,
-    TARGET,
     TEMPLATE_JSON,
     TEMPLATE_YAML,
     TERRAFORM_DIR,
@@ -40,9 +36,7 @@ from conftest import (
     apply_as_told,
     planned,
     runbook_assessment,
-    runbook_fix,
     runbook_plan,
-    runbook_policy,
     write_policy,
 )
 
@@ -204,25 +198,6 @@ def test_a_new_statement_names_the_table_the_template_defines(
 # ------------------------------------------------------ what a patch will not write
 
 
-class _Checker:
-    """What SourceOutputs asks of the checker: the runbook role, judged without AWS."""
-
-    def __init__(self, source: Source) -> None:
-        self.mock = SimpleNamespace(source=lambda target: source)
-
-    @staticmethod
-    def assessment(target: Any) -> Any:
-        return runbook_assessment()
-
-    @staticmethod
-    def judge_of(found: Any) -> Any:
-        return found.judge
-
-    @staticmethod
-    def actions_of(service: str) -> list[str]:
-        return ["GetItem", "PutItem", "UpdateItem", "Scan", "Query", "DescribeTable"]
-
-
 @pytest.mark.parametrize(
     ("change", "why"),
     [
@@ -243,30 +218,25 @@ def test_a_patch_that_reads_as_another_document_is_not_written(
     tmp_path: Path, change: Any, why: str
 ) -> None:
     """Whatever the patch would make, it is judged on the file as patched."""
-    source = read_text(json.dumps(runbook_policy()), tmp_path / "p.json", TARGET)
-    outputs = SourceOutputs(
-        _Checker(source),  # type: ignore[arg-type]
-        SimpleNamespace(),  # type: ignore[arg-type]
-        SimpleNamespace(),  # type: ignore[arg-type]
-        SimpleNamespace(),  # type: ignore[arg-type]
-        tmp_path,
-        sarif_path=tmp_path / "x.sarif",
-        terraform_dir=None,
-        rootdir=tmp_path,
-        failures=SimpleNamespace(),  # type: ignore[arg-type]
-        completeness=SimpleNamespace(),  # type: ignore[arg-type]
-    )
-    plan = runbook_fix(dry_run=True).plan
-    assert isinstance(plan, FixPlan)
-    assert plan.new_document is not None
-    document = copy.deepcopy(plan.new_document)
-    change(document["Statement"])
-    made = Patch(tmp_path, "p.json", "", "", document)
+    found = runbook_assessment()
+
+    def actions(service: str) -> list[str]:
+        return ["GetItem", "PutItem", "UpdateItem", "Scan", "Query", "DescribeTable"]
+
+    def changed(plan: FixPlan) -> Patch:
+        document = copy.deepcopy(plan.new_document)
+        assert document is not None
+        change(document["Statement"])
+        return Patch(tmp_path, "p.json", "", "", document)
+
     with pytest.raises(RemediationError) as caught:
-        outputs.proved(TARGET, plan, made)
+        plan_and_prove(found, actions, write=changed)
     assert fnmatch.fnmatch(str(caught.value), f"*is not the planned fix: *{why}*; nothing written")
     # As planned, it is proved and says so.
-    proved = outputs.proved(TARGET, plan, Patch(tmp_path, "p.json", "", "", plan.new_document))
+    proved = plan_and_prove(
+        found, actions, write=lambda plan: Patch(tmp_path, "p.json", "", "", plan.new_document)
+    )
+    assert proved is not None
     assert proved.proof is not None
     assert proved.proof.endswith("proved on p.json as patched")
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from iam_compliance.engine.requirements import RequiredAction
-from iam_compliance.recording.comparison import compare
+from iam_compliance.errors import ConfigurationError
+from iam_compliance.recording.comparison import compare, resolve
 from iam_compliance.recording.ledger import Entry
 from iam_compliance.recording.model import Note
 
@@ -86,3 +89,13 @@ def test_placeholders_are_the_target_s_on_both_sides() -> None:
     )
 
     assert compare([recorded], [literal], TARGET).uncovered == ()
+
+
+def test_a_recorded_resource_is_filled_as_the_requirements_file_is() -> None:
+    """The one placeholder filler: ``$$`` is a ``$``, a name it does not know is an error
+    naming the recorded resource (not a KeyError)."""
+    recorded = "arn:${AWS_PARTITION}:s3:::cost$$centre/${AWS_ACCOUNT_ID}/*"
+
+    assert resolve(recorded, TARGET) == f"arn:aws:s3:::cost$centre/{TARGET.account_id}/*"
+    with pytest.raises(ConfigurationError, match=r"recorded resource .*: unknown placeholder 'X'"):
+        resolve("arn:aws:s3:::${X}", TARGET)

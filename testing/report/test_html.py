@@ -8,11 +8,13 @@ import re
 import pytest
 
 from iam_compliance.config import Settings
-from iam_compliance.engine.assessment import Assessment
+from iam_compliance.engine.evaluate.assessment import Assessment
 from iam_compliance.report import build
 from iam_compliance.report.codec import from_json, to_json
+from iam_compliance.report.document import RowPayload
 from iam_compliance.report.html import row_cells, row_details_html, summary_html
-from iam_compliance.report.model import CheckKind, RowPayload, Status, TargetSection
+from iam_compliance.report.labels import CheckKind, Status
+from iam_compliance.report.model import TargetSection
 
 from conftest import (
     POLICY_ARN,
@@ -133,7 +135,7 @@ def test_summary_marks_failing_checks_and_lists_findings() -> None:
 def test_summary_shows_an_applied_fix_instead_of_the_proposal() -> None:
     fix = runbook_fix()
     section = report_section(runbook_assessment(), remediation=fix, fixing=True)
-    assert fix.outcome is not None
+    assert fix.applied is not None
 
     page = summary_html(MOCK, (section,))
 
@@ -146,7 +148,7 @@ def test_summary_shows_an_applied_fix_instead_of_the_proposal() -> None:
         )
         == 1
     )
-    assert f"<p>Record: <code>{fix.outcome.record_path}</code></p>" in page
+    assert f"<p>Record: <code>{fix.applied.record_path}</code></p>" in page
     assert (
         f"<p>To undo: <code>aws iam set-default-policy-version --policy-arn {POLICY_ARN} "
         "--version-id v1</code></p>"

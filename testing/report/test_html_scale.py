@@ -11,7 +11,7 @@ import html
 import re
 
 from iam_compliance.config import Settings
-from iam_compliance.engine.assessment import Assessment, assess
+from iam_compliance.engine.evaluate.assessment import Assessment, assess
 from iam_compliance.engine.requirements import RequiredAction
 from iam_compliance.engine.target import Target
 from iam_compliance.report import build
@@ -23,7 +23,8 @@ from iam_compliance.report.html import (
     row_details_html,
     summary_html,
 )
-from iam_compliance.report.model import CheckKind, TargetSection
+from iam_compliance.report.labels import CheckKind
+from iam_compliance.report.model import TargetSection
 
 from conftest import (
     NOW,

@@ -11,31 +11,28 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluation import Decision
+from iam_compliance.engine.evaluate.decision import Decision
 from iam_compliance.report.codec import from_json, to_json
+from iam_compliance.report.document import SCHEMA, ReportDocument, RowPayload, TestEntry, Tool
+from iam_compliance.report.labels import (
+    CheckKind,
+    EvidenceKind,
+    Outcome,
+    RemediationStatus,
+    Status,
+    VerdictCode,
+)
 from iam_compliance.report.model import (
-    CHECK_TESTS,
-    SCHEMA,
     ActionEntry,
     BlockedEntry,
     CheckEntry,
-    CheckKind,
     Checks,
     Deciding,
     EvidenceEntry,
-    EvidenceKind,
     FindingEntry,
-    Outcome,
     PlanEntry,
     RemediationEntry,
-    RemediationStatus,
-    ReportDocument,
-    RowPayload,
-    Status,
     TargetSection,
-    TestEntry,
-    Tool,
-    VerdictCode,
 )
 
 from conftest import (
@@ -523,30 +520,40 @@ def test_missing_of_a_built_section_is_what_the_assessment_misses() -> None:
 # --------------------------------------------------------------- the suite's tests
 
 
-def suite_test_functions() -> dict[str, list[str]]:
-    """The compliance suite's test methods and their arguments, read from its source."""
+def suite_test_functions() -> dict[str, tuple[list[str], list[str]]]:
+    """The compliance suite's test methods: their arguments, and the kinds their
+    ``iam_check`` markers name, read from its source."""
     tree = ast.parse(SUITE_FILE.read_text())
     [suite_class] = [n for n in tree.body if isinstance(n, ast.ClassDef)]
     assert f"{SUITE_FILE.parent.name}/{SUITE_FILE.name}::{suite_class.name}" == CLASS
     return {
-        node.name: [arg.arg for arg in node.args.args]
+        node.name: ([arg.arg for arg in node.args.args], _iam_checks(node))
         for node in suite_class.body
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
     }
 
 
-def test_check_tests_names_the_suites_four_whole_role_tests() -> None:
+def _iam_checks(node: ast.FunctionDef) -> list[str]:
+    return [
+        decorator.args[0].value
+        for decorator in node.decorator_list
+        if isinstance(decorator, ast.Call)
+        and ast.unparse(decorator.func) == "pytest.mark.iam_check"
+        and isinstance(decorator.args[0], ast.Constant)
+    ]
+
+
+def test_each_suite_test_is_marked_with_what_it_checks() -> None:
     functions = suite_test_functions()
-    per_action = [name for name, args in functions.items() if "required_action" in args]
 
+    kinds = [CheckKind(checks[0]) for _, checks in functions.values() if len(checks) == 1]
+    assert len(kinds) == len(functions)
+    assert sorted(kinds, key=list(CheckKind).index) == list(CheckKind)
+
+
+def test_the_action_check_is_the_test_that_takes_the_required_action() -> None:
+    functions = suite_test_functions()
+
+    per_action = [name for name, (args, _) in functions.items() if "required_action" in args]
     assert per_action == ["test_required_action_is_allowed"]
-    assert set(CHECK_TESTS) == set(functions) - set(per_action)
-    assert len(CHECK_TESTS) == 4
-
-
-def test_check_tests_maps_each_test_to_its_own_kind() -> None:
-    kinds = list(CHECK_TESTS.values())
-
-    assert len(set(kinds)) == len(kinds)
-    assert CheckKind.ACTION not in kinds
-    assert set(kinds) | {CheckKind.ACTION} == set(CheckKind)
+    assert functions["test_required_action_is_allowed"][1] == [CheckKind.ACTION.value]

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from iam_compliance.engine.evaluation import RolePolicies
-from iam_compliance.engine.remediation import plan_fix
-from iam_compliance.engine.rollout import Remediation
+from iam_compliance.engine.fix.planning import plan_fix
+from iam_compliance.engine.fix.rollout import Remediation
+from iam_compliance.engine.policy import RolePolicies
 from iam_compliance.report.model import TargetSection
 from iam_compliance.report.terminal import remediation_lines, summary_lines, verdict_table
 
@@ -233,7 +233,7 @@ def test_dry_run_names_the_version_it_would_delete() -> None:
 
 def test_applied_fix_says_what_changed_and_how_to_undo_it() -> None:
     fix = runbook_fix()
-    assert fix.outcome is not None
+    assert fix.applied is not None
 
     lines = remediation_lines(fix)
 
@@ -242,7 +242,7 @@ def test_applied_fix_says_what_changed_and_how_to_undo_it() -> None:
         f"  {POLICY_ARN}: v2 is now the default (was v1), adding dynamodb:Scan, "
         "dynamodb:Query, dynamodb:DescribeTable",
         "  verified after 1 attempt(s)",
-        f"  record: {fix.outcome.record_path}",
+        f"  record: {fix.applied.record_path}",
         f"  to undo: aws iam set-default-policy-version --policy-arn {POLICY_ARN} --version-id v1",
     ]
 

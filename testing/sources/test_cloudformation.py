@@ -2,7 +2,7 @@
 
 A resource whose ``Condition`` is false is not read; ``Fn::If`` takes its branch;
 ``AWS::NoValue`` removes what it stands for; a condition the file cannot decide leaves
-what it touches open (an :class:`~iam_compliance.engine.unknowns.Unknown`), never true or
+what it touches open (an :class:`~iam_compliance.engine.evaluate.unknowns.Unknown`), never true or
 false by guess.
 """
 

@@ -16,13 +16,12 @@ of the account; :func:`read_mode` is where the per-role path stays the choice.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from ..engine.assessment import AttachedPolicy, RoleSnapshot, TableState
-from ..engine.evaluation import RolePolicies
-from ..engine.policy import Policy, PolicyKind, parse_policy
+from ..engine.evaluate.assessment import AttachedPolicy, RoleSnapshot, TableState
+from ..engine.policy import Policy, PolicyKind, RolePolicies, parse_policy
 from ..engine.target import Target
 from ..errors import AwsError, IamComplianceError, NotFoundError
 from .adapter import attachment_order, calling, document_of
@@ -200,14 +199,6 @@ def _from_sweep(policy: Mapping[str, Any], kind: PolicyKind) -> Policy:
 def _name_of(arn: str) -> str:
     """A managed policy's name from its ARN (``arn:aws:iam::1:policy/path/Name``)."""
     return arn.rsplit("/", 1)[-1]
-
-
-def accounts_of(targets: Iterable[Target]) -> dict[tuple[object, ...], list[Target]]:
-    """Targets grouped by the account and the identity that reads it."""
-    groups: dict[tuple[object, ...], list[Target]] = {}
-    for target in targets:
-        groups.setdefault(identity_key(target), []).append(target)
-    return groups
 
 
 def identity_key(target: Target) -> tuple[object, ...]:

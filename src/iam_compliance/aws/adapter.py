@@ -15,10 +15,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from ..engine.assessment import AttachedPolicy, RoleSnapshot, TableState
-from ..engine.evaluation import RolePolicies
-from ..engine.policy import Policy, PolicyKind, parse_policy
-from ..engine.remediation import PolicyVersion
+from ..engine.evaluate.assessment import AttachedPolicy, RoleSnapshot, TableState
+from ..engine.policy import Policy, PolicyKind, PolicyVersion, RolePolicies, parse_policy
 from ..engine.target import Target
 from ..errors import (
     AwsError,

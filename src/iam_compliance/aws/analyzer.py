@@ -1,6 +1,6 @@
 """IAM Access Analyzer's CheckNoNewAccess, a second opinion on a fix in live mode.
 
-Its answer is shown beside the suite's own proof (:mod:`iam_compliance.engine.proof`). A
+Its answer is shown beside the suite's own proof (:mod:`iam_compliance.engine.fix.proof`). A
 fix adds the required actions, so Access Analyzer is expected to find new access; what
 matters is that it names only those. When it cannot be asked, one line says why (the
 endpoint cannot be reached, the caller may not ask, the endpoint does not offer it),

@@ -32,7 +32,7 @@ CLIENT_CONFIG = Config(
 #: been applied, and botocore resending it would make a second version. Writes are sent
 #: once (botocore retries nothing) and only a Throttling answer, which says the request
 #: was refused, is sent again; after any other failure the fix reads back what IAM holds
-#: (see iam_compliance.engine.readback).
+#: (see iam_compliance.engine.fix.readback).
 WRITE_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 1},
     connect_timeout=5,

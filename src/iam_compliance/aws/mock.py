@@ -2,7 +2,7 @@
 
 Each target gets its own moto account (its AWS_ACCOUNT_ID), reached the way moto
 documents for several accounts: requests name it in an ``x-moto-account-id`` header. The
-checker then reads it through the same :class:`~iam_compliance.aws.AwsAdapter` as a real
+checker then reads it through the same :class:`~iam_compliance.aws.adapter.AwsAdapter` as a real
 account. Only what a check reads is seeded: the role and its policies in moto's IAM; the
 table's tags and resource policy are kept here (:meth:`MockAccounts.table_state`), as
 creating a moto DynamoDB table costs more than the rest of the seed.
@@ -23,8 +23,9 @@ import boto3
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from ..engine.assessment import TableState
-from ..engine.policy import load_document, parse_policy, read_file
+from ..engine.decoding import load_document, read_file
+from ..engine.evaluate.assessment import TableState
+from ..engine.policy import parse_policy
 from ..engine.target import Credentials, Target, fill_placeholders
 from ..errors import ConfigurationError, IamComplianceError, NotFoundError
 from .connection import Connection, Sessions
@@ -32,7 +33,7 @@ from .mock_organization import management_account, read_layout, seed_organizatio
 from .seeding import TableSeed, create_policy, seed_from_source
 
 if TYPE_CHECKING:
-    from ..sources import Source
+    from ..sources.model import Source
 
 #: Where seed documents live inside the fixtures directory.
 TASK_POLICY_FILE = Path("policies/task_policy.json")
@@ -189,7 +190,7 @@ class MockAccounts:
             return None
         if target.name not in self._sources:
             # Imported here: only a run on a source file reads one.
-            from ..sources import read_source
+            from ..sources.reading import read_source
 
             self._sources[target.name] = read_source(self._policy_file, target)
         return self._sources[target.name]

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from ..engine.policy import load_document
+from ..engine.decoding import load_document
 from ..engine.target import Target
 from ..errors import ConfigurationError
 

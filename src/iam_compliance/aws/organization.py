@@ -16,8 +16,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..engine.guardrails import Guardrails, Kind, Level, LevelKind, Reading, attached
-from ..engine.guardrails import Mode as GuardrailsMode
+from ..engine.evaluate.guardrails import (
+    Guardrails,
+    GuardrailsSetting,
+    Kind,
+    Level,
+    LevelKind,
+    Reading,
+    attached,
+)
 from ..engine.policy import Policy, parse_policy
 from ..engine.target import Credentials, Target
 from ..errors import AwsError, ConfigurationError
@@ -208,7 +215,7 @@ class GuardrailSource:
 
     def __init__(
         self,
-        mode: GuardrailsMode,
+        mode: GuardrailsSetting,
         connection_of: Callable[[Target], Connection | None],
         *,
         rcp_services: frozenset[str] = frozenset(),

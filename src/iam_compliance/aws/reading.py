@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 
-from ..engine.assessment import RoleSnapshot
+from ..engine.evaluate.assessment import RoleSnapshot
 from ..engine.target import Target
 from ..errors import AccessDeniedError, IamComplianceError
 from .account import SWEEP, AccountReads, ReadMode, identity_key, read_mode, sweep
@@ -37,7 +37,7 @@ from .connection import Connection
 TABLES_AT_ONCE = 3
 
 #: What reading one target gave: its role, or why it could not be read.
-Outcome = RoleSnapshot | IamComplianceError
+ReadResult = RoleSnapshot | IamComplianceError
 
 
 class RoleReader:
@@ -108,7 +108,7 @@ class RoleReader:
             return adapter.fetch_role(target)
         return reads.snapshot(target)
 
-    def read_all(self, targets: Sequence[Target]) -> dict[str, Outcome]:
+    def read_all(self, targets: Sequence[Target]) -> dict[str, ReadResult]:
         """Read every target, whatever happens to the others, accounts at once."""
         groups: dict[tuple[object, ...], list[Target]] = {}
         for target in targets:
@@ -118,7 +118,7 @@ class RoleReader:
             return {t.name: found[t.name] for t in targets}
         with ThreadPoolExecutor(min(self.concurrency, len(groups))) as pool:
             jobs = [pool.submit(self._read_group, group) for group in groups.values()]
-            found = {name: outcome for job in jobs for name, outcome in job.result().items()}
+            found = {name: result for job in jobs for name, result in job.result().items()}
         return {t.name: found[t.name] for t in targets}
 
     def forget(self, target: Target) -> None:
@@ -154,17 +154,17 @@ class RoleReader:
 
     # -- inside ------------------------------------------------------------------------
 
-    def _read_group(self, group: Sequence[Target]) -> dict[str, Outcome]:
+    def _read_group(self, group: Sequence[Target]) -> dict[str, ReadResult]:
         if self.mode(group[0]) == "account" and self.concurrency > 1:
             self._prefetch(group)
-        outcomes = {target.name: self._outcome(target) for target in group}
+        results = {target.name: self._read(target) for target in group}
         if not self.keep_clients:  # a thousand accounts' clients would not fit at once
             with self._lock:
                 for target in group:
                     connection = self._connections.pop(target.name, None)
                     if connection is not None:
                         self._adapters.pop(connection, None)
-        return outcomes
+        return results
 
     def _prefetch(self, group: Sequence[Target]) -> None:
         """Read the account's sweep and its tables at once: they do not depend on each
@@ -182,7 +182,7 @@ class RoleReader:
         for job in jobs:
             job.exception()  # kept by ``reads``, raised again for each target
 
-    def _outcome(self, target: Target) -> Outcome:
+    def _read(self, target: Target) -> ReadResult:
         try:
             return self.snapshot(target)
         except IamComplianceError as exc:

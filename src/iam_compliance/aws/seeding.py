@@ -1,10 +1,10 @@
 """Create a role and its policies in an embedded (moto) account; describe its table.
 
-From a :class:`~iam_compliance.sources.Source` (a Terraform plan or a CloudFormation
+From a :class:`~iam_compliance.sources.model.Source` (a Terraform plan or a CloudFormation
 template): the role with its trust policy and tags, each managed policy (attached), each
 inline policy, the boundary; and the table's tags and resource policy. A
 document the source leaves open is seeded as a placeholder that grants nothing: the
-verdicts it touches are "could not be decided" (:mod:`iam_compliance.engine.unknowns`),
+verdicts it touches are "could not be decided" (:mod:`iam_compliance.engine.evaluate.unknowns`),
 whatever the placeholder says.
 """
 
@@ -19,7 +19,7 @@ from ..engine.target import Target
 from .connection import Connection
 
 if TYPE_CHECKING:
-    from ..sources import Source
+    from ..sources.model import Source
 
 #: Stands in for a document known only after apply; it matches no real request.
 PLACEHOLDER: Mapping[str, Any] = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..engine.crosscheck import Simulated
+from ..engine.evaluate.crosscheck import Simulated
 from .adapter import calling
 
 

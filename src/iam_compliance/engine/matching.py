@@ -19,7 +19,8 @@ case-insensitively (``DynamoDB:scan`` is ``dynamodb:Scan``); resource ARNs and
 Patterns may also contain the escapes ``${*}``, ``${?}`` and ``${$}``, which IAM
 (policy version 2012-10-17) reads as a literal ``*``, ``?`` and ``$``. Any other
 ``${...}`` is a policy variable; it must be replaced before matching (see
-:func:`iam_compliance.conditions.substitute_variables`) and is compared literally here.
+:func:`iam_compliance.engine.evaluate.variables.substitute_variables`) and is compared
+literally here.
 
 Every match goes through one linear-time matcher (:mod:`.wildcards`); patterns come
 from policies, and a backtracking regular expression would let one pattern such as

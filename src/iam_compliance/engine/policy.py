@@ -13,10 +13,11 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import datetime
 from typing import Any, Literal
 
-from ..errors import ConfigurationError, PolicyError
+from ..errors import PolicyError
+from .decoding import json_type, load_document
 from .matching import matches_action
 
 Effect = Literal["Allow", "Deny"]
@@ -43,10 +44,6 @@ _STATEMENT_KEYS = frozenset(
 #: documents, and documents with no Version (which IAM reads as 2008-10-17), treat ``${``
 #: as plain text.
 CURRENT_VERSION = "2012-10-17"
-#: Documents nested deeper than this are refused before json.loads recurses into them.
-MAX_NESTING = 64
-#: Larger documents are refused unread: IAM's own limit is 10,240 characters for a role.
-MAX_DOCUMENT_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -88,9 +85,7 @@ class Statement:
     @property
     def label(self) -> str:
         """How messages name this statement: by Sid when it has one, else by position."""
-        if self.sid:
-            return f'statement "{self.sid}"'
-        return f"statement #{self.index + 1}"
+        return statement_label(self.index, self.sid)
 
     def covers_action(self, action: str) -> bool:
         """Whether ``action`` is in the statement's Action, or outside its NotAction."""
@@ -122,91 +117,47 @@ class Policy:
     @property
     def label(self) -> str:
         """How messages name this policy: ``MLPlatformECSTaskPolicy v3``, ``inline policy X``."""
-        if self.kind == "inline":
-            return f"inline policy {self.name}"
-        if self.kind == "resource":
-            return self.name
-        prefix = "permissions boundary " if self.kind == "boundary" else ""
-        suffix = f" {self.version}" if self.version else ""
-        return f"{prefix}{self.name}{suffix}"
+        return policy_label(self.name, self.kind, self.version)
 
 
-def read_file(path: Path, origin: str) -> str:
-    """A UTF-8 text file's contents; ``origin`` names it in the error when it cannot be read."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigurationError(f"{origin}: file not found") from None
-    except IsADirectoryError:
-        raise ConfigurationError(f"{origin}: is a directory, expected a file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(f"{origin}: cannot be read ({exc})") from None
+# Labels are how evidence, findings and the reports name a policy and a statement; the
+# reports carry nothing else, so a label is read back into the statement it names
+# (a source file's line) by the inverse below, never by spelling its format out again.
 
 
-def load_document(text: str, origin: str) -> dict[str, Any]:
-    """Decode a policy document's JSON text, with line and column on error."""
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > MAX_DOCUMENT_BYTES:
-        raise PolicyError(
-            origin,
-            f"document is {size:,} bytes; refusing anything over {MAX_DOCUMENT_BYTES:,} "
-            "(IAM's own limit is 10,240 characters)",
-        )
-    if not text.strip():
-        raise PolicyError(origin, "document is empty; expected a JSON object")
-    _check_nesting(text, origin)
-    try:
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except _NotJson as exc:
-        raise PolicyError(origin, f"not valid JSON: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise PolicyError(
-            origin, f"not valid JSON: {exc.msg}", line=exc.lineno, column=exc.colno
-        ) from None
-    except ValueError as exc:  # a number too long to convert, which is not a decode error
-        raise PolicyError(origin, f"not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise PolicyError(origin, f"document must be a JSON object, got {_json_type(value)}")
-    _check_text(value, origin)
-    return value
+def statement_label(index: int, sid: str | None) -> str:
+    """``statement "DynamoDBJobs"`` for a statement with a Sid, else ``statement #2``."""
+    return f'statement "{sid}"' if sid else f"statement #{index + 1}"
 
 
-class _NotJson(ValueError):
-    """A value Python's decoder accepts but JSON (and IAM) does not."""
+def labelled_statement(label: str) -> int | str | None:
+    """What :func:`statement_label` made ``label`` from: the statement's position (0-based)
+    when it has no Sid, else its Sid; None for a label it did not make."""
+    if label.startswith('statement "') and label.endswith('"') and len(label) > len('statement ""'):
+        return label[len('statement "') : -1]
+    number = label.removeprefix("statement #")
+    if number != label and number.isdigit() and int(number) > 0:
+        return int(number) - 1
+    return None
 
 
-def _refuse_constant(name: str) -> float:
-    # NaN, Infinity and -Infinity: Python's extension, not JSON (RFC 8259, section 6).
-    raise _NotJson(f"{name} is not a JSON number")
+def policy_label(name: str, kind: PolicyKind, version: str | None = None) -> str:
+    """``MLPlatformECSTaskPolicy v3``, ``inline policy X``, ``permissions boundary B v1``, or
+    a resource policy's name."""
+    if kind == "inline":
+        return f"inline policy {name}"
+    if kind == "resource":
+        return name
+    prefix = "permissions boundary " if kind == "boundary" else ""
+    suffix = f" {version}" if version else ""
+    return f"{prefix}{name}{suffix}"
 
 
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if number in (float("inf"), float("-inf")):
-        raise _NotJson(f"the number {text} is out of range")
-    return number
-
-
-def _check_text(value: Any, origin: str) -> None:
-    """Refuse strings that are not text: a lone surrogate (``\\ud800``) has no UTF-8 form,
-    so IAM could never store the document."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            bad = next(char for char in value if 0xD800 <= ord(char) <= 0xDFFF)
-            raise PolicyError(
-                origin,
-                f"not valid JSON text: the string {value[:40]!r} holds a lone surrogate "
-                f"\\u{ord(bad):04x}, which is not a character",
-            ) from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_text(key, origin)
-            _check_text(item, origin)
-    elif isinstance(value, list):
-        for item in value:
-            _check_text(item, origin)
+def labels_policy(label: str, name: str, kind: PolicyKind) -> bool:
+    """Whether :func:`policy_label` names the policy ``name`` of ``kind`` by ``label``,
+    at any version."""
+    base = policy_label(name, kind)
+    return label == base or (kind in ("managed", "boundary") and label.startswith(f"{base} v"))
 
 
 def parse_policy(
@@ -229,7 +180,7 @@ def parse_policy(
     where = origin or (f"{name} {version}" if version else name)
     raw = load_document(document, where) if isinstance(document, str) else document
     if not isinstance(raw, Mapping):
-        raise PolicyError(where, f"document must be a JSON object, got {_json_type(raw)}")
+        raise PolicyError(where, f"document must be a JSON object, got {json_type(raw)}")
     if "Statement" not in raw:
         raise PolicyError(where, 'no "Statement": a policy needs at least one statement')
     body = raw["Statement"]
@@ -255,10 +206,10 @@ def _parse_statement(
 ) -> Statement:
     at = f"{where}: statement #{index + 1}"
     if not isinstance(item, Mapping):
-        raise PolicyError(at, f"must be a JSON object, got {_json_type(item)}")
+        raise PolicyError(at, f"must be a JSON object, got {json_type(item)}")
     sid = item.get("Sid")
     if sid is not None and not isinstance(sid, str):
-        raise PolicyError(at, f"Sid must be a string, got {_json_type(sid)}")
+        raise PolicyError(at, f"Sid must be a string, got {json_type(sid)}")
     if sid and not (trust or resource_policy) and not _SID_RE.fullmatch(sid):
         raise PolicyError(at, f"Sid may hold only ASCII letters and digits, got {sid!r}")
     if sid:
@@ -327,7 +278,7 @@ def _conditions(block: Any, at: str) -> tuple[Condition, ...]:
     if block is None:
         return ()
     if not isinstance(block, Mapping):
-        raise PolicyError(at, f"Condition must be an object, got {_json_type(block)}")
+        raise PolicyError(at, f"Condition must be an object, got {json_type(block)}")
     found: list[Condition] = []
     for operator, keys in block.items():
         if not isinstance(keys, Mapping) or not keys:
@@ -352,47 +303,6 @@ def _condition_value(value: str | bool | int | float) -> str:
     return str(value)
 
 
-def _check_nesting(text: str, origin: str) -> None:
-    """Refuse deeply nested JSON before the decoder recurses into it."""
-    depth = 0
-    in_string = escaped = False
-    line, column = 1, 0
-    for char in text:
-        column += 1
-        if char == "\n":
-            line, column = line + 1, 0
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_NESTING:
-                raise PolicyError(
-                    origin,
-                    f"nested more than {MAX_NESTING} levels deep; a policy never is",
-                    line=line,
-                    column=column,
-                )
-        elif char in "]}":
-            depth -= 1
-
-
-def _json_type(value: Any) -> str:
-    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
-    for kind, label in names.items():
-        if isinstance(value, kind):
-            return label
-    if value is None:
-        return "null"
-    return "a number"
-
-
 @dataclass(frozen=True)
 class RolePolicies:
     """Every identity-side policy that applies to a role's requests."""
@@ -401,3 +311,14 @@ class RolePolicies:
     identity: tuple[Policy, ...]
     #: The permissions boundary, if the role has one.
     boundary: Policy | None = None
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """One version of a managed policy, as IAM lists it."""
+
+    #: The version id, ``v3``.
+    version_id: str
+    is_default: bool
+    #: IAM's CreateDate; decides which version is the oldest.
+    created: datetime

@@ -44,6 +44,16 @@ class ActionCatalog(Protocol):
 
 
 @dataclass(frozen=True)
+class Need:
+    """One required action on one resource (or pattern of resources)."""
+
+    action: str
+    resource: str
+    #: How reports name it: the requirement's id (``dynamodb:Query@index/*``).
+    id: str
+
+
+@dataclass(frozen=True)
 class RequiredAction:
     #: The IAM action, ``dynamodb:Scan``, as AWS spells it.
     name: str

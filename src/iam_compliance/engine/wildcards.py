@@ -29,7 +29,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-Mode = Literal["like", "resource", "resource-loose"]
+#: Where a wildcard may reach (see above): ``like``, ``resource`` or ``resource-loose``.
+Reach = Literal["like", "resource", "resource-loose"]
 
 #: The escapes IAM reads as literal characters inside a pattern.
 ESCAPES = ("${*}", "${?}", "${$}")
@@ -61,7 +62,7 @@ def scan(pattern: str) -> Iterator[tuple[str, int]]:
             yield (char if char in "*?" else "=" + char), index
 
 
-def tokenize(pattern: str, mode: Mode = "like") -> list[Token]:
+def tokenize(pattern: str, reach: Reach = "like") -> list[Token]:
     """``pattern`` as tokens, escapes read and each run of ``*`` made one ``*``.
 
     A run of ``*`` matches what its last ``*`` matches: only the last can be the last
@@ -71,13 +72,13 @@ def tokenize(pattern: str, mode: Mode = "like") -> list[Token]:
     for item, end in scan(pattern):
         if item == "*":
             end_of_segment = end == len(pattern) or pattern[end] == ":"
-            star = Token("any", colon=mode == "like" or end_of_segment)
+            star = Token("any", colon=reach == "like" or end_of_segment)
             if found and found[-1].kind == "any":
                 found[-1] = star
             else:
                 found.append(star)
         elif item == "?":
-            found.append(Token("one", colon=mode != "resource"))
+            found.append(Token("one", colon=reach != "resource"))
         else:
             found.append(Token("literal", item[1]))
     return found
@@ -169,16 +170,16 @@ class Glob:
         return states | ((states & self.stars) << 1)
 
 
-def compile_glob(pattern: str, mode: Mode = "like") -> Glob:
-    """``pattern`` compiled for ``mode``; cached for the life of the process, without a
+def compile_glob(pattern: str, reach: Reach = "like") -> Glob:
+    """``pattern`` compiled for ``reach``; cached for the life of the process, without a
     size limit: the patterns come from the policies a run reads, and a bounded cache that
     overflows makes every later match compile again."""
-    return _compile(pattern, mode)
+    return _compile(pattern, reach)
 
 
 @functools.cache
-def _compile(pattern: str, mode: Mode) -> Glob:
-    tokens = tokenize(pattern, mode)
+def _compile(pattern: str, reach: Reach) -> Glob:
+    tokens = tokenize(pattern, reach)
     literal: dict[str, int] = {":": 0}
     one = one_colon = star = star_colon = 0
     segments: list[int] = []

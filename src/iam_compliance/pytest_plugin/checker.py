@@ -23,13 +23,13 @@ from ..aws.organization import GuardrailSource, live_connection
 from ..aws.reading import RoleReader
 from ..aws.simulator import simulate
 from ..config import READ_CONCURRENCY, Settings
-from ..engine.assessment import NOTHING_DECLARED, Assessment, RoleSnapshot, assess
-from ..engine.crosscheck import compare, context_entries
-from ..engine.evaluation import RolePolicies, Verdict
-from ..engine.proof import Judge
-from ..engine.proposal import plan_and_prove
-from ..engine.remediation import FixPlan, PolicyVersion
-from ..engine.request import Declared
+from ..engine.evaluate.assessment import NOTHING_DECLARED, Assessment, RoleSnapshot, assess
+from ..engine.evaluate.crosscheck import compare, context_entries
+from ..engine.evaluate.evaluation import Judge, Verdict
+from ..engine.evaluate.request import Declared
+from ..engine.fix.planning import FixPlan
+from ..engine.fix.proposal import WrittenFix, plan_and_prove
+from ..engine.policy import PolicyVersion, RolePolicies
 from ..engine.requirements import ActionCatalog, RequiredAction
 from ..engine.target import Target
 from ..errors import IamComplianceError
@@ -112,7 +112,7 @@ class Checker:
         source = self.mock.source(found.target) if self.mock is not None else None
         if source is None:
             return found.judge
-        from ..engine.unknowns import undecided  # only a run on a source file needs it
+        from ..engine.evaluate.unknowns import undecided  # only a run on a source file needs it
 
         unknowns = source.unknowns
 
@@ -128,10 +128,12 @@ class Checker:
         versions: Sequence[PolicyVersion] | None = None,
         shared_with: Sequence[str] = (),
         allow_shared: bool = False,
+        write: Callable[[FixPlan], WrittenFix | None] | None = None,
     ) -> FixPlan | None:
         """The fix of ``found``'s task policy, planned and proved the one way every report,
         --fix-dry-run, --fix and a source file's patch use (None: the policy is not
-        attached). ``versions``: the policy's version listing, when it was read."""
+        attached). ``versions``: the policy's version listing, when it was read;
+        ``write``: writes the plan into a source file, to prove it again as written."""
         return plan_and_prove(
             found,
             self.actions_of,
@@ -139,6 +141,7 @@ class Checker:
             judge=self.judge_of(found),
             shared_with=shared_with,
             allow_shared=allow_shared,
+            write=write,
         )
 
     def check_policy_file(self) -> None:
@@ -173,13 +176,13 @@ class Checker:
         are returned (and kept: their tests then error with that message).
         """
         pending = [t for t in targets if t.name not in self._assessments]
-        outcomes = self.reader.read_all(pending)
+        results = self.reader.read_all(pending)
         for target in pending:
-            outcome = outcomes[target.name]
+            result = results[target.name]
             try:
-                if isinstance(outcome, IamComplianceError):
-                    raise outcome
-                self._assessments[target.name] = self._assess(target, outcome)
+                if isinstance(result, IamComplianceError):
+                    raise result
+                self._assessments[target.name] = self._assess(target, result)
             except IamComplianceError as exc:
                 self.read_errors[target.name] = exc
         return self._errors_of(targets)
@@ -220,7 +223,7 @@ class Checker:
         # A value the source file leaves open makes what it touches undecided; each
         # reason says where in the file its deciding statement is. Imported here: only a
         # run on a source file needs them.
-        from ..engine.unknowns import with_unknowns
+        from ..engine.evaluate.unknowns import with_unknowns
         from ..sources.locations import annotate
 
         return annotate(with_unknowns(found, source.unknowns), source)

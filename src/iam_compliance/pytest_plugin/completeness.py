@@ -15,9 +15,9 @@ from collections.abc import Generator
 
 import pytest
 
-from ..report.model import ChecksEntry, ErrorEntry
-from .collecting import ResultCollector
+from ..report.document import ChecksEntry, ErrorEntry
 from .failures import FailureTracker
+from .ledger import VerdictLedger
 from .xdist import is_xdist_worker
 
 
@@ -25,10 +25,8 @@ class Completeness:
     """Counts the suite's checks that ran, and makes a partial run's exit code 4 rather
     than 0. Acts on the controller (or the only process), which sees every report."""
 
-    def __init__(
-        self, collector: ResultCollector, failures: FailureTracker, *, expected: int
-    ) -> None:
-        self.collector = collector
+    def __init__(self, ledger: VerdictLedger, failures: FailureTracker, *, expected: int) -> None:
+        self.ledger = ledger
         self.failures = failures
         #: The suite's checks for this run's targets.
         self.expected = expected
@@ -79,7 +77,7 @@ class Completeness:
         exit code): count, and never let a partial or unfinished run exit 0."""
         config = session.config
         if not is_xdist_worker(config) and not config.option.collectonly:
-            ran = self.collector.checks_ran()
+            ran = self.ledger.checks_ran()
             stopped_early = self.failures.fatal is not None and not ran
             self._checks = None if stopped_early else ChecksEntry(ran, self.expected)
             if self.failures.unfinished is not None and session.exitstatus == 0:

@@ -16,7 +16,8 @@ from collections.abc import Generator
 import pytest
 
 from ..errors import IamComplianceError
-from ..report.model import ErrorEntry, ErrorKind
+from ..report.document import ErrorEntry
+from ..report.labels import ErrorKind
 
 #: The test report attribute that carries the error to the xdist controller.
 ERROR_ATTRIBUTE = "iam_compliance_error"
@@ -35,11 +36,21 @@ class FailureTracker:
         self.fatal: str | None = None
         #: Why the run did not finish (interrupted, internal error), if it did not.
         self.unfinished: ErrorEntry | None = None
+        #: Whether a usage error found while collecting stopped the run (:meth:`refuse`).
+        self.refused = False
 
     def stop(self, message: str) -> pytest.UsageError:
         """Record ``message`` as the error that stops the run; return the error to raise."""
         self.fatal = message
         return pytest.UsageError(message)
+
+    def refuse(self, message: str) -> None:
+        """A usage error found while collecting (a collection error, which pytest reports
+        itself): the run stops with exit code 4, and the reports say ``message``."""
+        self.refused = True
+        said = self.fatal.splitlines() if self.fatal is not None else []
+        # Each xdist worker collects, and reports the same error.
+        self.fatal = "\n".join(dict.fromkeys([*said, *message.splitlines()]))
 
     @property
     def summary(self) -> str | None:
@@ -60,6 +71,8 @@ class FailureTracker:
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         """Ctrl-C, CI cancelling the job (SIGINT), or pytest.exit(): the run stops here."""
+        if self.refused and excinfo.errisinstance(pytest.Session.Interrupted):
+            return  # pytest stopping at the collection error :meth:`refuse` was told of
         what = excinfo.typename
         text = str(getattr(excinfo.value, "msg", "") or excinfo.value).strip()
         self.unfinished = ErrorEntry(
@@ -68,9 +81,7 @@ class FailureTracker:
             ErrorKind.INTERRUPTED,
         )
 
-    def pytest_internalerror(
-        self, excrepr: object, excinfo: pytest.ExceptionInfo[BaseException]
-    ) -> None:
+    def pytest_internalerror(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         """pytest or a plugin failed: the run stops here."""
         text = str(excinfo.value).strip().splitlines()
         self.unfinished = ErrorEntry(
@@ -104,5 +115,9 @@ class FailureTracker:
     @pytest.hookimpl(wrapper=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> Generator[None, None, None]:
         if self.errors and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        # pytest says 2 (interrupted) of a collection error, xdist 1; a refused run is 4.
+        refused = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERRUPTED)
+        if self.refused and self.unfinished is None and session.exitstatus in refused:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
         return (yield)

@@ -17,9 +17,9 @@ import pytest
 
 from ..aws.analyzer import ANALYZER_CONFIG, check_no_new_access
 from ..config import Settings
-from ..engine.evaluation import Verdict
-from ..engine.remediation import FixPlan
-from ..engine.rollout import Remediation, Where, apply_fix
+from ..engine.evaluate.evaluation import Verdict
+from ..engine.fix.planning import FixPlan
+from ..engine.fix.rollout import FixDestination, Remediation, apply_fix
 from ..engine.target import Target
 from ..errors import ConcurrentChangeError, IamComplianceError, RemediationError
 from ..report.records import RecordWriter
@@ -131,14 +131,14 @@ class Fixer:
             try:
                 adapter = self.checker.adapter(target)
                 live = self.settings.mode == "live"
-                outcome = apply_fix(
+                applied = apply_fix(
                     plan,
                     adapter,
                     account=self.checker.assessment(target).snapshot.account_id,
                     verify=lambda: self._reread(target),
                     save_record=self._record_writer(target),
                     clock=self.clock,
-                    where=Where(
+                    where=FixDestination(
                         self.settings.mode,
                         target.region,
                         adapter.endpoint_url if live else None,
@@ -157,7 +157,7 @@ class Fixer:
                 return Remediation(target, plan, None, False, tuple(notes))
             finally:
                 self.checker.forget(target)
-            return Remediation(target, plan, outcome, False, tuple(notes))
+            return Remediation(target, plan, applied, False, tuple(notes))
         raise ConcurrentChangeError(
             f"{target.policy_arn} kept changing while planning a fix ({FIX_ATTEMPTS} attempts); "
             "nothing was written: " + "; ".join(notes)

@@ -17,10 +17,11 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..config import SETTINGS_KEYS, Settings, resolve_targets
+from ..config import Settings
 from ..engine.target import Target
 from ..envfile import read_env_file
 from ..errors import IamComplianceError
+from ..targets import SETTINGS_KEYS, resolve_targets
 
 #: Credentials a file's own win over with several targets, not with one.
 _CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")

@@ -13,14 +13,14 @@ import pytest
 if TYPE_CHECKING:
     from ..aws.redaction import CredentialRedactor  # noqa: F401
     from .checker import Checker  # noqa: F401
-    from .collecting import ResultCollector  # noqa: F401
     from .failures import FailureTracker  # noqa: F401
     from .fixing import Fixer  # noqa: F401
+    from .ledger import VerdictLedger  # noqa: F401
     from .reports import ReportWriter  # noqa: F401
 
 checker_key = pytest.StashKey["Checker"]()
 fixer_key = pytest.StashKey["Fixer"]()
 failures_key = pytest.StashKey["FailureTracker"]()
-collector_key = pytest.StashKey["ResultCollector"]()
+ledger_key = pytest.StashKey["VerdictLedger"]()
 writer_key = pytest.StashKey["ReportWriter"]()
 redactor_key = pytest.StashKey["CredentialRedactor"]()

@@ -7,8 +7,9 @@ kept in ``config.stash``:
 * :class:`~.checker.Checker`: reads each target once and judges it (the fixtures' source);
 * :class:`~.fixing.Fixer`: ``--fix`` and ``--fix-dry-run``;
 * :class:`~.failures.FailureTracker`: a target that cannot be read is exit code 4;
-* :class:`~.collecting.ResultCollector` and :class:`~.reports.ReportWriter`: the reports;
+* :class:`~.ledger.VerdictLedger` and :class:`~.reports.ReportWriter`: the reports;
 * :class:`~.xdist.TargetScheduling`: each target's tests on one xdist worker;
+* :class:`~.markers.MarkerCheck`: each compliance test says what it checks (``iam_check``);
 * :class:`~.sourcing.SourceOutputs`: with ``--iam-policy-file``, patches and SARIF.
 
 The plugin is active only where the pytest configuration names the fixtures directory
@@ -45,7 +46,7 @@ from .xdist import is_xdist_worker
 # The engine, boto3, moto and the report layer are imported by pytest_configure, and only
 # where the suite is on.
 if TYPE_CHECKING:
-    from ..engine.assessment import Assessment
+    from ..engine.evaluate.assessment import Assessment
     from ..engine.target import Target
     from .checker import Checker
 
@@ -97,9 +98,18 @@ def _rootdir_misled(config: pytest.Config, parser: pytest.Parser) -> bool:
 _RUNS: list[pytest.Config] = []
 
 
+#: The marker that says what a compliance test checks (:mod:`.markers`); its kinds are
+#: ``report.labels.CheckKind``'s values.
+ICHECK_MARKER_HELP = (
+    "iam_check(kind): what an iam-compliance test checks, as its report row says: "
+    '"all_actions", "action" (one required action), "attached", "trust" or "least_privilege"'
+)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     _RUNS.append(config)
+    config.addinivalue_line("markers", ICHECK_MARKER_HELP)
     if not is_xdist_worker(config):
         check_rootdir(config, path_option_names(config))
     if not is_suite_on(config):

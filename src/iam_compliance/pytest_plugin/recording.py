@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..aws.recorder import CallTap
-from ..config import resolve_targets
 from ..engine.requirements import RequiredAction, load_requirements
 from ..engine.target import Target
 from ..errors import IamComplianceError
 from ..recording.ledger import Entry, Ledger, TestRef
 from ..recording.model import Scope
 from ..recording.writer import reason, render
+from ..targets import resolve_targets
 from .xdist import is_xdist_worker
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 
 
 @dataclass(frozen=True)
-class Check:
+class RecordCheck:
     """``--iam-record-check``: the requirements, read as the suite reads them."""
 
     #: As given, for messages.
@@ -76,7 +76,7 @@ def start_recording(config: pytest.Config, options: argparse.Namespace) -> None:
 
 def _settings(
     config: pytest.Config, options: argparse.Namespace
-) -> tuple[Path | None, Check | None, Scope]:
+) -> tuple[Path | None, RecordCheck | None, Scope]:
     record, check_path = options.iam_record, options.iam_record_check
     if not record and not check_path:
         used = next(
@@ -116,7 +116,7 @@ def _settings(
             target = resolve_targets((), rootdir=config.rootpath, environ=os.environ)[0]
         except IamComplianceError as exc:
             raise pytest.UsageError(f"--iam-record-check {check_path}: {exc}") from None
-        check = Check(check_path, requirements, target, bool(options.iam_record_strict))
+        check = RecordCheck(check_path, requirements, target, bool(options.iam_record_strict))
     return output, check, Scope(account, region)
 
 
@@ -134,7 +134,7 @@ class CallRecorder:
         tap: CallTap,
         *,
         output: Path | None,
-        check: Check | None,
+        check: RecordCheck | None,
         fixtures: bool,
     ) -> None:
         self.ledger = ledger
@@ -250,7 +250,7 @@ class CallRecorder:
         if self.drift is not None and self.check is not None:
             self._drift_summary(terminalreporter, self.check, self.drift)
 
-    def _drift_summary(self, terminalreporter: Any, check: Check, drift: Drift) -> None:
+    def _drift_summary(self, terminalreporter: Any, check: RecordCheck, drift: Drift) -> None:
         write = terminalreporter.write_line
         terminalreporter.section(f"iam-compliance: recorded calls against {check.label}")
         for item in drift.uncovered:

@@ -6,7 +6,7 @@ into the reports folder (ini ``iam_compliance_reports``, default ``reports/``):
 as suite properties) and ``compliance.json`` (schema in :mod:`iam_compliance.report.model`).
 
 Under pytest-xdist only the controller writes, from what the test reports carry
-(:mod:`.collecting`).
+(:mod:`.ledger`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from ..report.codec import to_json
 from ..report.files import write_json
 from ..report.junit import add_suite_properties, junit_properties
 from ..report.terminal import summary_lines
-from .collecting import LISTED_BY_ALL_ACTIONS, ResultCollector, payload_of
 from .completeness import Completeness
 from .fixing import Remediations
+from .ledger import LISTED_BY_ALL_ACTIONS, VerdictLedger, payload_of
 
 JSON_NAME = "compliance.json"
 
@@ -39,7 +39,7 @@ class ReportWriter:
         self,
         config: pytest.Config,
         settings: Settings,
-        collector: ResultCollector,
+        ledger: VerdictLedger,
         remediations: Remediations,
         completeness: Completeness,
         json_path: Path,
@@ -52,7 +52,7 @@ class ReportWriter:
         self.unlisted_passed = 0
         self.unlisted_failed = 0
         self.settings = settings
-        self.collector = collector
+        self.ledger = ledger
         self.remediations = remediations
         #: Whether the run finished and checked everything, and why not.
         self.completeness = completeness
@@ -77,11 +77,11 @@ class ReportWriter:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Fill in the Environment rows that could not be known at the start."""
         metadata = self.config.stash.get(metadata_key, None)
-        for section in self.collector.new_sections:
+        for section in self.ledger.new_sections:
             if metadata is not None and html.lists_targets(self.settings):
                 key = html.version_key(self.settings, section.name)
                 metadata[key] = html.escape(section.default_version or "not attached")
-        self.collector.new_sections.clear()
+        self.ledger.new_sections.clear()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_report_header(
@@ -128,12 +128,12 @@ class ReportWriter:
         prefix.append(
             html.summary_html(
                 self.settings,
-                self.collector.sections(),
+                self.ledger.sections(),
                 error=self.completeness.error,
                 exit_status=int(session.exitstatus),
                 partial=self.completeness.partial_line,
                 checks=self.completeness.checks,
-                documents=self.collector.documents,
+                documents=self.ledger.documents,
                 unlisted=None if self.list_passed else (self.unlisted_passed, self.unlisted_failed),
             )
         )
@@ -151,8 +151,8 @@ class ReportWriter:
             policy_file=str(self.settings.policy_file) if self.settings.policy_file else None,
             context=self.settings.context,
             exit_status=int(session.exitstatus),
-            sections=self.collector.sections(),
-            tests=self.collector.tests(),
+            sections=self.ledger.sections(),
+            tests=self.ledger.tests(),
             error=self.completeness.error,
             checks=self.completeness.checks,
         )
@@ -162,7 +162,7 @@ class ReportWriter:
     # -- terminal ----------------------------------------------------------------------
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        lines = summary_lines(self.collector.sections(), self.remediations.all)
+        lines = summary_lines(self.ledger.sections(), self.remediations.all)
         if lines:
             terminalreporter.write_sep("=", "iam-compliance")
             for line in lines:
@@ -193,12 +193,12 @@ class JUnitProperties:
     def __init__(
         self,
         settings: Settings,
-        collector: ResultCollector,
+        ledger: VerdictLedger,
         xml_path: Path,
         completeness: Completeness,
     ) -> None:
         self.settings = settings
-        self.collector = collector
+        self.ledger = ledger
         self.xml_path = xml_path
         self.completeness = completeness
 
@@ -206,7 +206,7 @@ class JUnitProperties:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if session.config.option.collectonly or not self.xml_path.is_file():
             return
-        by_name = {s.name: s for s in self.collector.sections()}
+        by_name = {s.name: s for s in self.ledger.sections()}
         completeness = self.completeness
         error = completeness.error
         add_suite_properties(

@@ -4,7 +4,7 @@ With a source file, ``--fix`` and ``--fix-dry-run`` change nothing but write
 ``<reports>/fix/<file name>.patch``, a diff of the file, relative to its folder, that
 ``git -C <folder> apply`` accepts (for a Terraform plan, the new document and, with
 ``--terraform-dir``, a patch of the ``.tf`` file that holds the policy). The patched file
-is read back and its task policy proved (:func:`~..engine.proof.prove_document`): a patch
+is read back and its task policy proved (:func:`~..engine.fix.proposal.plan_and_prove`): a patch
 that would grant anything but exactly the required actions is not written. Every run on
 a source file writes SARIF (``<reports>/compliance.sarif`` or ``--sarif PATH``). A live
 ``--fix`` of a role or policy tagged as deployed from code is told that it will drift
@@ -13,29 +13,28 @@ from the code.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from ..config import Settings
-from ..engine.assessment import Assessment
-from ..engine.proof import prove_document
-from ..engine.remediation import FixPlan
-from ..engine.rollout import Remediation
+from ..engine.evaluate.assessment import Assessment
+from ..engine.fix.planning import FixPlan
+from ..engine.fix.rollout import Remediation
 from ..engine.target import Target
-from ..errors import IamComplianceError, RemediationError
+from ..errors import IamComplianceError
 from ..report.files import FIX_FOLDER, write_json, write_text
 from ..report.sarif import sarif_document, source_root
-from ..sources import Source
 from ..sources.fixes import Patch, source_patch, terraform_patch
+from ..sources.model import Source
 from .checker import Checker
-from .collecting import ResultCollector
 from .completeness import Completeness
 from .failures import FailureTracker
 from .fixing import Remediations
+from .ledger import VerdictLedger
 from .xdist import is_xdist_worker
 
 
@@ -47,7 +46,7 @@ class SourceOutputs:
         checker: Checker,
         settings: Settings,
         remediations: Remediations,
-        collector: ResultCollector,
+        ledger: VerdictLedger,
         reports_dir: Path,
         *,
         sarif_path: Path,
@@ -63,7 +62,7 @@ class SourceOutputs:
         self.checker = checker
         self.settings = settings
         self.remediations = remediations
-        self.collector = collector
+        self.ledger = ledger
         self.reports_dir = reports_dir
         self.sarif_path = sarif_path
         self.terraform_dir = terraform_dir
@@ -95,8 +94,11 @@ class SourceOutputs:
                 self.failures.stop(f"--fix, target {target.name}: {exc}")
                 return
 
-    def plan(self, target: Target) -> FixPlan | str:
-        """The fix of the source's task policy, or why there is none."""
+    def plan(
+        self, target: Target, write: Callable[[FixPlan], Patch | None] | None = None
+    ) -> FixPlan | str:
+        """The fix of the source's task policy, or why there is none; ``write`` makes the
+        patch, on which the plan is proved again."""
         source = self.source(target)
         found = self.checker.assessment(target)
         policy = found.target_policy
@@ -113,7 +115,7 @@ class SourceOutputs:
             )
 
         # Planned and proved as every report's proposed fix is; a patch is a fix too.
-        plan = self.checker.propose(found)
+        plan = self.checker.propose(found, write=write)
         assert plan is not None  # the policy is attached
         return plan
 
@@ -127,17 +129,22 @@ class SourceOutputs:
     def _prepared(self, target: Target) -> tuple[FixPlan | str, Patch | None]:
         """The target's plan and the patch that makes it, computed once."""
         if target.name not in self._prepared_fixes:
-            plan = self.plan(target)
-            made = None
-            if isinstance(plan, FixPlan) and plan.can_apply and plan.new_document is not None:
+            made: list[Patch] = []
+
+            def write(plan: FixPlan) -> Patch | None:
+                assert plan.new_document is not None  # plan_and_prove writes only those
                 source = self.source(target)
+                patch = None
                 if source.kind != "terraform-plan":
-                    made = source_patch(source, target, plan.new_document)
+                    patch = source_patch(source, target, plan.new_document)
                 elif self.terraform_dir is not None:
-                    made = terraform_patch(source, target, self.terraform_dir, plan.new_document)
-                if made is not None:
-                    plan = self.proved(target, plan, made)
-            self._prepared_fixes[target.name] = (plan, made)
+                    patch = terraform_patch(source, target, self.terraform_dir, plan.new_document)
+                if patch is not None:
+                    made.append(patch)
+                return patch
+
+            plan = self.plan(target, write)
+            self._prepared_fixes[target.name] = (plan, made[0] if made else None)
         return self._prepared_fixes[target.name]
 
     def patch(self, target: Target) -> Remediation:
@@ -168,32 +175,6 @@ class SourceOutputs:
         notes.append(f"wrote {patch}: apply it with: {command}")
         return Remediation(target, plan, None, self.settings.fix_dry_run, tuple(notes))
 
-    def proved(self, target: Target, plan: FixPlan, made: Patch) -> FixPlan:
-        """``plan``, its proof made again on the document the patched file makes; a patch
-        that would not grant exactly the required actions is not written."""
-        found = self.checker.assessment(target)
-        policy = found.target_policy
-        assert policy is not None
-        proof = prove_document(
-            made.document,
-            found.snapshot.policies,
-            policy,
-            self.checker.judge_of(found),
-            found.needs(),
-            self.checker.actions_of,
-            target.table_arn,
-        )
-        assert plan.new_document is not None
-        if not proof.exact or not made.reads_as(plan.new_document):
-            why = proof.describe() if not proof.exact else "it is not the planned document"
-            raise RemediationError(
-                f"the patch of {made.folder / made.name}, as the patched file reads, "
-                f"is not the planned fix: {why}; nothing written"
-            )
-        return dataclasses.replace(
-            plan, proof=f"{proof.describe()}, proved on {made.name} as patched"
-        )
-
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Write the SARIF log (the controller, or the only process), for a complete run
         only.
@@ -218,7 +199,7 @@ class SourceOutputs:
         roots = {source_root(source.path, self.rootdir) for source in sources.values()}
         # One run reads one --iam-policy-file, so its targets' sources share a root.
         [root] = roots
-        document = sarif_document(self.collector.sections(), sources, root=root)
+        document = sarif_document(self.ledger.sections(), sources, root=root)
         write_json(self.sarif_path, document)
         self.written.append(self.sarif_path)
         if root != self.rootdir.resolve():

@@ -23,31 +23,35 @@ from ..config import (
     resolve_mode,
     resolve_settings,
 )
-from ..engine.request import DECLARED_FILE, load_declared
+from ..engine.evaluate.request import DECLARED_FILE, load_declared
 from ..engine.requirements import load_requirements
 from ..errors import ConfigurationError, IamComplianceError
 from ..report.files import SARIF_NAME, check_reports_folder, stale_files
 from ..report.html import lists_passed_tests
-from ..report.model import CHECK_TESTS
+from ..report.labels import CheckKind
 from ..report.start_error import write_start_reports, write_unfinished_reports
 from .checker import Checker
-from .collecting import ResultCollector
 from .completeness import Completeness
 from .failures import FailureTracker
 from .fixing import Fixer, Remediations
 from .keys import (
     checker_key,
-    collector_key,
     failures_key,
     fixer_key,
+    ledger_key,
     redactor_key,
     writer_key,
 )
+from .ledger import VerdictLedger
+from .markers import MarkerCheck
 from .publishing import HTML_NAME, XML_NAME, Publisher, use_default_paths
 from .reports import JSON_NAME, JUnitProperties, ReportWriter
 from .xdist import TargetScheduling, is_xdist_worker
 
 REQUIREMENTS_FILE = "required_actions.toml"
+#: The suite's checks of a target besides one per required action: all of them, the
+#: attachment, trust and least privilege.
+WHOLE_ROLE_CHECKS = sum(1 for kind in CheckKind if kind is not CheckKind.ACTION)
 Plugin = TypeVar("Plugin")
 
 
@@ -64,13 +68,11 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
         len(settings.targets),
         where=str(config.inipath or "-o"),
     )
-    collector = ResultCollector(
-        settings, remediations, compact=not list_passed, propose=checker.propose
-    )
+    ledger = VerdictLedger(settings, remediations, compact=not list_passed, propose=checker.propose)
     completeness = Completeness(
-        collector,
+        ledger,
         failures,
-        expected=len(settings.targets) * (len(CHECK_TESTS) + len(checker.requirements)),
+        expected=len(settings.targets) * (WHOLE_ROLE_CHECKS + len(checker.requirements)),
     )
     fixer = Fixer(
         checker,
@@ -82,8 +84,9 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     _register(config, checker_key, checker, "checker")
     _register(config, fixer_key, fixer, "fixer")
     _register(config, failures_key, failures, "failures")
-    _register(config, collector_key, collector, "collector")
+    _register(config, ledger_key, ledger, "ledger")
     config.pluginmanager.register(completeness, "iam-compliance-completeness")
+    config.pluginmanager.register(MarkerCheck(failures), "iam-compliance-markers")
     if not is_xdist_worker(config):
         writes = not (config.option.collectonly or getattr(config.option, "help", False))
         if writes:
@@ -104,7 +107,7 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
         writer = ReportWriter(
             config,
             settings,
-            collector,
+            ledger,
             remediations,
             completeness,
             reports_dir / JSON_NAME,
@@ -113,12 +116,12 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
         _register(config, writer_key, writer, "writer")
         xml_path = getattr(config.option, "xmlpath", None)
         if xml_path:
-            junit = JUnitProperties(settings, collector, Path(xml_path).absolute(), completeness)
+            junit = JUnitProperties(settings, ledger, Path(xml_path).absolute(), completeness)
             config.pluginmanager.register(junit, "iam-compliance-junit")
     config.pluginmanager.register(
         TargetScheduling([t.name for t in settings.targets]), "iam-compliance-xdist"
     )
-    _source_outputs(config, checker, remediations, collector, reports_dir, completeness)
+    _source_outputs(config, checker, remediations, ledger, reports_dir, completeness)
 
 
 def _report_path(config: pytest.Config, option: str, default: Path) -> Path | None:
@@ -140,7 +143,7 @@ def _source_outputs(
     config: pytest.Config,
     checker: Checker,
     remediations: Remediations,
-    collector: ResultCollector,
+    ledger: VerdictLedger,
     reports_dir: Path,
     completeness: Completeness,
 ) -> None:
@@ -168,7 +171,7 @@ def _source_outputs(
         checker,
         settings,
         remediations,
-        collector,
+        ledger,
         reports_dir,
         sarif_path=Path(option.iam_sarif) if option.iam_sarif else reports_dir / SARIF_NAME,
         terraform_dir=terraform_dir,
@@ -178,7 +181,7 @@ def _source_outputs(
     )
     # A source file's fix is a patch, proved again on the file as patched: that is the fix
     # every report proposes, as --fix-dry-run prints it.
-    collector.propose = outputs.propose
+    ledger.propose = outputs.propose
     config.pluginmanager.register(outputs, "iam-compliance-sources")
 
 

@@ -14,13 +14,12 @@ become the target's partition, region, account and table.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..engine.matching import covers_resource, matches_action, overlaps_resource
 from ..engine.requirements import RequiredAction
-from ..engine.target import Target
+from ..engine.target import Target, fill_placeholders
 from .ledger import Entry
 
 
@@ -46,12 +45,7 @@ def resolve(resource: str, target: Target) -> str:
     """A recorded resource as the compliance suite reads it for ``target``."""
     if resource == "*":
         return resource
-    return string.Template(resource).substitute(
-        AWS_PARTITION=target.partition,
-        AWS_REGION=target.region,
-        AWS_ACCOUNT_ID=target.account_id,
-        DYNAMODB_TABLE_NAME=target.table_name,
-    )
+    return fill_placeholders(resource, target, f"recorded resource {resource!r}")
 
 
 def compare(

@@ -10,7 +10,7 @@ uploads parts in a pool), hence the lock; its payload is plain JSON, for xdist's
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +38,6 @@ class Entry:
     @property
     def key(self) -> tuple[str, str]:
         return (self.action, self.resource)
-
-    @property
-    def is_unmapped(self) -> bool:
-        return any(note.id == "UNMAPPED" for note in self.notes)
 
 
 class Ledger:
@@ -139,7 +135,3 @@ class Ledger:
 
 def _sorted(notes: Iterable[Note]) -> tuple[Note, ...]:
     return tuple(sorted(set(notes), key=lambda n: (n.id, n.detail)))
-
-
-def unmapped(entries: Sequence[Entry]) -> tuple[Entry, ...]:
-    return tuple(e for e in entries if e.is_unmapped)

@@ -20,9 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: The verbs IAM distinguishes.
-VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE")
-
 
 @dataclass(frozen=True)
 class Statement:

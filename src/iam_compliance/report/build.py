@@ -1,7 +1,7 @@
 """Build the report model from what the engine judged.
 
-Pure: an :class:`~iam_compliance.engine.assessment.Assessment`, fix plans and their
-outcomes in; :mod:`.model` values out.
+Pure: an :class:`~iam_compliance.engine.evaluate.assessment.Assessment`, fix plans and what
+applying them did in; :mod:`.model` values out.
 """
 
 from __future__ import annotations
@@ -12,41 +12,33 @@ from datetime import UTC, datetime
 from typing import cast
 
 from .. import __version__
-from ..engine.assessment import Assessment, Check
-from ..engine.evaluation import Decision, Evidence, Verdict
-from ..engine.guardrails import Reading
-from ..engine.privilege import Finding
-from ..engine.remediation import FixPlan, widening_reason
-from ..engine.request import RequestContext
-from ..engine.rollout import Remediation
+from ..engine.evaluate.applicability import Evidence
+from ..engine.evaluate.assessment import Assessment
+from ..engine.evaluate.decision import Decision
+from ..engine.evaluate.evaluation import Verdict
+from ..engine.evaluate.guardrails import Reading
+from ..engine.evaluate.privilege import Finding
+from ..engine.evaluate.request import RequestContext
+from ..engine.evaluate.trust import CheckResult
+from ..engine.fix.planning import FixPlan, widening_reason
+from ..engine.fix.rollout import Remediation
+from .document import SCHEMA, ChecksEntry, ErrorEntry, ReportDocument, RowPayload, TestEntry, Tool
+from .labels import CheckKind, EvidenceKind, RemediationStatus, Status, VerdictCode
 from .model import (
-    JSON,
-    SCHEMA,
     ActionEntry,
     BlockedEntry,
     CheckEntry,
-    CheckKind,
     Checks,
-    ChecksEntry,
     ContextValue,
     Deciding,
-    ErrorEntry,
     EvidenceEntry,
-    EvidenceKind,
     FindingEntry,
     GuardrailsEntry,
     JSONObject,
     LevelEntry,
     PlanEntry,
     RemediationEntry,
-    RemediationStatus,
-    ReportDocument,
-    RowPayload,
-    Status,
     TargetSection,
-    TestEntry,
-    Tool,
-    VerdictCode,
 )
 
 
@@ -71,7 +63,7 @@ def target_section(
 ) -> TargetSection:
     """Everything judged about one target, written field by field: the target may hold
     credentials, which never leave the process. ``proposed`` is the fix planned and
-    proved by :func:`iam_compliance.engine.proposal.plan_and_prove`; ``command`` checks
+    proved by :func:`iam_compliance.engine.fix.proposal.plan_and_prove`; ``command`` checks
     the target again (the hints repeat it); ``live``: say where and as whom it was read."""
     target, snapshot = assessment.target, assessment.snapshot
     policy = assessment.target_policy
@@ -183,7 +175,7 @@ def _context_used(keys: Iterable[str], context: RequestContext | None) -> list[C
     return found
 
 
-def check_entry(check: Check) -> CheckEntry:
+def check_entry(check: CheckResult) -> CheckEntry:
     return CheckEntry(ok=check.ok, message=check.message)
 
 
@@ -232,9 +224,9 @@ def remediation_entry(result: Remediation) -> RemediationEntry:
     record_path, record = None, None
     if plan.nothing_to_fix:
         status = RemediationStatus.NOTHING_TO_FIX
-    elif result.outcome is not None:
+    elif result.applied is not None:
         status = RemediationStatus.APPLIED
-        record_path, record = result.outcome.record_path, plain(result.outcome.record)
+        record_path, record = result.applied.record_path, plain(result.applied.record)
     elif result.dry_run:
         status = RemediationStatus.DRY_RUN
     elif plan.can_apply:
@@ -380,6 +372,3 @@ def plain(value: Mapping[str, object] | None) -> JSONObject | None:
 def utc_text(moment: datetime) -> str:
     """``2026-11-27T22:14:05Z``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-__all__ = ["JSON"]

@@ -22,10 +22,11 @@ from markupsafe import Markup
 
 from .. import __version__
 from ..config import Settings
-from ..engine.remediation import MANAGED_POLICY_SIZE_LIMIT
+from ..engine.fix.planning import MANAGED_POLICY_SIZE_LIMIT
 from ..errors import ConfigurationError
 from .build import utc_text
-from .model import JSON, ChecksEntry, ErrorEntry, RowPayload, TargetSection
+from .document import ChecksEntry, ErrorEntry, RowPayload
+from .model import JSON, TargetSection
 
 #: A longer title (the roles and accounts of many targets) gives their counts instead.
 TITLE_LENGTH = 100

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import Settings
+from .document import ChecksEntry
 from .files import write_text
-from .model import ChecksEntry, TargetSection
+from .model import TargetSection
 
 
 def junit_properties(

@@ -1,12 +1,11 @@
 """Every label, status and id of the reports, defined once, as enums.
 
-:mod:`.model` builds its values from these and re-exports them.
+:mod:`.model` builds its values from these; import them from here.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 
 
 class Status(enum.Enum):
@@ -79,7 +78,7 @@ _EVIDENCE_LABELS = {
 
 
 class CheckKind(enum.Enum):
-    """What one test of the suite reports on."""
+    """What one test of the suite checks: the kind its ``iam_check`` marker names."""
 
     #: One required action (the parametrized test).
     ACTION = "action"
@@ -87,16 +86,6 @@ class CheckKind(enum.Enum):
     ATTACHED = "attached"
     TRUST = "trust"
     LEAST_PRIVILEGE = "least_privilege"
-
-
-#: The suite's whole-role tests by function name; the per-action test is recognised by
-#: its ``required_action`` argument.
-CHECK_TESTS: Mapping[str, CheckKind] = {
-    "test_task_role_has_all_required_permissions": CheckKind.ALL_ACTIONS,
-    "test_policy_is_attached_to_task_role": CheckKind.ATTACHED,
-    "test_task_role_trusts_ecs_tasks": CheckKind.TRUST,
-    "test_dynamodb_access_is_least_privilege": CheckKind.LEAST_PRIVILEGE,
-}
 
 
 class RemediationStatus(enum.Enum):

@@ -7,57 +7,26 @@ a worker's target sections travel to the controller as JSON and come back throug
 
 Every label, status and id is defined once, as an enum, in :mod:`.labels`.
 
-compliance.json, schema ``iam-compliance/report/v1``
-----------------------------------------------------
-
-Fields keep their names and meanings within v1; new fields may be added. Anything else
-is a new schema name. ::
-
-    {
-      "schema": "iam-compliance/report/v1",
-      "generated_at": "2026-11-27T22:14:05Z",          # UTC
-      "tool": {"name": "iam-compliance", "version": "0.1.0"},
-      "mode": "mock" | "live",
-      "policy_file": "path" | null,                    # mock mode's policy file
-      "context": {"aws:SourceVpc": ["vpc-1234"]},      # context given on the command line
-      "exit_status": 0,                                # pytest's exit code, docs/exit-codes.md;
-                                                       #   null: the run did not finish
-      "compliant": true,                               # complete, and every target listed
-                                                       #   is compliant
-      "complete": true,                                # finished, and every check ran
-      "partial": false,                                # some of the suite's checks did not run
-      "checks": {"ran": 10, "expected": 10},           # the suite's checks for the targets
-      "tests": [TEST],
-      "targets": [TARGET],                             # each target a test checked
-      "error": null                                    # {"message": ..., "kind": ...}
-    }
-
-See :class:`ReportDocument` and the classes it holds for each field. No credentials appear
-anywhere: targets are written field by field.
+The run as a whole (compliance.json itself, its tests, the payload each test's report
+carries) is in :mod:`.document`; the target sections and their parts are here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from .labels import CHECK_TESTS as CHECK_TESTS
-from .labels import CheckKind as CheckKind
-from .labels import ErrorKind as ErrorKind
-from .labels import EvidenceKind as EvidenceKind
-from .labels import Outcome as Outcome
-from .labels import RemediationStatus as RemediationStatus
-from .labels import Status as Status
-from .labels import VerdictCode as VerdictCode
+from .labels import (
+    EvidenceKind,
+    RemediationStatus,
+    Status,
+    VerdictCode,
+)
 
 #: A JSON value: what policy documents and remediation records are.
 JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
 #: A JSON object.
 JSONObject: TypeAlias = dict[str, JSON]
-
-SCHEMA = "iam-compliance/report/v1"
-
 
 # ----------------------------------------------------------------------------- values
 
@@ -164,7 +133,7 @@ class Checks:
 
 @dataclass(frozen=True)
 class FindingEntry:
-    """A least-privilege finding (see :data:`iam_compliance.engine.privilege.FINDING_KINDS`)."""
+    """A least-privilege finding (see :data:`...engine.evaluate.privilege.FINDING_KINDS`)."""
 
     id: str
     #: ``fail`` or ``info``.
@@ -304,111 +273,3 @@ class TargetSection:
     @property
     def missing(self) -> tuple[ActionEntry, ...]:
         return tuple(entry for entry in self.actions if not entry.verdict.is_allowed)
-
-
-@dataclass(frozen=True)
-class ChecksEntry:
-    """How many of the suite's checks ran: compliance.json's ``checks``.
-
-    The suite's checks are, for each target, one per required action and the four
-    whole-role checks. A check ran when its test reached a verdict (passed or failed);
-    a deselected (``-k``, ``--deselect``), uncollected or skipped one did not.
-    """
-
-    ran: int
-    expected: int
-
-    @property
-    def partial(self) -> bool:
-        return self.ran < self.expected
-
-    @property
-    def text(self) -> str:
-        """``partial: 6 of 10 checks ran``, or ``all 10 checks ran``."""
-        if self.partial:
-            return f"partial: {self.ran:,} of {self.expected:,} checks ran"
-        return f"all {self.expected:,} checks ran"
-
-
-@dataclass(frozen=True)
-class TestEntry:
-    """One test of the run: an entry of compliance.json's ``tests``."""
-
-    __test__ = False  # not a pytest test class, whatever its name
-
-    nodeid: str
-    outcome: Outcome
-    #: The target the test checked; None for a test that is not a compliance check.
-    target: str | None
-    #: The required action of a per-action test.
-    action: str | None
-
-
-@dataclass(frozen=True)
-class Tool:
-    name: str
-    version: str
-
-
-@dataclass(frozen=True)
-class ReportDocument:
-    """The whole of compliance.json."""
-
-    schema: str
-    generated_at: str
-    tool: Tool
-    #: ``mock`` or ``live``.
-    mode: str
-    policy_file: str | None
-    context: Mapping[str, tuple[str, ...]]
-    #: pytest's exit code; None in the reports a run leaves when it starts, which say it
-    #: did not finish until the run replaces them.
-    exit_status: int | None
-    #: The run is complete and every target listed is compliant: the only ``true`` a gate
-    #: may read.
-    compliant: bool
-    tests: tuple[TestEntry, ...]
-    targets: tuple[TargetSection, ...]
-    #: Why the run could not check (exit code 4), or did not finish (2, 3); None when it
-    #: could.
-    error: ErrorEntry | None = None
-    #: The run finished (exit code 0 or 1), with no error, and every check ran.
-    complete: bool = True
-    #: Some of the suite's checks did not run (deselected, not collected, skipped, or the
-    #: run stopped): the reports are not a verdict on the role.
-    partial: bool = False
-    #: How many of the suite's checks ran; None when the run stopped before its tests.
-    checks: ChecksEntry | None = None
-
-
-@dataclass(frozen=True)
-class ErrorEntry:
-    """Why a run could not check what it was asked to: compliance.json's ``error``."""
-
-    #: The message the terminal shows (one line per target that could not be read).
-    message: str
-    #: ``could_not_check`` (exit code 4), ``interrupted`` (2), ``internal_error`` (3), or
-    #: ``did_not_finish`` (the run never wrote its reports: killed).
-    kind: ErrorKind = ErrorKind.COULD_NOT_CHECK
-
-
-@dataclass(frozen=True)
-class RowPayload:
-    """What one compliance test's report carries: its check and the row's verdict.
-
-    The first test of a target in each process also carries the whole ``section``, so
-    the xdist controller learns every target's verdicts from the reports it receives.
-    """
-
-    target: str
-    check: CheckKind | None
-    action: str | None
-    #: The Verdict column: ``allowed``, ``4 of 6 allowed``, ``attached``, ...
-    verdict: str
-    status: Status
-    #: The Decided-by column.
-    detail: str
-    section: TargetSection | None = None
-    #: With ``section``: the task policy's current default document, which the HTML
-    #: page shows once per target (None when it is not attached).
-    document: JSON = None

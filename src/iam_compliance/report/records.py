@@ -1,6 +1,6 @@
 """Remediation records: one JSON file per --fix, saved again at every step of the fix.
 
-The record itself is built by :func:`iam_compliance.engine.rollout.apply_fix`; this module
+The record itself is built by :func:`iam_compliance.engine.fix.rollout.apply_fix`; this module
 only names and writes it (``reports/remediation-<UTC time>[-<target>].json``).
 """
 

@@ -2,8 +2,8 @@
 
 One rule per check kind: a required action that is not allowed, the trust check, the
 attachment check and each least-privilege finding id
-(:data:`iam_compliance.engine.privilege.FINDING_KINDS`, and
-:data:`iam_compliance.engine.unknowns.UNKNOWN_POLICY`). Each result points at the line
+(:data:`iam_compliance.engine.evaluate.privilege.FINDING_KINDS`, and
+:data:`iam_compliance.engine.evaluate.unknowns.UNKNOWN_POLICY`). Each result points at the line
 of the statement (or resource) in the source file, relative to the repository root, and
 carries a fingerprint that stays the same while the problem does, so code scanning
 tracks it across commits.
@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..engine.privilege import FINDING_KINDS
-from ..engine.unknowns import UNKNOWN_POLICY
-from ..sources import Source
+from ..engine.evaluate.privilege import FINDING_KINDS
+from ..engine.evaluate.unknowns import UNKNOWN_POLICY
 from ..sources.locations import Where, locate
+from ..sources.model import Source
 from .model import JSONObject, TargetSection
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"

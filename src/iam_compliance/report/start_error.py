@@ -18,10 +18,11 @@ from pathlib import Path
 
 from .build import report_document, utc_text
 from .codec import to_json
+from .document import ErrorEntry
 from .files import remove_files, write_json, write_text
 from .html import stand_in_page
 from .junit import ERROR_CASE
-from .model import ErrorEntry, ErrorKind
+from .labels import ErrorKind
 
 JSON_NAME = "compliance.json"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from ..engine.remediation import MANAGED_POLICY_SIZE_LIMIT, MAX_POLICY_VERSIONS
-from ..engine.rollout import Remediation
+from ..engine.fix.planning import MANAGED_POLICY_SIZE_LIMIT, MAX_POLICY_VERSIONS
+from ..engine.fix.rollout import Remediation
 from .model import TargetSection
 
 #: Wide enough for the longest verdict label.
@@ -37,7 +37,7 @@ def verdict_table(section: TargetSection) -> list[str]:
 
 
 def remediation_lines(result: Remediation) -> list[str]:
-    """The fix plan or outcome, in short."""
+    """The fix plan, or what applying it did, in short."""
     name = result.target.name
     notes = [f"target {name}: note: {note}" for note in result.notes]
     return notes + _plan_lines(result, name)
@@ -49,11 +49,11 @@ def _plan_lines(result: Remediation, name: str) -> list[str]:
         return [f"target {name}: no fix planned: {plan}"]
     if plan.nothing_to_fix:
         return [f"target {name}: nothing to fix: every required action is already allowed"]
-    if result.outcome is not None:
+    if result.applied is not None:
         shared = [f"  also changed for: {', '.join(plan.shared_with)}"] if plan.shared_with else []
         return (
             [f"target {name}: fixed"]
-            + [f"  {line}" for line in result.outcome.describe().splitlines()]
+            + [f"  {line}" for line in result.applied.describe().splitlines()]
             + shared
         )
     if not result.dry_run and plan.can_apply:

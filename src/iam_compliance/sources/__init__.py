@@ -3,10 +3,6 @@
 A bare policy document, a Terraform plan in JSON or a CloudFormation template (JSON or
 YAML), told apart by their content. This layer sits beside :mod:`iam_compliance.aws` and
 :mod:`iam_compliance.config`: it reads files into policy documents and never imports
-boto3 or pytest.
+boto3 or pytest. :mod:`.reading` tells a file's kind and reads it into :mod:`.model`'s
+``Source``.
 """
-
-from .model import Place, Source, SourcePolicy
-from .reading import read_source
-
-__all__ = ["Place", "Source", "SourcePolicy", "read_source"]

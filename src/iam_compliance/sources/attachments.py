@@ -22,7 +22,7 @@ Where two of them disagree (an attachment an exclusive resource does not list) t
 depends on the order Terraform applies them, so it is open; so is a policy attached by an
 ARN the plan does not define (an AWS managed policy: its document is not in the plan), and
 any other ``aws_iam_*polic*`` type that names the role, which is not read here. Open
-values make the verdicts they touch "could not be decided" (:mod:`..engine.unknowns`).
+values make the verdicts they touch "could not be decided" (:mod:`..engine.evaluate.unknowns`).
 """
 
 from __future__ import annotations

@@ -337,6 +337,3 @@ def _hcl(value: Any) -> str:
 
 def _as_list(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
-
-
-__all__ = ["Block", "find_policy", "patched", "policy_in", "reread"]

@@ -8,15 +8,12 @@ or position; the source knows where each is written.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 
-from ..engine.assessment import Assessment
-from ..engine.evaluation import Verdict
+from ..engine.evaluate.assessment import Assessment
+from ..engine.evaluate.evaluation import Verdict
+from ..engine.policy import labelled_statement, labels_policy
 from .model import Source, SourcePolicy
-
-_NUMBERED = re.compile(r"^statement #(\d+)$")
-_NAMED = re.compile(r'^statement "(.*)"$')
 
 
 @dataclass(frozen=True)
@@ -35,27 +32,21 @@ class Where:
 def policy_of(source: Source, label: str) -> SourcePolicy | None:
     """The source's policy that a label names."""
     for policy in (*source.policies, *([source.table_policy] if source.table_policy else [])):
-        names = {
-            "inline": [f"inline policy {policy.name}"],
-            "boundary": [f"permissions boundary {policy.name}"],
-            "resource": [policy.name],
-            "managed": [policy.name],
-        }[policy.kind]
-        if any(label == name or label.startswith(f"{name} v") for name in names):
+        if labels_policy(label, policy.name, policy.kind):
             return policy
     return None
 
 
 def statement_index(policy: SourcePolicy, label: str) -> int | None:
-    numbered = _NUMBERED.match(label)
-    if numbered:
-        return int(numbered.group(1)) - 1
-    named = _NAMED.match(label)
-    if named and policy.document is not None:
+    """The position of the statement a label names in ``policy``'s document."""
+    named = labelled_statement(label)
+    if not isinstance(named, str):
+        return named
+    if policy.document is not None:
         body = policy.document.get("Statement")
         items = body if isinstance(body, list) else [body]
         for index, item in enumerate(items):
-            if isinstance(item, dict) and item.get("Sid") == named.group(1):
+            if isinstance(item, dict) and item.get("Sid") == named:
                 return index
     return None
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ..engine.evaluate.unknowns import Unknown
 from ..engine.policy import PolicyKind
-from ..engine.unknowns import Unknown
 from ..errors import PolicyError
 
 SourceKind = Literal["policy", "terraform-plan", "cloudformation"]

@@ -1,6 +1,6 @@
 """A fix as a patch: the smallest text edit of the source file that a fix plan asks for.
 
-The plan (:func:`iam_compliance.engine.remediation.plan_fix`) says what the policy must
+The plan (:func:`iam_compliance.engine.fix.planning.plan_fix`) says what the policy must
 become; here that is turned into edits of the file as written, keeping its own
 formatting: actions added to the end of the statement's Action list (one per line when
 the list is written one per line), or one new statement after the last one, indented as

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..engine.evaluate.unknowns import Unknown
 from ..engine.policy import PolicyKind
 from ..engine.target import Target
-from ..engine.unknowns import Unknown
 from ..errors import PolicyError
 from .model import Place, SourcePolicy
 from .tree import Tree

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..engine.policy import load_document, parse_policy, read_file
+from ..engine.decoding import load_document, read_file
+from ..engine.policy import parse_policy
 from ..engine.target import Target, fill_placeholders
 from ..errors import PolicyError
 from .cloudformation import read_template
 from .model import Place, Source, SourcePolicy
-from .terraform import is_plan, read_plan
+from .plan import is_plan
+from .terraform import read_plan
 from .tree import JsonTree, Tree, decode_yaml
 
 #: Keys only a CloudFormation template has at its top level.

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..engine.evaluate.unknowns import Unknown
 from ..engine.policy import PolicyKind
 from ..engine.target import Target
-from ..engine.unknowns import Unknown
 from ..errors import PolicyError
 from .intrinsics import NO_VALUE, Resolver, Undecidable, Unresolvable
 from .model import Place, SourcePolicy
@@ -73,7 +73,7 @@ class Template:
             return True
 
     def open(self, logical: str, attribute: str, why: str, **kinds: Any) -> None:
-        """Record a value the template leaves open (see :mod:`..engine.unknowns`)."""
+        """Record a value the template leaves open (see :mod:`..engine.evaluate.unknowns`)."""
         found = Unknown(f"Resources.{logical}", str(self.path), attribute, why, **kinds)
         if found not in self.unknowns:
             self.unknowns.append(found)

@@ -5,7 +5,7 @@ From ``resource_changes[].change.after`` (what the plan will make) and ``after_u
 assume_role_policy, tags, path), its policies (:mod:`.attachments`: every resource type
 that attaches, detaches or replaces them), and the table (``aws_dynamodb_table`` named
 DYNAMODB_TABLE_NAME, with its ``aws_dynamodb_resource_policy``). A value that is unknown
-until apply is recorded as an :class:`~iam_compliance.engine.unknowns.Unknown`, naming its
+until apply is recorded as an :class:`~iam_compliance.engine.evaluate.unknowns.Unknown`, naming its
 resource address.
 
 The plan format: https://developer.hashicorp.com/terraform/internals/json-format
@@ -21,10 +21,8 @@ from ..engine.target import Target
 from ..errors import PolicyError
 from .attachments import role_policies
 from .model import Place, Source, role_path
-from .plan import HOW_TO_MAKE_ONE, Plan, Resource, has_unknown, is_plan
+from .plan import Plan, Resource, has_unknown
 from .tree import Tree
-
-__all__ = ["HOW_TO_MAKE_ONE", "is_plan", "read_plan"]
 
 
 def read_plan(tree: Tree, path: Path, target: Target) -> Source:

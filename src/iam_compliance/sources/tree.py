@@ -111,18 +111,6 @@ def _child(text: str, position: int, step: str | int) -> tuple[int, int] | None:
     return found
 
 
-def decode_json(text: str, origin: str) -> JsonTree:
-    """Decode JSON text, with line and column on error."""
-    try:
-        return JsonTree(text, json.loads(text))
-    except json.JSONDecodeError as exc:
-        raise PolicyError(
-            origin, f"not valid JSON: {exc.msg}", line=exc.lineno, column=exc.colno
-        ) from None
-    except ValueError as exc:
-        raise PolicyError(origin, f"not valid JSON: {exc}") from None
-
-
 class YamlTree(Tree):
     """A YAML CloudFormation template, decoded by cfn-lint's decoder."""
 

@@ -12,43 +12,21 @@ forces it to delete.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
-from ..errors import ConcurrentChangeError, RemediationError
+from ...errors import ConcurrentChangeError, RemediationError
+from ..evaluate.evaluation import Judge, Verdict, evaluate
+from ..evaluate.variables import Context
+from ..policy import Policy, PolicyVersion, RolePolicies, parse_policy
+from ..requirements import Need
 from .documents import diff_documents, document_size, with_needs
-
-__all__ = [
-    "MANAGED_POLICY_SIZE_LIMIT",
-    "MAX_POLICY_VERSIONS",
-    "FixPlan",
-    "Need",
-    "PolicyVersion",
-    "document_size",
-    "plan_fix",
-    "widening_reason",
-]
-from .evaluation import RolePolicies, Verdict, evaluate
-from .policy import Policy, parse_policy
-from .variables import Context
 
 #: IAM keeps at most this many versions of a managed policy.
 MAX_POLICY_VERSIONS = 5
 #: IAM's size limit for a managed policy document, white space not counted.
 MANAGED_POLICY_SIZE_LIMIT = 6_144
-
-
-@dataclass(frozen=True)
-class PolicyVersion:
-    """One version of a managed policy, as IAM lists it."""
-
-    #: The version id, ``v3``.
-    version_id: str
-    is_default: bool
-    #: IAM's CreateDate; decides which version is the oldest.
-    created: datetime
 
 
 @dataclass(frozen=True)
@@ -106,21 +84,6 @@ class FixPlan:
     def can_apply(self) -> bool:
         """True when there is a new document and nothing stands in the way of writing it."""
         return self.new_document is not None and not self.refusals
-
-
-@dataclass(frozen=True)
-class Need:
-    """One required action on one resource (or pattern of resources)."""
-
-    action: str
-    resource: str
-    #: How reports name it: the requirement's id (``dynamodb:Query@index/*``).
-    id: str
-
-
-#: Evaluates an action on a resource for a set of role policies, with the run's request
-#: model (context, resource policy, requester) bound.
-Judge = Callable[[RolePolicies, str, str], Verdict]
 
 
 def plan_fix(

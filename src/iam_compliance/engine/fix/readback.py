@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .remediation import PolicyVersion
+from ..policy import PolicyVersion
 
 
 class VersionReader(Protocol):

@@ -10,12 +10,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .evaluation import RolePolicies, Verdict, evaluate
+from ..policy import Policy, RolePolicies
+from ..requirements import Need, RequiredAction
+from ..target import Target
+from .evaluation import Verdict, evaluate
 from .guardrails import Guardrails, Reading
-from .policy import Policy
-from .principals import Requester
+from .principals import RoleSession
 from .privilege import Finding, find_excess_grants
-from .remediation import Need
 from .request import (
     ContextEntry,
     Declared,
@@ -23,17 +24,13 @@ from .request import (
     build_context,
     derive_context,
 )
-from .requirements import RequiredAction
-from .target import Target
-from .trust import Check, assume_role_context, check_trust
+from .trust import CheckResult, assume_role_context, check_trust
 from .variables import Context
 
 #: No declarations: every key that is not derived is absent.
 NOTHING_DECLARED = Declared()
 #: Guardrails that were not read (the engine used on its own, or --guardrails off).
 NOT_READ = Reading("off", "not read")
-
-__all__ = ["Assessment", "AttachedPolicy", "Check", "RoleSnapshot", "TableState", "assess"]
 
 
 @dataclass(frozen=True)
@@ -84,8 +81,8 @@ class RoleSnapshot:
     caller_arn: str | None = None
 
     @property
-    def requester(self) -> Requester:
-        return Requester(self.role_arn, self.account_id, self.role_id)
+    def requester(self) -> RoleSession:
+        return RoleSession(self.role_arn, self.account_id, self.role_id)
 
 
 @dataclass(frozen=True)
@@ -99,8 +96,8 @@ class Assessment:
     #: order of the requirements file.
     verdicts: Mapping[str, Verdict]
     findings: tuple[Finding, ...]
-    trust: Check
-    attachment: Check
+    trust: CheckResult
+    attachment: CheckResult
     #: The context of the containers' requests the verdicts are for.
     request_context: RequestContext = field(default_factory=lambda: RequestContext(()))
     #: The organization's guardrails, as read (or why they were not).
@@ -222,7 +219,9 @@ def assess(
         requirements=tuple(requirements),
         verdicts=verdicts,
         findings=tuple(findings),
-        trust=check_trust(snapshot.trust_policy, snapshot.role_name, trust_context),
+        trust=check_trust(
+            snapshot.trust_policy, snapshot.role_name, trust_context, role_arn=snapshot.role_arn
+        ),
         attachment=check_attachment(target, snapshot),
         request_context=request,
         guardrails=reading,
@@ -311,19 +310,19 @@ def _resource_policy(table: TableState | None, resource: str) -> Policy | None:
     return None
 
 
-def check_attachment(target: Target, snapshot: RoleSnapshot) -> Check:
+def check_attachment(target: Target, snapshot: RoleSnapshot) -> CheckResult:
     arn = snapshot.policy_arn or target.policy_arn
     if any(p.arn == arn for p in snapshot.attached):
-        return Check(True, f"{target.policy_name} is attached to {target.role_name}")
+        return CheckResult(True, f"{target.policy_name} is attached to {target.role_name}")
     attached = ", ".join(p.name for p in snapshot.attached) or "none"
     if not snapshot.target_policy_exists:
-        return Check(
+        return CheckResult(
             False,
             f"policy {target.policy_arn} does not exist in account {target.account_id} "
             f"(ECS_TASK_POLICY_NAME={target.policy_name}); attached to "
             f"{target.role_name}: {attached}",
         )
-    return Check(
+    return CheckResult(
         False,
         f"{target.policy_name} ({target.policy_arn}) exists but is not attached to "
         f"{target.role_name}; attached managed policies: {attached}",

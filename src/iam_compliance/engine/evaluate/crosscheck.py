@@ -96,13 +96,6 @@ def compare(
     return found
 
 
-def _agrees(verdict: Verdict, answer: Simulated) -> bool:
-    """Undecided already says neither answer is claimed; otherwise the decisions match."""
-    return verdict.decision is Decision.UNDECIDED or verdict.decision in _SAME.get(
-        answer.decision, set()
-    )
-
-
 def _disagreement(verdict: Verdict, answer: Simulated, guardrails_read: bool) -> Verdict:
     matched = "; ".join(answer.matched) or "no statement"
     why: list[str] = []

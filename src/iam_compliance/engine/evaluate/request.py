@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import ConfigurationError
+from ...errors import ConfigurationError
 from . import session
 from .variables import shown_unknown
 

@@ -1,8 +1,16 @@
 """Whom a resource or trust policy statement names, and whether that is the requester.
 
-The requester here is a session of the task role: ECS assumes the role and the
-containers sign their requests with the session's credentials. A statement's Principal
-can name that requester in several ways, and they mean different things
+The requester is one of two principals (:data:`Requester`), and one evaluator judges both
+(:func:`.evaluation.evaluate`), as IAM does with whoever signs a request:
+
+* a session of the task role (:class:`RoleSession`): ECS assumes the role and the
+  containers sign their requests with the session's credentials;
+* a service principal (:class:`ServicePrincipal`): ECS itself, ``ecs-tasks.amazonaws.com``,
+  when it calls ``sts:AssumeRole`` on the task role, whose trust policy is then the
+  resource policy (the trust check, :mod:`.trust`).
+
+A statement's Principal can name a role session in several ways, and they mean different
+things
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html):
 
 * the role's ARN (or its unique id, ``AROA...``): the role, and so every session of it;
@@ -16,6 +24,9 @@ can name that requester in several ways, and they mean different things
 * anything else (another account's entities, a service, a federated provider): not the
   requester.
 
+A service principal is named by ``{"Service": "<its name>"}`` (alone or in a list), or as
+one of everyone by ``"*"`` and ``{"AWS": "*"}``; an account or a role names no service.
+
 ``NotPrincipal`` is not evaluated: a statement with one *might* apply.
 """
 
@@ -26,13 +37,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .policy import Statement
+from ..policy import Statement
 
 
 class Naming(enum.Enum):
     """How a statement's Principal names the requester, strongest first."""
 
-    ROLE = "the role"
+    #: The requester itself: the role (and so every session of it), or the service.
+    REQUESTER = "the requester"
     EVERYONE = "everyone"
     #: A session ARN of the role whose session name cannot be known, or a NotPrincipal.
     MAYBE = "possibly this session"
@@ -41,8 +53,9 @@ class Naming(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Requester:
-    """Who makes the request: a session of the task role, in the role's account."""
+class RoleSession:
+    """A session of a role, in the role's account: the task role's, whose credentials the
+    containers sign their requests with."""
 
     #: The role's ARN, path included (``arn:aws:iam::123456789012:role/MLPlatformECSTaskRole``).
     role_arn: str
@@ -59,6 +72,17 @@ class Requester:
         return self.role_arn.split(":", 2)[1]
 
 
+@dataclass(frozen=True)
+class ServicePrincipal:
+    """An AWS service acting as itself, as ECS does when it assumes the task role."""
+
+    #: The service principal's name, ``ecs-tasks.amazonaws.com``.
+    name: str
+
+
+#: Who makes the request.
+Requester = RoleSession | ServicePrincipal
+
 _SESSION_RE = re.compile(r"^arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/(.+)$")
 
 
@@ -66,6 +90,8 @@ def names_requester(statement: Statement, requester: Requester) -> tuple[Naming,
     """How ``statement`` names ``requester``, with a note when it only might."""
     if statement.not_principal is not None:
         return Naming.MAYBE, "the statement uses NotPrincipal, which is not evaluated"
+    if isinstance(requester, ServicePrincipal):
+        return _service_naming(statement.principal, requester), None
     namings = [_naming(value, requester) for value in _aws_values(statement.principal)]
     best = min(namings, key=list(Naming).index, default=Naming.NONE)
     note = None
@@ -77,33 +103,18 @@ def names_requester(statement: Statement, requester: Requester) -> tuple[Naming,
     return best, note
 
 
-def names_service(statement: Statement, service: str) -> bool | None:
-    """Whether ``statement``'s Principal names the service principal ``service``.
-
-    None for a NotPrincipal, which is not evaluated.
-    """
-    if statement.not_principal is not None:
-        return None
-    principal = statement.principal
-    if principal == "*":
-        return True
-    if not isinstance(principal, Mapping):
-        return False
-    if "*" in _as_list(principal.get("AWS")):
-        return True
-    return service in _as_list(principal.get("Service"))
+def _service_naming(principal: object, service: ServicePrincipal) -> Naming:
+    """A service is named by its own ``Service`` entry, or as one of everyone."""
+    if isinstance(principal, Mapping) and service.name in _as_list(principal.get("Service")):
+        return Naming.REQUESTER
+    return Naming.EVERYONE if "*" in _aws_values(principal) else Naming.NONE
 
 
-def names_everyone(statement: Statement) -> bool:
-    """Whether the Principal is ``"*"`` or ``{"AWS": "*"}``."""
-    return "*" in _aws_values(statement.principal)
-
-
-def _naming(value: str, requester: Requester) -> Naming:
+def _naming(value: str, requester: RoleSession) -> Naming:
     if value == "*":
         return Naming.EVERYONE
     if value == requester.role_arn or (requester.role_id and value == requester.role_id):
-        return Naming.ROLE
+        return Naming.REQUESTER
     root = f"arn:{requester.partition}:iam::{requester.account}:root"
     if value in (requester.account, root):
         return Naming.ACCOUNT

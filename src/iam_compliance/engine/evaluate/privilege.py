@@ -24,9 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .evaluation import RolePolicies
-from .matching import covers_resource, has_wildcard, matches_action, matches_resource
-from .policy import Policy, Statement
+from ..matching import covers_resource, has_wildcard, matches_action, matches_resource
+from ..policy import Policy, RolePolicies, Statement
 from .variables import widen_variables
 
 Severity = Literal["fail", "info"]

@@ -13,7 +13,7 @@ This is a check of the planner's output, not of IAM: a planner bug that widened 
 
 Only the probes that a changed statement can reach are evaluated: a statement takes part
 in a verdict only when it covers the action and its Resource does not certainly miss the
-resource (:func:`iam_compliance.engine.applicability.scan`), so a probe that no added or
+resource (:func:`iam_compliance.engine.evaluate.applicability.scan`), so a probe that no added or
 removed statement can reach has the same applying statements, and the same verdict,
 before and after. That keeps the proof to a few milliseconds per target, so every
 report's proposed fix can carry one.
@@ -27,13 +27,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .evaluation import Decision, Verdict
-from .matching import has_wildcard, is_pattern, matches_resource, may_match_resource
-from .policy import Policy, RolePolicies, Statement
-from .remediation import FixPlan, Need, reparse, replacing
+from ..evaluate.decision import Decision
+from ..evaluate.evaluation import Judge
+from ..matching import has_wildcard, is_pattern, matches_resource, may_match_resource
+from ..policy import Policy, RolePolicies, Statement
+from ..requirements import Need
+from .planning import FixPlan, reparse, replacing
 
-#: Evaluates an action on a resource for a set of role policies (the run's request model).
-Judge = Callable[[RolePolicies, str, str], Verdict]
 #: Stands for a name in a probe made from a pattern (``table/*`` -> ``table/probe``).
 _NAME = "iam-compliance-probe"
 

@@ -19,10 +19,12 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .applicability import Evidence
 from .assessment import Assessment
-from .evaluation import Decision, Evidence, Verdict
+from .decision import Decision
+from .evaluation import Verdict
 from .privilege import Finding, FindingKind
-from .trust import Check
+from .trust import CheckResult
 
 #: The least-privilege finding of a policy whose document is not known.
 UNKNOWN_POLICY = FindingKind(
@@ -119,6 +121,6 @@ def with_unknowns(assessment: Assessment, unknowns: Sequence[Unknown]) -> Assess
     trust = assessment.trust
     for unknown in unknowns:
         if unknown.trust:
-            trust = Check(False, f"could not be decided: {unknown.text}")
+            trust = CheckResult(False, f"could not be decided: {unknown.text}")
             break
     return dataclasses.replace(assessment, verdicts=verdicts, findings=tuple(findings), trust=trust)

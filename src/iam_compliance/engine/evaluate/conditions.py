@@ -50,9 +50,9 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .matching import match_like_prefix
+from ..matching import match_like_prefix
+from ..policy import Condition
 from .operators import FOR_ALL, FOR_ANY, OPERATORS, Operator, either, phrase, split_operator
-from .policy import Condition
 from .variables import (
     Context,
     UnknownValues,
@@ -92,16 +92,17 @@ class FailedCondition:
         )
         return f"{self.key}{scope} {phrase(self.operator, self.wanted)}"
 
-    def found(self) -> str:
-        """``this request's aws:RequestedRegion is us-east-1``: what the request has."""
+    def found(self, request: str = "this request") -> str:
+        """``this request's aws:RequestedRegion is us-east-1``: what the request has;
+        ``request`` names the request (``ECS's request``)."""
         if not self.request:
-            return f"this request carries no {self.key}"
-        return f"this request's {self.key} is {either(self.request, 'and')}"
+            return f"{request} carries no {self.key}"
+        return f"{request}'s {self.key} is {either(self.request, 'and')}"
 
 
 @dataclass(frozen=True)
 class ConditionResult:
-    """The outcome of a statement's conditions, with the keys they looked at."""
+    """What a statement's conditions come to, with the keys they looked at."""
 
     state: ConditionState
     #: Condition keys the conditions used (including keys named by policy variables),
@@ -140,17 +141,15 @@ def evaluate_conditions(
     """
     values_by_key = normalize_context(context)
     request = _Request(values_by_key, unknown, unknown_values or {})
-    outcomes = [_evaluate_one(c, request, policy_variables) for c in conditions]
-    keys = _unique(key for outcome in outcomes for key in outcome.keys)
-    failed = tuple(
-        outcome.failed for outcome in outcomes if outcome.value is False and outcome.failed
-    )
-    if any(outcome.value is False for outcome in outcomes):
+    results = [_evaluate_one(c, request, policy_variables) for c in conditions]
+    keys = _unique(key for result in results for key in result.keys)
+    failed = tuple(result.failed for result in results if result.value is False and result.failed)
+    if any(result.value is False for result in results):
         return ConditionResult(ConditionState.DOES_NOT_HOLD, keys, failed=failed)
-    undecided = [outcome for outcome in outcomes if outcome.value is None]
+    undecided = [result for result in results if result.value is None]
     if undecided:
-        notes = "; ".join(outcome.note or "cannot be evaluated" for outcome in undecided)
-        assumed = _unique(key for outcome in undecided for key in outcome.assumed)
+        notes = "; ".join(result.note or "cannot be evaluated" for result in undecided)
+        assumed = _unique(key for result in undecided for key in result.assumed)
         return ConditionResult(ConditionState.UNDECIDED, keys, notes, assumed=assumed)
     return ConditionResult(ConditionState.HOLDS, keys)
 
@@ -159,7 +158,7 @@ def evaluate_conditions(
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class _Evaluated:
     """One condition's three-valued result: True, False or None (undecided)."""
 
     value: bool | None
@@ -167,7 +166,7 @@ class _Outcome:
     note: str | None = None
     #: What failed, when ``value`` is False.
     failed: FailedCondition | None = None
-    #: Keys whose absence is only assumed and that left the outcome undecided.
+    #: Keys whose absence is only assumed and that left the result undecided.
     assumed: tuple[str, ...] = ()
 
 
@@ -183,7 +182,7 @@ class _Request:
     unknown_values: UnknownValues
 
 
-def _evaluate_one(condition: Condition, request: _Request, variables: bool) -> _Outcome:
+def _evaluate_one(condition: Condition, request: _Request, variables: bool) -> _Evaluated:
     name = condition.operator
     keys: tuple[str, ...] = (condition.key,)
     folded = condition.key.lower()
@@ -191,26 +190,26 @@ def _evaluate_one(condition: Condition, request: _Request, variables: bool) -> _
     known_prefix = None if request_values else request.unknown_values.get(folded)
     if not request_values and known_prefix is None and folded in request.unknown:
         why = f"{name} {condition.key}: {_ASSUMED.format(condition.key)}"
-        return _Outcome(None, keys, why, assumed=(condition.key,))
+        return _Evaluated(None, keys, why, assumed=(condition.key,))
     set_operator, base, if_exists = split_operator(name)
     if base == "Null" and not set_operator and not if_exists:
         return _evaluate_null(condition, present=bool(request_values) or known_prefix is not None)
     spec = OPERATORS.get(base)
     if spec is None:  # includes Null with a prefix or IfExists, which IAM does not define
-        return _Outcome(None, keys, f"{name!r} is not a supported condition operator")
+        return _Evaluated(None, keys, f"{name!r} is not a supported condition operator")
     policy_values, keys, note, assumed = _policy_values(condition, spec, request, variables)
     if note is not None:
-        return _Outcome(None, keys, note, assumed=assumed)
+        return _Evaluated(None, keys, note, assumed=assumed)
     if known_prefix is not None:
         # The key is there (IfExists compares), with one value known only by its start.
-        outcome = _compare_unknown(condition, spec, base, policy_values, known_prefix)
+        result = _compare_unknown(condition, spec, base, policy_values, known_prefix)
         request_values = (shown_unknown(known_prefix),)
     else:
-        outcome = _compare(condition, spec, set_operator, if_exists, policy_values, request_values)
-    if outcome.value is False:
+        result = _compare(condition, spec, set_operator, if_exists, policy_values, request_values)
+    if result.value is False:
         failed = FailedCondition(name, condition.key, condition.values, request_values)
-        return _Outcome(False, keys, failed=failed)
-    return _Outcome(outcome.value, keys, outcome.note)
+        return _Evaluated(False, keys, failed=failed)
+    return _Evaluated(result.value, keys, result.note)
 
 
 #: Why a condition on a key the request model only assumes absent is undecided.
@@ -260,31 +259,31 @@ def _compare(
     if_exists: bool,
     policy_values: Sequence[Any],
     request_values: tuple[str, ...],
-) -> _Outcome:
+) -> _Evaluated:
     """Compare the request's values for the key with the policy's."""
     keys = (condition.key,)
     where = f"{condition.operator} {condition.key}"
     if not request_values:
         if set_operator == FOR_ANY:
-            return _Outcome(False, keys)
+            return _Evaluated(False, keys)
         if if_exists or set_operator == FOR_ALL:
-            return _Outcome(True, keys)
-        return _Outcome(spec.negated, keys)
+            return _Evaluated(True, keys)
+        return _Evaluated(spec.negated, keys)
 
     parsed: list[Any] = []
     for raw in request_values:
         try:
             parsed.append(spec.parse_request(raw))
         except ValueError:
-            return _Outcome(None, keys, f"{where}: request value {raw!r} is not {spec.expects}")
+            return _Evaluated(None, keys, f"{where}: request value {raw!r} is not {spec.expects}")
     results = [_matches_value(spec, value, policy_values) for value in parsed]
     if set_operator == FOR_ALL:
-        return _Outcome(all(results), keys)
+        return _Evaluated(all(results), keys)
     if set_operator == FOR_ANY:
-        return _Outcome(any(results), keys)
+        return _Evaluated(any(results), keys)
     if all(results) or not any(results):
-        return _Outcome(results[0], keys)
-    return _Outcome(
+        return _Evaluated(results[0], keys)
+    return _Evaluated(
         None,
         keys,
         f"{where}: the request has {len(results)} values, some matching and some not, "
@@ -294,15 +293,15 @@ def _compare(
 
 def _compare_unknown(
     condition: Condition, spec: Operator, base: str, policy_values: Sequence[Any], prefix: str
-) -> _Outcome:
+) -> _Evaluated:
     """Compare a value known only to start with ``prefix`` (one value: the keys the
     request model leaves unknown are single-valued, so a set operator changes nothing)."""
     found = [_test_unknown(base, wanted, prefix) for wanted in policy_values]
     matched = True if True in found else None if None in found else False
     if matched is not None:
-        return _Outcome(not matched if spec.negated else matched, (condition.key,))
+        return _Evaluated(not matched if spec.negated else matched, (condition.key,))
     start = f", beyond its start {prefix!r}," if prefix else ""
-    return _Outcome(
+    return _Evaluated(
         None,
         (condition.key,),
         f"{condition.operator} {condition.key}: the request carries {condition.key}, but its "
@@ -327,18 +326,18 @@ def _matches_value(spec: Operator, value: Any, policy_values: Sequence[Any]) -> 
     return not matched if spec.negated else matched
 
 
-def _evaluate_null(condition: Condition, *, present: bool) -> _Outcome:
+def _evaluate_null(condition: Condition, *, present: bool) -> _Evaluated:
     keys = (condition.key,)
     wanted: list[bool] = []
     for raw in condition.values:
         if raw.lower() not in ("true", "false"):
-            return _Outcome(
+            return _Evaluated(
                 None,
                 keys,
                 f'Null {condition.key}: policy value {raw!r} is not "true" or "false"',
             )
         wanted.append(raw.lower() == "true")
-    return _Outcome(any(want is not present for want in wanted), keys)
+    return _Evaluated(any(want is not present for want in wanted), keys)
 
 
 # --- small helpers ------------------------------------------------------------------

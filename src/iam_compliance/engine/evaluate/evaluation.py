@@ -1,4 +1,9 @@
-"""Decide, as IAM does, whether the task role's session may perform an action on a resource.
+"""Decide, as IAM does, whether a requester may perform an action on a resource.
+
+The requester is the task role's session (the containers' requests), or ECS's service
+principal when it assumes the task role, whose trust policy is then the resource policy
+(:mod:`.trust`): one evaluator for identity, boundary, resource, guardrail and trust
+policies (:mod:`.principals` says whom a Principal names).
 
 The policies that take part, for a request in the role's own account
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html):
@@ -11,7 +16,7 @@ of the resource (the table's), if it has one. Which statements apply is decided 
    policy (a Deny there that names the account applies to every principal in it), or an
    SCP or RCP of the organization (:mod:`.guardrails`).
 2. UNDECIDED: a Deny might apply. Were it to apply the request would be denied, and
-   were it not the outcome could differ, so nothing can be said.
+   were it not the decision could differ, so nothing can be said.
 2a. GUARDRAIL_DENY: a level of the organization's SCPs (or, for a service they cover,
    RCPs) has no Allow that applies; UNDECIDED if one might.
 3. ALLOWED: an identity Allow applies and so does a boundary Allow (if there is a
@@ -38,22 +43,21 @@ both ways: when the decision depends on them, the verdict names them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Container, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 
+from ..policy import Policy, RolePolicies
 from .applicability import EmptyVariable, Evidence, Match, NearMiss, Request, Scan, scan
-from .decision import Decision, Tally, decide, either, noted, reason
+from .decision import Decision, Reason, Tally, decide, either, noted, reason
 from .guardrails import Guardrails, gate
-
-__all__ = ["Decision", "Evidence", "NearMiss", "RolePolicies", "Verdict", "evaluate"]
-from .policy import Policy, RolePolicies
 from .principals import Naming, Requester, names_requester
 from .variables import Context, UnknownValues, normalize_context
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The decision for one action on one resource, with its evidence."""
+    """A decision with its reason and evidence: for one requirement (or any request the
+    run evaluates: a probe of a proof, a fix's verification)."""
 
     action: str
     resource: str
@@ -68,8 +72,11 @@ class Verdict:
     boundary_allowed_by: tuple[Evidence, ...] = ()
     #: Statements (or rules) that could not be decided.
     undecided_by: tuple[Evidence, ...] = ()
-    #: Resource policy statements whose Allow grants it to the role, a session or everyone.
+    #: Resource policy statements whose Allow grants it to the requester itself (the role,
+    #: a session of it, or the service) or to everyone.
     resource_allowed_by: tuple[Evidence, ...] = ()
+    #: Of ``resource_allowed_by``, the statements that grant it to everyone (``"*"``).
+    everyone_allowed_by: tuple[Evidence, ...] = ()
     #: Allows that cover the action and resource but whose conditions fail in this request.
     near_misses: tuple[NearMiss, ...] = ()
     #: Allows that cover the action but whose Resource names a variable with no value.
@@ -107,6 +114,12 @@ class Verdict:
         return None
 
 
+#: Evaluates an action on a resource for a set of role policies, with the run's request
+#: model (context, resource policy, requester, guardrails) bound: what fix planning and
+#: proving ask (:meth:`.assessment.Assessment.judge`).
+Judge = Callable[[RolePolicies, str, str], Verdict]
+
+
 def evaluate(
     policies: RolePolicies,
     action: str,
@@ -134,15 +147,18 @@ def evaluate(
     values = normalize_context(context)
     carried = {key.lower(): start for key, start in (unknown_values or {}).items()}
     model = _Model(resource_policy, requester, guardrails)
-    verdict = _evaluate(policies, Request(action, resource, values, unknown_values=carried), model)
+    verdict, stated = _evaluate(
+        policies, Request(action, resource, values, unknown_values=carried), model
+    )
     unknown = _Unknown(assumed_absent, frozenset(values) | frozenset(carried))
     if verdict.decision is Decision.UNDECIDED or assumed_absent == frozenset():
         return verdict
-    probe = _evaluate(policies, Request(action, resource, values, unknown, carried), model)
+    probe, _ = _evaluate(policies, Request(action, resource, values, unknown, carried), model)
     if probe.decision is not Decision.UNDECIDED:
         return verdict
     keys = tuple(dict.fromkeys(k for e in probe.undecided_by for k in _assumed_in(e, unknown)))
-    said = all(f"this request carries no {key}" in verdict.reason for key in keys)
+    # Whether the reason already says the request carries none of them.
+    said = all(key in stated.absent for key in keys)
     note = (
         f"; that is assumed: declare {either(keys, 'and')} in fixtures/request_context.toml "
         "if the containers' requests carry " + ("it" if len(keys) == 1 else "them")
@@ -181,7 +197,7 @@ class _Model:
     guardrails: Guardrails | None
 
 
-def _evaluate(policies: RolePolicies, request: Request, model: _Model) -> Verdict:
+def _evaluate(policies: RolePolicies, request: Request, model: _Model) -> tuple[Verdict, Reason]:
     identity_scans = [scan(policy, request) for policy in policies.identity]
     identity = [m for found in identity_scans for m in found.matches]
     boundary_scan = None if policies.boundary is None else scan(policies.boundary, request)
@@ -209,21 +225,25 @@ def _evaluate(policies: RolePolicies, request: Request, model: _Model) -> Verdic
     # The boundary grants nothing: its near misses explain a boundary denial, no grant.
     near = tuple(m for m in misses if m.policy != _label(policies.boundary))
     empty = tuple(miss for found in scans for miss in found.empty_variables)
-    return Verdict(
+    stated = reason(decision, tally, undecided_by, policies, request, misses, empty)
+    everyone = tally.grants(Naming.EVERYONE, True)
+    verdict = Verdict(
         action=request.action,
         resource=request.resource,
         decision=decision,
-        reason=reason(decision, tally, undecided_by, policies, request, misses, empty),
+        reason=stated.text,
         allowed_by=tally.allowed,
         denied_by=tally.denied,
         boundary_allowed_by=tally.boundary_allowed,
         undecided_by=undecided_by,
-        resource_allowed_by=tally.grants(Naming.ROLE, True) + tally.grants(Naming.EVERYONE, True),
+        resource_allowed_by=tally.grants(Naming.REQUESTER, True) + everyone,
+        everyone_allowed_by=everyone,
         near_misses=near,
         empty_variables=empty,
         guardrails_without_allow=guard.blocked_at if guard else (),
         keys_used=tuple(dict.fromkeys(key for found in scans for key in found.keys)),
     )
+    return verdict, stated
 
 
 def _resource_side(
@@ -235,7 +255,7 @@ def _resource_side(
     if policy is None:
         return {}, [], None
     found = scan(policy, request)
-    may_grant = (Naming.ROLE, Naming.EVERYONE, Naming.MAYBE)  # not the account: it delegates
+    may_grant = (Naming.REQUESTER, Naming.EVERYONE, Naming.MAYBE)  # not the account: it delegates
     grantors = {
         s.label
         for s in policy.statements

@@ -1,6 +1,6 @@
 """Edit a policy document: add actions on a resource without touching anything else.
 
-The edits behind a fix, apart from deciding what to add (:mod:`.remediation`): every
+The edits behind a fix, apart from deciding what to add (:mod:`.planning`): every
 statement, field and key order of the current document is kept; actions needed on one
 resource go into one statement that already grants exactly that resource without
 conditions, or into a new statement of their own.
@@ -13,17 +13,9 @@ import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
-
-class Need(Protocol):
-    """A required action on a resource (see :class:`.remediation.Need`)."""
-
-    @property
-    def action(self) -> str: ...
-
-    @property
-    def resource(self) -> str: ...
+from ..requirements import Need
 
 
 def document_size(document: Mapping[str, Any]) -> int:

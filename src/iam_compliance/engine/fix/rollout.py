@@ -1,4 +1,4 @@
-"""Apply a :class:`~.remediation.FixPlan`: write the new default version safely.
+"""Apply a :class:`~.planning.FixPlan`: write the new default version safely.
 
 Writing goes through :class:`PolicyStore`, a protocol the AWS adapter and in-memory test
 doubles both implement, so the code that writes to IAM is the code the tests exercise.
@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import ConcurrentChangeError, NotFoundError, RemediationError
-from .evaluation import Verdict
-from .remediation import MAX_POLICY_VERSIONS, FixPlan, PolicyVersion
+from ...errors import ConcurrentChangeError, NotFoundError, RemediationError
+from ..evaluate.evaluation import Verdict
+from ..policy import PolicyVersion
+from ..target import Target
+from .planning import MAX_POLICY_VERSIONS, FixPlan
 from .steps import (
     MOCK_UNDO,
     PolicyStore,
@@ -27,15 +29,15 @@ from .steps import (
     make_room,
     roll_back,
 )
-from .target import Target
 
 #: Identifies the layout of the records :func:`apply_fix` saves.
 RECORD_SCHEMA = "iam-compliance/remediation/v1"
 
 
 @dataclass(frozen=True)
-class FixOutcome:
-    """What applying a fix did, for the terminal and the record."""
+class AppliedFix:
+    """What applying a fix did: the versions written and deleted, the verification, the
+    record; for the terminal and the record."""
 
     policy_arn: str
     #: The default version before the fix, ``v3``.
@@ -87,7 +89,7 @@ class Remediation:
     #: The plan, or why none could be made.
     plan: FixPlan | str
     #: What applying it did; None for a dry run, a refusal or nothing to fix.
-    outcome: FixOutcome | None
+    applied: AppliedFix | None
     dry_run: bool
     #: What else happened on the way: concurrent changes, a write another run made moot.
     notes: tuple[str, ...] = ()
@@ -108,7 +110,7 @@ def rollback_command(policy_arn: str, version_id: str, endpoint_url: str | None 
 
 
 @dataclass(frozen=True)
-class Where:
+class FixDestination:
     """Where a fix is applied, as its record states it: a mock fix is not a real one."""
 
     #: ``mock`` or ``live``.
@@ -132,14 +134,14 @@ def apply_fix(
     delay: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], datetime] | None = None,
-    where: Where | None = None,
-) -> FixOutcome:
+    where: FixDestination | None = None,
+) -> AppliedFix:
     """Make ``plan.new_document`` the default version of the policy, safely.
 
     ``verify`` re-reads the role and evaluates the required actions; it is called up to
     ``attempts`` times, ``delay`` seconds apart, because IAM is eventually consistent.
     ``save_record`` is called with the growing record before anything is deleted and
-    after every outcome; it returns where the record was saved. ``where`` (mode, region,
+    after every ending; it returns where the record was saved. ``where`` (mode, region,
     endpoint) goes into the record.
 
     Every write is sent once. When one fails, whatever the error, the versions are read
@@ -158,7 +160,7 @@ def apply_fix(
     _check_unchanged(plan, listed)
     known = tuple(v.version_id for v in listed)
 
-    record = _new_record(plan, account, (clock or _utc_now)(), where or Where())
+    record = _new_record(plan, account, (clock or _utc_now)(), where or FixDestination())
     if plan.version_to_delete:
         try:
             deleted = store.get_version_document(arn, plan.version_to_delete)
@@ -182,7 +184,7 @@ def apply_fix(
     if failure is not None:
         roll_back(plan, store, record, new_version, failure, save_record, path)
     path = _save_applied(plan, new_version, record, save_record)
-    return FixOutcome(
+    return AppliedFix(
         policy_arn=arn,
         previous_version=plan.current_version,
         new_version=new_version,
@@ -213,7 +215,9 @@ def _save_applied(
         ) from exc
 
 
-def _new_record(plan: FixPlan, account: str, now: datetime, where: Where) -> dict[str, Any]:
+def _new_record(
+    plan: FixPlan, account: str, now: datetime, where: FixDestination
+) -> dict[str, Any]:
     """The record of a fix about to be applied; it grows as the fix goes on."""
     undo = None
     if where.mode != "mock":

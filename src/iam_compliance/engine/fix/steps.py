@@ -13,9 +13,10 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn, Protocol
 
-from ..errors import ConcurrentChangeError, NotFoundError, RemediationError
+from ...errors import ConcurrentChangeError, NotFoundError, RemediationError
+from ..policy import PolicyVersion
+from .planning import FixPlan
 from .readback import AccountState, read_state, unknown_state
-from .remediation import FixPlan, PolicyVersion
 
 #: What a mock-mode fix says instead of a roll-back command.
 MOCK_UNDO = "nothing to undo: the embedded mock account existed only for this run"
@@ -179,7 +180,7 @@ def roll_back(
     Another writer may have made its own version the default since this run's: that one
     is left alone, and the message says what the account holds.
     """
-    # Long because each of its three outcomes (left alone, rolled back, failed) must save
+    # Long because each of its three endings (left alone, rolled back, failed) must save
     # the record and say exactly what the account holds.
     arn, previous = plan.policy_arn, plan.current_version
     unverified = f"{new_version} did not verify after {record['verification']['attempts']} "

@@ -25,12 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..policy import Policy
 from .applicability import Evidence, Request, scan
-from .policy import Policy
 
 Kind = Literal["scp", "rcp"]
 #: ``--guardrails``: read them when possible, never, or fail when they cannot be read.
-Mode = Literal["auto", "off", "required"]
+GuardrailsSetting = Literal["auto", "off", "required"]
 LevelKind = Literal["root", "ou", "account"]
 
 
@@ -75,14 +75,16 @@ class Guardrails:
         return self.account == self.management_account
 
 
-Status = Literal["checked", "not checked", "off"]
+#: Whether a target's guardrails were read: ``checked``, ``not checked`` (an error) or
+#: ``off`` (the option).
+GuardrailsState = Literal["checked", "not checked", "off"]
 
 
 @dataclass(frozen=True)
 class Reading:
     """Whether the guardrails of a target were read, and what was found."""
 
-    status: Status
+    status: GuardrailsState
     #: Why they were not checked (``off``: the option; ``not checked``: the error).
     reason: str | None = None
     guardrails: Guardrails | None = None

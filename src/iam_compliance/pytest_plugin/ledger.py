@@ -1,4 +1,5 @@
-"""Attach each compliance test's verdict to its report, and gather them.
+"""The verdict ledger: each compliance test's verdict attached to its report, and
+gathered for the report files.
 
 Under pytest-xdist only the controller writes reports, and it has no assessments of its
 own: the workers judge the role. So everything the reports need travels on the test
@@ -18,34 +19,27 @@ import pytest
 from pytest_html import extras  # type: ignore[import-untyped]
 
 from ..config import Settings
-from ..engine.assessment import Assessment
-from ..engine.remediation import FixPlan
-from ..engine.rollout import Remediation
+from ..engine.evaluate.assessment import Assessment
+from ..engine.fix.planning import FixPlan
+from ..engine.fix.rollout import Remediation
 from ..errors import IamComplianceError
 from ..report import build, html
 from ..report.codec import from_json, to_json
-from ..report.model import (
-    CHECK_TESTS,
-    JSON,
-    CheckKind,
-    Outcome,
-    RowPayload,
-    Status,
-    TargetSection,
-    TestEntry,
-)
+from ..report.document import RowPayload, TestEntry
+from ..report.labels import CheckKind, Outcome, Status
+from ..report.model import JSON, TargetSection
 from .fixing import Remediations
 from .hints import rerun_command
+from .markers import check_of
 
 #: On a failed required-action test's report, with many targets: its target's failed
 #: "all required permissions" test lists it, so the page need not list it again.
 LISTED_BY_ALL_ACTIONS = "iam_compliance_listed_by_all_actions"
-ALL_ACTIONS_TEST = next(n for n, k in CHECK_TESTS.items() if k is CheckKind.ALL_ACTIONS)
 #: The test report attribute that carries a test's verdict data to the xdist controller.
 ATTRIBUTE = "iam_compliance"
 
 
-class ResultCollector:
+class VerdictLedger:
     """Attaches each compliance test's verdict to its report, and gathers them.
 
     Registered on every process of a run (xdist workers too): every process attaches,
@@ -92,9 +86,7 @@ class ResultCollector:
         if report.when == "call" and isinstance(assessment, Assessment):
             required = funcargs.get("required_action")
             action = required if isinstance(required, str) else None
-            name = getattr(item, "originalname", item.name)
-            check = CheckKind.ACTION if action is not None else CHECK_TESTS.get(name)
-            self._attach(item, report, assessment, check, action)
+            self._attach(item, report, assessment, check_of(item), action)
         return report
 
     def _attach(
@@ -161,7 +153,7 @@ class ResultCollector:
             for other in item.session.items:
                 callspec = getattr(other, "callspec", None)
                 target = callspec.params.get("iam_target") if callspec is not None else None
-                if getattr(other, "originalname", None) == ALL_ACTIONS_TEST and target:
+                if check_of(other) is CheckKind.ALL_ACTIONS and target:
                     self._with_all_actions.add(target.name)
         return self._with_all_actions
 
@@ -183,7 +175,7 @@ class ResultCollector:
         if not found.missing:
             return None
         planned = remediation.plan if remediation is not None else None
-        if isinstance(planned, FixPlan) and remediation is not None and remediation.outcome is None:
+        if isinstance(planned, FixPlan) and remediation is not None and remediation.applied is None:
             return planned
         try:
             return self.propose(found)
@@ -224,7 +216,7 @@ class ResultCollector:
             if section.remediation is None and remediation is not None:
                 entry = build.remediation_entry(remediation)
                 proposed = section.proposed_fix
-                if entry.plan is not None and remediation.outcome is None and section.missing:
+                if entry.plan is not None and remediation.applied is None and section.missing:
                     proposed = entry.plan  # the plan --fix-dry-run printed
                 section = dataclasses.replace(section, remediation=entry, proposed_fix=proposed)
             found.append(section)

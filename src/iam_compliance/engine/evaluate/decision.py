@@ -10,14 +10,15 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..policy import RolePolicies
 from .applicability import EmptyVariable, Evidence, Match, NearMiss, Request
+from .conditions import FailedCondition
 from .guardrails import Gate
-from .policy import RolePolicies
 from .principals import Naming
 
 
 class Decision(enum.Enum):
-    """The outcome for one (action, resource)."""
+    """IAM's answer for one request: an action on a resource, by a requester."""
 
     ALLOWED = "allowed"
     #: A policy has a matching Deny whose conditions hold.
@@ -46,8 +47,9 @@ class Tally:
     has_boundary: bool
     #: What the organization's SCPs and RCPs say; None when they were not read.
     gate: Gate | None
-    #: Resource policy grants by how they name the requester: the role (limited by the
-    #: boundary), a session of it (not limited), everyone (undocumented with a boundary).
+    #: Resource policy grants by how they name the requester: the role itself (limited by
+    #: the boundary) or the service, a session of the role (not limited), everyone
+    #: (undocumented with a boundary).
     resource: dict[Naming, tuple[Match, ...]]
 
     def grants(self, naming: Naming, applies: bool | None) -> tuple[Evidence, ...]:
@@ -59,20 +61,22 @@ class Tally:
 
     @property
     def certainly_allowed(self) -> bool:
-        resource_grant = bool(self.grants(Naming.ROLE, True) + self.grants(Naming.EVERYONE, True))
+        resource_grant = bool(
+            self.grants(Naming.REQUESTER, True) + self.grants(Naming.EVERYONE, True)
+        )
         return (bool(self.allowed) or resource_grant) and self.boundary_permits
 
     @property
     def could_be_allowed(self) -> bool:
         """Whether some way the undecided statements turn out allows the request."""
         identity = bool(self.allowed or self.maybe_allowed)
-        role = bool(self.resource.get(Naming.ROLE))
+        named = bool(self.resource.get(Naming.REQUESTER))
         everyone = bool(self.resource.get(Naming.EVERYONE))
         bounded = not self.has_boundary or bool(
             self.boundary_allowed or self.maybe_boundary_allowed
         )
         return not self.denied and (
-            ((identity or role) and bounded) or everyone or bool(self.resource.get(Naming.MAYBE))
+            ((identity or named) and bounded) or everyone or bool(self.resource.get(Naming.MAYBE))
         )
 
 
@@ -97,10 +101,10 @@ def decide(tally: Tally) -> tuple[Decision, tuple[Evidence, ...]]:
     still_open: list[Evidence] = []
     if not tally.allowed:
         still_open.extend(tally.maybe_allowed)
-    for naming in (Naming.ROLE, Naming.EVERYONE, Naming.MAYBE):
+    for naming in (Naming.REQUESTER, Naming.EVERYONE, Naming.MAYBE):
         still_open.extend(tally.grants(naming, None))
     grant_to_limit = bool(tally.allowed) or bool(
-        tally.resource.get(Naming.ROLE) or tally.resource.get(Naming.EVERYONE)
+        tally.resource.get(Naming.REQUESTER) or tally.resource.get(Naming.EVERYONE)
     )
     if grant_to_limit and tally.has_boundary and not tally.boundary_allowed:
         still_open.extend(tally.maybe_boundary_allowed)
@@ -122,6 +126,16 @@ _EVERYONE_WITH_BOUNDARY = (
 )
 
 
+@dataclass(frozen=True)
+class Reason:
+    """The sentence that says what decided a request, and what it states as data."""
+
+    text: str
+    #: Condition keys the sentence states the request does not carry (as written in the
+    #: policy): the failed condition it quotes is on a key the request lacks.
+    absent: tuple[str, ...] = ()
+
+
 def reason(
     decision: Decision,
     tally: Tally,
@@ -130,45 +144,51 @@ def reason(
     request: Request,
     near: tuple[NearMiss, ...],
     empty: tuple[EmptyVariable, ...],
-) -> str:
+) -> Reason:
     """One sentence naming the policy and statement that decided ``decision``."""
     action, resource = request.action, request.resource
     if decision is Decision.EXPLICIT_DENY:
         first = tally.denied[0]
-        return f"{action} is explicitly denied by {first.policy}, {first.statement}"
+        return Reason(f"{action} is explicitly denied by {first.policy}, {first.statement}")
     if decision is Decision.UNDECIDED:
         first = undecided_by[0]
-        reason = (
+        text = (
             f"{action} could not be decided: whether the {first.effect} in {first.policy}, "
             f"{first.statement} applies cannot be determined ({first.note})"
         )
         if not tally.could_be_allowed:
-            reason += "; either way it is not allowed"
-        return reason
+            text += "; either way it is not allowed"
+        return Reason(text)
     boundary = policies.boundary.label if policies.boundary else "the permissions boundary"
     grants = [miss for miss in near if miss.policy != boundary]
     if decision is Decision.IMPLICIT_DENY:
         if grants:
             more = f" (and {len(grants) - 1} more statement(s) like it)" if len(grants) > 1 else ""
-            return f"{action} is not allowed: {grants[0].describe()}{more}"
-        return _nothing_allows(action, resource, policies, empty)
+            text = f"{action} is not allowed: {grants[0].describe()}{more}"
+            return Reason(text, _absent(grants[0].failed[0]))
+        return Reason(_nothing_allows(action, resource, policies, empty))
     if decision is Decision.GUARDRAIL_DENY and tally.gate is not None:
         where = either(list(tally.gate.blocked_at), "and")
-        return (
+        return Reason(
             f"{action} is not allowed by the organization's guardrails: none of the {where} "
             "allows it (an Allow is needed at every level from the root to the account)"
         )
     if decision is Decision.BOUNDARY_DENY:
         granted = "the identity policies" if tally.allowed else "the table resource policy"
         limit = next((miss for miss in near if miss.policy == boundary), None)
-        why = (
-            f"{limit.statement} allows it only when {limit.failed[0].requirement()}; "
-            f"{limit.failed[0].found()}"
-            if limit is not None
-            else f"none of its statements allows it on {resource}"
-        )
-        return f"{action} is allowed by {granted} but not by {boundary}: {why}"
-    return _allowed_reason(tally, action)
+        if limit is None:
+            why = f"none of its statements allows it on {resource}"
+            return Reason(f"{action} is allowed by {granted} but not by {boundary}: {why}")
+        failed = limit.failed[0]
+        why = f"{limit.statement} allows it only when {failed.requirement()}; {failed.found()}"
+        text = f"{action} is allowed by {granted} but not by {boundary}: {why}"
+        return Reason(text, _absent(failed))
+    return Reason(_allowed_reason(tally, action))
+
+
+def _absent(failed: FailedCondition) -> tuple[str, ...]:
+    """The key of ``failed`` when the sentence quoting it says the request lacks it."""
+    return () if failed.request else (failed.key,)
 
 
 def _nothing_allows(
@@ -187,7 +207,9 @@ def _nothing_allows(
 
 
 def _allowed_reason(tally: Tally, action: str) -> str:
-    grants = tally.allowed or tally.grants(Naming.ROLE, True) + tally.grants(Naming.EVERYONE, True)
+    grants = tally.allowed or tally.grants(Naming.REQUESTER, True) + tally.grants(
+        Naming.EVERYONE, True
+    )
     first = grants[0]
     reason = f"{action} is allowed by {first.policy}, {first.statement}"
     if first.condition_keys:

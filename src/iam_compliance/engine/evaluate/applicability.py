@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 
+from ..matching import covers_resource, is_pattern, match_resource, overlaps_resource
+from ..policy import Policy, Statement
 from .conditions import ConditionState, FailedCondition, evaluate_conditions
-from .matching import covers_resource, is_pattern, match_resource, overlaps_resource
-from .policy import Policy, Statement
 from .variables import UnknownValues, substitute_variables
 
 
@@ -49,7 +49,7 @@ class Evidence:
     #: The statement's label (``statement "DynamoDBJobs"`` or ``statement #2``).
     statement: str
     effect: str
-    #: Condition keys the statement's outcome hinged on, as written in the policy.
+    #: Condition keys whether the statement applies hinged on, as written in the policy.
     condition_keys: tuple[str, ...] = ()
     #: Why a condition could not be decided, for UNDECIDED evidence.
     note: str | None = None
@@ -171,8 +171,11 @@ def _resource_matches(
     negated = statement.resources is None
     patterns = statement.not_resources if negated else statement.resources
     if patterns is None:
-        # Only a trust policy statement lacks both; it says nothing about resources.
-        return None, (), "the statement has neither Resource nor NotResource", None
+        # Only a role's trust policy lacks both: it is the role's own resource-based policy
+        # ("The IAM resource-based policy type is a role trust policy",
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html),
+        # so each of its statements is about the role, the resource of sts:AssumeRole.
+        return True, (), None, None
     element = "NotResource" if negated else "Resource"
     # Does any pattern match? For a NotResource, "match" means "excludes the resource":
     # an Allow must exclude none of the requested resources to apply, a Deny applies

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from .matching import is_arn_shaped, matches_arn, matches_like
+from ..matching import is_arn_shaped, matches_arn, matches_like
 
 FOR_ALL = "ForAllValues:"
 FOR_ANY = "ForAnyValue:"

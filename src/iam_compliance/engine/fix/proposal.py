@@ -1,0 +1,124 @@
+"""The one way a fix is planned and proved: :func:`.planning.plan_fix`, then :mod:`.proof`.
+
+Every caller goes through :func:`plan_and_prove`: the proposed fix of every report,
+``--fix-dry-run`` and ``--fix``, and the patch of a source file. So the fix a report
+proposes is the document ``--fix-dry-run`` prints, with the same proof. A fix written
+into a file (a patch) is proved again on what the file reads as once written: what is
+applied is what is proved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from ...errors import RemediationError
+from ..evaluate.assessment import Assessment
+from ..evaluate.evaluation import Judge
+from ..policy import PolicyVersion
+from .planning import FixPlan, plan_fix
+from .proof import check_plan, prove_document
+
+
+class WrittenFix(Protocol):
+    """A fix written into a file (a patch of a source file), as the file reads once
+    written."""
+
+    @property
+    def folder(self) -> Path:
+        """The folder the file's path is relative to."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """The file, relative to ``folder``."""
+        ...
+
+    @property
+    def document(self) -> Mapping[str, Any]:
+        """The task policy's document, as the written file makes it."""
+        ...
+
+    def reads_as(self, document: Mapping[str, Any]) -> bool:
+        """Whether the written file makes ``document``: nothing planned is missing,
+        nothing else is lost."""
+        ...
+
+
+def plan_and_prove(
+    found: Assessment,
+    actions: Callable[[str], Sequence[str]],
+    *,
+    versions: Sequence[PolicyVersion] | None = None,
+    judge: Judge | None = None,
+    shared_with: Sequence[str] = (),
+    allow_shared: bool = False,
+    write: Callable[[FixPlan], WrittenFix | None] | None = None,
+) -> FixPlan | None:
+    """The smallest fix of ``found``'s task policy, proved to grant only what is required.
+
+    None when the task policy is not attached (there is nothing to add to). ``versions``
+    is IAM's listing of the policy's versions; None plans against the default version
+    alone, which needs no AWS call: only the version to delete (and the refusal at five
+    versions with none to delete) depend on the listing. ``judge`` evaluates a request as
+    the run models it (default: ``found.judge``; a source file's unknowns wrap it);
+    ``actions(service)`` lists a service's actions for the proof's probes.
+
+    ``write(plan)`` writes a plan that can be applied into a file (None: it cannot be
+    written there); the plan's proof is then made again on the document the written file
+    makes, and a written file that does not make exactly the planned document, granting
+    exactly the required actions, raises :class:`~iam_compliance.errors.RemediationError`.
+    Raises what :func:`.planning.plan_fix` raises.
+    """
+    policy = found.target_policy
+    if policy is None or policy.version is None:
+        return None
+    decide = judge or found.judge
+    listing = versions
+    if listing is None:
+        listing = [PolicyVersion(policy.version, is_default=True, created=datetime.now(UTC))]
+    plan = plan_fix(
+        found.snapshot.policies,
+        policy,
+        found.needs(),
+        found.target.table_arn,
+        listing,
+        judge=decide,
+        shared_with=shared_with,
+        allow_shared=allow_shared,
+    )
+    plan = check_plan(
+        plan,
+        found.snapshot.policies,
+        policy,
+        decide,
+        found.needs(),
+        actions,
+        found.target.table_arn,
+    )
+    if write is None or not plan.can_apply or plan.new_document is None:
+        return plan
+    written = write(plan)
+    if written is None:
+        return plan
+    proof = prove_document(
+        written.document,
+        found.snapshot.policies,
+        policy,
+        decide,
+        found.needs(),
+        actions,
+        found.target.table_arn,
+    )
+    if not proof.exact or not written.reads_as(plan.new_document):
+        why = proof.describe() if not proof.exact else "it is not the planned document"
+        raise RemediationError(
+            f"the patch of {written.folder / written.name}, as the patched file reads, "
+            f"is not the planned fix: {why}; nothing written"
+        )
+    return dataclasses.replace(
+        plan, proof=f"{proof.describe()}, proved on {written.name} as patched"
+    )
