@@ -121,16 +121,17 @@ EXPECTED = Counter(
         # two attached managed policies and the boundary: each GetPolicy + GetPolicyVersion
         "iam:GetPolicy": 3,
         "iam:GetPolicyVersion": 3,
-        # the table: its tags and its resource-based policy
+        # the table: its tags, its resource-based policy, its encryption
         "dynamodb:ListTagsOfResource": 1,
         "dynamodb:GetResourcePolicy": 1,
+        "dynamodb:DescribeTable": 1,
         # is the account in an organization? (--guardrails auto; the moto account is not)
         "organizations:DescribeOrganization": 1,
     }
 )
 #: One managed policy, no inline policy, no boundary: each IAM entity once, then the
-#: table's two reads (its tags, its resource policy), and the guardrails' first question.
-#: Nine requests.
+#: table's three reads (its tags, its resource policy, its encryption), and the
+#: guardrails' first question. Ten requests.
 ONE_POLICY = Counter(
     {
         "sts:GetCallerIdentity": 1,
@@ -141,6 +142,7 @@ ONE_POLICY = Counter(
         "iam:GetPolicyVersion": 1,
         "dynamodb:ListTagsOfResource": 1,
         "dynamodb:GetResourcePolicy": 1,
+        "dynamodb:DescribeTable": 1,
         # the guardrails (--guardrails auto): the account is in no organization
         "organizations:DescribeOrganization": 1,
     }

@@ -24,6 +24,7 @@ from .request import (
     derive_context,
 )
 from .requirements import RequiredAction
+from .resources import EndpointState, ResourceState
 from .target import Target
 from .trust import Check, assume_role_context, check_trust
 from .variables import Context
@@ -82,6 +83,11 @@ class RoleSnapshot:
     endpoint_url: str | None = None
     #: Who read it: sts:GetCallerIdentity's Arn for the credentials used.
     caller_arn: str | None = None
+    #: The resources its requirements name, as read: their governing resources (the
+    #: table's among them) and the KMS keys they are encrypted with, by ARN.
+    resources: Mapping[str, ResourceState] = field(default_factory=dict)
+    #: The VPC endpoints declared as ``aws:SourceVpce``, by id.
+    endpoints: Mapping[str, EndpointState] = field(default_factory=dict)
 
     @property
     def requester(self) -> Requester:
