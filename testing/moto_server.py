@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 import sys
 import threading
@@ -38,6 +39,7 @@ from urllib.parse import parse_qs
 from moto import settings
 from moto.core.responses import ActionAuthenticatorMixin
 from moto.dynamodb.responses import DynamoHandler
+from moto.iam.access_control import S3IAMRequest
 from moto.iam.responses import IamResponse
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import (
@@ -45,7 +47,6 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
-from moto.s3.responses import ACTION_MAP
 from werkzeug.serving import make_server
 
 StartResponse = Callable[..., Any]
@@ -118,7 +119,34 @@ class SelfTestLayer:
             raise ConnectionAbortedError(f"self-test fault: dropped {action}")
         if fault is not None:
             return self.answer_fault(environ, start_response, fault, action)
+        if environ.get("HTTP_X_AMZ_TARGET"):
+            return self.json_refusals(environ, start_response, action)
         return self.app(environ, start_response)
+
+    def json_refusals(
+        self, environ: dict[str, Any], start_response: StartResponse, action: str
+    ) -> Iterable[bytes]:
+        """moto's access control refuses a JSON service's request (KMS, SQS, Secrets
+        Manager) in XML, which botocore cannot read; AWS answers AccessDeniedException."""
+        answered: dict[str, Any] = {}
+
+        def keep(status: str, headers: list[tuple[str, str]], *_: Any) -> Callable[..., None]:
+            answered.update(status=status, headers=headers)
+            return lambda data: None
+
+        body = b"".join(self.app(environ, keep))
+        if answered["status"].startswith("403") and body.lstrip().startswith(b"<"):
+            found = re.search(rb"<Message>(.*?)</Message>", body, re.S)
+            message = found.group(1).decode() if found else "Access denied"
+            body = json.dumps(
+                {"__type": "com.amazonaws.kms#AccessDeniedException", "message": message}
+            ).encode()
+            answered["headers"] = [
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("Content-Length", str(len(body))),
+            ]
+        start_response(answered["status"], answered["headers"])
+        return [body]
 
     @staticmethod
     def answer_fault(
@@ -299,8 +327,18 @@ class SelfTestMotoServer(ThreadedMotoServer):
 def _name_s3_reads_as_iam_does() -> None:
     """Authorise GetBucketEncryption as IAM does, with s3:GetEncryptionConfiguration
     (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketEncryption.html); moto
-    checks it as s3:ListBucket."""
-    ACTION_MAP["BUCKET"]["GET"]["encryption"] = "GetEncryptionConfiguration"
+    checks it as s3:GetBucketEncryption, an action IAM does not have."""
+    check = S3IAMRequest.check_action_permitted
+
+    def check_as_iam_names_it(self: S3IAMRequest, resource: str) -> None:
+        self._action = S3_IAM_ACTIONS.get(self._action, self._action)
+        check(self, resource)
+
+    S3IAMRequest.check_action_permitted = check_as_iam_names_it  # type: ignore[method-assign]
+
+
+#: S3 operations whose IAM action has another name.
+S3_IAM_ACTIONS = {"s3:GetBucketEncryption": "s3:GetEncryptionConfiguration"}
 
 
 def main() -> None:

@@ -4,7 +4,6 @@ policy, without one, missing, refused, and in another account; each read once.""
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -16,105 +15,25 @@ from iam_compliance.aws.connection import Connection
 from iam_compliance.engine.resources import ResourceNeeds, ResourceState
 from iam_compliance.engine.target import Target
 
-from conftest import ACCOUNT, REGION, ROLE_ARN, TABLE_ARN, TARGET, MotoServer, task_policy
+from conftest import (
+    ACCOUNT,
+    REGION,
+    ROLE_ARN,
+    TABLE_ARN,
+    TARGET,
+    MotoServer,
+    ServerAccount,
+    allow_role,
+)
 
 OTHER = "210987654321"
 BUCKET = "arn:aws:s3:::ml-platform-artifacts"
 
 
-def allow(sid: str, action: str, resource: str = "*") -> dict[str, Any]:
-    """A resource policy statement letting the task role do ``action``."""
-    return task_policy(
-        {
-            "Sid": sid,
-            "Effect": "Allow",
-            "Principal": {"AWS": ROLE_ARN},
-            "Action": action,
-            "Resource": resource,
-        }
-    )
-
-
-class Account:
-    """Resources of one moto account, created as a live account holds them."""
-
-    def __init__(self, server: MotoServer, account: str = ACCOUNT) -> None:
-        self.session = server.session(account)
-        self.url = server.url
-
-    def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.url)
-
-    def bucket(
-        self, name: str = "ml-platform-artifacts", *, policy: Any = None, key: str | None = None
-    ) -> str:
-        s3 = self.client("s3")
-        s3.create_bucket(Bucket=name)
-        if policy is not None:
-            s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
-        if key is not None:
-            rule = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}
-            s3.put_bucket_encryption(
-                Bucket=name,
-                ServerSideEncryptionConfiguration={
-                    "Rules": [{"ApplyServerSideEncryptionByDefault": rule}]
-                },
-            )
-        return f"arn:aws:s3:::{name}"
-
-    def key(self, *, policy: Any = None, grant_to: str | None = None) -> str:
-        kms = self.client("kms")
-        arn: str = kms.create_key()["KeyMetadata"]["Arn"]
-        if policy is not None:
-            kms.put_key_policy(KeyId=arn, PolicyName="default", Policy=json.dumps(policy))
-        if grant_to is not None:
-            kms.create_grant(
-                KeyId=arn,
-                GranteePrincipal=grant_to,
-                Operations=["Decrypt", "GenerateDataKey"],
-                Constraints={"EncryptionContextSubset": {"team": "ml"}},
-            )
-        return arn
-
-    def queue(self, name: str = "ml-jobs-queue", *, policy: Any = None) -> str:
-        sqs = self.client("sqs")
-        attributes = {"Policy": json.dumps(policy)} if policy is not None else {}
-        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-        arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        return arn
-
-    def topic(self, name: str = "ml-events", *, policy: Any = None) -> str:
-        sns = self.client("sns")
-        arn: str = sns.create_topic(Name=name)["TopicArn"]
-        if policy is not None:
-            sns.set_topic_attributes(
-                TopicArn=arn, AttributeName="Policy", AttributeValue=json.dumps(policy)
-            )
-        return arn
-
-    def secret(self, name: str = "db-creds", *, policy: Any = None) -> str:
-        secrets = self.client("secretsmanager")
-        arn: str = secrets.create_secret(Name=name, SecretString="not a real secret")["ARN"]
-        if policy is not None:
-            secrets.put_resource_policy(SecretId=arn, ResourcePolicy=json.dumps(policy))
-        return arn
-
-    def endpoint(self, *, policy: Any = None) -> str:
-        ec2 = self.client("ec2")
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        extra = {"PolicyDocument": json.dumps(policy)} if policy is not None else {}
-        endpoint = ec2.create_vpc_endpoint(
-            VpcId=vpc, ServiceName=f"com.amazonaws.{REGION}.s3", **extra
-        )["VpcEndpoint"]
-        return str(endpoint["VpcEndpointId"])
-
-
 @pytest.fixture
-def account(moto_server: MotoServer) -> Account:
+def account(moto_server: MotoServer) -> ServerAccount:
     moto_server.seed_table()
-    return Account(moto_server)
+    return ServerAccount(moto_server)
 
 
 def adapter_for(server: MotoServer, account: str = ACCOUNT) -> AwsAdapter:
@@ -137,14 +56,14 @@ def sids(state: ResourceState) -> list[str | None]:
 
 
 def test_each_kind_of_resource_is_read_with_its_policy(
-    moto_server: MotoServer, account: Account
+    moto_server: MotoServer, account: ServerAccount
 ) -> None:
-    key = account.key(policy=allow("KeyUse", "kms:*"), grant_to=ROLE_ARN)
-    bucket = account.bucket(policy=allow("Objects", "s3:GetObject", f"{BUCKET}/*"), key=key)
-    queue = account.queue(policy=allow("Send", "sqs:SendMessage"))
-    topic = account.topic(policy=allow("Publish", "sns:Publish"))
-    secret = account.secret(policy=allow("Read", "secretsmanager:GetSecretValue"))
-    endpoint = account.endpoint(policy=allow("Through", "s3:*"))
+    key = account.key(policy=allow_role("KeyUse", "kms:*"), grant_to=ROLE_ARN)
+    bucket = account.bucket(policy=allow_role("Objects", "s3:GetObject", f"{BUCKET}/*"), key=key)
+    queue = account.queue(policy=allow_role("Send", "sqs:SendMessage"))
+    topic = account.topic(policy=allow_role("Publish", "sns:Publish"))
+    secret = account.secret(policy=allow_role("Read", "secretsmanager:GetSecretValue"))
+    endpoint = account.endpoint(policy=allow_role("Through", "s3:*"))
 
     resources, seen = read(
         moto_server,
@@ -182,7 +101,9 @@ def test_each_kind_of_resource_is_read_with_its_policy(
     assert seen["requests"]["ec2:DescribeVpcEndpoints"] == 1
 
 
-def test_resources_without_a_policy_have_none(moto_server: MotoServer, account: Account) -> None:
+def test_resources_without_a_policy_have_none(
+    moto_server: MotoServer, account: ServerAccount
+) -> None:
     bucket, queue, secret = account.bucket(), account.queue(), account.secret()
 
     resources, _ = read(moto_server, bucket, queue, secret)
@@ -209,7 +130,7 @@ def test_resources_without_a_policy_have_none(moto_server: MotoServer, account: 
     ],
 )
 def test_a_resource_that_does_not_exist_is_not_found(
-    moto_server: MotoServer, account: Account, arn: str
+    moto_server: MotoServer, account: ServerAccount, arn: str
 ) -> None:
     resources, _ = read(moto_server, arn)
     assert resources[arn].status == "not-found"
@@ -217,7 +138,7 @@ def test_a_resource_that_does_not_exist_is_not_found(
 
 
 def test_an_endpoint_that_does_not_exist_is_not_found_and_the_others_are_read(
-    moto_server: MotoServer, account: Account
+    moto_server: MotoServer, account: ServerAccount
 ) -> None:
     endpoint = account.endpoint()
     _, seen = read(moto_server, endpoints=(endpoint, "vpce-0000000000000dead"))
@@ -267,7 +188,12 @@ def key_arn_of(resources: Mapping[str, ResourceState]) -> str:
     ],
 )
 def test_a_refused_read_is_the_resources_state_naming_the_action(
-    moto_server: MotoServer, account: Account, refused: str, kind: str, needed: str, where: str
+    moto_server: MotoServer,
+    account: ServerAccount,
+    refused: str,
+    kind: str,
+    needed: str,
+    where: str,
 ) -> None:
     key = account.key()
     arns = {
@@ -305,7 +231,7 @@ def test_a_refused_read_is_the_resources_state_naming_the_action(
 
 
 def test_whose_key_a_bucket_uses_is_unknown_when_the_key_cannot_be_described(
-    moto_server: MotoServer, account: Account
+    moto_server: MotoServer, account: ServerAccount
 ) -> None:
     bucket = account.bucket(key=account.key())
     moto_server.inject("kms:DescribeKey", "AccessDenied")
@@ -317,7 +243,7 @@ def test_whose_key_a_bucket_uses_is_unknown_when_the_key_cannot_be_described(
 
 
 def test_an_endpoint_read_refused_names_the_action(
-    moto_server: MotoServer, account: Account
+    moto_server: MotoServer, account: ServerAccount
 ) -> None:
     endpoint = account.endpoint()
     moto_server.inject("ec2:DescribeVpcEndpoints", "AccessDenied")
@@ -327,12 +253,12 @@ def test_an_endpoint_read_refused_names_the_action(
 
 
 def test_a_bucket_in_another_account_is_read_by_its_name(
-    moto_server: MotoServer, account: Account
+    moto_server: MotoServer, account: ServerAccount
 ) -> None:
     """S3 refuses GetBucketPolicy with the target's account as ExpectedBucketOwner, and
     answers it without: another account's bucket, whose policy lets the checker read it."""
-    bucket = Account(moto_server, OTHER).bucket(
-        "other-accounts-artifacts", policy=allow("Objects", "s3:GetObject")
+    bucket = ServerAccount(moto_server, OTHER).bucket(
+        "other-accounts-artifacts", policy=allow_role("Objects", "s3:GetObject")
     )
     resources, seen = read(moto_server, f"{bucket}/*")
     state = resources[bucket]
@@ -342,9 +268,9 @@ def test_a_bucket_in_another_account_is_read_by_its_name(
 
 
 def test_a_bucket_in_another_account_that_refuses_the_checker_cannot_be_read(
-    moto_server: MotoServer, account: Account
+    moto_server: MotoServer, account: ServerAccount
 ) -> None:
-    bucket = Account(moto_server, OTHER).bucket("other-accounts-artifacts")
+    bucket = ServerAccount(moto_server, OTHER).bucket("other-accounts-artifacts")
     # The first refusal is S3's ExpectedBucketOwner check; the second, the bucket's.
     moto_server.inject("s3:GetBucketPolicy", "AccessDenied", skip=1)
     resources, _ = read(moto_server, bucket)
@@ -356,11 +282,11 @@ def test_a_bucket_in_another_account_that_refuses_the_checker_cannot_be_read(
 
 
 def test_resources_in_another_account_are_read_by_arn(
-    moto_server: MotoServer, account: Account
+    moto_server: MotoServer, account: ServerAccount
 ) -> None:
     """A topic by its ARN; a queue's URL is asked with its owner's account
     (QueueOwnerAWSAccountId), which moto ignores: see test_live_resources.py."""
-    topic = Account(moto_server, OTHER).topic(policy=allow("Publish", "sns:Publish"))
+    topic = ServerAccount(moto_server, OTHER).topic(policy=allow_role("Publish", "sns:Publish"))
     resources, _ = read(moto_server, topic)
     assert sids(resources[topic]) == ["Publish"]
     assert (resources[topic].account, resources[topic].cross_account) == (OTHER, True)

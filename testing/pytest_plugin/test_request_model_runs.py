@@ -305,6 +305,13 @@ def test_every_report_lists_the_request_context_with_values_and_sources(
             id="tag-not-a-string",
         ),
         pytest.param(
+            "fixtures/resources.toml",
+            '[[bucket]]\nname = "${S3_BUCKET_NAME}"\nencryption = "aws:kmz"\n',
+            "*fixtures/resources.toml: [[][[]bucket]] #1 (ml-platform-artifacts): encryption "
+            'must be "AES256", "aws:kms" or "none", got *aws:kmz*',
+            id="resources-layout-invalid",
+        ),
+        pytest.param(
             "fixtures/table_resource_policy.json",
             json.dumps(
                 task_policy(

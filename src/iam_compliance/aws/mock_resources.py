@@ -194,12 +194,12 @@ class _Layout:
         name_key, keys = _KINDS[kind]
         if not isinstance(entry, dict):
             raise ConfigurationError(f"{where}: expected a table, got {entry!r}")
+        name = self.text(entry, name_key, where, required=True)
+        where = f"{where} ({name})"
         unknown = sorted(set(entry) - keys - _COMMON - {name_key})
         if unknown:
             expected = ", ".join(sorted(keys | _COMMON | {name_key}))
             raise ConfigurationError(f"{where}: unknown key {unknown[0]!r}; expected {expected}")
-        name = self.text(entry, name_key, where, required=True)
-        where = f"{where} ({name})"
         account = self.text(entry, "account", where) or self.target.account_id
         region = self.text(entry, "region", where) or self.target.region
         readable = entry.get("readable", True)
@@ -209,10 +209,12 @@ class _Layout:
             self.endpoints[name] = self.endpoint(entry, name, account, region, readable, where)
             return
         partition = self.target.partition
+        if kind == "stream":
+            table = self.text(entry, "table", where, required=True)
+            name = f"{table}/stream/{name}"
         arn = {
             "table": f"arn:{partition}:dynamodb:{region}:{account}:table/{name}",
-            "stream": f"arn:{partition}:dynamodb:{region}:{account}:table/"
-            f"{self.text(entry, 'table', where, required=True)}/stream/{name}",
+            "stream": f"arn:{partition}:dynamodb:{region}:{account}:table/{name}",
             "bucket": f"arn:{partition}:s3:::{name}",
             "key": f"arn:{partition}:kms:{region}:{account}:key/{name}",
             "queue": f"arn:{partition}:sqs:{region}:{account}:{name}",
