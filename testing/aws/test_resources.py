@@ -290,3 +290,24 @@ def test_resources_in_another_account_are_read_by_arn(
     resources, _ = read(moto_server, topic)
     assert sids(resources[topic]) == ["Publish"]
     assert (resources[topic].account, resources[topic].cross_account) == (OTHER, True)
+
+
+def test_the_targets_table_is_read_once_and_its_policy_named_as_verdicts_name_it(
+    moto_server: MotoServer,
+) -> None:
+    """Its reasons say "allowed by table resource policy, statement ...", live as in mock."""
+    moto_server.seed_table(policy=allow_role("Jobs", "dynamodb:Scan", TABLE_ARN))
+    adapter = adapter_for(moto_server)
+    moto_server.call("DELETE", "/_selftest/requests")
+    table = adapter.fetch_table(TABLE_ARN)
+    resources, _ = adapter.read_resources(TARGET, ResourceNeeds((f"{TABLE_ARN}/index/x",)))
+    assert table.resource_policy is not None
+    assert table.resource_policy.name == "table resource policy"
+    assert resources[TABLE_ARN].resource_policy is table.resource_policy
+    assert Counter(moto_server.requests()) == Counter(
+        {
+            "dynamodb:ListTagsOfResource": 1,
+            "dynamodb:GetResourcePolicy": 1,
+            "dynamodb:DescribeTable": 1,
+        }
+    )

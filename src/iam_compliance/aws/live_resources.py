@@ -105,7 +105,7 @@ class LiveResources:
         return self._state(
             governing,
             text,
-            "resource policy",
+            "table resource policy",  # as verdicts name it
             tags=tags,
             encryption=self._table_encryption(dynamodb, arn),
         )
