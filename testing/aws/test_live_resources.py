@@ -225,3 +225,15 @@ def test_a_buckets_default_encryption(
     assert found is not None
     assert (state.status, state.region) == ("none", "eu-west-1")
     assert (found.kind, found.key_arn) == (kind, key)
+
+
+def test_a_topic_sns_refuses_names_the_action(adapter: AwsAdapter) -> None:
+    """SNS refuses with AuthorizationError, not AccessDenied."""
+    topic = f"arn:aws:sns:{REGION}:210987654321:shared-events"
+    source = adapter.resources.source
+    assert isinstance(source, LiveResources)
+    with Stubber(source.client("sns")) as sns:
+        sns.add_client_error("get_topic_attributes", "AuthorizationError", "not yours", 403)
+        state = adapter.resources.state(Governing("sns", topic))
+    assert (state.status, state.missing_action) == ("unreadable", "sns:GetTopicAttributes")
+    assert f"needs sns:GetTopicAttributes on {topic}" in state.detail

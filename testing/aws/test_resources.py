@@ -195,20 +195,20 @@ def test_a_refused_read_is_the_resources_state_naming_the_action(
     needed: str,
     where: str,
 ) -> None:
-    key = account.key()
-    arns = {
-        "bucket": account.bucket(key=key),
-        "key": key,
-        "queue": account.queue(),
-        "topic": account.topic(),
-        "secret": account.secret(),
-        "table": TABLE_ARN,
+    make = {
+        "bucket": lambda: account.bucket(key=account.key()),
+        "key": account.key,
+        "queue": account.queue,
+        "topic": account.topic,
+        "secret": account.secret,
+        "table": lambda: TABLE_ARN,
     }
+    arn = make[kind]()
     moto_server.inject(refused, "AccessDenied")
 
-    resources, _ = read(moto_server, *arns.values())
+    resources, _ = read(moto_server, arn)
 
-    state = resources[arns[kind]]
+    state = resources[arn]
     message = f"the identity running the checker needs {needed} on "
     if where == "status":
         assert (state.status, state.missing_action, state.resource_policy) == (
@@ -226,8 +226,9 @@ def test_a_refused_read_is_the_resources_state_naming_the_action(
         assert state.status == "read"
         assert state.key is not None
         assert message in state.key.detail
-    # Nothing else is touched by one refusal.
-    assert all(s.status in ("read", "none") for a, s in resources.items() if a != arns[kind])
+    # Nothing else is touched by one refusal (the target's table is read in every run).
+    assert all(s.status in ("read", "none") for a, s in resources.items() if a != arn)
+    assert len(resources) > 1 or kind == "table"
 
 
 def test_whose_key_a_bucket_uses_is_unknown_when_the_key_cannot_be_described(

@@ -47,7 +47,7 @@ READ_SERVICES = frozenset({"dynamodb", "s3", "kms", "sqs", "sns", "secretsmanage
 #: https://docs.aws.amazon.com/secretsmanager/latest/userguide/permissions_grant-limited-resources.html).
 SECRET_SUFFIX_PATTERN = "-??????"
 _SECRET_PREFIX = "secret:"
-_TABLE_RE = re.compile(r"table/(?P<table>[^/]+)(?:/(?P<kind>index|stream)/(?P<rest>.+))?")
+_TABLE_RE = re.compile(r"table/(?P<name>[^/]+)(?:/(?P<part>index|stream)/(?P<rest>.+))?")
 
 
 class Governing(NamedTuple):
@@ -108,10 +108,10 @@ def governing_resource(arn: str) -> Governing | None:
 
 def _dynamodb(prefix: str, resource: str) -> Governing | None:
     match = _TABLE_RE.fullmatch(resource)
-    if match is None or _is_pattern(match["table"]):
+    if match is None or _is_pattern(match["name"]):
         return None
-    table = f"{prefix}table/{match['table']}"
-    if match["kind"] == "stream":
+    table = f"{prefix}table/{match['name']}"
+    if match["part"] == "stream":
         label = match["rest"]
         if _is_pattern(label) or "/" in label:
             return None
