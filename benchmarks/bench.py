@@ -5,9 +5,12 @@
 1. Mock mode: the suite's wall time against a floor, paired run by run (a bare pytest
    run that imports boto3 and moto and creates one moto role). Target: within 1.1x.
 2. Live mode against a moto server on 127.0.0.1: requests per run with 1 and with 10
-   required actions. Target: equal, and 9 each: the role's six IAM and STS reads, the
-   table's two (its tags and its resource-based policy) and the guardrails' first
-   question (organizations:DescribeOrganization).
+   required actions. Target: equal, and 10 each: the role's six IAM and STS reads, the
+   table's three (its tags, its resource-based policy, its encryption) and the guardrails'
+   first question (organizations:DescribeOrganization).
+   Then requirements on three other resources (a bucket's objects, encrypted with a KMS
+   key, the key, a queue), 1 and 10 on each. Target: equal, each resource read once (the
+   bucket 3 requests, the key 3, the queue 2), the key not again for the bucket.
 3. Many targets on one moto server: requests and wall time without ``-n`` (reading 8
    targets at once, the default, and one by one) and with ``-n 2``. Targets: total
    requests exactly N x a single target's (9: each target is its own account); wall time
@@ -69,7 +72,7 @@ from common import (
     pytest_seconds,
 )
 
-from conftest import ONE_POLICY, MotoServer, runbook_policy
+from conftest import ONE_POLICY, MotoServer, ServerAccount, runbook_policy
 
 FLOOR_TEST = """
 import json
@@ -89,7 +92,7 @@ def test_floor():
         )
 """
 
-#: What one live target costs: the role, its one managed policy, the table's two reads,
+#: What one live target costs: the role, its one managed policy, the table's three reads,
 #: and the guardrails' first question (as the self-tests assert it).
 REQUESTS_PER_TARGET = ONE_POLICY
 
@@ -143,8 +146,71 @@ def bench_requests(work: Path) -> None:
     print(f"   equal: {counts[1] == counts[10]}  (target: equal)")
     print(
         f"   as expected: {counts[1] == counts[10] == REQUESTS_PER_TARGET}  (target: {expected} "
-        "each, the two table reads included)"
+        "each, the three table reads included)"
     )
+
+
+#: Ten actions on each of three resources: a bucket's objects, a KMS key, a queue.
+ON_THREE_RESOURCES = {
+    "arn:aws:s3:::${S3_BUCKET_NAME}/*": [
+        f"s3:{a}"
+        for a in (
+            *("GetObject", "PutObject", "DeleteObject", "GetObjectAcl", "PutObjectAcl"),
+            *("GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging"),
+            *("GetObjectVersion", "AbortMultipartUpload"),
+        )
+    ],
+    "KEY": [
+        f"kms:{a}"
+        for a in (
+            *("Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext"),
+            *("ReEncryptFrom", "ReEncryptTo", "DescribeKey", "GetPublicKey", "Sign", "Verify"),
+        )
+    ],
+    "arn:aws:sqs:${AWS_REGION}:${AWS_ACCOUNT_ID}:ml-jobs-queue": [
+        f"sqs:{a}"
+        for a in (
+            *("SendMessage", "ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility"),
+            *("GetQueueAttributes", "GetQueueUrl", "PurgeQueue", "SetQueueAttributes"),
+            *("ListDeadLetterSourceQueues", "ListQueueTags"),
+        )
+    ],
+}
+#: The services whose requests are the three resources' reads.
+RESOURCE_SERVICES = ("s3:", "kms:", "sqs:")
+
+
+def bench_resource_requests(work: Path) -> None:
+    """Requests of a live run whose requirements name a bucket, a key and a queue."""
+    counts = {}
+    with moto_server() as server:
+        for each in (1, 10):
+            server.reset()
+            server.seed()
+            account = ServerAccount(server)
+            key = account.key()
+            account.bucket(key=key)
+            account.queue()
+            project = make_project(work / f"resources-{each}")
+            (project / "fixtures" / "required_actions.toml").write_text(
+                "".join(
+                    f'[[action]]\nname = "{action}"\nreason = "r"\n'
+                    f'resource = "{key if resource == "KEY" else resource}"\n\n'
+                    for resource, actions in ON_THREE_RESOURCES.items()
+                    for action in actions[:each]
+                )
+            )
+            env = live_environment(server)
+            server.call("DELETE", "/_selftest/requests")
+            pytest_seconds(project, "--aws-mode", "live", env=env)
+            counts[each] = Counter(server.requests())
+    for each, found in counts.items():
+        reads = {k: v for k, v in sorted(found.items()) if k.startswith(RESOURCE_SERVICES)}
+        print(
+            f"   {3 * each:2} requirement(s) on 3 resources: {sum(found.values())} requests, "
+            f"{sum(reads.values())} of them the resources'  {reads}"
+        )
+    print(f"   equal: {counts[1] == counts[10]}  (target: equal, each resource read once)")
 
 
 RUNS = (
@@ -327,6 +393,7 @@ def main() -> None:
             bench_mock(work, options.repeat)
         if 2 in parts:
             bench_requests(work)
+            bench_resource_requests(work)
         if 3 in parts:
             latencies = [0.0, options.latency] if options.latency else [0.0]
             bench_targets(work, options.targets, latencies)

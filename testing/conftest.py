@@ -126,16 +126,17 @@ EXPECTED = Counter(
         # two attached managed policies and the boundary: each GetPolicy + GetPolicyVersion
         "iam:GetPolicy": 3,
         "iam:GetPolicyVersion": 3,
-        # the table: its tags and its resource-based policy
+        # the table: its tags, its resource-based policy, its encryption
         "dynamodb:ListTagsOfResource": 1,
         "dynamodb:GetResourcePolicy": 1,
+        "dynamodb:DescribeTable": 1,
         # is the account in an organization? (--guardrails auto; the moto account is not)
         "organizations:DescribeOrganization": 1,
     }
 )
 #: One managed policy, no inline policy, no boundary: each IAM entity once, then the
-#: table's two reads (its tags, its resource policy), and the guardrails' first question.
-#: Nine requests.
+#: table's three reads (its tags, its resource policy, its encryption), and the
+#: guardrails' first question. Ten requests.
 ONE_POLICY = Counter(
     {
         "sts:GetCallerIdentity": 1,
@@ -146,6 +147,7 @@ ONE_POLICY = Counter(
         "iam:GetPolicyVersion": 1,
         "dynamodb:ListTagsOfResource": 1,
         "dynamodb:GetResourcePolicy": 1,
+        "dynamodb:DescribeTable": 1,
         # the guardrails (--guardrails auto): the account is in no organization
         "organizations:DescribeOrganization": 1,
     }
@@ -801,6 +803,96 @@ class MotoServer:
         arn = dynamodb.create_table(**table)["TableDescription"]["TableArn"]
         if policy is not None:
             dynamodb.put_resource_policy(ResourceArn=arn, Policy=json.dumps(policy))
+
+
+def allow_role(sid: str, action: str, resource: str = "*") -> dict[str, Any]:
+    """A resource policy whose one statement lets the task role do ``action``."""
+    return task_policy(
+        {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"AWS": ROLE_ARN},
+            "Action": action,
+            "Resource": resource,
+        }
+    )
+
+
+class ServerAccount:
+    """Resources of one of the moto server's accounts, made as a live account holds them:
+    buckets, keys, queues, topics, secrets and VPC endpoints."""
+
+    def __init__(self, server: MotoServer, account: str = ACCOUNT) -> None:
+        self.session = server.session(account)
+        self.url = server.url
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, endpoint_url=self.url)
+
+    def bucket(
+        self, name: str = "ml-platform-artifacts", *, policy: Any = None, key: str | None = None
+    ) -> str:
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=name)
+        if policy is not None:
+            s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+        if key is not None:
+            rule = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}
+            s3.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [{"ApplyServerSideEncryptionByDefault": rule}]
+                },
+            )
+        return f"arn:aws:s3:::{name}"
+
+    def key(self, *, policy: Any = None, grant_to: str | None = None) -> str:
+        kms = self.client("kms")
+        arn: str = kms.create_key()["KeyMetadata"]["Arn"]
+        if policy is not None:
+            kms.put_key_policy(KeyId=arn, PolicyName="default", Policy=json.dumps(policy))
+        if grant_to is not None:
+            kms.create_grant(
+                KeyId=arn,
+                GranteePrincipal=grant_to,
+                Operations=["Decrypt", "GenerateDataKey"],
+                Constraints={"EncryptionContextSubset": {"team": "ml"}},
+            )
+        return arn
+
+    def queue(self, name: str = "ml-jobs-queue", *, policy: Any = None) -> str:
+        sqs = self.client("sqs")
+        attributes = {"Policy": json.dumps(policy)} if policy is not None else {}
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        return arn
+
+    def topic(self, name: str = "ml-events", *, policy: Any = None) -> str:
+        sns = self.client("sns")
+        arn: str = sns.create_topic(Name=name)["TopicArn"]
+        if policy is not None:
+            sns.set_topic_attributes(
+                TopicArn=arn, AttributeName="Policy", AttributeValue=json.dumps(policy)
+            )
+        return arn
+
+    def secret(self, name: str = "db-creds", *, policy: Any = None) -> str:
+        secrets = self.client("secretsmanager")
+        arn: str = secrets.create_secret(Name=name, SecretString="not a real secret")["ARN"]
+        if policy is not None:
+            secrets.put_resource_policy(SecretId=arn, ResourcePolicy=json.dumps(policy))
+        return arn
+
+    def endpoint(self, *, policy: Any = None) -> str:
+        ec2 = self.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        extra = {"PolicyDocument": json.dumps(policy)} if policy is not None else {}
+        endpoint = ec2.create_vpc_endpoint(
+            VpcId=vpc, ServiceName=f"com.amazonaws.{REGION}.s3", **extra
+        )["VpcEndpoint"]
+        return str(endpoint["VpcEndpointId"])
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ It runs apart from the self-tests because moto's in-process mock (mock mode) res
 same backends an in-process server would use. In front of moto sits a small WSGI layer
 that the self-tests drive over HTTP:
 
-- ``GET /_selftest/requests`` lists the actions received (``iam:GetRole``, ...);
-  ``DELETE`` empties the list.
+- ``GET /_selftest/requests`` lists the actions received (``iam:GetRole``, ...; S3's by
+  operation, ``s3:GetBucketPolicy``); ``DELETE`` empties the list.
 - ``POST /_selftest/auth`` turns moto's IAM access control on, ``DELETE`` off.
 - ``POST /_selftest/faults`` with ``[{"action": "iam:GetRole", "fault": "Throttling",
   "times": 2}]`` answers that action with the fault the first ``times`` times (``null``:
@@ -19,12 +19,15 @@ that the self-tests drive over HTTP:
 - ``POST /_selftest/latency`` with ``{"seconds": 0.05}`` delays every AWS request by that
   long before answering, as a round trip to a real endpoint would; ``DELETE``: no delay.
   Either answers, and resets, the most requests that were being answered at once.
+- S3's ``ExpectedBucketOwner`` is enforced (403 when the bucket is another account's),
+  which moto itself ignores.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 import sys
 import threading
@@ -36,6 +39,7 @@ from urllib.parse import parse_qs
 from moto import settings
 from moto.core.responses import ActionAuthenticatorMixin
 from moto.dynamodb.responses import DynamoHandler
+from moto.iam.access_control import S3IAMRequest
 from moto.iam.responses import IamResponse
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import (
@@ -61,6 +65,17 @@ JSON_FAULT_CODES = {
 }
 
 
+#: S3's operations by method and sub-resource (``GET /bucket?policy``: GetBucketPolicy).
+S3_OPERATIONS = {
+    "GET": {
+        "policy": "GetBucketPolicy",
+        "encryption": "GetBucketEncryption",
+        "location": "GetBucketLocation",
+    },
+    "PUT": {"policy": "PutBucketPolicy", "encryption": "PutBucketEncryption"},
+}
+
+
 class SelfTestLayer:
     """Counts IAM/STS actions and injects faults before requests reach moto."""
 
@@ -83,7 +98,7 @@ class SelfTestLayer:
         action = self.action_of(environ, body)
         with self.lock:
             self.requests.append(action)
-            fault = self.take_fault(action)
+            fault = self.take_fault(action) or self.owner_mismatch(environ, action)
             latency = self.latency
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
@@ -103,21 +118,60 @@ class SelfTestLayer:
                 sock.shutdown(socket.SHUT_RDWR)
             raise ConnectionAbortedError(f"self-test fault: dropped {action}")
         if fault is not None:
-            return self.answer_fault(environ, start_response, fault)
+            return self.answer_fault(environ, start_response, fault, action)
+        if environ.get("HTTP_X_AMZ_TARGET"):
+            return self.json_refusals(environ, start_response, action)
         return self.app(environ, start_response)
+
+    def json_refusals(
+        self, environ: dict[str, Any], start_response: StartResponse, action: str
+    ) -> Iterable[bytes]:
+        """moto's access control refuses a JSON service's request (KMS, SQS, Secrets
+        Manager) in XML, which botocore cannot read; AWS answers AccessDeniedException."""
+        answered: dict[str, Any] = {}
+
+        def keep(status: str, headers: list[tuple[str, str]], *_: Any) -> Callable[..., None]:
+            answered.update(status=status, headers=headers)
+            return lambda data: None
+
+        body = b"".join(self.app(environ, keep))
+        if answered["status"].startswith("403") and body.lstrip().startswith(b"<"):
+            found = re.search(rb"<Message>(.*?)</Message>", body, re.S)
+            message = found.group(1).decode() if found else "Access denied"
+            body = json.dumps(
+                {"__type": "com.amazonaws.kms#AccessDeniedException", "message": message}
+            ).encode()
+            answered["headers"] = [
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("Content-Length", str(len(body))),
+            ]
+        start_response(answered["status"], answered["headers"])
+        return [body]
 
     @staticmethod
     def answer_fault(
-        environ: dict[str, Any], start_response: StartResponse, fault: str
+        environ: dict[str, Any], start_response: StartResponse, fault: str, action: str = ""
     ) -> Iterable[bytes]:
-        """The fault as the service would answer it: XML (IAM, STS) or JSON (DynamoDB)."""
+        """The fault as the service would answer it: XML (IAM, STS, SNS; S3's and EC2's
+        own shapes) or JSON (DynamoDB, KMS, SQS, Secrets Manager)."""
         status, _code, message = FAULTS[fault]
+        service = action.partition(":")[0]
         if environ.get("HTTP_X_AMZ_TARGET"):
             code = JSON_FAULT_CODES[fault]
             body = json.dumps(
                 {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
             )
             content_type = "application/x-amz-json-1.0"
+        elif service == "s3":
+            body = f"<Error><Code>{fault}</Code><Message>{message}</Message></Error>"
+            content_type = "application/xml"
+        elif service == "ec2":
+            code = "UnauthorizedOperation" if fault == "AccessDenied" else fault
+            body = (
+                f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
+                "</Error></Errors><RequestID>selftest</RequestID></Response>"
+            )
+            content_type = "text/xml"
         else:
             body = (
                 f"<ErrorResponse><Error><Type>Sender</Type><Code>{fault}</Code>"
@@ -130,10 +184,32 @@ class SelfTestLayer:
         return [data]
 
     @staticmethod
+    def owner_mismatch(environ: dict[str, Any], action: str) -> str | None:
+        """S3's answer to a request whose bucket is not ``ExpectedBucketOwner``'s: 403
+        (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html),
+        which moto does not check."""
+        expected = environ.get("HTTP_X_AMZ_EXPECTED_BUCKET_OWNER")
+        if not expected or not action.startswith("s3:"):
+            return None
+        from moto.s3.models import s3_backends
+
+        bucket = environ.get("PATH_INFO", "").lstrip("/").split("/", 1)[0]
+        owner = s3_backends.bucket_accounts.get(bucket)
+        return "AccessDenied" if owner is not None and owner[1] != expected else None
+
+    @staticmethod
     def action_of(environ: dict[str, Any], body: bytes) -> str:
         # SigV4: "Credential=KEY/date/region/service/aws4_request"
         scope = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].split("/")
         service = scope[3] if len(scope) > 3 else "?"
+        if service == "s3":
+            # REST: the operation is the method and a sub-resource (GET /bucket?policy).
+            method = environ.get("REQUEST_METHOD", "GET")
+            query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+            for sub, name in S3_OPERATIONS.get(method, {}).items():
+                if sub in query:
+                    return f"s3:{name}"
+            return f"s3:{method}"
         query = parse_qs(body.decode("utf-8", "replace")) if body else {}
         query.update(parse_qs(environ.get("QUERY_STRING", "")))
         target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -230,7 +306,10 @@ def _scope_table_actions_to_their_table() -> None:
             body = json.loads(self.raw_body or b"{}")
         except ValueError:
             return "*"
-        return str(body.get("ResourceArn") or "*")
+        table = str(body.get("TableName") or "")
+        if table and not table.startswith("arn:"):  # DescribeTable names it, or its ARN
+            table = f"arn:aws:dynamodb:{self.region}:{self.current_account}:table/{table}"
+        return str(body.get("ResourceArn") or table or "*")
 
     DynamoHandler._determine_resource = determine_resource  # type: ignore[attr-defined]
 
@@ -245,9 +324,27 @@ class SelfTestMotoServer(ThreadedMotoServer):
         self._server.serve_forever()
 
 
+def _name_s3_reads_as_iam_does() -> None:
+    """Authorise GetBucketEncryption as IAM does, with s3:GetEncryptionConfiguration
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketEncryption.html); moto
+    checks it as s3:GetBucketEncryption, an action IAM does not have."""
+    check = S3IAMRequest.check_action_permitted
+
+    def check_as_iam_names_it(self: S3IAMRequest, resource: str) -> None:
+        self._action = S3_IAM_ACTIONS.get(self._action, self._action)
+        check(self, resource)
+
+    S3IAMRequest.check_action_permitted = check_as_iam_names_it  # type: ignore[method-assign]
+
+
+#: S3 operations whose IAM action has another name.
+S3_IAM_ACTIONS = {"s3:GetBucketEncryption": "s3:GetEncryptionConfiguration"}
+
+
 def main() -> None:
     _scope_policy_actions_to_their_policy()
     _scope_table_actions_to_their_table()
+    _name_s3_reads_as_iam_does()
     server = SelfTestMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     print(server.get_host_and_port()[1], flush=True)

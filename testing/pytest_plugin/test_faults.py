@@ -16,8 +16,13 @@ import pytest
 from conftest import EXPECTED, LIVE, POLICY_ARN, REQUIRED, ROLE, MotoServer, runbook_policy
 
 #: The reads a run cannot do without: refused, the run stops (exit 4). The organization is
-#: read only when it can be (--guardrails auto), so it is not among them.
-READ_ACTIONS = sorted(action for action in EXPECTED if not action.startswith("organizations:"))
+#: read only when it can be (--guardrails auto), and the table's encryption is then not
+#: known (the table's state says why), so they are not among them.
+READ_ACTIONS = sorted(
+    action
+    for action in EXPECTED
+    if not action.startswith("organizations:") and action != "dynamodb:DescribeTable"
+)
 
 
 @pytest.fixture
@@ -44,6 +49,7 @@ def test_verdicts_survive_every_call_being_throttled_twice(
         "iam:GetPolicyVersion",
         "dynamodb:ListTagsOfResource",
         "dynamodb:GetResourcePolicy",
+        "dynamodb:DescribeTable",
         "organizations:DescribeOrganization",
     ):
         live.inject(action, "Throttling", times=2)
@@ -51,8 +57,8 @@ def test_verdicts_survive_every_call_being_throttled_twice(
     throttled = suite.runpytest(*LIVE, "-rA")
     assert outcome(throttled) == outcome(baseline)
     assert throttled.ret == baseline.ret == 1
-    # each of the 9 reads was answered Throttling twice, then served
-    assert len(live.requests()) == 3 * 9
+    # each of the 10 reads was answered Throttling twice, then served
+    assert len(live.requests()) == 3 * 10
 
 
 @pytest.mark.parametrize(
@@ -105,6 +111,19 @@ def test_access_denied_names_the_action_the_checker_needs(
             f"{action} on *"
         ]
     )
+
+
+def test_a_refused_table_description_leaves_the_verdicts_as_they_were(
+    suite: pytest.Pytester, live: MotoServer
+) -> None:
+    """The table's encryption is then not known, which its state says; the run goes on."""
+    baseline = suite.runpytest(*LIVE, "-rA")
+    live.inject("dynamodb:DescribeTable", "AccessDenied")
+    live.call("DELETE", "/_selftest/requests")
+    refused = suite.runpytest(*LIVE, "-rA")
+    assert "dynamodb:DescribeTable" in live.requests()  # asked, and refused
+    assert outcome(refused) == outcome(baseline)
+    assert refused.ret == baseline.ret == pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.mark.parametrize(

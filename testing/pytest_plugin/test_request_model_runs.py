@@ -200,7 +200,7 @@ def test_index_requirements_are_collected_as_action_at_resource(suite: pytest.Py
         pytest.param(index_requirements("index/by-status", "index/*"), id="on-indexes-too"),
     ],
 )
-def test_a_live_target_costs_exactly_the_two_table_reads_more(
+def test_a_live_target_costs_exactly_the_table_reads_more(
     suite: pytest.Pytester,
     moto_server: MotoServer,
     monkeypatch: pytest.MonkeyPatch,
@@ -226,7 +226,7 @@ def test_a_live_target_costs_exactly_the_two_table_reads_more(
     suite.runpytest(*LIVE)
 
     assert Counter(moto_server.requests()) == ONE_POLICY
-    assert sum(ONE_POLICY.values()) == 9
+    assert sum(ONE_POLICY.values()) == 10
     moto_server.call("DELETE", "/_selftest/requests")
     suite.runpytest(*LIVE, "--collect-only")
     assert moto_server.requests() == []
@@ -303,6 +303,13 @@ def test_every_report_lists_the_request_context_with_values_and_sources(
             "[role]\nproject = 1\n",
             '*fixtures/tags.toml: [[]role] must hold key = "value" pairs',
             id="tag-not-a-string",
+        ),
+        pytest.param(
+            "fixtures/resources.toml",
+            '[[bucket]]\nname = "${S3_BUCKET_NAME}"\nencryption = "aws:kmz"\n',
+            "*fixtures/resources.toml: [[][[]bucket]] #1 (ml-platform-artifacts): encryption "
+            'must be "AES256", "aws:kms" or "none", got *aws:kmz*',
+            id="resources-layout-invalid",
         ),
         pytest.param(
             "fixtures/table_resource_policy.json",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import os
@@ -12,7 +13,21 @@ from typing import Any
 
 import pytest
 
-from conftest import LIVE, REGION, ROOT, MotoServer
+from iam_compliance.aws.adapter import AwsAdapter
+from iam_compliance.aws.connection import Sessions
+from iam_compliance.engine.resources import ResourceNeeds
+
+from conftest import (
+    LIVE,
+    REGION,
+    ROLE_ARN,
+    ROOT,
+    TABLE_ARN,
+    TARGET,
+    MotoServer,
+    ServerAccount,
+    allow_role,
+)
 
 
 def documented_policy(name: str) -> dict[str, Any]:
@@ -264,3 +279,51 @@ def test_the_account_sweep_policy_is_what_several_targets_of_an_account_need(
     result = suite.runpytest(*LIVE, *envs)
     result.assert_outcomes(passed=12, failed=8)
     result.stdout.fnmatch_lines([f"iam-compliance: live account 618574523116: 2 target(s), {read}"])
+
+
+@pytest.mark.parametrize(
+    ("policies", "readable"),
+    [
+        pytest.param(("read-only", "resources"), True, id="documented"),
+        pytest.param(("read-only",), False, id="without-it"),
+    ],
+)
+def test_the_resources_policy_is_what_reading_every_kind_of_resource_needs(
+    moto_server: MotoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    policies: tuple[str, ...],
+    readable: bool,
+) -> None:
+    """A bucket (its objects) encrypted with a customer managed key, the key, a queue, a
+    topic, a secret and a VPC endpoint, read as IAM enforces the documented policies."""
+    moto_server.seed()
+    account = ServerAccount(moto_server)
+    key = account.key(grant_to=ROLE_ARN)
+    bucket = account.bucket(policy=allow_role("Objects", "s3:GetObject"), key=key)
+    others = [key, account.queue(), account.topic(), account.secret()]
+    endpoint = account.endpoint()
+    checker(moto_server, monkeypatch, *policies)
+    target = dataclasses.replace(TARGET, endpoint_url=moto_server.url)
+
+    resources, endpoints = AwsAdapter(Sessions().live(target)).read_resources(
+        target, ResourceNeeds((f"{bucket}/*", *others), (endpoint,))
+    )
+
+    assert resources[TABLE_ARN].is_read  # read-only's own
+    for arn in (bucket, *others):
+        state = resources[arn]
+        if readable:
+            assert state.is_read, state.detail
+        else:
+            assert state.status == "unreadable"
+            assert state.missing_action is not None, state
+            assert f"needs {state.missing_action} on {arn}" in state.detail
+    if readable:
+        encryption, details = resources[bucket].encryption, resources[key].key
+        assert encryption is not None
+        assert encryption.customer_key == key
+        assert details is not None
+        assert details.grants_to(ROLE_ARN)
+        assert endpoints[endpoint].status == "read"
+    else:
+        assert endpoints[endpoint].missing_action == "ec2:DescribeVpcEndpoints"

@@ -215,6 +215,7 @@ ONE_ACCOUNT = Counter(
         "iam:GetAccountAuthorizationDetails": 1,  # moto answers in one page
         "dynamodb:ListTagsOfResource": 1,
         "dynamodb:GetResourcePolicy": 1,
+        "dynamodb:DescribeTable": 1,
         "organizations:DescribeOrganization": 1,
     }
 )

@@ -7,6 +7,7 @@ package's own errors, naming the IAM action the checker needed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -17,6 +18,7 @@ from urllib.parse import unquote
 
 from ..engine.evaluate.assessment import AttachedPolicy, RoleSnapshot, TableState
 from ..engine.policy import Policy, PolicyKind, PolicyVersion, RolePolicies, parse_policy
+from ..engine.resources import EndpointState, Governing, ResourceNeeds, ResourceState
 from ..engine.target import Target
 from ..errors import (
     AwsError,
@@ -25,6 +27,8 @@ from ..errors import (
     WrongAccountError,
 )
 from .connection import WRITE_CONFIG, Connection
+from .live_resources import LiveResources
+from .resources import ResourceReads, ResourceSource
 from .translate import MAX_ATTEMPTS, _calling
 
 if TYPE_CHECKING:
@@ -37,19 +41,22 @@ _THROTTLED = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceed
 class AwsAdapter:
     """Reads and writes IAM through one connection."""
 
-    def __init__(
-        self, connection: Connection, *, tables: Callable[[str], TableState] | None = None
-    ) -> None:
+    def __init__(self, connection: Connection, *, resources: ResourceSource | None = None) -> None:
         self.iam: IAMClient = connection.client("iam")
         self.sts: STSClient = connection.client("sts")
-        #: Where tables are read from instead of DynamoDB (the embedded account's fixtures).
-        self._tables = tables
-        self.dynamodb: Any = connection.client("dynamodb") if tables is None else None
         self._connection = connection
         self._writer: IAMClient | None = None
         self._account: str | None = None
         self._caller_arn: str | None = None
         self._lock = threading.Lock()
+        # Resources are read from the account, or from the embedded account's fixtures.
+        self.dynamodb: Any = None
+        if resources is None:
+            live = LiveResources(connection, self.caller_account)
+            self.dynamodb = live.dynamodb
+            resources = live
+        #: Each resource the run names, read once through these credentials.
+        self.resources = ResourceReads(resources)
         #: How long to wait before sending a throttled write again (tests: no wait).
         self.throttle_delay = 1.0
 
@@ -164,29 +171,29 @@ class AwsAdapter:
 
     def fetch_table(self, table_arn: str) -> TableState:
         """The table's tags and resource-based policy (dynamodb:ListTagsOfResource,
-        dynamodb:GetResourcePolicy)."""
-        if self._tables is not None:
-            return self._tables(table_arn)
-        tags: dict[str, str] = {}
-        with _calling("dynamodb:ListTagsOfResource", table_arn):
-            for page in self.dynamodb.get_paginator("list_tags_of_resource").paginate(
-                ResourceArn=table_arn
-            ):
-                tags.update({tag["Key"]: tag["Value"] for tag in page.get("Tags", [])})
-        policy = None
-        try:
-            with _calling("dynamodb:GetResourcePolicy", table_arn):
-                text = self.dynamodb.get_resource_policy(ResourceArn=table_arn)["Policy"]
-        except NotFoundError:
-            text = None  # the table has no resource-based policy
-        if text is not None:
-            policy = parse_policy(
-                text,
-                name="table resource policy",
-                kind="resource",
-                origin=f"{table_arn} resource policy",
-            )
-        return TableState(arn=table_arn, tags=tags, resource_policy=policy)
+        dynamodb:GetResourcePolicy), read once with the rest of its state
+        (:attr:`resources`). A table that cannot be read stops its target: the verdicts
+        depend on its policy."""
+        state = self.resources.state(Governing("dynamodb", table_arn))
+        error = self.resources.table_error(table_arn)
+        if error is not None:
+            raise error
+        return TableState(
+            arn=table_arn, tags=dict(state.tags or {}), resource_policy=state.resource_policy
+        )
+
+    def read_resources(
+        self, target: Target, needs: ResourceNeeds
+    ) -> tuple[dict[str, ResourceState], dict[str, EndpointState]]:
+        """The resources ``needs`` names for ``target`` (its table among them), and the
+        declared VPC endpoints: each read once per adapter."""
+        resources = {
+            arn: state
+            if state.cross_account is not None or state.account is None
+            else dataclasses.replace(state, cross_account=state.account != target.account_id)
+            for arn, state in self.resources.states((target.table_arn, *needs.arns)).items()
+        }
+        return resources, self.resources.endpoints(needs.endpoints)
 
     def managed_policy(self, arn: str, kind: PolicyKind) -> Policy:
         """A managed policy's default version, parsed."""

@@ -5,7 +5,8 @@ documents for several accounts: requests name it in an ``x-moto-account-id`` hea
 checker then reads it through the same :class:`~iam_compliance.aws.adapter.AwsAdapter` as a real
 account. Only what a check reads is seeded: the role and its policies in moto's IAM; the
 table's tags and resource policy are kept here (:meth:`MockAccounts.table_state`), as
-creating a moto DynamoDB table costs more than the rest of the seed.
+creating a moto DynamoDB table costs more than the rest of the seed, and so are the other
+resources requirements name (:mod:`.mock_resources`, ``fixtures/resources.toml``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..engine.target import Credentials, Target, fill_placeholders
 from ..errors import ConfigurationError, IamComplianceError, NotFoundError
 from .connection import Connection, Sessions
 from .mock_organization import management_account, read_layout, seed_organization
+from .mock_resources import MockResources
 from .seeding import TableSeed, create_policy, seed_from_source
 
 if TYPE_CHECKING:
@@ -88,6 +90,8 @@ class MockAccounts:
         self._seeded: set[str] = set()
         self._organizations: set[str] = set()
         self._tables: dict[str, TableState] = {}
+        #: The other resources a check reads, from fixtures/resources.toml.
+        self.resources = MockResources(fixtures_dir, self.table_state)
 
     def start(self) -> None:
         if self._mock is None:
@@ -108,6 +112,7 @@ class MockAccounts:
             self._connections.clear()
             self._seeded.clear()
             self._tables.clear()
+            self.resources.clear()
             self._organizations.clear()
 
     def connection(self, target: Target) -> Connection:
@@ -225,6 +230,7 @@ class MockAccounts:
             ) from None
         # Targets that share an account share its table: the first one's stands.
         self._tables.setdefault(target.table_arn, _table_state(target.table_arn, table))
+        self.resources.seed(target)
 
     def table_state(self, arn: str) -> TableState:
         """The table's tags and resource policy as seeded: what a check reads of it, kept

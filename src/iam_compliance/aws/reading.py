@@ -2,7 +2,8 @@
 
 * **Clients.** One :class:`.AwsAdapter` (its IAM, STS and DynamoDB clients) per
   :class:`.Connection`, that is per (credentials, region, endpoint): targets read through
-  the same credentials share it, and with it one ``sts:GetCallerIdentity``. Clients are
+  the same credentials share it, and with it one ``sts:GetCallerIdentity`` and one read
+  of each resource their requirements name (:mod:`.resources`). Clients are
   made under one lock (a boto3 session is not thread-safe; botocore's clients are).
 * **Accounts.** An account with several targets is read with one
   ``GetAccountAuthorizationDetails`` sweep (:mod:`.account`); an account with one target
@@ -26,6 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 
 from ..engine.evaluate.assessment import RoleSnapshot
+from ..engine.resources import ResourceNeeds
 from ..engine.target import Target
 from ..errors import AccessDeniedError, IamComplianceError
 from .account import SWEEP, AccountReads, ReadMode, identity_key, read_mode, sweep
@@ -35,6 +37,9 @@ from .connection import Connection
 #: Tables of one account read alongside its sweep, at most: IAM and DynamoDB throttle per
 #: account, so an account is never sent more than a few requests at once.
 TABLES_AT_ONCE = 3
+
+#: A target whose requirements name nothing but its table.
+NO_NEEDS = ResourceNeeds()
 
 #: What reading one target gave: its role, or why it could not be read.
 ReadResult = RoleSnapshot | IamComplianceError
@@ -50,8 +55,11 @@ class RoleReader:
         concurrency: int = 8,
         adapter_of: Callable[[Connection], AwsAdapter] = AwsAdapter,
         keep_clients: bool = True,
+        needs: Callable[[Target], ResourceNeeds] = lambda target: NO_NEEDS,
     ) -> None:
         self._connection_of = connection_of
+        #: The resources each target's requirements name, and its declared endpoints.
+        self._needs = needs
         #: False: :meth:`read_all` lets go of an account's clients once it is read.
         self.keep_clients = keep_clients
         self._adapter_of = adapter_of
@@ -85,12 +93,19 @@ class RoleReader:
             return self._adapters[connection]
 
     def snapshot(self, target: Target) -> RoleSnapshot:
-        """Read the target's role, its policies and its table; where, and as whom."""
+        """Read the target's role, its policies, its table and the resources its
+        requirements name; where, and as whom."""
         adapter = self.adapter(target)
         found = self._snapshot(target, adapter)
+        # Each resource once per adapter (credentials), however many targets name it.
+        resources, endpoints = adapter.read_resources(target, self._needs(target))
         # The caller was asked with the account check: no request of its own.
         return dataclasses.replace(
-            found, endpoint_url=adapter.endpoint_url, caller_arn=adapter.caller_arn()
+            found,
+            endpoint_url=adapter.endpoint_url,
+            caller_arn=adapter.caller_arn(),
+            resources=resources,
+            endpoints=endpoints,
         )
 
     def _snapshot(self, target: Target, adapter: AwsAdapter) -> RoleSnapshot:

@@ -27,7 +27,11 @@ from ..errors import (
 
 #: How many attempts botocore makes for a read (see connection.CLIENT_CONFIG).
 MAX_ATTEMPTS = 5
-_ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+#: SNS says AuthorizationError
+#: (https://docs.aws.amazon.com/sns/latest/api/API_GetTopicAttributes.html).
+_ACCESS_DENIED = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
+)
 _WRITES = frozenset(
     {"iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion"}
 )

@@ -31,6 +31,7 @@ from ..engine.fix.planning import FixPlan
 from ..engine.fix.proposal import WrittenFix, plan_and_prove
 from ..engine.policy import PolicyVersion, RolePolicies
 from ..engine.requirements import ActionCatalog, RequiredAction
+from ..engine.resources import ResourceNeeds, endpoint_ids
 from ..engine.target import Target
 from ..errors import IamComplianceError
 from .failures import FailureTracker
@@ -90,6 +91,7 @@ class Checker:
             concurrency=1 if self.mock is not None else read_concurrency,
             adapter_of=self._adapter_of,
             keep_clients=settings.fix or settings.fix_dry_run,
+            needs=self.resource_needs,
         )
         self.reader.plan(settings.targets)
         self._assessments: dict[str, Assessment] = {}
@@ -192,9 +194,19 @@ class Checker:
         if not self.reader.keep_clients:
             self.reader.release()
 
+    def resource_needs(self, target: Target) -> ResourceNeeds:
+        """What to read for ``target`` besides its role: the resources its requirements
+        name, and the VPC endpoints declared as aws:SourceVpce (the command line's
+        --iam-context winning over fixtures/request_context.toml, as in the requests)."""
+        context = {entry.key.lower(): entry.values for entry in self.declared.request}
+        context.update({key.lower(): values for key, values in self.settings.context.items()})
+        return ResourceNeeds(
+            tuple(required.arn(target) for required in self.requirements), endpoint_ids(context)
+        )
+
     def _adapter_of(self, connection: Connection) -> AwsAdapter:
-        if self.mock is not None:  # the embedded account's tables are kept, not in moto
-            return AwsAdapter(connection, tables=self.mock.table_state)
+        if self.mock is not None:  # the embedded account's resources are kept, not in moto
+            return AwsAdapter(connection, resources=self.mock.resources)
         return AwsAdapter(connection)
 
     def _connection(self, target: Target) -> Connection:

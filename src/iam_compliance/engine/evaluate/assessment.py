@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from ..policy import Policy, RolePolicies
 from ..requirements import Need, RequiredAction
+from ..resources import EndpointState, ResourceState
 from ..target import Target
 from .evaluation import Verdict, evaluate
 from .guardrails import Guardrails, Reading
@@ -79,6 +80,11 @@ class RoleSnapshot:
     endpoint_url: str | None = None
     #: Who read it: sts:GetCallerIdentity's Arn for the credentials used.
     caller_arn: str | None = None
+    #: The resources its requirements name, as read: their governing resources (the
+    #: table's among them) and the KMS keys they are encrypted with, by ARN.
+    resources: Mapping[str, ResourceState] = field(default_factory=dict)
+    #: The VPC endpoints declared as ``aws:SourceVpce``, by id.
+    endpoints: Mapping[str, EndpointState] = field(default_factory=dict)
 
     @property
     def requester(self) -> RoleSession:
