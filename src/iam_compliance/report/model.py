@@ -50,6 +50,7 @@ from .labels import Outcome as Outcome
 from .labels import RemediationStatus as RemediationStatus
 from .labels import Status as Status
 from .labels import VerdictCode as VerdictCode
+from .shard_entries import MergeEntry, PhaseEntry, ShardEntry
 
 #: A JSON value: what policy documents and remediation records are.
 JSON: TypeAlias = dict[str, "JSON"] | list["JSON"] | str | int | float | bool | None
@@ -342,6 +343,8 @@ class TestEntry:
     target: str | None
     #: The required action of a per-action test.
     action: str | None
+    #: A shard's report only: the reports pytest made, for a merge (:mod:`.shard_entries`).
+    reports: tuple[PhaseEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -379,6 +382,10 @@ class ReportDocument:
     partial: bool = False
     #: How many of the suite's checks ran; None when the run stopped before its tests.
     checks: ChecksEntry | None = None
+    #: Which part of a sharded run (``--iam-shard``) this is; None: a whole run.
+    shard: ShardEntry | None = None
+    #: What ``iam-compliance merge`` merged into this report; None: not a merge.
+    merged: MergeEntry | None = None
 
 
 @dataclass(frozen=True)
