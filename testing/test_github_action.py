@@ -123,10 +123,10 @@ def test_the_command_from_globs_lists_and_a_shard(tmp_path: Path) -> None:
         args=("-k", "not Scan", "--tb=line"),
     )
     assert pytest_command(inputs, python="python") == [
-        *("python", "-m", "pytest", "compliance", "--iam-aws-mode", "live"),
-        *("--iam-env-file", "accounts/dev.env", "--iam-env-file", "accounts/prod.env"),
-        *("--iam-env-file", "accounts/qa.env", "--iam-env-file", "extra/one.env"),
-        *("--iam-shard", "2/3", "-o", f"iam_compliance_reports={tmp_path / 'reports'}", "-v"),
+        *("python", "-m", "pytest", "compliance", "--iam-aws-mode=live"),
+        *("--iam-env-file=accounts/dev.env", "--iam-env-file=accounts/prod.env"),
+        *("--iam-env-file=accounts/qa.env", "--iam-env-file=extra/one.env"),
+        *("--iam-shard=2/3", "-o", f"iam_compliance_reports={tmp_path / 'reports'}", "-v"),
         *("-k", "not Scan", "--tb=line"),
     ]
 
@@ -139,7 +139,7 @@ def test_the_step_checks_a_template_and_gives_its_reports(suite: pytest.Pytester
     assert result.returncode == 1, result.stdout + result.stderr
     reports = suite.path / "out"
     assert (
-        f"iam-compliance: {sys.executable} -m pytest --iam-aws-mode mock --iam-policy-file "
+        f"iam-compliance: {sys.executable} -m pytest --iam-aws-mode=mock --iam-policy-file="
         f"fixtures/iac/task-role.template.json -o iam_compliance_reports={reports} -v"
     ) in result.stdout
     assert found == {

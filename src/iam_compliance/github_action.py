@@ -90,14 +90,16 @@ def read_inputs(environ: Mapping[str, str], cwd: Path) -> Inputs:
 
 def pytest_command(inputs: Inputs, python: str = sys.executable) -> list[str]:
     """The run of the compliance suite the inputs ask for."""
+    # Each option and its value as one word: pytest chooses its rootdir (and with it the
+    # configuration that turns the suite on) before it knows the plugin's options, and
+    # would take a separate path value for a test path.
     words = [python, "-m", "pytest", *([inputs.suite] if inputs.suite else [])]
-    words += ["--iam-aws-mode", inputs.mode]
-    for path in inputs.env_files:
-        words += ["--iam-env-file", path]
+    words.append(f"--iam-aws-mode={inputs.mode}")
+    words.extend(f"--iam-env-file={path}" for path in inputs.env_files)
     if inputs.policy_file:
-        words += ["--iam-policy-file", inputs.policy_file]
+        words.append(f"--iam-policy-file={inputs.policy_file}")
     if inputs.shard:
-        words += ["--iam-shard", inputs.shard]
+        words.append(f"--iam-shard={inputs.shard}")
     # An absolute folder: the ini setting is read from the rootdir, wherever that is.
     words += ["-o", f"iam_compliance_reports={inputs.reports}", "-v", *inputs.args]
     return words

@@ -45,15 +45,15 @@ def check_files(
 
 def pytest_command(name: str, *, suite: str | None, folder: Path) -> list[str]:
     """The run that checks one file: the suite, in mock mode, its reports in ``folder``."""
+    # --iam-policy-file=PATH as one word: pytest would take a separate path for a test
+    # path when it chooses its rootdir (see pytest_plugin/rootdir.py).
     return [
         sys.executable,
         "-m",
         "pytest",
         *([suite] if suite else []),
-        "--iam-aws-mode",
-        "mock",
-        "--iam-policy-file",
-        name,
+        "--iam-aws-mode=mock",
+        f"--iam-policy-file={name}",
         "-o",
         f"iam_compliance_reports={folder.absolute()}",
         "-p",
