@@ -64,7 +64,11 @@ def merge(arguments: Sequence[str], output: Path, *, started: datetime) -> int:
         xml_path=output / XML_NAME,
         stale=stale_files(output),
     )
-    status = write_merged_reports(run, output)
+    try:
+        status = write_merged_reports(run, output)
+    except MergeError as exc:  # the reports this merge started with say it did not finish
+        _say(f"COULD NOT MERGE: {exc}", error=True)
+        return 4
     written = [JSON_NAME, XML_NAME, HTML_NAME]
     sarif, why_not = merged_sarif(run)
     if sarif is not None:

@@ -427,3 +427,20 @@ def test_each_account_is_read_by_one_shard_only(
 
 def _in(document: dict[str, Any], account: str) -> dict[str, Any]:
     return json.loads(json.dumps(document).replace("618574523116", account))  # type: ignore[no-any-return]
+
+
+def test_a_shard_under_xdist_merges_in_the_order_of_a_run(
+    suite: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pytest-xdist's workers report in any order; the shard writes its tests down in the
+    order they were collected, so the merge lists them as a run without -n does."""
+    args = mock_targets(suite, [("dev", DEV, 1), ("prod", PROD, 1)])
+    suite.runpytest(*args, "-o", "iam_compliance_reports=single")
+    suite.runpytest_subprocess(
+        *args, "--iam-shard=1/1", "-o", "iam_compliance_reports=shard-1", "-p", "xdist", "-n", "2"
+    )
+    code, _, _ = merge(suite, capsys, "shard-1")
+
+    assert code == 1
+    assert node_ids(report(suite.path / "shard-1")) == node_ids(report(suite.path / "single"))
+    assert normalised(report(suite.path / "merged")) == normalised(report(suite.path / "single"))

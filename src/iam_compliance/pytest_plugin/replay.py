@@ -25,10 +25,12 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
+from pytest_metadata.plugin import metadata_key  # type: ignore[import-untyped]
 
 from ..report.codec import to_json
 from ..report.merging import MergedRun
 from ..report.model import JSON, ReportDocument, TestEntry
+from ..report.shard_files import MergeError
 from ..report.shard_html import parts_html
 from .collecting import ATTRIBUTE, ResultCollector
 from .completeness import Completeness
@@ -55,7 +57,10 @@ def write_merged_reports(run: MergedRun, output: Path) -> int:
         args += ["-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings"]
         status = pytest.main(args, plugins=[replay])
     if replay.writer is None or replay.writer.written is None:
-        raise RuntimeError(f"the merge's pytest session ended with exit code {status}")
+        raise MergeError(
+            f"the merge's pytest session ended with exit code {int(status)} before it wrote "
+            "the reports"
+        )
     return int(status)
 
 
@@ -104,6 +109,12 @@ class Replay:
 
     def amend(self, document: ReportDocument) -> ReportDocument:
         return dataclasses.replace(document, merged=self.run.entry)
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """pytest-metadata's Plugins row would list the merge's, not the run's: none."""
+        metadata = session.config.stash.get(metadata_key, None)
+        if metadata is not None:
+            metadata.pop("Plugins", None)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection(self, session: pytest.Session) -> bool:

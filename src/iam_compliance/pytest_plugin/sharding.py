@@ -97,8 +97,10 @@ class ShardRun:
 
     def amend(self, document: ReportDocument) -> ReportDocument:
         """compliance.json with the shard and, for a merge, each test's reports."""
-        tests = self.transcript.with_reports(document.tests) if self.transcript else ()
-        return dataclasses.replace(document, shard=self.entry, tests=tests or document.tests)
+        tests = document.tests
+        if self.transcript is not None:
+            tests = self.transcript.with_reports(tests)
+        return dataclasses.replace(document, shard=self.entry, tests=tests)
 
     @property
     def line(self) -> str:

@@ -38,6 +38,18 @@ class Transcript:
         self._phases: dict[str, list[PhaseEntry]] = {}
         #: The time of the setups and teardowns left out, by node id.
         self._untold: dict[str, float] = {}
+        #: Each test's place in the collection: the order it is written down in, whatever
+        #: order pytest-xdist's workers ran the tests in.
+        self._order: dict[str, int] = {}
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if session.items:
+            self._order = {item.nodeid: n for n, item in enumerate(session.items)}
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: object, ids: Sequence[str]) -> None:
+        if not self._order:  # every worker collects the same tests
+            self._order = {nodeid: n for n, nodeid in enumerate(ids)}
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -49,9 +61,14 @@ class Transcript:
             self._phases.setdefault(report.nodeid, []).append(entry)
 
     def with_reports(self, tests: Sequence[TestEntry]) -> tuple[TestEntry, ...]:
-        """``tests``, each with the reports written down for it."""
+        """``tests`` in the order they were collected, each with the reports written down
+        for it."""
+        last = len(self._order)
+        arrival = {test.nodeid: n for n, test in enumerate(tests)}
         found = []
-        for test in tests:
+        for test in sorted(
+            tests, key=lambda t: self._order.get(t.nodeid, last + arrival[t.nodeid])
+        ):
             phases = list(self._phases.get(test.nodeid, ()))
             untold = self._untold.get(test.nodeid, 0.0)
             if phases and untold:
