@@ -73,8 +73,9 @@ def read_report(path: Path, label: str) -> ReportDocument:
     """compliance.json at ``path``, decoded and checked; errors name ``label``."""
     if not path.is_file():
         what = "no such file" if not path.exists() else "not a file"
+        where = f" ({path})" if str(path) != label else ""
         raise MergeError(
-            f"{label}: {what} ({path}); expected a shard's reports folder or its {JSON_NAME}"
+            f"{label}: {what}{where}; expected a shard's reports folder or its {JSON_NAME}"
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
