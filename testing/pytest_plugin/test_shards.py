@@ -259,6 +259,54 @@ def test_exit_statuses_combine(
         assert merged["checks"] == {"ran": 19, "expected": 20}
 
 
+def _edited(path: Path, edit: Any) -> None:
+    document = json.loads(path.read_text())
+    edit(document)
+    path.write_text(json.dumps(document))
+
+
+def _passing_reports(document: dict[str, Any]) -> None:
+    """Each failed call report edited to have passed, the tests' outcomes left failed."""
+    for test in document["tests"]:
+        for phase in test["reports"]:
+            phase["outcome"], phase["longrepr"], phase["message"] = "passed", None, None
+
+
+@pytest.mark.parametrize(
+    ("shard", "edit", "why"),
+    [
+        pytest.param(
+            1,
+            lambda d: d.update(exit_status=1),
+            "shard 1 of 2 ({path}) ended with exit code 1, but none of its tests failed",
+            id="exit-status-edited",
+        ),
+        pytest.param(
+            2,
+            _passing_reports,
+            "::test_task_role_has_all_required_permissions[prod-0]: its shard's report "
+            "says failed, but the reports written down for it say passed",
+            id="reports-edited",
+        ),
+    ],
+)
+def test_a_shard_report_that_does_not_add_up_is_never_a_pass(
+    suite: pytest.Pytester, capsys: pytest.CaptureFixture[str], shard: int, edit: Any, why: str
+) -> None:
+    """Shard 1 passes (the policy grants account DEV's table), shard 2 fails; a report
+    edited so that it no longer adds up must not make the merge a pass."""
+    (suite.path / "policy.json").write_text(json.dumps(_in(compliant_policy(), DEV)))
+    args = mock_targets(suite, [("dev", DEV, 1), ("prod", PROD, 1)])
+    run_shards(suite, [*args, "--iam-policy-file", "policy.json"], 2)
+    path = suite.path / f"shard-{shard}" / "compliance.json"
+    _edited(path, edit)
+
+    code, _, err = merge(suite, capsys, "shard-1", "shard-2")
+
+    assert code == 4
+    assert why.format(path=path) in err
+
+
 def test_a_missing_shard_could_not_be_checked_in_every_merged_report(
     suite: pytest.Pytester, capsys: pytest.CaptureFixture[str]
 ) -> None:

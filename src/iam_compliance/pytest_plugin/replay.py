@@ -71,6 +71,8 @@ class Replay:
         self.run = run
         self.output = output
         self.writer: ReportWriter | None = None
+        self.failures: FailureTracker | None = None
+        self.collector: ResultCollector | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -82,8 +84,10 @@ class Replay:
         config.pluginmanager.register(Publisher(config, staged), "iam-compliance-publisher")
         failures = FailureTracker()
         failures.errors.extend(run.problems)
+        self.failures = failures
         remediations = Remediations()
         collector = ResultCollector(run.settings, remediations, compact=not run.lists_passed)
+        self.collector = collector
         completeness = Completeness(collector, failures, expected=run.expected)
         self.writer = ReportWriter(
             config,
@@ -162,9 +166,21 @@ class Replay:
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> Generator[None, None, None]:
-        """No test was collected here, on purpose: the status is the replayed tests'."""
+        """No test was collected here, on purpose: the status is the replayed tests'. And
+        each test's outcome made again must be the one its shard wrote down: a report
+        that does not add up (edited, or cut short) is never a pass."""
         if session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
             session.exitstatus = pytest.ExitCode.OK
+        if self.collector is not None and self.failures is not None:
+            made = {test.nodeid: test.outcome for test in self.collector.tests()}
+            for test in self.run.tests:
+                again = made.get(test.nodeid)
+                if again is not test.outcome:
+                    self.failures.errors.append(
+                        f"test {test.nodeid}: its shard's report says {test.outcome.value}, "
+                        f"but the reports written down for it say "
+                        f"{again.value if again is not None else 'nothing'}"
+                    )
         return (yield)
 
     @pytest.hookimpl(tryfirst=True)

@@ -217,6 +217,10 @@ def _problems_of(shard_file: ShardFile, error_attribute: str) -> list[str]:
         found.append(f"{name} was partial: {checks.ran:,} of {checks.expected:,} checks ran")
     if not found and not carried and (error is not None or document.exit_status not in (0, 1)):
         found.append(f"{name} could not check everything (exit code {document.exit_status})")
+    failed = any(test.outcome.value in ("failed", "error") for test in document.tests)
+    if document.exit_status == 1 and not failed:
+        # Never a pass from a report that does not add up.
+        found.append(f"{name} ended with exit code 1, but none of its tests failed")
     return found
 
 
