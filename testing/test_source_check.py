@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from iam_compliance.cli import main
+
 from conftest import IAC, ROOT, TEMPLATE_JSON, TEMPLATE_YAML, TERRAFORM_PLAN
 
 HOOKS = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
@@ -141,3 +143,20 @@ def test_the_hook_manifest_is_valid() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_usage_error_of_the_command_is_exit_code_4(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """argparse's own 2 means "interrupted" here; a usage error could not check (4)."""
+    with pytest.raises(SystemExit) as raised:
+        main(["merge"])
+    assert raised.value.code == 4
+    assert "error: the following arguments are required: DIR" in capsys.readouterr().err
+
+    assert main(["merge", str(tmp_path), "--output", str(tmp_path)]) == 4
+    assert (
+        f"iam-compliance merge: error: --output {tmp_path}: is where {tmp_path} is; write the "
+        "merged reports to another folder"
+    ) in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # nothing written over the shard's folder
