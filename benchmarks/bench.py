@@ -42,6 +42,10 @@
 11. (``recording_cost.py``) ``--iam-record`` on an application's test run of 1,000 AWS calls
    against moto: with the plugin disabled, installed without options, and recording.
    Targets: recording adds at most 5%; without the options, nothing measurable.
+12. (``merging.py``) 100 and 1,000 targets (20 roles per account) as one run and as 4
+   shards merged with ``iam-compliance merge``: wall times, report sizes, and headless
+   Chromium opening the run's page and the merged one. Target: the merged page opens as
+   fast as the single run's.
 
     python benchmarks/bench.py --parts 8     # one part, or several: --parts 1,6
 
@@ -378,7 +382,15 @@ def main() -> None:
         help="target counts of part 8, comma-separated (1,100,1000)",
     )
     parser.add_argument(
-        "--parts", default="1,2,3,4,5,6,7,8,9,10,11", help="the parts to run, comma-separated (all)"
+        "--merge-targets",
+        default="100,1000",
+        help="target counts of part 12, comma-separated (100,1000)",
+    )
+    parser.add_argument("--shards", type=int, default=4, help="shards in part 12 (4)")
+    parser.add_argument(
+        "--parts",
+        default="1,2,3,4,5,6,7,8,9,10,11,12",
+        help="the parts to run, comma-separated (all)",
     )
     options = parser.parse_args()
     parts = {int(n) for n in options.parts.split(",") if n.strip()}
@@ -402,6 +414,7 @@ def main() -> None:
         if 5 in parts:
             bench_evaluator(options.repeat)
         # The other parts, each also a script of its own.
+        import merging
         import overhead
         import recording_cost
         import reports
@@ -421,6 +434,9 @@ def main() -> None:
             wildcards.bench_patterns(options.repeat)
         if 11 in parts:
             recording_cost.bench_recording(work, options.repeat)
+        merge_counts = [int(n) for n in options.merge_targets.split(",") if n.strip()]
+        if 12 in parts and merge_counts:
+            merging.bench_merge(work, merge_counts, options.shards, rounds)
 
 
 if __name__ == "__main__":

@@ -107,3 +107,19 @@ def live_environment(server: MotoServer, account: str = "618574523116") -> dict[
         AWS_REGION="us-east-1",
     )
     return env
+
+
+def chromium_seconds(page: Path) -> float | None:
+    """Wall time of headless Chromium loading ``page`` and printing its rendered DOM."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        return None
+    started = time.perf_counter()
+    subprocess.run(
+        [binary, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+        timeout=900,
+    )
+    return time.perf_counter() - started

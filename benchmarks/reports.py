@@ -6,18 +6,15 @@ python benchmarks/reports.py [--report-targets 1,100,1000] [--repeat 3]
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import make_project, pytest_seconds
+from common import chromium_seconds, make_project, pytest_seconds
 
 
 def report_project(work: Path, targets: int, indexes: int = 0) -> tuple[Path, list[str]]:
@@ -41,22 +38,6 @@ def report_project(work: Path, targets: int, indexes: int = 0) -> tuple[Path, li
             path.write_text(f"ECS_TASK_ROLE_NAME=Role{n}\nECS_TASK_POLICY_NAME=Policy{n}\n")
             args += ["--iam-env-file", str(path)]
     return project, args
-
-
-def chromium_seconds(page: Path) -> float | None:
-    """Wall time of headless Chromium loading ``page`` and printing its rendered DOM."""
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    if binary is None:
-        return None
-    started = time.perf_counter()
-    subprocess.run(
-        [binary, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-        timeout=900,
-    )
-    return time.perf_counter() - started
 
 
 def bench_reports(work: Path, counts: Sequence[int], rounds: int) -> None:

@@ -659,6 +659,11 @@ class MotoServer:
         found: list[str] = self.call("GET", "/_selftest/requests")
         return found
 
+    def requests_by_account(self) -> list[tuple[str, str]]:
+        """The requests since the last reset as (account, action) pairs."""
+        found: list[list[str]] = self.call("GET", "/_selftest/requests/accounts")
+        return [(account, action) for account, action in found]
+
     def inject(self, action: str, fault: str, times: int | None = None, skip: int = 0) -> None:
         """Answer ``action`` with ``fault`` ``times`` times (None: always) after ``skip``."""
         rule = {"action": action, "fault": fault, "times": times, "skip": skip}

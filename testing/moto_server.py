@@ -7,7 +7,10 @@ same backends an in-process server would use. In front of moto sits a small WSGI
 that the self-tests drive over HTTP:
 
 - ``GET /_selftest/requests`` lists the actions received (``iam:GetRole``, ...; S3's by
-  operation, ``s3:GetBucketPolicy``); ``DELETE`` empties the list.
+  operation, ``s3:GetBucketPolicy``); ``DELETE`` empties the list, and the next one's.
+- ``GET /_selftest/requests/accounts`` lists the same requests as ``[account, action]``
+  pairs: the account is the one moto answers for (``x-moto-account-id``, else the
+  account of the request's access key).
 - ``POST /_selftest/auth`` turns moto's IAM access control on, ``DELETE`` off.
 - ``POST /_selftest/faults`` with ``[{"action": "iam:GetRole", "fault": "Throttling",
   "times": 2}]`` answers that action with the fault the first ``times`` times (``null``:
@@ -40,6 +43,7 @@ from moto import settings
 from moto.core.responses import ActionAuthenticatorMixin
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam.access_control import S3IAMRequest
+from moto.iam.models import get_account_id_from
 from moto.iam.responses import IamResponse
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import (
@@ -83,6 +87,8 @@ class SelfTestLayer:
         self.app = app
         self.lock = threading.Lock()
         self.requests: list[str] = []
+        #: (account, action) of each request, in the same order.
+        self.accounts: list[tuple[str, str]] = []
         self.faults: list[dict[str, Any]] = []
         self.latency = 0.0
         self.in_flight = 0
@@ -96,8 +102,10 @@ class SelfTestLayer:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         action = self.action_of(environ, body)
+        account = self.account_of(environ)
         with self.lock:
             self.requests.append(action)
+            self.accounts.append((account, action))
             fault = self.take_fault(action) or self.owner_mismatch(environ, action)
             latency = self.latency
             self.in_flight += 1
@@ -216,6 +224,14 @@ class SelfTestLayer:
         name = query.get("Action", [target.rsplit(".", 1)[-1] or "?"])[0]
         return f"{service}:{name}"
 
+    @staticmethod
+    def account_of(environ: dict[str, Any]) -> str:
+        """The account moto answers the request for (as its ``get_current_account``)."""
+        if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
+            return str(environ["HTTP_X_MOTO_ACCOUNT_ID"])
+        scope = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2]
+        return get_account_id_from(scope.split("/")[0]) if scope else "?"
+
     def take_fault(self, action: str) -> str | None:
         for rule in self.faults:
             if rule["action"] != action:
@@ -237,7 +253,10 @@ class SelfTestLayer:
             if path == "/_selftest/requests":
                 if method == "DELETE":
                     self.requests.clear()
+                    self.accounts.clear()
                 payload: Any = list(self.requests)
+            elif path == "/_selftest/requests/accounts":
+                payload = [list(pair) for pair in self.accounts]
             elif path == "/_selftest/auth":
                 # moto's IAM access control: on, every request is checked against the
                 # caller's IAM policies; off (the default), anything goes.

@@ -12,6 +12,7 @@ import argparse
 from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
 
 from iam_compliance import __getattr__
+from iam_compliance.pytest_plugin.transcript import RecordedFailure
 from iam_compliance.report.document import ReportDocument
 from iam_compliance.report.labels import Outcome
 from iam_compliance.report.model import ActionEntry
@@ -30,4 +31,6 @@ _ = (
     argparse.Namespace().self_contained_html,
     # xdist calls it to group a target's tests on one worker (pytest_plugin/xdist.py).
     LoadScopeScheduling._split_scope,
+    # pytest's TerminalReporter calls it on a report's longrepr (a replayed report's).
+    RecordedFailure.toterminal,
 )

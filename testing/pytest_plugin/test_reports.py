@@ -292,6 +292,9 @@ TOP_KEYS = {
     "complete",
     "partial",
     "checks",
+    # A shard's and a merge's (docs/organizations.md); null in any other run.
+    "shard",
+    "merged",
 }
 TARGET_KEYS = {
     "name",
@@ -361,8 +364,10 @@ def check_schema(document: dict[str, Any]) -> None:
     assert document["schema"] == "iam-compliance/report/v1"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", document["generated_at"])
     assert set(document["tool"]) == {"name", "version"}
+    assert (document["shard"], document["merged"]) == (None, None)
     for test in document["tests"]:
-        assert set(test) == {"nodeid", "outcome", "target", "action"}
+        assert set(test) == {"nodeid", "outcome", "target", "action", "reports"}
+        assert test["reports"] == []  # a shard's only
     for target in document["targets"]:
         assert set(target) == TARGET_KEYS
         assert [a["action"] for a in target["actions"]] == list(REQUIRED)

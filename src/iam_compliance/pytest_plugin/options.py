@@ -63,6 +63,14 @@ OPTIONS = (
         {"action": "append", "default": [], "metavar": "PATH"},
     ),
     Option(
+        "--iam-shard",
+        None,
+        "iam_shard",
+        "check shard I of N of the targets (I/N, counted from 1): each account's targets in "
+        "one shard; merge the shards' reports with iam-compliance merge.",
+        {"default": None, "metavar": "I/N"},
+    ),
+    Option(
         "--iam-policy-file",
         None,
         "iam_policy_file",

@@ -11,7 +11,7 @@ Under pytest-xdist only the controller writes, from what the test reports carry
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from pytest_metadata.plugin import metadata_key  # type: ignore[import-untyped]
 from ..config import Settings
 from ..report import build, html
 from ..report.codec import to_json
+from ..report.document import ReportDocument
 from ..report.files import write_json
 from ..report.junit import add_suite_properties, junit_properties
 from ..report.terminal import summary_lines
@@ -45,8 +46,11 @@ class ReportWriter:
         json_path: Path,
         *,
         list_passed: bool = True,
+        amend: Callable[[ReportDocument], ReportDocument] | None = None,
     ) -> None:
         self.config = config
+        #: What a shard or a merge adds to compliance.json (``shard``, ``merged``).
+        self.amend = amend
         #: False: the page's results table leaves out the tests that passed.
         self.list_passed = list_passed
         self.unlisted_passed = 0
@@ -156,6 +160,8 @@ class ReportWriter:
             error=self.completeness.error,
             checks=self.completeness.checks,
         )
+        if self.amend is not None:
+            document = self.amend(document)
         write_json(self.json_path, to_json(document))
         self.written = self.json_path
 

@@ -195,6 +195,8 @@ class SourceOutputs:
                 "problems it did not check would close their code scanning alerts"
             )
             return
+        if not self.settings.targets:
+            return  # an empty shard (--iam-shard) checked nothing: no log to upload
         sources = {t.name: self.source(t) for t in self.settings.targets}
         roots = {source_root(source.path, self.rootdir) for source in sources.values()}
         # One run reads one --iam-policy-file, so its targets' sources share a root.

@@ -46,6 +46,7 @@ from .ledger import VerdictLedger
 from .markers import MarkerCheck
 from .publishing import HTML_NAME, XML_NAME, Publisher, use_default_paths
 from .reports import JSON_NAME, JUnitProperties, ReportWriter
+from .sharding import shard_plan_key, shard_settings, wire_shard
 from .xdist import TargetScheduling, is_xdist_worker
 
 REQUIREMENTS_FILE = "required_actions.toml"
@@ -63,11 +64,14 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     settings = checker.settings
     reports_dir = config.rootpath / (config.getini("iam_compliance_reports") or "reports")
     remediations = Remediations()
+    # A shard's page lists what a page of the whole run would (see .sharding).
+    shard = config.stash.get(shard_plan_key, None)
     list_passed = lists_passed_tests(
         str(config.getini("iam_compliance_html_rows")),
-        len(settings.targets),
+        len(shard.all_targets if shard is not None else settings.targets),
         where=str(config.inipath or "-o"),
     )
+    amend = wire_shard(config, settings, lists_passed=list_passed)
     ledger = VerdictLedger(settings, remediations, compact=not list_passed, propose=checker.propose)
     completeness = Completeness(
         ledger,
@@ -112,6 +116,7 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
             completeness,
             reports_dir / JSON_NAME,
             list_passed=list_passed,
+            amend=amend,
         )
         _register(config, writer_key, writer, "writer")
         xml_path = getattr(config.option, "xmlpath", None)
@@ -224,6 +229,7 @@ def _checker(config: pytest.Config, folder: Path, failures: FailureTracker) -> C
         fix_shared_policy=option.iam_fix_shared_policy,
         requirements_file=option.iam_requirements,
     )
+    settings, config.stash[shard_plan_key] = shard_settings(settings, option.iam_shard)
     catalog = IamActionCatalog()
     try:
         requirements = load_requirements(_requirements_file(config, folder), catalog)

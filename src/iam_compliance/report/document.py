@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from .labels import CheckKind, ErrorKind, Outcome, Status
 from .model import JSON, TargetSection
+from .shard_entries import MergeEntry, PhaseEntry, ShardEntry
 
 SCHEMA = "iam-compliance/report/v1"
 
@@ -76,6 +77,8 @@ class TestEntry:
     target: str | None
     #: The required action of a per-action test.
     action: str | None
+    #: A shard's report only: the reports pytest made, for a merge (:mod:`.shard_entries`).
+    reports: tuple[PhaseEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,10 @@ class ReportDocument:
     partial: bool = False
     #: How many of the suite's checks ran; None when the run stopped before its tests.
     checks: ChecksEntry | None = None
+    #: Which part of a sharded run (``--iam-shard``) this is; None: a whole run.
+    shard: ShardEntry | None = None
+    #: What ``iam-compliance merge`` merged into this report; None: not a merge.
+    merged: MergeEntry | None = None
 
 
 @dataclass(frozen=True)
