@@ -18,12 +18,13 @@ import argparse
 import ipaddress
 import json
 import os
-import string
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import boto3
+
+from iam_compliance.engine.target import Target, fill_placeholders
 
 DEFAULTS = {
     "AWS_REGION": "us-east-1",
@@ -45,8 +46,18 @@ def is_loopback(url: str) -> bool:
 
 
 def read_fixture(path: Path, values: dict[str, str]) -> str:
-    """The document with its ``${AWS_REGION}``-style placeholders filled, as mock mode does."""
-    return string.Template(path.read_text()).substitute(values)
+    """The document with its ``${AWS_REGION}``-style placeholders filled by the suite's own
+    filler, as mock mode fills them (IAM policy variables, ``${aws:username}``, stay)."""
+    target = Target(
+        name="default",
+        region=values["AWS_REGION"],
+        account_id=values["AWS_ACCOUNT_ID"],
+        table_name=values["DYNAMODB_TABLE_NAME"],
+        role_name=values["ECS_TASK_ROLE_NAME"],
+        policy_name=values["ECS_TASK_POLICY_NAME"],
+        s3_bucket=values["S3_BUCKET_NAME"],
+    )
+    return fill_placeholders(path.read_text(), target, str(path))
 
 
 def seed(endpoint_url: str, fixtures: Path) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -31,6 +32,7 @@ from typing import Any
 import boto3
 import cfnlint.decode.cfn_yaml  # type: ignore[import-untyped]  # noqa: F401
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from iam_compliance.aws.catalog import IamActionCatalog
 from iam_compliance.engine.evaluate.assessment import (
@@ -53,6 +55,15 @@ from iam_compliance.report.model import TargetSection
 # cfnlint (above) is imported once, here: pytester drops the modules an in-process run
 # imported, and PyYAML's C extension cannot be imported a second time in one process.
 ROOT = Path(__file__).resolve().parent.parent
+
+#: The property tests' profiles. "dev" keeps the README's test command short; "ci" (CI=true,
+#: as .ci/run runs) tries about three times as many examples, in a fixed order, so that a failure in
+#: CI reproduces on a developer's machine (``HYPOTHESIS_PROFILE=ci``).
+hypothesis_settings.register_profile("dev", max_examples=75, deadline=None)
+hypothesis_settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 SUITE_FILE = ROOT / "tests" / "test_ecs_task_dynamodb_permissions.py"
 FIXTURES = ROOT / "fixtures"
 #: The source files of the runbook's state: a Terraform plan, CloudFormation JSON and YAML,

@@ -1,5 +1,5 @@
-"""ruff, mypy --strict, vulture and the import-linter layer contracts, as part of the
-self-tests."""
+"""What no linter checks: a pure engine, importable self-test modules, HTML only from the
+templates. ruff, mypy --strict, import-linter and vulture are ``.ci/lint``'s steps."""
 
 from __future__ import annotations
 
@@ -7,49 +7,8 @@ import ast
 import re
 import subprocess
 import sys
-from pathlib import Path
-
-import pytest
 
 from conftest import ROOT
-
-
-@pytest.mark.parametrize(
-    "command",
-    [
-        pytest.param(
-            ["ruff", "check", "src", "testing", "tests", "benchmarks", "docs", "conftest.py"],
-            id="ruff-check",
-        ),
-        pytest.param(
-            [
-                "ruff",
-                "format",
-                "--check",
-                *("src", "testing", "tests", "benchmarks", "docs", "conftest.py"),
-            ],
-            id="ruff-format",
-        ),
-        pytest.param(["mypy", "--strict", "src"], id="mypy-strict"),
-        # pyproject.toml's [tool.vulture]: no dead code in src, tests or benchmarks.
-        pytest.param(["vulture"], id="vulture"),
-    ],
-)
-def test_tool_passes(command: list[str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_import_layers_are_kept() -> None:
-    """import-linter's contracts in pyproject.toml: the layers, and a pure engine."""
-    lint_imports = Path(sys.executable).with_name("lint-imports")
-    result = subprocess.run(
-        [str(lint_imports), "pyproject.toml"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 broken" in result.stdout
 
 
 def test_the_engine_imports_no_aws_sdk_pytest_or_dotenv() -> None:

@@ -15,7 +15,8 @@ from iam_compliance.errors import PolicyError
 
 from conftest import TABLE_ARN
 
-FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: How many examples: the profile's (testing/conftest.py: "dev" by default, "ci" under CI).
+FAST = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 ACTIONS = [
     "dynamodb:Scan",

@@ -143,7 +143,8 @@ PATTERN = st.text("aAbB:/*?-$", max_size=12) | st.lists(
     max_size=10,
 ).map("".join)
 TEXT = st.text("aAbB:/-*?${}", max_size=12)
-MANY = settings(max_examples=500, deadline=None)
+#: How many examples: the profile's (testing/conftest.py: "dev" by default, "ci" under CI).
+MANY = settings(deadline=None)
 
 
 @MANY
@@ -185,7 +186,7 @@ def test_arn_like_agrees_with_the_reference_part_by_part(
     assert matches_arn(pattern, arn) is expected
 
 
-@settings(max_examples=400, deadline=None)
+@MANY
 @given(first=PATTERN, second=PATTERN)
 def test_overlaps_agree_with_the_product_walk(first: str, second: str) -> None:
     folded = matching._fold_head(first), matching._fold_head(second)
@@ -195,7 +196,7 @@ def test_overlaps_agree_with_the_product_walk(first: str, second: str) -> None:
     assert overlaps_resource(first, second) is expected
 
 
-@settings(max_examples=400, deadline=None)
+@MANY
 @given(pattern=PATTERN, requested=PATTERN)
 def test_covering_agrees_with_the_reference(pattern: str, requested: str) -> None:
     # covers_resource checks three instances of the requested pattern: every wildcard
@@ -329,7 +330,7 @@ def test_match_like_prefix(pattern: str, expected: bool | None) -> None:
     assert match_like_prefix(pattern, f"{ROLE_ID}:") is expected
 
 
-@settings(max_examples=300, deadline=None)
+@MANY
 @given(pattern=PATTERN, prefix=st.text("aB:", max_size=4), rests=st.lists(TEXT, max_size=6))
 def test_a_decided_prefix_holds_for_every_rest(pattern: str, prefix: str, rests: list[str]) -> None:
     decided = match_like_prefix(pattern, prefix)
