@@ -173,3 +173,20 @@ def test_the_merge_summary_says_could_not_check(
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert (lines[0], lines[2]) == (headline, line)
+
+
+def test_ci_runs_the_readmes_test_command_the_slow_self_tests_and_the_static_checks() -> None:
+    """.ci/run is the README's second command, plus what the everyday run leaves out."""
+    readme = (ROOT / "README.md").read_text()
+    [command] = re.findall(r"^python3 -m venv \.venv && .*pytest testing.*$", readme, re.M)
+    pytest_part = command.split(" && ")[-1]
+    steps = [
+        line
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line and not line.startswith((" ", "#"))
+    ]
+    assert pytest_part in steps
+    assert f"{pytest_part} -m slow" in steps
+    assert ".ci/lint" in steps
+    markers = (ROOT / "testing" / "pytest.ini").read_text()
+    assert '-m "not slow"' in markers
