@@ -57,7 +57,8 @@ def test_a_quick_read_of_one_target_writes_nothing() -> None:
 
     def done(timeout: float) -> bool:
         clock.now += 0.4
-        return next(waits)
+        progress.complete = next(waits)
+        return progress.complete
 
     lines: list[str] = []
     progress.target_read()
@@ -79,7 +80,8 @@ def test_slow_reads_write_a_line_per_interval_then_a_closing_one() -> None:
         clock.now += timeout
         for _ in range(20):
             progress.target_read()
-        return clock.now - 100.0 > 5
+        progress.complete = clock.now - 100.0 > 5
+        return progress.complete
 
     lines: list[str] = []
     report_until(progress, done, lines.append)
@@ -96,7 +98,23 @@ def test_a_read_of_a_second_or_more_ends_with_a_line_even_without_one_before() -
     progress = ReadProgress(1, interval=LOG_INTERVAL, clock=clock)
     clock.now += 1.5
     progress.target_read()
+    assert progress.closing() is None  # not while the reads run
+    progress.complete = True
     assert progress.closing() == "read 1/1 targets, 0 requests, 1.5 s (done)"
+
+
+def test_interrupted_reads_end_without_a_closing_line() -> None:
+    clock = FakeClock()
+    progress = ReadProgress(1000, interval=TTY_INTERVAL, clock=clock)
+    lines: list[str] = []
+
+    def read() -> None:
+        clock.now += 5
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        read_with_progress(read, progress, lines.append)
+    assert lines == []
 
 
 def test_the_reads_run_in_the_calling_thread_and_their_result_is_returned() -> None:

@@ -53,6 +53,8 @@ class ReadProgress:
         self._last = self._started
         #: Whether any line was written (then the reads also end with one).
         self.shown = False
+        #: Whether the reads finished (an interrupted run gets no closing line).
+        self.complete = False
 
     def target_read(self) -> None:
         """One more target read (or found unreadable)."""
@@ -77,7 +79,9 @@ class ReadProgress:
 
     def closing(self) -> str | None:
         """The last line, once the reads are done: none after a read under a second
-        that wrote nothing."""
+        that wrote nothing, nor after reads that did not finish."""
+        if not self.complete:
+            return None
         if not self.shown and self._clock() - self._started < QUIET_BELOW:
             return None
         return self.line() + " (done)"
@@ -114,7 +118,9 @@ def read_with_progress(
     )
     ticker.start()
     try:
-        return read()
+        result = read()
+        progress.complete = True
+        return result
     finally:
         finished.set()
         ticker.join()
