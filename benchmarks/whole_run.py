@@ -186,13 +186,14 @@ def progress_cadence(folder: Path, args: Sequence[str], *, tty: bool) -> list[fl
 
 def bench_cadence(work: Path, targets: int) -> None:
     """The gaps between the reads' progress lines, on a terminal and in a log."""
-    suite, args = suite_project(work, targets)
+    suite, args = suite_project(work / "cadence", targets)
     for label, tty in (("terminal", True), ("log", False)):
         arrived = progress_cadence(suite, args, tty=tty)
         gaps = [b - a for a, b in itertools.pairwise(arrived)]
         print(
             f"   progress lines, {targets:,} targets, {label}: {len(arrived)} line(s); "
-            f"largest gap {max(gaps, default=0.0):.1f} s (at most "
+            f"gaps: median {statistics.median(gaps) if gaps else 0.0:.1f} s, "
+            f"largest {max(gaps, default=0.0):.1f} s (at most "
             f"{'2' if tty else '10'} s wanted)"
         )
 

@@ -50,6 +50,18 @@ def test_a_line_is_due_once_per_interval(interval: float) -> None:
     assert progress.until_due() == pytest.approx(interval / 2)
 
 
+def test_a_late_line_does_not_push_the_next_ones_later() -> None:
+    clock = FakeClock()
+    progress = ReadProgress(1000, interval=TTY_INTERVAL, clock=clock)
+    clock.now += 2.5  # the thread that writes woke half a second late
+    assert progress.due() is not None
+    assert progress.until_due() == pytest.approx(1.5)
+    clock.now += 3.6  # more than a whole beat late: the beats missed are not made up
+    assert progress.due() is not None
+    assert progress.due() is None
+    assert progress.until_due() == pytest.approx(1.9)
+
+
 def test_a_quick_read_of_one_target_writes_nothing() -> None:
     clock = FakeClock()
     progress = ReadProgress(1, interval=TTY_INTERVAL, clock=clock)

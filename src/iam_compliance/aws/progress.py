@@ -71,9 +71,12 @@ class ReadProgress:
     def due(self) -> str | None:
         """The line to write now, if ``interval`` seconds have passed since the last."""
         now = self._clock()
-        if now - self._last < self.interval:
+        late = now - self._last
+        if late < self.interval:
             return None
-        self._last = now
+        # On a fixed beat from the start: a line written late (a busy machine) does not
+        # push the next ones later.
+        self._last += self.interval * (late // self.interval)
         self.shown = True
         return self.line()
 
