@@ -46,6 +46,10 @@
    shards merged with ``iam-compliance merge``: wall times, report sizes, and headless
    Chromium opening the run's page and the merged one. Target: the merged page opens as
    fast as the single run's.
+13. (``whole_run.py``) 100 and 1,000 mock targets, each failing 4 tests, against pytest's
+   floor for the same shape (a bare module, the same node ids, failures and messages),
+   default options and ``--tb=line``; and the cadence of the reads' progress lines.
+   Target: the suite within 1.5x the floor.
 
     python benchmarks/bench.py --parts 8     # one part, or several: --parts 1,6
 
@@ -388,8 +392,13 @@ def main() -> None:
     )
     parser.add_argument("--shards", type=int, default=4, help="shards in part 12 (4)")
     parser.add_argument(
+        "--whole-targets",
+        default="100,1000",
+        help="target counts of part 13, comma-separated (100,1000)",
+    )
+    parser.add_argument(
         "--parts",
-        default="1,2,3,4,5,6,7,8,9,10,11,12",
+        default="1,2,3,4,5,6,7,8,9,10,11,12,13",
         help="the parts to run, comma-separated (all)",
     )
     options = parser.parse_args()
@@ -419,6 +428,7 @@ def main() -> None:
         import recording_cost
         import reports
         import scale
+        import whole_run
         import wildcards
 
         if 6 in parts:
@@ -437,6 +447,9 @@ def main() -> None:
         merge_counts = [int(n) for n in options.merge_targets.split(",") if n.strip()]
         if 12 in parts and merge_counts:
             merging.bench_merge(work, merge_counts, options.shards, rounds)
+        whole_counts = [int(n) for n in options.whole_targets.split(",") if n.strip()]
+        if 13 in parts and whole_counts:
+            whole_run.bench_whole_run(work, whole_counts, rounds)
 
 
 if __name__ == "__main__":

@@ -74,6 +74,15 @@ def pytest_seconds(folder: Path, *args: str, env: dict[str, str] | None = None) 
     return time.perf_counter() - started
 
 
+def pytest_times(
+    folder: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[float, float]:
+    """Wall and CPU seconds (user and system, the run's own process) of one pytest run."""
+    cpu = cpu_seconds()
+    wall = pytest_seconds(folder, *args, env=env)
+    return wall, cpu_seconds() - cpu
+
+
 @contextmanager
 def moto_server() -> Iterator[MotoServer]:
     process = subprocess.Popen(

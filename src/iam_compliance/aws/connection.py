@@ -8,6 +8,7 @@ would dominate a run over many targets.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,11 +111,23 @@ class Sessions:
     def __init__(self) -> None:
         self._loader = create_loader()
         self._by_profile: dict[str | None, boto3.Session] = {}
+        self._requests = 0
+        self._lock = threading.Lock()
 
     def core(self, **session_vars: tuple[Any, ...]) -> botocore.session.Session:
         core = botocore.session.Session(session_vars=session_vars or None)
         core.register_component("data_loader", self._loader)
+        # Every client of the session inherits it: each HTTP request, retries included.
+        core.register("before-send", self._count_request)
         return core
+
+    def requests(self) -> int:
+        """Requests sent so far through the clients of these sessions (the progress shows it)."""
+        return self._requests
+
+    def _count_request(self, **_: Any) -> None:
+        with self._lock:
+            self._requests += 1
 
     def live(self, target: Target) -> Connection:
         """The env file's credentials or profile, else boto3's default chain."""

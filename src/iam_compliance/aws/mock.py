@@ -90,6 +90,8 @@ class MockAccounts:
         self._seeded: set[str] = set()
         self._organizations: set[str] = set()
         self._tables: dict[str, TableState] = {}
+        #: (account, name) -> the ARN of each managed policy seeded so far.
+        self._policies: dict[tuple[str, str], str] = {}
         #: The other resources a check reads, from fixtures/resources.toml.
         self.resources = MockResources(fixtures_dir, self.table_state)
 
@@ -112,6 +114,7 @@ class MockAccounts:
             self._connections.clear()
             self._seeded.clear()
             self._tables.clear()
+            self._policies.clear()
             self.resources.clear()
             self._organizations.clear()
 
@@ -248,7 +251,10 @@ class MockAccounts:
         if (self._fixtures_dir / BOUNDARY_FILE).is_file():
             with _naming(str(self._fixtures_dir / BOUNDARY_FILE)):
                 role["PermissionsBoundary"] = self._create_policy(
-                    iam, "MLPlatformPermissionsBoundary", self._document(BOUNDARY_FILE, target)
+                    iam,
+                    target,
+                    "MLPlatformPermissionsBoundary",
+                    self._document(BOUNDARY_FILE, target),
                 )
         tags = self._tags(target)
         if tags.get("role"):
@@ -257,11 +263,11 @@ class MockAccounts:
             iam.create_role(**role)
         text, origin = self.task_policy_text(target)
         with _naming(origin):
-            arn = self._create_policy(iam, target.policy_name, json.loads(text))
+            arn = self._create_policy(iam, target, target.policy_name, json.loads(text))
         iam.attach_role_policy(RoleName=target.role_name, PolicyArn=arn)
         for path in self._extra(MANAGED_DIR):
             with _naming(str(path)):
-                extra = self._create_policy(iam, path.stem, self._document(path, target))
+                extra = self._create_policy(iam, target, path.stem, self._document(path, target))
             iam.attach_role_policy(RoleName=target.role_name, PolicyArn=extra)
         for path in self._extra(INLINE_DIR):
             with _naming(str(path)):
@@ -316,15 +322,20 @@ class MockAccounts:
         folder = self._fixtures_dir / relative
         return sorted(folder.glob("*.json")) if folder.is_dir() else []
 
-    @staticmethod
-    def _create_policy(iam: Any, name: str, document: dict[str, Any]) -> str:
+    def _create_policy(self, iam: Any, target: Target, name: str, document: dict[str, Any]) -> str:
+        key = (target.account_id, name)
+        if key in self._policies:
+            # Another target in the same account seeded it: the same fixture, the same
+            # ARN (asking moto again costs a refusal and a listing, per target).
+            return self._policies[key]
         try:
-            return create_policy(iam, name, document)
+            arn = create_policy(iam, name, document)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "EntityAlreadyExists":
                 raise
-            # Another target in the same account seeded it: the same fixture, the same ARN.
-            return _existing_policy_arn(iam, name)
+            arn = _existing_policy_arn(iam, name)
+        self._policies[key] = arn
+        return arn
 
 
 @contextmanager

@@ -123,16 +123,23 @@ class RoleReader:
             return adapter.fetch_role(target)
         return reads.snapshot(target)
 
-    def read_all(self, targets: Sequence[Target]) -> dict[str, ReadResult]:
-        """Read every target, whatever happens to the others, accounts at once."""
+    def read_all(
+        self, targets: Sequence[Target], on_read: Callable[[], None] = lambda: None
+    ) -> dict[str, ReadResult]:
+        """Read every target, whatever happens to the others, accounts at once;
+        ``on_read()`` after each (the run's progress counts them)."""
         groups: dict[tuple[object, ...], list[Target]] = {}
         for target in targets:
             groups.setdefault(identity_key(target), []).append(target)
         if len(groups) < 2 or self.concurrency < 2:
-            found = {n: o for group in groups.values() for n, o in self._read_group(group).items()}
+            found = {
+                n: o
+                for group in groups.values()
+                for n, o in self._read_group(group, on_read).items()
+            }
             return {t.name: found[t.name] for t in targets}
         with ThreadPoolExecutor(min(self.concurrency, len(groups))) as pool:
-            jobs = [pool.submit(self._read_group, group) for group in groups.values()]
+            jobs = [pool.submit(self._read_group, group, on_read) for group in groups.values()]
             found = {name: result for job in jobs for name, result in job.result().items()}
         return {t.name: found[t.name] for t in targets}
 
@@ -169,10 +176,15 @@ class RoleReader:
 
     # -- inside ------------------------------------------------------------------------
 
-    def _read_group(self, group: Sequence[Target]) -> dict[str, ReadResult]:
+    def _read_group(
+        self, group: Sequence[Target], on_read: Callable[[], None]
+    ) -> dict[str, ReadResult]:
         if self.mode(group[0]) == "account" and self.concurrency > 1:
             self._prefetch(group)
-        results = {target.name: self._read(target) for target in group}
+        results = {}
+        for target in group:
+            results[target.name] = self._read(target)
+            on_read()
         if not self.keep_clients:  # a thousand accounts' clients would not fit at once
             with self._lock:
                 for target in group:

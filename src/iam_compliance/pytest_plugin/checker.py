@@ -20,6 +20,7 @@ import pytest
 from ..aws.adapter import AwsAdapter
 from ..aws.connection import Connection, Sessions
 from ..aws.organization import GuardrailSource, live_connection
+from ..aws.progress import ReadProgress, interval_of, read_with_progress
 from ..aws.reading import RoleReader
 from ..aws.simulator import simulate
 from ..config import READ_CONCURRENCY, Settings
@@ -35,6 +36,7 @@ from ..engine.resources import ResourceNeeds, endpoint_ids
 from ..engine.target import Target
 from ..errors import IamComplianceError
 from .failures import FailureTracker
+from .sources_header import source_lines
 from .xdist import is_xdist_worker
 
 if TYPE_CHECKING:
@@ -171,14 +173,17 @@ class Checker:
         self._assessments.pop(target.name, None)
         self.reader.forget(target)
 
-    def read_all(self, targets: Sequence[Target]) -> dict[str, IamComplianceError]:
-        """Read ``targets`` ahead of the tests (live mode: several accounts at once).
+    def read_all(
+        self, targets: Sequence[Target], on_read: Callable[[], None] = lambda: None
+    ) -> dict[str, IamComplianceError]:
+        """Read ``targets`` ahead of the tests (live mode: several accounts at once),
+        ``on_read()`` after each.
 
         Every target is read, whatever happens to the others; those that cannot be read
         are returned (and kept: their tests then error with that message).
         """
         pending = [t for t in targets if t.name not in self._assessments]
-        results = self.reader.read_all(pending)
+        results = self.reader.read_all(pending, on_read)
         for target in pending:
             result = results[target.name]
             try:
@@ -302,7 +307,19 @@ class Checker:
         targets = [t for t in self.settings.targets if t.name in needed]
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         self.reader.plan(targets)
-        errors = self.read_all(targets)
+        if reporter is None:
+            errors = self.read_all(targets)
+        else:  # a line every few seconds while the reads run, -q or not
+            progress = ReadProgress(
+                len(targets),
+                interval=interval_of(reporter.isatty()),
+                requests=self.sessions.requests,
+            )
+            errors = read_with_progress(
+                lambda: self.read_all(targets, progress.target_read),
+                progress,
+                lambda line: reporter.write_line(f"iam-compliance: {line}"),
+            )
         if errors and len(errors) == len(targets):  # nothing to check: one message
             raise self.failures.stop(
                 "\n".join(f"target {name}: {exc}" for name, exc in errors.items())
@@ -374,28 +391,3 @@ def _where(found: Assessment) -> str:
         f", read through {snapshot.endpoint_url or 'an unknown endpoint'} "
         f"as {snapshot.caller_arn or 'an unknown caller'}"
     )
-
-
-def source_lines(mock: MockAccounts, targets: Sequence[Target]) -> list[str]:
-    """What the header says about --iam-policy-file: its kind, and what it leaves open."""
-    lines = []
-    for target in targets:
-        source = mock.source(target)
-        if source is None:
-            continue
-        what = {
-            "policy": "the task policy",
-            "terraform-plan": "a Terraform plan",
-            "cloudformation": "a CloudFormation template",
-        }[source.kind]
-        lines.append(f"  {source.label}: {what}, seeding the account of target {target.name}")
-        if source.role_path != "/":
-            lines.append(
-                f"    role path {source.role_path}: the role's ARN is "
-                f"arn:{target.partition}:iam::{target.account_id}:role{source.role_path}"
-                f"{target.role_name}"
-            )
-        if source.describes_role and source.table_place is None:
-            lines.append(f"    the table is not in {source.path}: seeded from the fixtures")
-        lines.extend(f"    not known: {unknown.text}" for unknown in source.unknowns)
-    return lines

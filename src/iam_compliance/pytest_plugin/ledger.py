@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import weakref
 from collections.abc import Callable, Generator
 
 import pytest
@@ -73,6 +74,12 @@ class VerdictLedger:
         self._ran: set[tuple[str, CheckKind, str | None]] = set()
         #: Sections that arrived and that the writer has not shown yet.
         self.new_sections: list[TargetSection] = []
+        # The payloads this process attached, by report: decoding them again from the
+        # JSON they carry cost more than the rest of a row (the controller of an xdist
+        # run decodes what the workers sent).
+        self._made: weakref.WeakKeyDictionary[pytest.TestReport, RowPayload] = (
+            weakref.WeakKeyDictionary()
+        )
 
     # -- every process: attach ---------------------------------------------------------
 
@@ -116,6 +123,7 @@ class VerdictLedger:
             }
         )
         setattr(report, ATTRIBUTE, to_json(carried))
+        self._made[report] = carried
         if check is None:
             return
         if self.compact and check is CheckKind.ACTION and name in self._all_actions_of(item):
@@ -184,9 +192,14 @@ class VerdictLedger:
 
     # -- the controller: gather --------------------------------------------------------
 
+    def payload_of(self, report: pytest.TestReport) -> RowPayload | None:
+        """The verdict data ``report`` carries: as attached here, else decoded."""
+        made = self._made.get(report)
+        return made if made is not None else payload_of(report)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         target, action, outcome = self._tests.get(report.nodeid, (None, None, None))
-        payload = payload_of(report)
+        payload = self.payload_of(report)
         if payload is not None:
             target, action = payload.target, payload.action
             if payload.check is not None and not report.skipped:

@@ -27,7 +27,7 @@ from ..report.junit import add_suite_properties, junit_properties
 from ..report.terminal import summary_lines
 from .completeness import Completeness
 from .fixing import Remediations
-from .ledger import LISTED_BY_ALL_ACTIONS, VerdictLedger, payload_of
+from .ledger import LISTED_BY_ALL_ACTIONS, VerdictLedger
 
 JSON_NAME = "compliance.json"
 
@@ -115,13 +115,13 @@ class ReportWriter:
             cells.clear()
         if cells:  # else another plugin removed the row
             cells[-1] = html.links_cell(cells[-1], getattr(report, "extras", []))
-            cells[2:2] = html.row_cells(payload_of(report))
+            cells[2:2] = html.row_cells(self.ledger.payload_of(report))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_html(self, report: pytest.TestReport, data: list[str]) -> None:
         """Many targets: a failed check's log keeps its message's first line (its target's
         section has the rest, and compliance.xml the whole message)."""
-        if self.list_passed or not report.failed or payload_of(report) is None:
+        if self.list_passed or not report.failed or self.ledger.payload_of(report) is None:
             return
         lines = [line for text in data for line in text.splitlines() if line.strip()]
         if lines:

@@ -247,7 +247,7 @@ def judge(
         policies,
         action,
         resource,
-        request.values(),
+        request.folded_values(),
         resource_policy=_resource_policy(snapshot.table, resource),
         requester=snapshot.requester,
         assumed_absent=request.assumed_absent(),

@@ -20,6 +20,7 @@ for a role session ``aws:PrincipalArn`` is the role's ARN, not the session's, an
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from ...errors import ConfigurationError
 from . import session
-from .variables import shown_unknown
+from .variables import normalize_context, shown_unknown
 
 #: The user's declarations: ``[context]`` with ``key = "value"`` or a list of values.
 DECLARED_FILE = "request_context.toml"
@@ -79,10 +80,25 @@ class RequestContext:
         none, and a key whose value is not known is left out (see :meth:`unknown`)."""
         return {entry.key: entry.values for entry in self.entries if not entry.is_unknown}
 
+    def folded_values(self) -> dict[str, tuple[str, ...]]:
+        """:meth:`values` as :func:`.variables.normalize_context` folds them, which
+        :func:`.evaluation.evaluate` takes as they are. The same mapping at every call,
+        not to be changed: every evaluation of the target reads it, and a fix's proof
+        makes dozens."""
+        return self._folded_values
+
+    @functools.cached_property
+    def _folded_values(self) -> dict[str, tuple[str, ...]]:
+        return normalize_context(self.values())
+
     def unknown(self) -> dict[str, str]:
         """Lower-cased key -> the known start of its value, for each key the request
         carries with a value not known here (``unknown_values`` of
-        :func:`.evaluation.evaluate`)."""
+        :func:`.evaluation.evaluate`). The same mapping at every call, not to be changed."""
+        return self._unknown
+
+    @functools.cached_property
+    def _unknown(self) -> dict[str, str]:
         return {
             entry.key.lower(): entry.known_prefix
             for entry in self.entries
@@ -97,6 +113,10 @@ class RequestContext:
         return None
 
     def assumed_absent(self) -> AssumedAbsent:
+        return self._assumed_absent
+
+    @functools.cached_property
+    def _assumed_absent(self) -> AssumedAbsent:
         return AssumedAbsent(frozenset(entry.key.lower() for entry in self.entries))
 
     def describe(self, keys: Iterable[str]) -> list[str]:

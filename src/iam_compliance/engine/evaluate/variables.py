@@ -45,12 +45,20 @@ def shown_unknown(prefix: str) -> str:
     return f"{prefix}<unknown>"
 
 
+class _Folded(dict[str, tuple[str, ...]]):
+    """A context :func:`normalize_context` made: folding it again changes nothing."""
+
+
 def normalize_context(context: Context | None) -> dict[str, tuple[str, ...]]:
     """Lower-case the keys of ``context``, merging keys that differ only in case.
 
-    A bare string value is one value, not a sequence of characters.
+    A bare string value is one value, not a sequence of characters. The result is not to
+    be changed: it is returned as is when normalized again (each statement's Resource
+    and Condition looks at the request's context, once normalized).
     """
-    merged: dict[str, tuple[str, ...]] = {}
+    if isinstance(context, _Folded):
+        return context
+    merged: dict[str, tuple[str, ...]] = _Folded()
     for key, values in (context or {}).items():
         items = (values,) if isinstance(values, str) else tuple(values)
         folded = key.lower()

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 from ...errors import RemediationError
 from ..evaluate.assessment import Assessment
-from ..evaluate.evaluation import Judge
-from ..policy import PolicyVersion
+from ..evaluate.evaluation import Judge, Verdict
+from ..policy import PolicyVersion, RolePolicies
 from .planning import FixPlan, plan_fix
 from .proof import check_plan, prove_document
 
@@ -76,7 +76,7 @@ def plan_and_prove(
     policy = found.target_policy
     if policy is None or policy.version is None:
         return None
-    decide = judge or found.judge
+    decide = _remembered(judge or found.judge)
     listing = versions
     if listing is None:
         listing = [PolicyVersion(policy.version, is_default=True, created=datetime.now(UTC))]
@@ -122,3 +122,19 @@ def plan_and_prove(
     return dataclasses.replace(
         plan, proof=f"{proof.describe()}, proved on {written.name} as patched"
     )
+
+
+def _remembered(judge: Judge) -> Judge:
+    """``judge``, deciding each request once: planning and proving ask a third of their
+    requests again (the required ones, before and after). A verdict is a pure function of
+    the policies (frozen) and the request, so the answer is the same."""
+    seen: dict[tuple[int, str, str], tuple[RolePolicies, Verdict]] = {}
+
+    def remembered(policies: RolePolicies, action: str, resource: str) -> Verdict:
+        key = (id(policies), action, resource)
+        found = seen.get(key)
+        if found is None or found[0] is not policies:  # held, so its id is not reused
+            found = seen[key] = (policies, judge(policies, action, resource))
+        return found[1]
+
+    return remembered

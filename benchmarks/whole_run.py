@@ -1,0 +1,219 @@
+"""The whole run against pytest's floor: part 13 of ``bench.py`` (which see); also runs alone:
+
+python benchmarks/whole_run.py [--whole-targets 100,1000] [--repeat 3]
+
+The real suite in mock mode over N targets (the runbook's role and policy, 20 roles per
+account), each failing four tests (Scan, Query, DescribeTable and "all required
+permissions"), next to pytest's floor for the same shape: a bare test module with the
+suite's class, test names and parameters (so the same node ids), failing the same tests
+with the same messages (taken from the suite's own compliance.xml) through
+``pytest.fail(message, pytrace=False)``, without the plugin. Both run with pytest's default
+tracebacks and with ``--tb=line``, in pairs (suite, floor), and the script prints wall and
+CPU time (median of the pairs) and their ratio. Target: the suite within 1.5x the floor.
+The floor carries what pytest itself costs, its failures section (quadratic in the number
+of failures: it looks up each failure's teardown among every report) included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import pty
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import clean_environment, make_project, pytest_times
+
+#: Roles per account, as a multi-account run has them.
+ROLES_PER_ACCOUNT = 20
+#: The pytest options of each pair of runs.
+STYLES = (("default", ()), ("--tb=line", ("--tb=line",)))
+
+FLOOR_TEST = """
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+#: test name -> the suite's failure message for it.
+MESSAGES = json.loads((Path(__file__).parent / "messages.json").read_text())
+TARGETS = sorted({name.split("[")[1].split("-")[0].rstrip("]") for name in MESSAGES})
+ACTIONS = [f"dynamodb:{a}" for a in
+           ("GetItem", "PutItem", "UpdateItem", "Scan", "Query", "DescribeTable")]
+
+
+def check(name):
+    message = MESSAGES.get(name)
+    if message is not None:
+        pytest.fail(message, pytrace=False)
+
+
+class TestECSTaskRoleDynamoDBPermissions:
+    @pytest.mark.parametrize("iam_target", TARGETS)
+    def test_task_role_has_all_required_permissions(self, iam_target):
+        check(f"test_task_role_has_all_required_permissions[{iam_target}]")
+
+    @pytest.mark.parametrize(
+        ("iam_target", "required_action"), [(t, a) for t in TARGETS for a in ACTIONS]
+    )
+    def test_required_action_is_allowed(self, iam_target, required_action):
+        check(f"test_required_action_is_allowed[{iam_target}-{required_action}]")
+
+    @pytest.mark.parametrize("iam_target", TARGETS)
+    def test_policy_is_attached_to_task_role(self, iam_target):
+        check(f"test_policy_is_attached_to_task_role[{iam_target}]")
+
+    @pytest.mark.parametrize("iam_target", TARGETS)
+    def test_task_role_trusts_ecs_tasks(self, iam_target):
+        check(f"test_task_role_trusts_ecs_tasks[{iam_target}]")
+
+    @pytest.mark.parametrize("iam_target", TARGETS)
+    def test_dynamodb_access_is_least_privilege(self, iam_target):
+        check(f"test_dynamodb_access_is_least_privilege[{iam_target}]")
+"""
+
+
+def suite_project(work: Path, targets: int) -> tuple[Path, list[str]]:
+    """The suite against ``targets`` roles of the mock, 20 to an account (one env file each)."""
+    project = make_project(work / f"suite-{targets}")
+    (project / "envs").mkdir()
+    args: list[str] = []
+    for n in range(targets):
+        account = 100000000000 + n // ROLES_PER_ACCOUNT
+        path = project / "envs" / f"t{n:04}.env"
+        path.write_text(f"AWS_ACCOUNT_ID={account}\nECS_TASK_ROLE_NAME=Role{n}\n")
+        args.append(f"--iam-env-file={path}")
+    return project, args
+
+
+def failure_messages(junit: Path) -> dict[str, str]:
+    """Each failed test's message, by test name, as the suite's compliance.xml has it."""
+    found = {}
+    for case in ET.parse(junit).iter("testcase"):
+        failure = case.find("failure")
+        if failure is not None:
+            found[case.attrib["name"]] = failure.attrib["message"]
+    return found
+
+
+def floor_project(work: Path, targets: int, messages: dict[str, str]) -> Path:
+    """A bare project whose tests fail as the suite's do, with the same messages."""
+    project = work / f"floor-{targets}"
+    (project / "tests").mkdir(parents=True)
+    (project / "tests" / "test_ecs_task_dynamodb_permissions.py").write_text(FLOOR_TEST)
+    (project / "tests" / "messages.json").write_text(json.dumps(messages))
+    (project / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
+    return project
+
+
+#: The floor runs without the plugin, and without hypothesis's (as the suite's addopts).
+BARE = ("-p", "no:iam_compliance", "-p", "no:hypothesispytest")
+
+
+def bench_whole_run(work: Path, counts: Sequence[int], rounds: int) -> None:
+    print(
+        "13. the whole run against pytest's floor (mock mode, each target failing 4 of its "
+        f"10 tests; {rounds} pairs, median; wall / CPU seconds)"
+    )
+    for targets in counts:
+        suite, args = suite_project(work, targets)
+        pytest_times(suite, *args, "--tb=line")  # warm, and the messages
+        messages = failure_messages(suite / "reports" / "compliance.xml")
+        floor = floor_project(work, targets, messages)
+        print(f"   {targets:,} targets: {targets * 10:,} tests, {len(messages):,} failures")
+        for label, options in STYLES:
+            pairs = [
+                (pytest_times(suite, *args, *options), pytest_times(floor, *BARE, *options))
+                for _ in range(rounds)
+            ]
+            wall = [s[0] / f[0] for s, f in pairs]
+            cpu = [s[1] / f[1] for s, f in pairs]
+            print(
+                f"      {label:9}: suite {_median(s for s, _ in pairs)}, floor "
+                f"{_median(f for _, f in pairs)}; suite / floor: wall "
+                f"{statistics.median(wall):.2f}x, CPU {statistics.median(cpu):.2f}x"
+            )
+    print("   target: the suite within 1.5x of the floor, default and --tb=line")
+    bench_cadence(work, max(counts))
+
+
+#: A progress line of the reads: ``iam-compliance: read 240/1000 targets, ...``.
+PROGRESS = re.compile(rb"iam-compliance: read \d+/\d+ targets[^\r\n]*")
+
+
+def progress_cadence(folder: Path, args: Sequence[str], *, tty: bool) -> list[float]:
+    """When each progress line of one run arrived (seconds since the start), its output
+    a terminal (a pseudo-terminal) or a pipe, as a CI log."""
+    reader, writer = pty.openpty() if tty else os.pipe()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=no", *args],
+        cwd=folder,
+        env=clean_environment(),
+        stdout=writer,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(writer)
+    arrived: list[float] = []
+    pending = b""
+    while True:
+        try:
+            chunk = os.read(reader, 65536)
+        except OSError:  # a pseudo-terminal whose other end closed
+            chunk = b""
+        if not chunk:
+            break
+        pending += chunk
+        found = PROGRESS.findall(pending)
+        arrived.extend(time.perf_counter() - started for _ in found)
+        pending = pending.rsplit(b"\n", 1)[-1] if found else pending[-200:]
+    os.close(reader)
+    process.wait()
+    return arrived
+
+
+def bench_cadence(work: Path, targets: int) -> None:
+    """The gaps between the reads' progress lines, on a terminal and in a log."""
+    suite, args = suite_project(work / "cadence", targets)
+    for label, tty in (("terminal", True), ("log", False)):
+        arrived = progress_cadence(suite, args, tty=tty)
+        gaps = [b - a for a, b in itertools.pairwise(arrived)]
+        print(
+            f"   progress lines, {targets:,} targets, {label}: {len(arrived)} line(s); "
+            f"gaps: median {statistics.median(gaps) if gaps else 0.0:.1f} s, "
+            f"largest {max(gaps, default=0.0):.1f} s (at most "
+            f"{'2' if tty else '10'} s wanted)"
+        )
+
+
+def _median(times: object) -> str:
+    found = list(times)  # type: ignore[call-overload]
+    wall = statistics.median(t[0] for t in found)
+    cpu = statistics.median(t[1] for t in found)
+    return f"{wall:6.1f} / {cpu:6.1f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--whole-targets", default="100,1000")
+    parser.add_argument("--repeat", type=int, default=3)
+    options = parser.parse_args()
+    counts = [int(n) for n in options.whole_targets.split(",") if n.strip()]
+    with tempfile.TemporaryDirectory(prefix="iam-compliance-whole-") as folder:
+        bench_whole_run(Path(folder), counts, options.repeat)
+
+
+if __name__ == "__main__":
+    main()
