@@ -184,7 +184,9 @@ SCENARIOS: dict[str, tuple[Any, ...]] = {
         None,
         {ALL_PERMISSIONS, action_test("PutItem"), action_test("UpdateItem")},
     ),
-    "negated-condition-with-absent-key-allows": (
+    # Allowed only if the containers' requests carry no aws:SourceVpc, which nobody
+    # declared: they may carry vpc-bad, so it is undecided, not allowed.
+    "negated-condition-on-an-undeclared-key-is-undecided": (
         runbook_policy(),
         {},
         {
@@ -195,7 +197,7 @@ SCENARIOS: dict[str, tuple[Any, ...]] = {
             )
         },
         None,
-        set(),
+        {ALL_PERMISSIONS, *map(action_test, MISSING_OPERATIONS)},
     ),
     "deny-with-if-exists-condition-and-absent-key-denies": (
         compliant_policy(),
