@@ -14,7 +14,7 @@ from ..policy import Policy, RolePolicies
 from ..requirements import Need, RequiredAction
 from ..resources import EndpointState, ResourceState
 from ..target import Target
-from .evaluation import ImpliedUse, Verdict
+from .evaluation import Verdict
 from .guardrails import Guardrails, Reading
 from .judgement import Scene, context_for, judge_request
 from .principals import RoleSession
@@ -134,11 +134,6 @@ class Assessment:
         scene = scene_of(self.snapshot, self.target.table_arn, strict=self.strict_resources)
         return context_for(scene, self.request_context, scene.side(resource), action, resource)
 
-    @property
-    def key_uses(self) -> tuple[tuple[str, ImpliedUse], ...]:
-        """Each KMS key use a requirement implies, with the requirement's id."""
-        return tuple((rid, use) for rid, v in self.verdicts.items() for use in v.implied)
-
     def needs(self) -> list[Need]:
         """Each requirement as a fix plans it: action, resource, id."""
         return [Need(r.name, r.arn(self.target), r.id) for r in self.requirements]
@@ -192,6 +187,10 @@ class Assessment:
         for rid in self.missing_ids:
             verdict = self.verdicts[rid]
             lines.append(f"  - {rid} ({self.reason_for(rid)}): {verdict.reason}")
+            # The key use it implies, each on its own line (only those that fail it).
+            lines.extend(
+                f"    - {use.line}" for use in verdict.implied if not use.verdict.is_allowed
+            )
         return "\n".join(lines)
 
 

@@ -145,6 +145,13 @@ class ImpliedUse:
         """``kms:Decrypt on key/1234... via dynamodb``."""
         return f"{self.action} on {short_key(self.key)} via {self.via}"
 
+    @property
+    def line(self) -> str:
+        """Its own line in a report: ``kms:Decrypt on key/1234... via dynamodb, needed by
+        dynamodb:GetItem: <its verdict's reason>``."""
+        when = f" (for {self.only_for})" if self.only_for else ""
+        return f"{self.id}, needed by {self.needed_by}{when}: {self.verdict.reason}"
+
 
 def short_key(arn: str) -> str:
     """``key/1234abcd-...`` of a key's ARN."""
