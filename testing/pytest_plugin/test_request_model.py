@@ -476,6 +476,7 @@ def seed_live(server: MotoServer, world: World) -> World:
         boundary=world.boundary,
         trust=world.trust,
     )
+    return world
 
 
 def renamed(world: World, old: str, new: str) -> World:

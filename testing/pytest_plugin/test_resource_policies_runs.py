@@ -13,7 +13,9 @@ What each scenario shows (the rules: engine/evaluate/judgement.py):
 * a table encrypted with that first key: its item actions are not a pass;
 * queue and secret policies that deny: not a pass;
 * another account's bucket: a pass only for what both sides allow;
-* the endpoint's policy denying Scan: Scan is not a pass once the endpoint is declared.
+* the endpoint's policy denying Scan: Scan is not a pass once the endpoint is declared;
+* a log stream, whose service's policies are not read: a pass that says so, and "could not
+  be decided" with --iam-strict-resources.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ MOCK_KEYS = {
 ARCHIVE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/ml-jobs-archive"
 QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:ml-jobs-queue"
 SECRETS = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:"
+#: A service whose resource policies the checker does not read.
+LOG_STREAMS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/ml-training:log-stream:*"
 
 
 def statement(effect: str, action: Any, resource: Any = "*", **extra: Any) -> dict[str, Any]:
@@ -130,6 +134,7 @@ def requirements(keys: dict[str, str], secret: str) -> dict[str, tuple[str, str 
         "archive": ("dynamodb:GetItem", ARCHIVE),
         "queue": ("sqs:SendMessage", QUEUE),
         "secret": ("secretsmanager:GetSecretValue", secret),
+        "logs": ("logs:PutLogEvents", LOG_STREAMS),
     }
 
 
@@ -151,10 +156,13 @@ UNDECLARED: dict[str, tuple[str, str]] = {
     "archive": ("denied", "but it needs kms:Decrypt on key/"),
     "queue": ("denied", 'explicitly denied by queue policy of ml-jobs-queue, statement "NoTasks"'),
     "secret": ("denied", "explicitly denied by secret policy of db-creds"),
+    "logs": ("allowed", "; note: its own policy was not read: resource-based policies of logs"),
 }
+#: The second run also says --iam-strict-resources.
 DECLARED = {
     "scan": ("denied", "explicitly denied by endpoint policy of vpce-"),
     "vpce-only": ("allowed", "is allowed by"),
+    "logs": ("undecided", "its own policy was not read: resource-based policies of logs are"),
 }
 
 
@@ -266,4 +274,5 @@ def test_each_resource_s_own_policy_decides_its_verdicts(
     ids = requirements_file(suite, requirements(keys, secret))
 
     run(suite, options, None, UNDECLARED, ids, mode)
-    run(suite, options, endpoint, {**UNDECLARED, **DECLARED}, ids, mode)
+    strict = [*options, "--iam-strict-resources"]
+    run(suite, strict, endpoint, {**UNDECLARED, **DECLARED}, ids, mode)

@@ -15,10 +15,6 @@ Then the key use the request implies (:mod:`.keys`: a customer managed key of th
 or bucket) is judged as its own request and kept with the verdict (``Verdict.implied``):
 a key use that is not allowed makes the request that needs it not allowed (or undecided),
 since DynamoDB and S3 refuse a request whose key they cannot use for the requester.
-
-A verdict that is allowed only because the request is assumed to carry no value for an
-undeclared key (``aws:SourceVpce``, ``aws:SourceIp``, ...) is undecided: the containers'
-requests may carry it, and what they would then get is not known here.
 """
 
 from __future__ import annotations
@@ -104,7 +100,6 @@ def judge_request(
     )
     if unknown_endpoint and verdict.decision not in _REFUSED:
         verdict = undecided(verdict, unknown_endpoint, "the VPC endpoint's policy")
-    verdict = _without_assumption(verdict)
     if side.not_read:
         verdict = dataclasses.replace(
             verdict, reason=f"{verdict.reason}; note: {side.not_read}", not_read=side.not_read
@@ -187,25 +182,6 @@ def undecided(verdict: Verdict, why: str, where: str, status: str = "could not b
         decision=Decision.UNDECIDED,
         reason=f"{verdict.action} could not be decided: {why}",
         undecided_by=(evidence, *verdict.undecided_by),
-    )
-
-
-def _without_assumption(verdict: Verdict) -> Verdict:
-    """An Allow that holds only if the request carries no value for an undeclared key is
-    no Allow: the containers' requests may carry one."""
-    if not verdict.is_allowed or not verdict.assumed_absent:
-        return verdict
-    keys = verdict.assumed_absent
-    allowed = verdict.reason.split("; this assumes ", 1)[0]
-    them = "it" if len(keys) == 1 else "them"
-    return dataclasses.replace(
-        verdict,
-        decision=Decision.UNDECIDED,
-        reason=(
-            f"{verdict.action} could not be decided: {allowed}, but only if the containers' "
-            f"requests carry no {' and no '.join(keys)}; declare {them} in "
-            "fixtures/request_context.toml (or with --iam-context) if they do"
-        ),
     )
 
 
