@@ -462,3 +462,16 @@ def test_a_declared_endpoint_s_policy_takes_part(
     assert verdict.decision is expected, verdict.reason
     if expected is UNDECIDED:
         assert "ec2:DescribeVpcEndpoints" in verdict.reason
+
+
+def test_a_key_that_enables_nothing_says_the_role_s_policies_alone_would_not_help() -> None:
+    """The reason must not send the user to the role's policies: they would have no effect."""
+    admins = grant("kms:*", "*", Principal={"AWS": f"arn:aws:iam::{ACCOUNT}:role/KeyAdmins"})
+    verdict = judged(role(), "kms:Decrypt", KEY, {KEY: key(admins)})
+    assert verdict.decision is IMPLICIT_DENY
+    assert verdict.reason.startswith(
+        "kms:Decrypt is not allowed: the key policy of key/1234abcd-12ab-34cd-56ef-1234567890ab "
+        "neither allows it to the role nor enables IAM policies for it"
+    )
+    enabled = judged(role(), "kms:Decrypt", KEY, {KEY: key({**ENABLES_IAM, "Resource": "*"})})
+    assert enabled.reason.startswith("kms:Decrypt is not allowed: no statement in")

@@ -158,6 +158,14 @@ def refusal(tally: Tally, action: str) -> str | None:
             "account, arn:aws:iam::<account>:root) and does not grant it to the role; "
             "without the key policy's permission, IAM policies have no effect on a KMS key"
         )
+    if tally.combination is Combination.KEY_POLICY and not resource:
+        # Adding the action to the role's policies alone would not help: say so.
+        return (
+            f"{action} is not allowed: {where} neither allows it to the role nor enables IAM "
+            "policies for it (no statement allows it to the account, "
+            "arn:aws:iam::<account>:root), and no grant of the key allows it; without the "
+            "key policy's permission, IAM policies have no effect on a KMS key"
+        )
     if tally.combination is Combination.BOTH and identity and not resource:
         first = tally.allowed[0]
         return (
