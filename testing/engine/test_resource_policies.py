@@ -288,6 +288,12 @@ def test_a_cmk_table_s_item_action_fails_when_the_key_policy_does_not_allow_use_
     assert verdict.decision is IMPLICIT_DENY
     assert "it needs kms:Decrypt on key/1234abcd" in verdict.reason
     (use,) = verdict.implied
+    # One-line summaries name the key use, not "no statement allows it".
+    assert verdict.deciding is not None
+    assert (verdict.deciding.policy, verdict.deciding.statement) == (
+        f"needs {use.id}",
+        "not allowed",
+    )
     assert use.line.startswith(
         "kms:Decrypt on key/1234abcd-12ab-34cd-56ef-1234567890ab via dynamodb, needed by "
         "dynamodb:GetItem: kms:Decrypt is not allowed"

@@ -95,6 +95,8 @@ class Verdict:
     #: The KMS key uses the request implies (a table or bucket encrypted with a customer
     #: managed key), each with its own verdict (:mod:`.keys`).
     implied: tuple[ImpliedUse, ...] = ()
+    #: The key use that keeps an otherwise allowed request from being allowed, if one does.
+    blocked_by_use: ImpliedUse | None = None
 
     @property
     def is_allowed(self) -> bool:
@@ -115,6 +117,9 @@ class Verdict:
         for group in (self.denied_by, self.undecided_by, self.allowed_by, self.resource_allowed_by):
             if group:
                 return group[0]
+        if self.blocked_by_use is not None:
+            # ``needs kms:Decrypt on key/... via dynamodb, not allowed``
+            return Evidence(f"needs {self.blocked_by_use.id}", "not allowed", "Allow")
         if self.near_misses:  # an Allow whose condition this request does not meet
             miss = self.near_misses[0]
             keys = tuple(failed.key for failed in miss.failed)

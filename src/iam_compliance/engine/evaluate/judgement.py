@@ -252,6 +252,7 @@ def fold(verdict: Verdict, uses: tuple[ImpliedUse, ...] | str) -> Verdict:
                 decision=Decision.UNDECIDED,
                 reason=f"{needs}{when}: {use.verdict.reason}",
                 undecided_by=use.verdict.undecided_by or use.verdict.denied_by,
+                blocked_by_use=use,
             )
         return dataclasses.replace(
             verdict,
@@ -262,7 +263,8 @@ def fold(verdict: Verdict, uses: tuple[ImpliedUse, ...] | str) -> Verdict:
             everyone_allowed_by=(),
             boundary_allowed_by=(),
             denied_by=use.verdict.denied_by,
-            near_misses=use.verdict.near_misses,
+            near_misses=(),
+            blocked_by_use=use,
         )
     return verdict
 
