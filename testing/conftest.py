@@ -901,12 +901,13 @@ class ServerAccount:
             secrets.put_resource_policy(SecretId=arn, ResourcePolicy=json.dumps(policy))
         return arn
 
-    def endpoint(self, *, policy: Any = None) -> str:
+    def endpoint(self, *, policy: Any = None, service: str = "s3") -> str:
+        """A gateway endpoint of ``service`` in a new VPC; its id (moto chooses it)."""
         ec2 = self.client("ec2")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         extra = {"PolicyDocument": json.dumps(policy)} if policy is not None else {}
         endpoint = ec2.create_vpc_endpoint(
-            VpcId=vpc, ServiceName=f"com.amazonaws.{REGION}.s3", **extra
+            VpcId=vpc, ServiceName=f"com.amazonaws.{REGION}.{service}", **extra
         )["VpcEndpoint"]
         return str(endpoint["VpcEndpointId"])
 

@@ -55,6 +55,9 @@ class Settings:
     env_files: tuple[str, ...] = ()
     #: --iam-requirements, as given: the required actions instead of the fixtures' file.
     requirements_file: str | None = None
+    #: --iam-strict-resources: a resource whose own policy is not read (a service the
+    #: checker does not read) makes its verdicts undecided instead of carrying a note.
+    strict_resources: bool = False
 
     def command(self, suite: str = SUITE_PATH) -> str:
         """The pytest command that checks what this run checks, the same way: its mode,
@@ -68,6 +71,8 @@ class Settings:
             words.extend(w for value in values for w in ("--iam-context", f"{key}={value}"))
         if self.requirements_file is not None:
             words += ["--iam-requirements", self.requirements_file]
+        if self.strict_resources:
+            words.append("--iam-strict-resources")
         return shlex.join(words)
 
 
@@ -145,6 +150,7 @@ def resolve_settings(
     cross_check: bool = False,
     fix_shared_policy: bool = False,
     requirements_file: str | None = None,
+    strict_resources: bool = False,
 ) -> Settings:
     """Everything a run needs, from the command line's values and the environment."""
     mode = resolve_run_mode(aws_mode, environ, env_files, rootdir)
@@ -172,6 +178,7 @@ def resolve_settings(
         fix_shared_policy=fix_shared_policy,
         env_files=tuple(env_files),
         requirements_file=requirements_file,
+        strict_resources=strict_resources,
     )
 
 

@@ -183,7 +183,11 @@ def test_declared_endpoints_are_read_from_the_layout(tmp_path: Path) -> None:
     declared = endpoints["vpce-0a1b2c3d"]
     assert (declared.status, declared.service_name) == ("read", f"com.amazonaws.{REGION}.s3")
     assert declared.policy is not None  # AWS's default: full access
-    assert endpoints["vpce-ffffffff"].status == "not-found"
+    # One the layout does not describe: declaring it is how a mock run says the requests
+    # come through an endpoint, which then has AWS's default policy (none: full access).
+    undescribed = endpoints["vpce-ffffffff"]
+    assert (undescribed.status, undescribed.policy) == ("none", None)
+    assert "AWS's default policy, full access" in undescribed.detail
 
 
 def test_a_target_table_the_checker_may_not_read_stops_its_target(tmp_path: Path) -> None:

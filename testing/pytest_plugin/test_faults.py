@@ -113,16 +113,31 @@ def test_access_denied_names_the_action_the_checker_needs(
     )
 
 
-def test_a_refused_table_description_leaves_the_verdicts_as_they_were(
+def test_a_refused_table_description_leaves_the_data_actions_undecided(
     suite: pytest.Pytester, live: MotoServer
 ) -> None:
-    """The table's encryption is then not known, which its state says; the run goes on."""
+    """The table's encryption is then not known: whether its item actions need a customer
+    managed key cannot be told, so they are undecided, naming the read; the run goes on,
+    and DescribeTable's own verdict (it needs no key) stays as it was."""
     baseline = suite.runpytest(*LIVE, "-rA")
     live.inject("dynamodb:DescribeTable", "AccessDenied")
     live.call("DELETE", "/_selftest/requests")
     refused = suite.runpytest(*LIVE, "-rA")
     assert "dynamodb:DescribeTable" in live.requests()  # asked, and refused
-    assert outcome(refused) == outcome(baseline)
+    granted = ("GetItem", "PutItem", "UpdateItem")
+    for name in granted:
+        refused.stdout.fnmatch_lines(
+            [
+                f"*dynamodb:{name} could not be decided: whether dynamodb:{name} needs a KMS "
+                "key cannot be told: the table's encryption is not known (access denied: the "
+                "identity running the checker needs dynamodb:DescribeTable on *"
+            ]
+        )
+    now_failing = {f"[dynamodb:{name}]" for name in granted}
+    assert sorted(
+        line.replace("PASSED", "FAILED") if line.endswith(tuple(now_failing)) else line
+        for line in outcome(baseline)
+    ) == outcome(refused)
     assert refused.ret == baseline.ret == pytest.ExitCode.TESTS_FAILED
 
 

@@ -21,6 +21,7 @@ from conftest import (
     TABLE_ARN,
     VPC_ENDPOINT,
     MotoServer,
+    ServerAccount,
     compliant_policy,
     runbook_policy,
     task_policy,
@@ -137,10 +138,12 @@ def test_mock_fix_refuses_to_widen_a_guarded_grant(
 def test_declaring_the_guarded_key_makes_the_fix_unneeded(
     suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    moto_server.seed(managed=guarded({"StringEquals": {"aws:SourceVpce": VPC_ENDPOINT}}))
+    # The declared endpoint exists (its policy is then part of the request): moto names it.
+    endpoint = ServerAccount(moto_server).endpoint(service="dynamodb")
+    moto_server.seed(managed=guarded({"StringEquals": {"aws:SourceVpce": endpoint}}))
     moto_server.use(monkeypatch)
 
-    result = suite.runpytest(*LIVE, "--fix", "--iam-context", f"aws:SourceVpce={VPC_ENDPOINT}")
+    result = suite.runpytest(*LIVE, "--fix", "--iam-context", f"aws:SourceVpce={endpoint}")
 
     assert result.ret == 0
     assert moto_server.versions() == ["v1"]

@@ -91,7 +91,6 @@ def grant_of(grant: dict[str, Any]) -> Grant:
         grantee_principal=str(grant.get("GranteePrincipal", "")),
         operations=tuple(grant.get("Operations", ())),
         name=grant.get("Name") or None,
-        retiring_principal=grant.get("RetiringPrincipal"),
         constraints=GrantConstraints(
             constraints.get("EncryptionContextEquals"),
             constraints.get("EncryptionContextSubset"),
@@ -140,7 +139,7 @@ def endpoint_state(endpoint_id: str, found: dict[str, Any] | None) -> EndpointSt
     detail = ""
     if text:
         try:
-            policy = resource_policy(text, endpoint_id, "endpoint policy")
+            policy = resource_policy(text, endpoint_id, f"endpoint policy of {endpoint_id}")
             status = "read"
         except PolicyError as exc:
             status, detail = "unreadable", str(exc)
@@ -149,7 +148,6 @@ def endpoint_state(endpoint_id: str, found: dict[str, Any] | None) -> EndpointSt
         status,
         service_name=found.get("ServiceName"),
         endpoint_type=found.get("VpcEndpointType"),
-        vpc_id=found.get("VpcId"),
         account=found.get("OwnerId"),
         policy=policy,
         detail=detail,

@@ -36,6 +36,7 @@ from ..engine.resources import (
     KeyManager,
     ResourceState,
     kind_of,
+    policy_name,
 )
 from ..errors import AccessDeniedError, AwsError, PolicyError
 from .answers import (
@@ -136,7 +137,7 @@ class LiveResources:
             none={"PolicyNotFoundException"},
             missing={"ResourceNotFoundException"},
         )
-        return self._state(governing, text, "stream resource policy")
+        return self._state(governing, text, policy_name("stream", arn))
 
     def _dynamodb_for(self, arn: str) -> Any:
         region = arn.split(":")[3]
@@ -165,7 +166,7 @@ class LiveResources:
         return self._state(
             governing,
             text,
-            "bucket policy",
+            policy_name("bucket", arn),
             account=owner,
             cross_account=owner is None,
             region=region,
@@ -268,7 +269,7 @@ class LiveResources:
             )
         except (AwsError, PolicyError) as exc:
             return failed(key, exc, key=details)
-        return self._state(key, text, "key policy", key=details)
+        return self._state(key, text, policy_name("key", arn), key=details)
 
     @staticmethod
     def _grants(kms: Any, arn: str, notes: list[str]) -> tuple[Grant, ...] | None:
@@ -313,7 +314,7 @@ class LiveResources:
         else:
             encryption = Encryption("none")
         return self._state(
-            governing, attributes.get("Policy"), "queue policy", encryption=encryption
+            governing, attributes.get("Policy"), policy_name("queue", arn), encryption=encryption
         )
 
     def _topic(self, governing: Governing) -> ResourceState:
@@ -331,7 +332,7 @@ class LiveResources:
             kms_encryption(key, "sns", partition, region, account) if key else Encryption("none")
         )
         return self._state(
-            governing, attributes.get("Policy"), "topic policy", encryption=encryption
+            governing, attributes.get("Policy"), policy_name("topic", arn), encryption=encryption
         )
 
     def _secret(self, governing: Governing) -> ResourceState:
@@ -345,7 +346,7 @@ class LiveResources:
             lambda: secrets.get_resource_policy(SecretId=arn),
             missing={"ResourceNotFoundException"},
         )
-        return self._state(governing, answer.get("ResourcePolicy"), "secret policy")
+        return self._state(governing, answer.get("ResourcePolicy"), policy_name("secret", arn))
 
     # -- VPC endpoints -----------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from ..engine.resources import (
     KeyDetails,
     ResourceState,
     kind_of,
+    policy_name,
 )
 from ..engine.target import Target, fill_placeholders
 from ..errors import AccessDeniedError, ConfigurationError, NotFoundError
@@ -59,7 +60,7 @@ _KINDS: dict[str, tuple[str, frozenset[str]]] = {
     "queue": ("name", frozenset({"key"})),
     "topic": ("name", frozenset({"key"})),
     "secret": ("name", frozenset()),
-    "endpoint": ("id", frozenset({"service", "type", "vpc"})),
+    "endpoint": ("id", frozenset({"service", "type"})),
 }
 _COMMON = frozenset({"policy", "account", "region", "readable"})
 _SERVICES = {
@@ -131,9 +132,14 @@ class MockResources:
         )
 
     def read_endpoints(self, ids: Sequence[str]) -> dict[str, EndpointState]:
+        """The endpoints ``ids``; one the file does not describe is there with AWS's default
+        policy, full access (declaring an endpoint is how a mock run says the containers'
+        requests come through one)."""
         return {
             i: self._endpoints.get(i)
-            or EndpointState(i, "not-found", detail=f"no VPC endpoint {i} in {RESOURCES_FILE}")
+            or EndpointState(
+                i, "none", detail=f"not in {RESOURCES_FILE}: AWS's default policy, full access"
+            )
             for i in ids
         }
 
@@ -229,10 +235,10 @@ class _Layout:
                 f"{where}: the target's table takes its policy and tags from "
                 "table_resource_policy.json and tags.toml"
             )
-        policy = self.policy(entry, arn, where)
+        policy = self.policy(entry, arn, where, policy_name(kind, arn))
         if kind == "key" and policy is None:
             policy = parse_policy(
-                default_key_policy(partition, account), name="key policy", kind="resource"
+                default_key_policy(partition, account), name=policy_name(kind, arn), kind="resource"
             )
         state = ResourceState(
             arn,
@@ -302,7 +308,7 @@ class _Layout:
         )
 
     def grant(self, entry: Any, where: str, number: int) -> Grant:
-        allowed = {"grantee", "operations", "name", "retiring", "context_equals", "context_subset"}
+        allowed = {"grantee", "operations", "name", "context_equals", "context_subset"}
         if not isinstance(entry, dict) or set(entry) - allowed:
             raise ConfigurationError(f"{where}: expected a table of {', '.join(sorted(allowed))}")
         operations = entry.get("operations")
@@ -315,7 +321,6 @@ class _Layout:
             grantee_principal=self.text(entry, "grantee", where, required=True),
             operations=tuple(operations),
             name=self.text(entry, "name", where),
-            retiring_principal=self.text(entry, "retiring", where),
             constraints=GrantConstraints(equals, subset) if equals or subset else None,
         )
 
@@ -332,7 +337,6 @@ class _Layout:
         known: dict[str, Any] = {
             "service_name": service if "." in service else f"com.amazonaws.{region}.{service}",
             "endpoint_type": self.text(entry, "type", where) or "Gateway",
-            "vpc_id": self.text(entry, "vpc", where),
             "account": account,
         }
         if not readable:
@@ -341,12 +345,13 @@ class _Layout:
             return EndpointState(
                 endpoint_id, "unreadable", detail=str(refused), missing_action=action
             )
-        policy = self.policy(entry, endpoint_id, where) or parse_policy(
-            FULL_ACCESS, name="endpoint policy", kind="resource"
+        name = f"endpoint policy of {endpoint_id}"
+        policy = self.policy(entry, endpoint_id, where, name) or parse_policy(
+            FULL_ACCESS, name=name, kind="resource"
         )
         return EndpointState(endpoint_id, "read", policy=policy, **known)
 
-    def policy(self, entry: Mapping[str, Any], arn: str, where: str) -> Policy | None:
+    def policy(self, entry: Mapping[str, Any], arn: str, where: str, name: str) -> Policy | None:
         relative = self.text(entry, "policy", where)
         if relative is None:
             return None
@@ -354,7 +359,7 @@ class _Layout:
         text = fill_placeholders(read_file(path, str(path)), self.target, str(path))
         return parse_policy(
             load_document(text, str(path)),
-            name=f"policy of {arn}",
+            name=name,
             kind="resource",
             origin=str(path),
         )

@@ -135,6 +135,34 @@ def governing_resources(arns: Iterable[str]) -> dict[str, Governing]:
     return found
 
 
+#: How verdicts name each kind of resource's policy.
+_POLICY_NAMES = {
+    "table": "table resource policy",
+    "stream": "stream resource policy",
+    "bucket": "bucket policy",
+    "key": "key policy",
+    "queue": "queue policy",
+    "topic": "topic policy",
+    "secret": "secret policy",
+}
+
+
+def policy_name(kind: str, arn: str) -> str:
+    """How verdicts name a resource's policy: ``bucket policy of ml-platform-artifacts``,
+    ``key policy of key/1234abcd-...``, ``queue policy of ml-jobs-queue``."""
+    return f"{_POLICY_NAMES.get(kind, 'resource policy')} of {short_name(arn)}"
+
+
+def short_name(arn: str) -> str:
+    """An ARN's resource part: ``ml-platform-artifacts``, ``key/1234...``, ``table/ml-jobs``."""
+    if arn.startswith("arn:") and ":::" in arn:
+        return arn.split(":::", 1)[1]
+    parts = arn.split(":", 5)
+    if len(parts) != 6:
+        return arn
+    return parts[5].removeprefix(_SECRET_PREFIX)
+
+
 def kind_of(governing: Governing) -> str:
     """What the resource is: table, stream, bucket, key, queue, topic or secret."""
     if governing.service == "dynamodb":
@@ -174,8 +202,6 @@ class Grant:
     #: The KMS operations it allows (``Decrypt``, ``GenerateDataKey``, ...).
     operations: tuple[str, ...]
     name: str | None = None
-    #: Who may retire it.
-    retiring_principal: str | None = None
     #: None: the grant applies whatever the encryption context.
     constraints: GrantConstraints | None = None
 
@@ -275,7 +301,6 @@ class EndpointState:
     service_name: str | None = None
     #: ``Gateway``, ``Interface``, ...
     endpoint_type: str | None = None
-    vpc_id: str | None = None
     #: The account that owns the endpoint.
     account: str | None = None
     #: The endpoint policy, parsed as a resource-based policy (it has a Principal).

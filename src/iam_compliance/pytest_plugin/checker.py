@@ -231,6 +231,7 @@ class Checker:
             declared=self.declared,
             now=self.clock(),
             guardrails=self.guardrails.read(target),
+            strict_resources=self.settings.strict_resources,
         )
         if self.settings.cross_check:
             return self._cross_check(found)

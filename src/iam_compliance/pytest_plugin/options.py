@@ -127,6 +127,15 @@ OPTIONS = (
         _FLAG,
     ),
     Option(
+        "--iam-strict-resources",
+        None,
+        "iam_strict_resources",
+        "a requirement's resource whose own policy the checker does not read (a service "
+        'other than DynamoDB, S3, KMS, SQS, SNS, Secrets Manager) is "could not be '
+        "decided\" instead of judged by the role's policies alone.",
+        _FLAG,
+    ),
+    Option(
         "--iam-sarif",
         "--sarif",
         "iam_sarif",

@@ -228,6 +228,7 @@ def _checker(config: pytest.Config, folder: Path, failures: FailureTracker) -> C
         cross_check=option.iam_cross_check,
         fix_shared_policy=option.iam_fix_shared_policy,
         requirements_file=option.iam_requirements,
+        strict_resources=option.iam_strict_resources,
     )
     settings, config.stash[shard_plan_key] = shard_settings(settings, option.iam_shard)
     catalog = IamActionCatalog()

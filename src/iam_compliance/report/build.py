@@ -77,7 +77,13 @@ def target_section(
         default_version=policy.version if policy is not None else None,
         compliant=assessment.is_compliant,
         actions=tuple(
-            action_entry(verdict, assessment.reason_for(rid), rid, assessment.request_context)
+            action_entry(
+                verdict,
+                assessment.reason_for(rid),
+                rid,
+                # The context of the request as judged: its resource's account and tags.
+                assessment.context_for(verdict.action, verdict.resource),
+            )
             for rid, verdict in assessment.verdicts.items()
         ),
         checks=Checks(

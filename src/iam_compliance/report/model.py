@@ -110,7 +110,11 @@ class ActionEntry:
     def deciding_text(self) -> str:
         if self.deciding is None:
             return "no statement allows it"
-        if self.decision == "not allowed":  # an Allow whose condition is not met
+        # A key use the request needs ("needs kms:Decrypt on key/..."; IAM names have no
+        # spaces) says all there is; else an Allow whose condition is not met.
+        if self.deciding.policy.startswith("needs "):
+            return self.deciding.text
+        if self.decision == "not allowed":
             return f"{self.deciding.text}: its condition is not met"
         if self.decision == "not allowed by the organization's guardrails":
             return f"{self.deciding.policy}: {self.deciding.statement}"

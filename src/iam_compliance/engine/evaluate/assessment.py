@@ -14,8 +14,9 @@ from ..policy import Policy, RolePolicies
 from ..requirements import Need, RequiredAction
 from ..resources import EndpointState, ResourceState
 from ..target import Target
-from .evaluation import Verdict, evaluate
+from .evaluation import Verdict
 from .guardrails import Guardrails, Reading
+from .judgement import Scene, context_for, judge_request
 from .principals import RoleSession
 from .privilege import Finding, find_excess_grants
 from .request import (
@@ -108,10 +109,14 @@ class Assessment:
     request_context: RequestContext = field(default_factory=lambda: RequestContext(()))
     #: The organization's guardrails, as read (or why they were not).
     guardrails: Reading = NOT_READ
+    #: --iam-strict-resources: a resource whose policy is not read makes its verdicts
+    #: undecided instead of carrying a note.
+    strict_resources: bool = False
 
     def judge(self, policies: RolePolicies, action: str, resource: str) -> Verdict:
         """Evaluate ``action`` on ``resource`` for ``policies``, as this target's requests
-        are modelled (context, the table's resource policy, the requester, guardrails)."""
+        are modelled (context, the resource's policy, the endpoints, the requester,
+        guardrails, the key use it implies)."""
         return judge(
             self.snapshot,
             self.request_context,
@@ -119,7 +124,15 @@ class Assessment:
             action,
             resource,
             self.guardrails.guardrails,
+            table_arn=self.target.table_arn,
+            strict=self.strict_resources,
         )
+
+    def context_for(self, action: str, resource: str) -> RequestContext:
+        """The context of the containers' request of ``action`` on ``resource`` (its own
+        account and tags when it is not the target's table)."""
+        scene = scene_of(self.snapshot, self.target.table_arn, strict=self.strict_resources)
+        return context_for(scene, self.request_context, scene.side(resource), action, resource)
 
     def needs(self) -> list[Need]:
         """Each requirement as a fix plans it: action, resource, id."""
@@ -174,6 +187,10 @@ class Assessment:
         for rid in self.missing_ids:
             verdict = self.verdicts[rid]
             lines.append(f"  - {rid} ({self.reason_for(rid)}): {verdict.reason}")
+            # The key use it implies, each on its own line (only those that fail it).
+            lines.extend(
+                f"    - {use.line}" for use in verdict.implied if not use.verdict.is_allowed
+            )
         return "\n".join(lines)
 
 
@@ -186,11 +203,13 @@ def assess(
     declared: Declared = NOTHING_DECLARED,
     now: datetime | None = None,
     guardrails: Reading | None = None,
+    strict_resources: bool = False,
 ) -> Assessment:
     """Evaluate every requirement, the trust policy, attachment and least privilege.
 
-    The requests are modelled from the snapshot (role, tags, table), the user's
-    ``declared`` keys and the command line's ``context``, at ``now`` (the run's time).
+    The requests are modelled from the snapshot (role, tags, table, the resources and
+    endpoints read), the user's ``declared`` keys and the command line's ``context``, at
+    ``now`` (the run's time). ``strict_resources``: see :attr:`Assessment.strict_resources`.
     """
     moment = now or datetime.now(UTC)
     reading = guardrails or NOT_READ
@@ -203,6 +222,8 @@ def assess(
             required.name,
             required.arn(target),
             reading.guardrails,
+            table_arn=target.table_arn,
+            strict=strict_resources,
         )
         for required in requirements
     }
@@ -231,6 +252,7 @@ def assess(
         attachment=check_attachment(target, snapshot),
         request_context=request,
         guardrails=reading,
+        strict_resources=strict_resources,
     )
 
 
@@ -241,18 +263,27 @@ def judge(
     action: str,
     resource: str,
     guardrails: Guardrails | None = None,
+    *,
+    table_arn: str | None = None,
+    strict: bool = False,
 ) -> Verdict:
-    """Evaluate ``action`` on ``resource`` with the request model of ``snapshot``'s target."""
-    return evaluate(
-        policies,
-        action,
-        resource,
-        request.folded_values(),
-        resource_policy=_resource_policy(snapshot.table, resource),
-        requester=snapshot.requester,
-        assumed_absent=request.assumed_absent(),
-        guardrails=guardrails,
-        unknown_values=request.unknown(),
+    """Evaluate ``action`` on ``resource`` with the request model of ``snapshot``'s target
+    (whose table is ``table_arn``; default: the snapshot's table), as
+    :func:`.judgement.judge_request` does."""
+    scene = scene_of(snapshot, table_arn, strict=strict)
+    return judge_request(scene, request, policies, action, resource, guardrails)
+
+
+def scene_of(snapshot: RoleSnapshot, table_arn: str | None, *, strict: bool = False) -> Scene:
+    """What the requests of ``snapshot``'s role are judged against besides its policies."""
+    table = snapshot.table
+    return Scene(
+        snapshot.requester,
+        snapshot.resources,
+        snapshot.endpoints,
+        table_arn or (table.arn if table is not None else None),
+        table.resource_policy if table is not None else None,
+        strict=strict,
     )
 
 
@@ -305,15 +336,6 @@ def _as_lists(context: Context | None) -> dict[str, list[str]]:
         key: [values] if isinstance(values, str) else list(values)
         for key, values in (context or {}).items()
     }
-
-
-def _resource_policy(table: TableState | None, resource: str) -> Policy | None:
-    """The table's policy governs the table and its indexes (not its stream)."""
-    if table is None or table.resource_policy is None:
-        return None
-    if resource == table.arn or resource.startswith(f"{table.arn}/index/"):
-        return table.resource_policy
-    return None
 
 
 def check_attachment(target: Target, snapshot: RoleSnapshot) -> CheckResult:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ..policy import RolePolicies
 from .applicability import EmptyVariable, Evidence, Match, NearMiss, Request
+from .combination import Combination, decide_combined, outcome, refusal
 from .conditions import FailedCondition
 from .guardrails import Gate
 from .principals import Naming
@@ -47,10 +48,19 @@ class Tally:
     has_boundary: bool
     #: What the organization's SCPs and RCPs say; None when they were not read.
     gate: Gate | None
-    #: Resource policy grants by how they name the requester: the role itself (limited by
+    #: Resource policy Allows by how they name the requester: the role itself (limited by
     #: the boundary) or the service, a session of the role (not limited), everyone
-    #: (undocumented with a boundary).
+    #: (undocumented with a boundary), the account (a delegation: no grant by itself).
     resource: dict[Naming, tuple[Match, ...]]
+    #: How the resource's policy combines with the role's (:mod:`.combination`).
+    combination: Combination = Combination.EITHER
+    #: KMS grants of the key to the requester for the operation that apply, or might.
+    granted: tuple[Evidence, ...] = ()
+    maybe_granted: tuple[Evidence, ...] = ()
+    #: What the policies of the VPC endpoints the request comes through say; None: none.
+    endpoint: Gate | None = None
+    #: How sentences name the resource's side (``key policy of key/1234...``).
+    resource_label: str | None = None
 
     def grants(self, naming: Naming, applies: bool | None) -> tuple[Evidence, ...]:
         return tuple(m.evidence for m in self.resource.get(naming, ()) if m.applies is applies)
@@ -58,6 +68,18 @@ class Tally:
     @property
     def boundary_permits(self) -> bool:
         return not self.has_boundary or bool(self.boundary_allowed)
+
+    @property
+    def boundary_part(self) -> bool | None:
+        """Whether the boundary allows the request (True without one); None: it might."""
+        if self.boundary_permits:
+            return True
+        return None if self.maybe_boundary_allowed else False
+
+    @property
+    def grants_anything(self) -> bool:
+        """Whether any resource policy statement that could grant applies, or might."""
+        return any(self.resource.get(n) for n in (Naming.REQUESTER, Naming.EVERYONE, Naming.MAYBE))
 
     @property
     def certainly_allowed(self) -> bool:
@@ -69,6 +91,8 @@ class Tally:
     @property
     def could_be_allowed(self) -> bool:
         """Whether some way the undecided statements turn out allows the request."""
+        if self.combination is not Combination.EITHER:
+            return not self.denied and outcome(self) is not False
         identity = bool(self.allowed or self.maybe_allowed)
         named = bool(self.resource.get(Naming.REQUESTER))
         everyone = bool(self.resource.get(Naming.EVERYONE))
@@ -96,6 +120,12 @@ def decide(tally: Tally) -> tuple[Decision, tuple[Evidence, ...]]:
         return Decision.GUARDRAIL_DENY, ()
     if tally.gate is not None and tally.gate.maybe_allowed:
         return Decision.UNDECIDED, tally.gate.maybe_allowed
+    if tally.endpoint is not None and tally.endpoint.blocked_at:
+        return Decision.IMPLICIT_DENY, ()
+    if tally.endpoint is not None and tally.endpoint.maybe_allowed:
+        return Decision.UNDECIDED, tally.endpoint.maybe_allowed
+    if tally.combination is not Combination.EITHER:
+        return decide_combined(tally)
     if tally.certainly_allowed:
         return Decision.ALLOWED, ()
     still_open: list[Evidence] = []
@@ -113,7 +143,7 @@ def decide(tally: Tally) -> tuple[Decision, tuple[Evidence, ...]]:
             still_open.append(noted(evidence, _EVERYONE_WITH_BOUNDARY))
     if still_open:
         return Decision.UNDECIDED, tuple(still_open)
-    if not tally.allowed and not tally.maybe_allowed and not tally.resource:
+    if not tally.allowed and not tally.maybe_allowed and not tally.grants_anything:
         return Decision.IMPLICIT_DENY, ()
     return Decision.BOUNDARY_DENY, ()
 
@@ -161,6 +191,11 @@ def reason(
         return Reason(text)
     boundary = policies.boundary.label if policies.boundary else "the permissions boundary"
     grants = [miss for miss in near if miss.policy != boundary]
+    if decision is Decision.IMPLICIT_DENY and tally.endpoint and tally.endpoint.blocked_at:
+        where = either(list(tally.endpoint.blocked_at), "and")
+        return Reason(f"{action} is not allowed by the {where}: none of its statements allows it")
+    if decision is Decision.IMPLICIT_DENY and (refused := refusal(tally, action)) is not None:
+        return Reason(refused)
     if decision is Decision.IMPLICIT_DENY:
         if grants:
             more = f" (and {len(grants) - 1} more statement(s) like it)" if len(grants) > 1 else ""
@@ -174,7 +209,11 @@ def reason(
             "allows it (an Allow is needed at every level from the root to the account)"
         )
     if decision is Decision.BOUNDARY_DENY:
-        granted = "the identity policies" if tally.allowed else "the table resource policy"
+        granted = (
+            "the identity policies"
+            if tally.allowed
+            else (tally.resource_label or "the table resource policy")
+        )
         limit = next((miss for miss in near if miss.policy == boundary), None)
         if limit is None:
             why = f"none of its statements allows it on {resource}"
@@ -207,14 +246,25 @@ def _nothing_allows(
 
 
 def _allowed_reason(tally: Tally, action: str) -> str:
-    grants = tally.allowed or tally.grants(Naming.REQUESTER, True) + tally.grants(
-        Naming.EVERYONE, True
-    )
+    direct = tally.grants(Naming.REQUESTER, True) + tally.grants(Naming.EVERYONE, True)
+    delegated = tally.grants(Naming.ACCOUNT, True)
+    if tally.combination is Combination.EITHER:
+        grants = tally.allowed or direct
+    elif tally.combination is Combination.KEY_POLICY:
+        # Directly, or by a grant, the key's policy is enough; else IAM policies it enables.
+        grants = direct or tally.granted or tally.allowed
+    else:
+        grants = tally.allowed
     first = grants[0]
     reason = f"{action} is allowed by {first.policy}, {first.statement}"
     if first.condition_keys:
         reason += f" (its conditions on {', '.join(first.condition_keys)} hold)"
-    if tally.allowed and tally.boundary_allowed:
+    if grants is tally.allowed and tally.combination is not Combination.EITHER:
+        # The resource's side that let the identity policy count.
+        side = direct or tally.granted or delegated
+        if side:
+            reason += f" and by {side[0].policy}, {side[0].statement}"
+    if grants is tally.allowed and tally.boundary_allowed:
         bound = tally.boundary_allowed[0]
         reason += f" and by {bound.policy}, {bound.statement}"
     return reason

@@ -48,7 +48,9 @@ from dataclasses import dataclass
 
 from ..policy import Policy, RolePolicies
 from .applicability import EmptyVariable, Evidence, Match, NearMiss, Request, Scan, scan
+from .combination import Combination
 from .decision import Decision, Reason, Tally, decide, either, noted, reason
+from .endpoints import EndpointPolicy, endpoint_gate
 from .guardrails import Guardrails, gate
 from .principals import Naming, Requester, names_requester
 from .variables import Context, UnknownValues, normalize_context
@@ -87,6 +89,14 @@ class Verdict:
     assumed_absent: tuple[str, ...] = ()
     #: The levels of the organization's SCPs/RCPs where no Allow applies.
     guardrails_without_allow: tuple[str, ...] = ()
+    #: Why the resource's own policy takes no part in the verdict (a service or a pattern
+    #: whose policy is not read); empty when it does, or the resource has none.
+    not_read: str = ""
+    #: The KMS key uses the request implies (a table or bucket encrypted with a customer
+    #: managed key), each with its own verdict (:mod:`.keys`).
+    implied: tuple[ImpliedUse, ...] = ()
+    #: The key use that keeps an otherwise allowed request from being allowed, if one does.
+    blocked_by_use: ImpliedUse | None = None
 
     @property
     def is_allowed(self) -> bool:
@@ -107,11 +117,50 @@ class Verdict:
         for group in (self.denied_by, self.undecided_by, self.allowed_by, self.resource_allowed_by):
             if group:
                 return group[0]
+        if self.blocked_by_use is not None:
+            # ``needs kms:Decrypt on key/... via dynamodb, not allowed``
+            return Evidence(f"needs {self.blocked_by_use.id}", "not allowed", "Allow")
         if self.near_misses:  # an Allow whose condition this request does not meet
             miss = self.near_misses[0]
             keys = tuple(failed.key for failed in miss.failed)
             return Evidence(miss.policy, miss.statement, "Allow", keys, miss.describe())
         return None
+
+
+@dataclass(frozen=True)
+class ImpliedUse:
+    """A request AWS makes on the requester's behalf to serve another: DynamoDB's or S3's
+    use of the KMS key a table or bucket is encrypted with."""
+
+    #: ``kms:Decrypt``.
+    action: str
+    #: The key's ARN.
+    key: str
+    #: The service that uses the key on the requester's behalf (``dynamodb``, ``s3``).
+    via: str
+    #: The request that implies it (``dynamodb:GetItem``).
+    needed_by: str
+    verdict: Verdict
+    #: When only some of the implying requests need it (``uploads in several parts``);
+    #: empty when every one does.
+    only_for: str = ""
+
+    @property
+    def id(self) -> str:
+        """``kms:Decrypt on key/1234... via dynamodb``."""
+        return f"{self.action} on {short_key(self.key)} via {self.via}"
+
+    @property
+    def line(self) -> str:
+        """Its own line in a report: ``kms:Decrypt on key/1234... via dynamodb, needed by
+        dynamodb:GetItem: <its verdict's reason>``."""
+        when = f" (for {self.only_for})" if self.only_for else ""
+        return f"{self.id}, needed by {self.needed_by}{when}: {self.verdict.reason}"
+
+
+def short_key(arn: str) -> str:
+    """``key/1234abcd-...`` of a key's ARN."""
+    return arn.rsplit(":", 1)[-1]
 
 
 #: Evaluates an action on a resource for a set of role policies, with the run's request
@@ -131,6 +180,10 @@ def evaluate(
     assumed_absent: Container[str] = frozenset(),
     guardrails: Guardrails | None = None,
     unknown_values: UnknownValues | None = None,
+    combination: Combination = Combination.EITHER,
+    resource_label: str | None = None,
+    key_grants: Sequence[tuple[Evidence, bool | None]] = (),
+    endpoints: Sequence[EndpointPolicy] = (),
 ) -> Verdict:
     """Decide whether ``action`` on ``resource`` is allowed under ``context``.
 
@@ -141,12 +194,24 @@ def evaluate(
     keys (lower-cased) whose absence is an assumption rather than known (see
     :class:`.request.AssumedAbsent`). ``unknown_values`` names keys (lower-cased) the
     request carries with a value not known here, each with the known start of its value
-    (:meth:`.request.RequestContext.unknown`). Nothing a parsed
-    policy can contain makes this raise: what cannot be evaluated is UNDECIDED.
+    (:meth:`.request.RequestContext.unknown`). ``combination`` says how the resource
+    policy combines with the role's (:mod:`.combination`), ``resource_label`` how sentences
+    name it; ``key_grants`` are a KMS key's grants to the requester for the action, each
+    with whether it applies (None: it might); ``endpoints`` the policies of the VPC
+    endpoints the request comes through (:mod:`.endpoints`). Nothing a parsed policy can
+    contain makes this raise: what cannot be evaluated is UNDECIDED.
     """
     values = normalize_context(context)
     carried = {key.lower(): start for key, start in (unknown_values or {}).items()}
-    model = _Model(resource_policy, requester, guardrails)
+    model = _Model(
+        resource_policy,
+        requester,
+        guardrails,
+        combination,
+        resource_label,
+        tuple(key_grants),
+        tuple(endpoints),
+    )
     verdict, stated = _evaluate(
         policies, Request(action, resource, values, unknown_values=carried), model
     )
@@ -195,6 +260,10 @@ class _Model:
     resource_policy: Policy | None
     requester: Requester | None
     guardrails: Guardrails | None
+    combination: Combination = Combination.EITHER
+    resource_label: str | None = None
+    key_grants: tuple[tuple[Evidence, bool | None], ...] = ()
+    endpoints: tuple[EndpointPolicy, ...] = ()
 
 
 def _evaluate(policies: RolePolicies, request: Request, model: _Model) -> tuple[Verdict, Reason]:
@@ -206,11 +275,14 @@ def _evaluate(policies: RolePolicies, request: Request, model: _Model) -> tuple[
         model.resource_policy, request, model.requester
     )
     guard = gate(model.guardrails, request) if model.guardrails is not None else None
+    through = endpoint_gate(model.endpoints, request, model.requester) if model.endpoints else None
     tally = Tally(
         denied=_pick(identity + boundary + resource_denies, "Deny", True)
-        + (guard.denied if guard else ()),
+        + (guard.denied if guard else ())
+        + (through.denied if through else ()),
         maybe_denied=_pick(identity + boundary + resource_denies, "Deny", None)
-        + (guard.maybe_denied if guard else ()),
+        + (guard.maybe_denied if guard else ())
+        + (through.maybe_denied if through else ()),
         allowed=_pick(identity, "Allow", True),
         maybe_allowed=_pick(identity, "Allow", None),
         boundary_allowed=_pick(boundary, "Allow", True),
@@ -218,6 +290,11 @@ def _evaluate(policies: RolePolicies, request: Request, model: _Model) -> tuple[
         has_boundary=policies.boundary is not None,
         gate=guard,
         resource=resource,
+        combination=model.combination,
+        granted=tuple(e for e, applies in model.key_grants if applies),
+        maybe_granted=tuple(e for e, applies in model.key_grants if applies is None),
+        endpoint=through,
+        resource_label=model.resource_label,
     )
     decision, undecided_by = decide(tally)
     scans = [*identity_scans, *(s for s in (boundary_scan, resource_scan) if s is not None)]
@@ -227,6 +304,12 @@ def _evaluate(policies: RolePolicies, request: Request, model: _Model) -> tuple[
     empty = tuple(miss for found in scans for miss in found.empty_variables)
     stated = reason(decision, tally, undecided_by, policies, request, misses, empty)
     everyone = tally.grants(Naming.EVERYONE, True)
+    # Outside the account's union, a KMS grant or the account's delegation takes part too.
+    combined = (
+        tally.granted + tally.grants(Naming.ACCOUNT, True)
+        if model.combination is not Combination.EITHER
+        else ()
+    )
     verdict = Verdict(
         action=request.action,
         resource=request.resource,
@@ -236,7 +319,7 @@ def _evaluate(policies: RolePolicies, request: Request, model: _Model) -> tuple[
         denied_by=tally.denied,
         boundary_allowed_by=tally.boundary_allowed,
         undecided_by=undecided_by,
-        resource_allowed_by=tally.grants(Naming.REQUESTER, True) + everyone,
+        resource_allowed_by=tally.grants(Naming.REQUESTER, True) + everyone + combined,
         everyone_allowed_by=everyone,
         near_misses=near,
         empty_variables=empty,
@@ -281,7 +364,7 @@ def _resource_side(
             match = Match(match.statement, None, noted(match.evidence, why), match.assumed)
         if match.statement.effect == "Deny":
             denies.append(match)
-        elif naming is not Naming.ACCOUNT:  # the account only delegates: no grant
+        else:  # the account's only delegates: no grant by itself (see .combination)
             grants.setdefault(naming, []).append(match)
     return {naming: tuple(matches) for naming, matches in grants.items()}, denies, found
 

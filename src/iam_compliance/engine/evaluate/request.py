@@ -74,6 +74,48 @@ class RequestContext:
     """The context of the containers' requests to one target."""
 
     entries: tuple[ContextEntry, ...]
+    #: Whether the resource's tags were read whole, so that a tag not among them is known
+    #: to be absent (the target's table's are); else aws:ResourceTag keys are assumed.
+    resource_tags_read: bool = True
+
+    def with_entries(self, entries: Sequence[ContextEntry]) -> RequestContext:
+        """This context with ``entries`` added, each replacing the key it names."""
+        merged = {entry.key.lower(): entry for entry in self.entries}
+        merged.update((entry.key.lower(), entry) for entry in entries)
+        return RequestContext(tuple(merged.values()), self.resource_tags_read)
+
+    def for_resource(
+        self,
+        account: str | None,
+        account_source: str,
+        tags: Mapping[str, str] | None,
+        what: str,
+    ) -> RequestContext:
+        """This context for a request to another resource than the target's table: its
+        account (present but unknown when not known) and its tags (when not read, a tag
+        key is assumed absent, not known to be); a resource outside the role's account is
+        outside what aws:ResourceOrgID/Paths were derived for."""
+        principal = self.entry("aws:PrincipalAccount")
+        same = principal is not None and account is not None and account in principal.values
+        dropped = ("aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths")
+        kept = [
+            entry
+            for entry in self.entries
+            if not entry.key.lower().startswith("aws:resourcetag/")
+            and (entry.key.lower() not in dropped or (same and "org" in entry.key.lower()))
+        ]
+        kept.append(
+            ContextEntry("aws:ResourceAccount", (account,), account_source)
+            if account is not None
+            else ContextEntry(
+                "aws:ResourceAccount", (), f"the {what}'s account, not known here", ""
+            )
+        )
+        kept.extend(
+            ContextEntry(f"aws:ResourceTag/{key}", (value,), f"{what} tag")
+            for key, value in sorted((tags or {}).items())
+        )
+        return RequestContext(tuple(kept), tags is not None)
 
     def values(self) -> dict[str, tuple[str, ...]]:
         """Key -> values, for :func:`.evaluation.evaluate`; a key known to be absent has
@@ -117,7 +159,8 @@ class RequestContext:
 
     @functools.cached_property
     def _assumed_absent(self) -> AssumedAbsent:
-        return AssumedAbsent(frozenset(entry.key.lower() for entry in self.entries))
+        prefixes = _TAG_PREFIXES if self.resource_tags_read else _TAG_PREFIXES[:1]
+        return AssumedAbsent(frozenset(entry.key.lower() for entry in self.entries), prefixes)
 
     def describe(self, keys: Iterable[str]) -> list[str]:
         """``aws:RequestedRegion = us-east-1 (target region)`` for each of ``keys``."""
@@ -142,12 +185,14 @@ class AssumedAbsent:
     """
 
     present: frozenset[str]
+    #: Key prefixes whose keys were read whole (the tags): never assumed.
+    known_prefixes: tuple[str, ...] = _TAG_PREFIXES
 
     def __contains__(self, key: object) -> bool:
         return (
             isinstance(key, str)
             and key.lower() not in self.present
-            and not key.lower().startswith(_TAG_PREFIXES)
+            and not key.lower().startswith(self.known_prefixes)
         )
 
 
