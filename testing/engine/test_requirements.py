@@ -111,8 +111,8 @@ def test_the_catalog_is_asked_about_each_service(tmp_path: Path) -> None:
         pytest.param("", ': expected one or more [[action]] tables with "name"', id="empty-file"),
         pytest.param(
             '[[actions]]\nname = "dynamodb:Scan"\n',
-            ': expected one or more [[action]] tables with "name"',
-            id="no-action-table",
+            ": unknown key 'actions'; expected [[action]], [[forbid]], [workload]",
+            id="misspelt-action-table",
         ),
         pytest.param(
             "action = []\n",

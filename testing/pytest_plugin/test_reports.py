@@ -316,6 +316,9 @@ TARGET_KEYS = {
     "endpoint_url",
     "caller_arn",
     "command",
+    # The workload's forbidden actions ([[forbid]]) and trusted service ([workload]).
+    "forbidden",
+    "trusted_service",
 }
 ACTION_KEYS = {
     "action",

@@ -12,7 +12,7 @@ import functools
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import fields, is_dataclass
+from dataclasses import MISSING, Field, fields, is_dataclass
 from typing import TypeVar, Union
 
 from .model import JSON
@@ -76,7 +76,9 @@ def _decode(kind: object, data: object, where: str) -> object:
             **{
                 f.name: _decode(hints[f.name], found.get(f.name), f"{where}.{f.name}")
                 for f in fields(kind)
-                if f.init
+                # A field added within the schema has a default: a document written before
+                # it was added (a shard of an older run, say) leaves it out.
+                if f.init and (f.name in found or not _has_default(f))
             }
         )
     if isinstance(kind, type) and kind in (str, int, bool, float) and isinstance(data, kind):
@@ -84,6 +86,10 @@ def _decode(kind: object, data: object, where: str) -> object:
             raise ValueError(f"{where}: expected {kind}, got bool")
         return data
     raise ValueError(f"{where}: expected {kind}, got {type(data).__name__}")
+
+
+def _has_default(field: Field[object]) -> bool:
+    return field.default is not MISSING or field.default_factory is not MISSING
 
 
 @functools.cache
