@@ -319,6 +319,8 @@ TARGET_KEYS = {
     # The workload's forbidden actions ([[forbid]]) and trusted service ([workload]).
     "forbidden",
     "trusted_service",
+    # The run's names for --iam-fix-dry-run and --iam-fix.
+    "fix_options",
 }
 ACTION_KEYS = {
     "action",

@@ -106,6 +106,7 @@ def target_section(
         command=command,
         forbidden=tuple(forbidden_entry(assessment, forbid.id) for forbid in assessment.forbidden),
         trusted_service=assessment.trusted_service,
+        fix_options=fix_options,
     )
 
 

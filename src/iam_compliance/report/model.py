@@ -311,6 +311,8 @@ class TargetSection:
     forbidden: tuple[ForbiddenEntry, ...] = ()
     #: The service principal the trust check lets assume the role (``[workload]``).
     trusted_service: str = "ecs-tasks.amazonaws.com"
+    #: The run's names for --iam-fix-dry-run and --iam-fix, as the hints write them.
+    fix_options: tuple[str, str] = ("--iam-fix-dry-run", "--iam-fix")
 
     def action(self, name: str) -> ActionEntry:
         """The entry of a requirement, by id (or by action name for one on the table)."""
