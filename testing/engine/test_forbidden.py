@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluate.assessment import Assessment, assess
+from iam_compliance.engine.evaluate.assessment import Assessment, TableState, assess
 from iam_compliance.engine.policy import parse_policy
 from iam_compliance.engine.requirements import ForbiddenAction
+from iam_compliance.engine.resources import ResourceState
 
 from conftest import (
     BUCKET,
@@ -29,12 +31,25 @@ DELETE_TABLE = ForbiddenAction("dynamodb:DeleteTable", "the jobs table is the re
 FORBIDS = (DELETE_OBJECT, DELETE_TABLE)
 
 
-def judged(*statements: dict[str, Any], context: dict[str, list[str]] | None = None) -> Assessment:
-    """The runbook's role, plus an inline policy of ``statements``, with both forbids."""
+BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
+#: The artifacts bucket as read: it has no bucket policy.
+NO_BUCKET_POLICY = ResourceState(BUCKET_ARN, "s3", "bucket", "none")
+
+
+def judged(
+    *statements: dict[str, Any],
+    context: dict[str, list[str]] | None = None,
+    bucket: ResourceState | None = NO_BUCKET_POLICY,
+) -> Assessment:
+    """The runbook's role, plus an inline policy of ``statements``, with both forbids;
+    ``bucket``: the artifacts bucket as read (None: not read)."""
     extra = (
         [parse_policy(task_policy(*statements), name="Extra", kind="inline")] if statements else []
     )
     snapshot = role_snapshot(parsed_task_policy(runbook_policy(), "v1"), *extra)
+    read = {BUCKET_ARN: bucket} if bucket is not None else {}
+    # The table as read, without a resource policy.
+    snapshot = dataclasses.replace(snapshot, resources=read, table=TableState(TARGET.table_arn))
     return assess(TARGET, snapshot, REQUIREMENTS, context, now=NOW, forbidden=FORBIDS)
 
 
@@ -145,3 +160,58 @@ def test_a_granted_forbid_makes_the_role_non_compliant() -> None:
 
     assert compliant_but_for.forbidden_failures == (DELETE_TABLE.id,)
     assert not compliant_but_for.is_compliant
+
+
+GRANTING_BUCKET_POLICY = parse_policy(
+    task_policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::618574523116:role/MLPlatformECSTaskRole"},
+            "Action": "s3:DeleteObject",
+            "Resource": OBJECTS,
+        }
+    ),
+    name="bucket policy",
+    kind="resource",
+)
+
+
+@pytest.mark.parametrize(
+    ("bucket", "said"),
+    [
+        pytest.param(
+            None,
+            f"the resource-based policy of {BUCKET_ARN} is not known ({BUCKET_ARN} was not "
+            "read in this run)",
+            id="bucket-not-read",
+        ),
+        pytest.param(
+            ResourceState(BUCKET_ARN, "s3", "bucket", "unreadable", detail="AccessDenied"),
+            f"the resource-based policy of {BUCKET_ARN} is not known (AccessDenied)",
+            id="bucket-policy-unreadable",
+        ),
+        pytest.param(
+            ResourceState(
+                BUCKET_ARN, "s3", "bucket", "read", resource_policy=GRANTING_BUCKET_POLICY
+            ),
+            f"the resource-based policy of {BUCKET_ARN} is not part of this verdict",
+            id="bucket-policy-read-but-not-applied",
+        ),
+    ],
+)
+def test_no_identity_grant_is_no_proof_while_the_resource_s_own_policy_is_unseen(
+    bucket: ResourceState | None, said: str
+) -> None:
+    """In the role's account a bucket policy naming the role grants without any identity
+    policy: nothing allowing it among the policies evaluated proves nothing then."""
+    check = judged(bucket=bucket).forbidden_check(DELETE_OBJECT.id)
+
+    assert not check.ok
+    assert said in check.message
+    assert check.message.endswith("could grant it, so the denial is not proved")
+
+
+def test_an_explicit_deny_is_a_proof_whatever_the_resource_s_own_policy() -> None:
+    deny = {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}
+
+    assert judged(deny, bucket=None).forbidden_check(DELETE_OBJECT.id).ok

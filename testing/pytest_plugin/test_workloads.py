@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import json
 import shutil
+from typing import Any
 
 import pytest
 
-from conftest import CLASS, FIXTURES, MISSING, TABLE_ARN, runbook_policy, write_policy
+from conftest import (
+    CLASS,
+    FIXTURES,
+    MISSING,
+    ROLE_ARN,
+    TABLE_ARN,
+    MotoServer,
+    ServerAccount,
+    runbook_policy,
+    write_policy,
+)
 
 EXAMPLES = FIXTURES / "examples"
 PACKAGED = "fixtures/required_actions.toml::TestRoleCompliance"
@@ -132,3 +143,48 @@ def test_a_requirement_and_a_forbid_that_overlap_stop_the_run(suite: pytest.Pyte
         f"{requirements}: [[action]] dynamodb:Scan ({TABLE_ARN}) and [[forbid]] dynamodb:Scan "
         f"({TABLE_ARN}) overlap: the same request cannot be both required and forbidden"
     ) in result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("bucket_policy", "delete_object_denied"),
+    [
+        pytest.param(None, True, id="no-bucket-policy"),
+        pytest.param(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": ROLE_ARN},
+                        "Action": "s3:DeleteObject",
+                        "Resource": "arn:aws:s3:::ml-platform-artifacts/*",
+                    }
+                ],
+            },
+            False,
+            id="bucket-policy-grants-the-role",
+        ),
+    ],
+)
+def test_live_forbids_count_the_bucket_s_own_policy(
+    suite: pytest.Pytester,
+    moto_server: MotoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    bucket_policy: dict[str, Any] | None,
+    delete_object_denied: bool,
+) -> None:
+    """In the role's account, a bucket policy naming the role grants without any identity
+    policy: the forbidden s3:DeleteObject is then not proved denied."""
+    moto_server.seed()
+    ServerAccount(moto_server).bucket(policy=bucket_policy)
+    moto_server.use(monkeypatch)
+    example = suite.path / "fixtures" / "examples" / "ml-training" / "required_actions.toml"
+
+    suite.runpytest("-p", "no:randomly", "--aws-mode", "live", "--iam-requirements", str(example))
+
+    report = json.loads((suite.path / "reports" / "compliance.json").read_text())
+    [target] = report["targets"]
+    assert {f["action"]: f["ok"] for f in target["forbidden"]} == {
+        "dynamodb:DeleteTable": True,
+        "s3:DeleteObject": delete_object_denied,
+    }

@@ -15,7 +15,7 @@ from ..requirements import DEFAULT_TRUSTED_SERVICE, ForbiddenAction, Need, Requi
 from ..resources import EndpointState, ResourceState
 from ..target import Target
 from .evaluation import Verdict, evaluate
-from .forbidden import check_forbidden
+from .forbidden import check_forbidden, unseen_policy
 from .guardrails import Guardrails, Reading
 from .principals import RoleSession
 from .privilege import Finding, find_excess_grants
@@ -140,7 +140,9 @@ class Assessment:
         """The forbidden check of one ``[[forbid]]`` entry, by id."""
         verdict = self.forbidden_verdicts[forbid_id]
         why = next((f.reason for f in self.forbidden if f.id == forbid_id), "")
-        return check_forbidden(verdict, why)
+        applied = _governs(self.snapshot.table, verdict.resource)  # what judge() applies
+        unseen = unseen_policy(verdict.resource, applied, self.snapshot.resources)
+        return check_forbidden(verdict, why, unseen)
 
     @property
     def forbidden_failures(self) -> tuple[str, ...]:
@@ -365,9 +367,15 @@ def _resource_policy(table: TableState | None, resource: str) -> Policy | None:
     """The table's policy governs the table and its indexes (not its stream)."""
     if table is None or table.resource_policy is None:
         return None
-    if resource == table.arn or resource.startswith(f"{table.arn}/index/"):
-        return table.resource_policy
-    return None
+    return table.resource_policy if _governs(table, resource) else None
+
+
+def _governs(table: TableState | None, resource: str) -> bool:
+    """Whether ``resource`` is the table or one of its indexes, whose verdicts take the
+    table's policy in as read."""
+    if table is None:
+        return False
+    return resource == table.arn or resource.startswith(f"{table.arn}/index/")
 
 
 def check_attachment(target: Target, snapshot: RoleSnapshot) -> CheckResult:

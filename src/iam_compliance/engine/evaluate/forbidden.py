@@ -15,11 +15,22 @@ organization's guardrails. Anything else fails:
   which only the running container's request can tell) stays absent: the evaluator tries
   such keys as present with an unknown value (:func:`.evaluation.evaluate`), and when the
   answer then changes, the denial is no proof that the workload cannot do it. The message
-  says which key to declare.
+  says which key to declare;
+* denied because nothing evaluated allows it, while the resource's own policy is not part
+  of the verdict (not read, or not applied): in the role's account a resource-based policy
+  that names the role grants the request without any identity policy ("Cross-account
+  policy evaluation logic" and "Policy evaluation logic",
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html),
+  and one naming the role is not limited by an implicit deny in its permissions boundary
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html), so
+  only an explicit Deny or the organization's guardrails prove the request refused then.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from ..resources import ResourceState, state_for
 from .decision import Decision, either
 from .evaluation import Verdict
 from .trust import CheckResult
@@ -40,13 +51,41 @@ def is_proved_denied(verdict: Verdict) -> bool:
     return verdict.decision in DENIALS and not verdict.assumed_absent
 
 
-def check_forbidden(verdict: Verdict, why: str) -> CheckResult:
-    """The forbidden check of ``verdict``'s request; ``why`` is the entry's reason."""
+#: Denials a resource-based policy naming the role could overturn: nothing allows it, or
+#: the boundary does not (the boundary does not limit a grant to the role itself).
+_OVERTURNABLE = frozenset({Decision.IMPLICIT_DENY, Decision.BOUNDARY_DENY})
+
+
+def unseen_policy(
+    resource: str, applied: bool, resources: Mapping[str, ResourceState]
+) -> str | None:
+    """Why the resource-based policy governing ``resource`` is not part of its verdict, or
+    None when it is: ``applied`` (the evaluation took it in) or known to be absent."""
+    if applied:
+        return None
+    state = state_for(resource, resources)
+    if state.status == "none":
+        return None
+    if state.status == "read":
+        return f"the resource-based policy of {state.arn} is not part of this verdict"
+    return f"the resource-based policy of {state.arn} is not known ({state.detail})"
+
+
+def check_forbidden(verdict: Verdict, why: str, unseen: str | None = None) -> CheckResult:
+    """The forbidden check of ``verdict``'s request; ``why`` is the entry's reason;
+    ``unseen``: why the resource's own policy is not part of the verdict (:func:`unseen_policy`)."""
     what = f"{verdict.action} on {verdict.resource}"
     because = f" ({why})" if why else ""
+    must = f"{what} must never be allowed{because}"
+    if is_proved_denied(verdict) and unseen is not None and verdict.decision in _OVERTURNABLE:
+        return CheckResult(
+            False,
+            f"{must}, and nothing evaluated allows it ({verdict.reason}), but {unseen}: a "
+            "resource-based policy that names the role could grant it, so the denial is not "
+            "proved",
+        )
     if is_proved_denied(verdict):
         return CheckResult(True, f"{what} is denied, as it must be{because}: {verdict.reason}")
-    must = f"{what} must never be allowed{because}"
     if verdict.is_allowed:
         return CheckResult(False, f"{must}, but {verdict.reason}")
     if verdict.decision is Decision.UNDECIDED:
