@@ -9,7 +9,7 @@ import pytest
 
 from iam_compliance.config import Invocation, Settings, resolve_settings
 from iam_compliance.engine.evaluate.guardrails import GuardrailsSetting
-from iam_compliance.pytest_plugin.hints import rerun_command
+from iam_compliance.pytest_plugin.hints import kept_options, rerun_command
 
 SUITE = "pytest tests/test_ecs_task_dynamodb_permissions.py"
 #: A run of this repository's suite by its module, with the short option names.
@@ -102,3 +102,44 @@ def test_a_hint_that_cannot_be_made_exact_says_so(tmp_path: Path, envs: list[str
 
     assert command.startswith(f"{SUITE} --aws-mode live --iam-env-file envs/gone.env  (in an ")
     assert "alone, an env file does not override the environment" in command
+
+
+@pytest.mark.parametrize(
+    ("args", "kept"),
+    [
+        pytest.param(
+            ["tests/test_x.py", "-v", "-x", "--iam-aws-mode", "live"], [], id="paths-and-output"
+        ),
+        pytest.param(
+            ["-c", "ci.ini", "--rootdir=compliance", "-p", "xdist", "-pno:randomly"],
+            ["-c", "ci.ini", "--rootdir=compliance"],
+            id="configuration-not-plugins",
+        ),
+        pytest.param(
+            ["-o", "iam_compliance_fixtures=other", "--override-ini=python_files=*.py"],
+            ["-o", "iam_compliance_fixtures=other", "--override-ini=python_files=*.py"],
+            id="ini-values",
+        ),
+        pytest.param(
+            [
+                "-o",
+                "iam_compliance_reports=shard-1",
+                "-oiam_compliance_reports=x",
+                "--override-ini=iam_compliance_reports=y",
+            ],
+            [],
+            id="where-the-reports-go-is-not-what-is-checked",
+        ),
+        pytest.param(["--", "-c", "x.ini"], [], id="nothing-after-a-double-dash"),
+    ],
+)
+def test_the_hint_repeats_the_options_that_choose_what_is_checked(
+    args: list[str], kept: list[str]
+) -> None:
+    assert kept_options(args) == kept
+
+
+def test_plugins_are_repeated_where_they_do_not_load_by_themselves() -> None:
+    args = ["-p", "iam_compliance.pytest_plugin.plugin", "-pxdist", "-c", "ci.ini"]
+
+    assert kept_options(args, plugins=True) == args

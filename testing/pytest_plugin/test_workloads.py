@@ -75,7 +75,7 @@ def test_a_project_without_a_test_module_runs_the_packaged_checks_of_a_lambda_ro
             # The failure names the requirement's own resource, not the table.
             f"*1 of 4 required actions are not allowed for MLPlatformECSTaskRole on {streams}*",
             # The hint repeats what was run: the requirements file holds the checks.
-            "*run: pytest fixtures/required_actions.toml * --aws-mode mock --fix-dry-run  "
+            "*run: pytest fixtures/required_actions.toml --aws-mode mock --fix-dry-run  "
             "(then --fix)",
         ]
     )

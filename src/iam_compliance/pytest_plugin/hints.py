@@ -2,7 +2,8 @@
 
 It must check that target again, the same way, and only it: what pytest was asked to run
 (the paths and node ids given, else the files that hold the compliance checks), the
-options that choose its configuration and plugins (``-c``, ``--rootdir``, ``-o``, ``-p``),
+options that choose its configuration (``-c``, ``--rootdir``, ``-o``) and, where plugins are
+not loaded automatically (``PYTEST_DISABLE_PLUGIN_AUTOLOAD``), its plugins (``-p``),
 the run's mode (a hint that dropped ``--aws-mode live`` would "fix" the embedded
 account), policy file, request context and guardrails, and the target's own env file. Not
 every env file of the run: ``--fix`` fixes every target of its run, so a hint naming them
@@ -44,6 +45,9 @@ WORKER_INPUT = "iam_compliance_invocation"
 #: ``--rootdir=x``).
 _KEPT = ("-p", "-c", "-o", "--config-file", "--rootdir", "--override-ini", "--confcutdir")
 _KEPT_FLAGS = ("--noconftest",)
+#: Ini values that do not change what is checked: where the reports go (a shard's
+#: differ from shard to shard, and the command is the same for each).
+_UNKEPT_INI = ("iam_compliance_reports",)
 
 
 def rerun_command(
@@ -118,13 +122,18 @@ def _given(config: pytest.Config) -> dict[str, Any]:
     explicit = config.args_source is pytest.Config.ArgsSource.ARGS
     return {
         "paths": list(config.args) if explicit else None,
-        "options": kept_options(config.invocation_params.args),
+        "options": kept_options(
+            config.invocation_params.args,
+            plugins=bool(os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")),
+        ),
         "dir": str(config.invocation_params.dir),
     }
 
 
-def kept_options(args: Sequence[str]) -> list[str]:
-    """The options of ``args`` a command that checks the same way repeats (``_KEPT``)."""
+def kept_options(args: Sequence[str], *, plugins: bool = False) -> list[str]:
+    """The options of ``args`` a command that checks the same way repeats (``_KEPT``);
+    ``-p`` only with ``plugins`` (autoload is off: without them it is no compliance run;
+    with it, ``-p xdist`` or ``-p no:randomly`` change how tests run, not what is checked)."""
     kept: list[str] = []
     words = list(args)
     while words:
@@ -134,10 +143,23 @@ def kept_options(args: Sequence[str]) -> list[str]:
         if word in _KEPT_FLAGS:
             kept.append(word)
         elif word in _KEPT and words:
-            kept.extend((word, words.pop(0)))
+            value = words.pop(0)
+            if not _sets_unkept_ini(word, value, plugins):
+                kept.extend((word, value))
         elif word.partition("=")[0] in _KEPT or _is_joined_short(word):
-            kept.append(word)
+            name, value = (word[:2], word[2:]) if _is_joined_short(word) else word.split("=", 1)
+            if not _sets_unkept_ini(name, value, plugins):
+                kept.append(word)
     return kept
+
+
+def _sets_unkept_ini(option: str, value: str, plugins: bool) -> bool:
+    """Whether ``option value`` is left out: an ini value of ``_UNKEPT_INI``, or a plugin
+    where plugins load without ``-p``."""
+    if option == "-p":
+        return not plugins
+    is_ini = option in ("-o", "--override-ini")
+    return is_ini and value.partition("=")[0].strip() in _UNKEPT_INI
 
 
 def _is_joined_short(word: str) -> bool:
