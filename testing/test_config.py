@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from iam_compliance.config import Settings, parse_context, resolve_mode, resolve_run_mode
+from iam_compliance.config import (
+    Invocation,
+    Settings,
+    parse_context,
+    resolve_mode,
+    resolve_run_mode,
+)
 from iam_compliance.envfile import read_env_file
 from iam_compliance.errors import ConfigurationError
 from iam_compliance.targets import DEFAULTS, resolve_targets
@@ -345,8 +351,40 @@ def test_an_invalid_setting_in_an_env_file_names_its_line(
 def test_the_command_to_run_again_keeps_the_requirements_file() -> None:
     """A hint to run again (--fix-dry-run) must check what this run checked."""
     settings = Settings(mode="mock", targets=(TARGET,), requirements_file="out/recorded.toml")
+    ran = Invocation(("tests/test_ecs_task_dynamodb_permissions.py",), (), SHORT)
 
-    assert settings.command() == (
+    assert settings.command(ran) == (
         "pytest tests/test_ecs_task_dynamodb_permissions.py --aws-mode mock "
         "--iam-requirements out/recorded.toml"
     )
+
+
+#: The short names a run of this repository's suite registers.
+SHORT = {"--iam-aws-mode": "--aws-mode", "--iam-fix": "--fix"}
+
+
+@pytest.mark.parametrize(
+    ("invocation", "expected"),
+    [
+        pytest.param(
+            Invocation(), "pytest --iam-aws-mode live --iam-env-file envs/prod.env", id="unknown"
+        ),
+        pytest.param(
+            Invocation(
+                ("fixtures/required_actions.toml",), ("-o", "iam_compliance_fixtures=fixtures")
+            ),
+            "pytest fixtures/required_actions.toml -o iam_compliance_fixtures=fixtures "
+            "--iam-aws-mode live --iam-env-file envs/prod.env",
+            id="the-requirements-file-and-an-ini-value",
+        ),
+        pytest.param(
+            Invocation(("compliance",), ("-p", "no:randomly"), SHORT),
+            "pytest compliance -p no:randomly --aws-mode live --iam-env-file envs/prod.env",
+            id="short-names-where-the-run-has-them",
+        ),
+    ],
+)
+def test_the_command_repeats_what_pytest_was_given(invocation: Invocation, expected: str) -> None:
+    settings = Settings(mode="live", targets=(TARGET,), env_files=("envs/prod.env",))
+
+    assert settings.command(invocation) == expected

@@ -12,10 +12,12 @@ import argparse
 from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
 
 from iam_compliance import __getattr__
+from iam_compliance.pytest_plugin.checks import TestRoleCompliance
+from iam_compliance.pytest_plugin.collection import PackagedClass, RequirementsFile
 from iam_compliance.pytest_plugin.transcript import RecordedFailure
 from iam_compliance.report.document import ReportDocument
 from iam_compliance.report.labels import Outcome
-from iam_compliance.report.model import ActionEntry
+from iam_compliance.report.model import ActionEntry, ForbiddenEntry
 
 _ = (
     # Python's module __getattr__ (PEP 562): the package's lazy ``__version__``.
@@ -33,4 +35,16 @@ _ = (
     LoadScopeScheduling._split_scope,
     # pytest's TerminalReporter calls it on a report's longrepr (a replayed report's).
     RecordedFailure.toterminal,
+    # The packaged checks: pytest collects their tests by name (pytest_plugin/collection.py).
+    TestRoleCompliance.test_role_has_all_required_permissions,
+    TestRoleCompliance.test_required_action_is_allowed,
+    TestRoleCompliance.test_forbidden_action_is_denied,
+    TestRoleCompliance.test_policy_is_attached_to_role,
+    TestRoleCompliance.test_role_trusts_its_service,
+    TestRoleCompliance.test_access_is_least_privilege,
+    # pytest's collection calls them on its nodes.
+    RequirementsFile.collect,
+    PackagedClass.funcnamefilter,
+    # Read by the HTML templates (report/templates/) and into compliance.json.
+    ForbiddenEntry.forbidden_because,
 )

@@ -29,8 +29,27 @@ GUARDRAILS_SETTINGS: tuple[GuardrailsSetting, ...] = ("auto", "off", "required")
 #: a run over many accounts short without bursting IAM's per-account request rate.
 READ_CONCURRENCY = 8
 MODES: tuple[AwsMode, ...] = ("mock", "live")
-#: The compliance suite, as hints name it.
-SUITE_PATH = "tests/test_ecs_task_dynamodb_permissions.py"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """How pytest was started, as far as a command that checks the same way must repeat it."""
+
+    #: What pytest was asked to run: the test paths and node ids as given, else the files
+    #: that hold the compliance checks (a test module, or the requirements file when the
+    #: plugin provides the checks), relative to where pytest was started.
+    paths: tuple[str, ...] = ()
+    #: The options, as given, that choose the configuration, rootdir, ini values or plugins
+    #: (``-c``, ``--rootdir``, ``-o``, ``-p``): without them the command may not be a
+    #: compliance run at all.
+    options: tuple[str, ...] = ()
+    #: The name the run has for each of the plugin's options, by its ``--iam-`` name: the
+    #: short one (``--fix``) where the run registered it. Any other: its ``--iam-`` name.
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def name(self, option: str) -> str:
+        """What this run calls the option ``option`` (an ``--iam-`` name)."""
+        return self.names.get(option, option)
 
 
 @dataclass(frozen=True)
@@ -59,10 +78,12 @@ class Settings:
     #: checker does not read) makes its verdicts undecided instead of carrying a note.
     strict_resources: bool = False
 
-    def command(self, suite: str = SUITE_PATH) -> str:
-        """The pytest command that checks what this run checks, the same way: its mode,
-        env files, policy file and request context (for hints to run it again)."""
-        words = ["pytest", suite, "--aws-mode", self.mode]
+    def command(self, invocation: Invocation | None = None) -> str:
+        """The pytest command that checks what this run checks, the same way: what it was
+        asked to run, its configuration, mode, env files, policy file and request context
+        (for hints to run it again), with the option names ``invocation`` has."""
+        how = invocation or Invocation()
+        words = ["pytest", *how.paths, *how.options, how.name("--iam-aws-mode"), self.mode]
         for path in self.env_files:
             words += ["--iam-env-file", path]
         if self.policy_file is not None:

@@ -72,3 +72,26 @@ def test_a_grant_wider_than_every_required_resource_is_reported(
     assert found
     prefix = f'RESOURCE_WILDCARD: MLPlatformECSTaskPolicy v3, statement #1: Resource "{pattern}"'
     assert all(f.startswith(prefix) for f in found)
+
+
+def test_an_action_required_on_another_resource_of_the_statement_is_no_extra() -> None:
+    """The runbook's S3 statement grants ListBucket (on the bucket) and GetObject and
+    PutObject (on its objects) in one statement: each is required, on its own resource."""
+    bucket, objects = "arn:aws:s3:::ml-platform-artifacts", "arn:aws:s3:::ml-platform-artifacts/*"
+    document = task_policy(
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"],
+            "Resource": [bucket, objects],
+        }
+    )
+    requirements = (
+        RequiredAction("s3:GetObject", "read", objects),
+        RequiredAction("s3:PutObject", "write", objects),
+        RequiredAction("s3:ListBucket", "list", bucket),
+    )
+
+    found = assess(TARGET, role_snapshot(parsed_task_policy(document)), requirements, now=NOW)
+
+    extras = {f.message.split('"')[1] for f in found.findings if f.id == "EXTRA_ACTION"}
+    assert extras == {"s3:DeleteObject"}

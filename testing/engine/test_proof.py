@@ -252,3 +252,59 @@ def test_only_probes_a_changed_statement_reaches_are_evaluated_and_nothing_is_mi
         full.probes,
     )
     assert len(evaluated) < 2 * full.probes
+
+
+FORBIDDEN = [
+    Need("dynamodb:DeleteTable", TABLE_ARN, "dynamodb:DeleteTable"),
+    # Not among the probes the documents' resources give: probed because it is forbidden.
+    Need(
+        "s3:DeleteObject",
+        "arn:aws:s3:::ml-platform-artifacts/models/*",
+        "s3:DeleteObject@arn:aws:s3:::ml-platform-artifacts/models/*",
+    ),
+]
+
+
+def test_a_plan_that_leaves_the_forbidden_pairs_denied_is_applied() -> None:
+    plan = check_plan(planned(), ROLE, TARGET, judge, NEEDS, actions, TABLE_ARN, FORBIDDEN)
+
+    assert plan.can_apply, plan.refusals
+
+
+@pytest.mark.parametrize(
+    ("index", "widen", "forbid"),
+    [
+        pytest.param(1, lambda s: s.update(Action="dynamodb:*"), 0, id="dynamodb-star"),
+        pytest.param(
+            0,
+            lambda s: s.update(Action=[*s["Action"], "s3:DeleteObject"]),
+            1,
+            id="a-forbidden-pair-no-probe-reaches",
+        ),
+    ],
+)
+def test_a_plan_that_would_grant_a_forbidden_pair_is_refused(
+    index: int, widen: Any, forbid: int
+) -> None:
+    plan = planned()
+    assert plan.new_document is not None
+    widened = {**plan.new_document, "Statement": [dict(s) for s in plan.new_document["Statement"]]}
+    widen(widened["Statement"][index])
+
+    checked = check_plan(
+        dataclasses.replace(plan, new_document=widened),
+        ROLE,
+        TARGET,
+        judge,
+        NEEDS,
+        actions,
+        TABLE_ARN,
+        FORBIDDEN,
+    )
+
+    assert not checked.can_apply
+    [refusal] = [r for r in checked.refusals if "must never be able to do" in r]
+    need = FORBIDDEN[forbid]
+    assert f"{need.action} on {need.resource} (was " in refusal
+    assert f"forbidden by {need.id}" in refusal
+    assert refusal.endswith("a fix never grants a forbidden action")

@@ -7,10 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from iam_compliance.engine.requirements import RequiredAction, load_requirements
+from iam_compliance.engine.requirements import (
+    ForbiddenAction,
+    RequiredAction,
+    Workload,
+    check_overlaps,
+    load_requirements,
+    load_workload,
+)
 from iam_compliance.errors import ConfigurationError
 
-from conftest import FIXTURES, REQUIRED, REQUIREMENTS
+from conftest import FIXTURES, REQUIRED, REQUIREMENTS, TARGET
 
 
 class FakeCatalog:
@@ -111,8 +118,8 @@ def test_the_catalog_is_asked_about_each_service(tmp_path: Path) -> None:
         pytest.param("", ': expected one or more [[action]] tables with "name"', id="empty-file"),
         pytest.param(
             '[[actions]]\nname = "dynamodb:Scan"\n',
-            ': expected one or more [[action]] tables with "name"',
-            id="no-action-table",
+            ": unknown key 'actions'; expected [[action]], [[forbid]], [workload]",
+            id="misspelt-action-table",
         ),
         pytest.param(
             "action = []\n",
@@ -239,3 +246,115 @@ def test_entry_that_is_not_a_table_is_refused(tmp_path: Path, text: str) -> None
     message = refusal(written(tmp_path, text))
 
     assert ": action #1: " in message
+
+
+# ------------------------------------------------------------- [[forbid]], [workload]
+
+
+def forbid(name: str, reason: str = "never", resource: str | None = None) -> str:
+    where = f'resource = "{resource}"\n' if resource else ""
+    return f'[[forbid]]\nname = "{name}"\nreason = "{reason}"\n{where}\n'
+
+
+def test_forbids_and_the_workload_are_read_with_the_actions(tmp_path: Path) -> None:
+    path = written(
+        tmp_path,
+        '[workload]\ntrusted_service = "lambda.amazonaws.com"\n\n'
+        + entry("dynamodb:GetItem")
+        + forbid("dynamodb:PutItem", "read only")
+        + forbid("dynamodb:Query", "", "index/*"),
+    )
+
+    found = load_workload(path, CATALOG)
+
+    assert found == Workload(
+        (RequiredAction("dynamodb:GetItem", "why"),),
+        (
+            ForbiddenAction("dynamodb:PutItem", "read only"),
+            ForbiddenAction("dynamodb:Query", "", "index/*"),
+        ),
+        "lambda.amazonaws.com",
+    )
+    assert [f.id for f in found.forbidden] == [
+        "dynamodb:PutItem",
+        "dynamodb:Query@index/*",
+    ]
+
+
+def test_the_runbook_file_forbids_nothing_and_trusts_ecs_tasks() -> None:
+    found = load_workload(FIXTURES / "required_actions.toml", CATALOG)
+
+    assert (found.forbidden, found.trusted_service) == ((), "ecs-tasks.amazonaws.com")
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        pytest.param(
+            entry("dynamodb:Scan") + forbid("dynamodb:Delete"),
+            ": forbid #1: 'dynamodb:Delete': dynamodb has no action 'Delete'",
+            id="unknown-forbidden-action",
+        ),
+        pytest.param(
+            entry("dynamodb:Scan") + '[[forbidden]]\nname = "dynamodb:PutItem"\n',
+            ": unknown key 'forbidden'; expected [[action]], [[forbid]], [workload]",
+            id="misspelt-forbid-table",
+        ),
+        pytest.param(
+            '[workload]\ntrusted_service = "lambda"\n' + entry("dynamodb:Scan"),
+            ': [workload] trusted_service must be a service principal such as "lambda.amazonaws'
+            '.com" or "ecs-tasks.amazonaws.com", got \'lambda\'',
+            id="not-a-service-principal",
+        ),
+        pytest.param(
+            '[workload]\nservice = "lambda.amazonaws.com"\n' + entry("dynamodb:Scan"),
+            ": [workload]: unknown key 'service'; expected \"trusted_service\"",
+            id="unknown-workload-key",
+        ),
+    ],
+)
+def test_a_bad_forbid_or_workload_is_named(tmp_path: Path, text: str, says: str) -> None:
+    path = written(tmp_path, text)
+
+    with pytest.raises(ConfigurationError) as raised:
+        load_workload(path, CATALOG)
+
+    assert str(raised.value).startswith(f"{path}{says}"), str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("required", "forbidden", "overlap"),
+    [
+        pytest.param(entry("dynamodb:Scan"), forbid("dynamodb:Scan"), True, id="same-pair"),
+        pytest.param(
+            entry("dynamodb:Query"),
+            forbid("dynamodb:query", resource="arn:${AWS_PARTITION}:dynamodb:*:*:table/*"),
+            True,
+            id="a-pattern-that-covers-the-requirement",
+        ),
+        pytest.param(
+            entry("dynamodb:Query"),
+            forbid("dynamodb:Query", resource="index/by-status"),
+            False,
+            id="another-resource",
+        ),
+        pytest.param(entry("dynamodb:Query"), forbid("dynamodb:Scan"), False, id="another-action"),
+    ],
+)
+def test_a_requirement_and_a_forbid_that_overlap_are_refused(
+    tmp_path: Path, required: str, forbidden: str, overlap: bool
+) -> None:
+    path = written(tmp_path, required + forbidden)
+    workload = load_workload(path, CATALOG)
+
+    if not overlap:
+        check_overlaps(workload, [TARGET], str(path))
+        return
+    with pytest.raises(ConfigurationError) as raised:
+        check_overlaps(workload, [TARGET], str(path))
+    [need], [never] = workload.required, workload.forbidden
+    assert str(raised.value) == (
+        f"{path}: [[action]] {need.id} ({need.arn(TARGET)}) and [[forbid]] {never.id} "
+        f"({never.arn(TARGET)}) overlap: the same request cannot be both required and "
+        "forbidden; narrow one of them"
+    )

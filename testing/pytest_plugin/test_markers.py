@@ -26,7 +26,7 @@ RENAMED = {
     "test_task_role_has_all_required_permissions": "test_check_d",
     "test_task_role_trusts_ecs_tasks": "test_check_e",
 }
-KINDS = '"action", "all_actions", "attached", "trust", "least_privilege"'
+KINDS = '"action", "all_actions", "attached", "trust", "least_privilege", "forbidden"'
 
 
 def edit_suite(suite: pytest.Pytester, old: str, new: str) -> None:

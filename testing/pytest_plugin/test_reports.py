@@ -316,6 +316,11 @@ TARGET_KEYS = {
     "endpoint_url",
     "caller_arn",
     "command",
+    # The workload's forbidden actions ([[forbid]]) and trusted service ([workload]).
+    "forbidden",
+    "trusted_service",
+    # The run's names for --iam-fix-dry-run and --iam-fix.
+    "fix_options",
 }
 ACTION_KEYS = {
     "action",

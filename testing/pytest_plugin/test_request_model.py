@@ -513,8 +513,11 @@ def check(suite: pytest.Pytester, result: pytest.RunResult, world: World, mode: 
         reason = re.sub(r" \[[^\[\]]* line \d+, [^\[\]]*\]$", "", actions[rid]["reason"])
         assert fnmatch.fnmatchcase(reason, pattern), f"{mode}: {rid}: {reason!r}"
         if rid in world.failing:
-            # the failure message is the reason, with what the action is needed for
-            assert f"{actions[rid]['reason']} (needed to: " in output, mode
+            # the failure message is the reason, with where and what the action is needed
+            # for (the resource, unless the reason names it already)
+            entry = actions[rid]
+            where = "" if entry["resource"] in entry["reason"] else f" on {entry['resource']}"
+            assert f"{entry['reason']} (needed{where} to: " in output, mode
     for rid, verdict in world.verdicts.items():
         assert actions[rid]["verdict"] == verdict, f"{mode}: {rid}"
     for rid, wanted in world.evidence.items():

@@ -299,6 +299,9 @@ def test_json_form_keeps_field_order_and_writes_tuples_as_lists() -> None:
         "endpoint_url",
         "caller_arn",
         "command",
+        "forbidden",
+        "trusted_service",
+        "fix_options",
     ]
     assert written["next_steps"] == ["run --fix-dry-run"]
     assert written["actions"][1]["evidence"][0]["condition_keys"] == ["aws:SourceVpc"]

@@ -33,9 +33,11 @@ from conftest import (
 
 TASK = f"{POLICY_NAME} v1"
 HEADER = f"{ROLE_ARN} on {TABLE_ARN}"
+#: Without the run's command (a section built outside a run), the hint names no path and
+#: the options by their --iam- names, which work in any project.
 NEXT_STEP = (
-    "  to add the missing actions to the task policy, run: pytest "
-    "tests/test_ecs_task_dynamodb_permissions.py --fix-dry-run  (then --fix)"
+    "  to add the missing actions to the task policy, run: pytest --iam-fix-dry-run  "
+    "(then --iam-fix)"
 )
 #: A context in which the "InVpc" statement's condition holds.
 IN_VPC = {"aws:SourceVpc": ["vpc-1"]}

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 #: Where seed documents live inside the fixtures directory.
 TASK_POLICY_FILE = Path("policies/task_policy.json")
 TRUST_POLICY_FILE = Path("policies/ecs_tasks_trust_policy.json")
+#: The same, named for any workload (a Lambda role's, say); a folder has one or the other.
+WORKLOAD_TRUST_POLICY_FILE = Path("policies/trust_policy.json")
 #: Optional: a permissions boundary for the role.
 BOUNDARY_FILE = Path("policies/boundary.json")
 #: Optional: more managed policies to attach (``<PolicyName>.json``).
@@ -245,8 +247,9 @@ class MockAccounts:
     def _create_entities(self, connection: Connection, target: Target) -> TableSeed:
         # Long because it is a list: one step per seed document, each naming its file.
         iam = connection.client("iam")
-        trust = self._fixture(TRUST_POLICY_FILE, target)
-        load_document(trust, str(self._fixtures_dir / TRUST_POLICY_FILE))
+        trust_file = self._trust_policy_file()
+        trust = self._fixture(trust_file, target)
+        load_document(trust, str(self._fixtures_dir / trust_file))
         role: dict[str, Any] = {"RoleName": target.role_name, "AssumeRolePolicyDocument": trust}
         if (self._fixtures_dir / BOUNDARY_FILE).is_file():
             with _naming(str(self._fixtures_dir / BOUNDARY_FILE)):
@@ -259,7 +262,7 @@ class MockAccounts:
         tags = self._tags(target)
         if tags.get("role"):
             role["Tags"] = [{"Key": k, "Value": v} for k, v in tags["role"].items()]
-        with _naming(str(self._fixtures_dir / TRUST_POLICY_FILE)), _unless_seeded():
+        with _naming(str(self._fixtures_dir / trust_file)), _unless_seeded():
             iam.create_role(**role)
         text, origin = self.task_policy_text(target)
         with _naming(origin):
@@ -277,6 +280,20 @@ class MockAccounts:
                     PolicyDocument=json.dumps(self._document(path, target)),
                 )
         return self._fixture_table(target)
+
+    def _trust_policy_file(self) -> Path:
+        """``policies/trust_policy.json``, else ``policies/ecs_tasks_trust_policy.json``."""
+        found = [
+            name
+            for name in (WORKLOAD_TRUST_POLICY_FILE, TRUST_POLICY_FILE)
+            if (self._fixtures_dir / name).is_file()
+        ]
+        if len(found) > 1:
+            raise ConfigurationError(
+                f"{self._fixtures_dir}: both {found[0]} and {found[1]} hold a trust policy "
+                "for the role; keep one"
+            )
+        return found[0] if found else TRUST_POLICY_FILE
 
     def _fixture_table(self, target: Target) -> TableSeed:
         """The table as fixtures/ describes it: tags.toml's [table], the resource policy."""

@@ -1,9 +1,13 @@
-"""The actions a workload needs, and where, read from data (fixtures/required_actions.toml).
+"""What a workload needs, what it must never do, and whom its role serves, read from data
+(fixtures/required_actions.toml).
 
 Each ``[[action]]`` has a ``name`` (``dynamodb:Query``), a ``reason``, and optionally a
 ``resource``: a path under the table's ARN (``index/by-status``, ``index/*`` for every
 index) or a whole ARN template (``arn:${AWS_PARTITION}:dynamodb:${AWS_REGION}:...``).
-Without one, the action is needed on the table.
+Without one, the action is needed on the table. Each ``[[forbid]]`` has the same fields
+and names an action the workload's role must never be able to do there. The
+``[workload]`` table names the service principal the role's trust policy must let in
+(``trusted_service``, ECS's by default).
 
 Names and resources are checked against AWS's IAM action data (the ``catalog`` is
 injected; the adapter supplies it): the action must exist, and it must take the kind of
@@ -17,11 +21,13 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from ..errors import ConfigurationError
+from .matching import overlaps_resource
 from .target import Target, fill_placeholders
 
 
@@ -54,10 +60,12 @@ class Need:
 
 
 @dataclass(frozen=True)
-class RequiredAction:
+class ActionOnResource:
+    """An entry of the requirements file: an action on a resource, and why."""
+
     #: The IAM action, ``dynamodb:Scan``, as AWS spells it.
     name: str
-    #: Why the workload needs it, shown with every verdict.
+    #: Why: what the workload needs it for, or why it must never be possible.
     reason: str
     #: Where: a path under the table's ARN or an ARN template; None for the table itself.
     resource: str | None = None
@@ -72,6 +80,37 @@ class RequiredAction:
         return resource_arn(self.resource, target)
 
 
+@dataclass(frozen=True)
+class RequiredAction(ActionOnResource):
+    """An ``[[action]]``: the workload needs it; its reason is what for."""
+
+
+@dataclass(frozen=True)
+class ForbiddenAction(ActionOnResource):
+    """A ``[[forbid]]``: the workload's role must never be able to do it; its reason is why."""
+
+
+#: The service principal a task role's trust policy must let in: ECS's, which assumes it
+#: for the containers.
+DEFAULT_TRUSTED_SERVICE = "ecs-tasks.amazonaws.com"
+#: A service principal's name: "usually in the following format: service-name.amazonaws.com"
+#: (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-services),
+#: lower-case, as the Principal element names it; ``.amazonaws.com.cn`` in the China regions.
+_SERVICE_PRINCIPAL = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?\.amazonaws\.com(?:\.cn)?")
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Everything the requirements file says about the workload."""
+
+    #: The ``[[action]]`` entries, in the file's order.
+    required: tuple[RequiredAction, ...]
+    #: The ``[[forbid]]`` entries, in the file's order.
+    forbidden: tuple[ForbiddenAction, ...] = ()
+    #: The service principal the role's trust policy must let assume it.
+    trusted_service: str = DEFAULT_TRUSTED_SERVICE
+
+
 def resource_arn(resource: str | None, target: Target) -> str:
     if resource is None:
         return target.table_arn
@@ -81,7 +120,16 @@ def resource_arn(resource: str | None, target: Target) -> str:
 
 
 def load_requirements(path: Path, catalog: ActionCatalog) -> tuple[RequiredAction, ...]:
-    """Read and check the required actions file."""
+    """Read and check the requirements file: its required actions."""
+    return load_workload(path, catalog).required
+
+
+#: The tables of the requirements file.
+_TABLES = {"action": "[[action]]", "forbid": "[[forbid]]", "workload": "[workload]"}
+
+
+def load_workload(path: Path, catalog: ActionCatalog) -> Workload:
+    """Read and check the requirements file: required and forbidden actions, the workload."""
     label = str(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -91,15 +139,37 @@ def load_requirements(path: Path, catalog: ActionCatalog) -> tuple[RequiredActio
         raise ConfigurationError(f"{label}: cannot be read ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{label}: not valid TOML: {exc}") from None
+    # A misspelt table ([[forbidden]]) would otherwise forbid nothing, silently.
+    unknown = sorted(set(data) - set(_TABLES))
+    if unknown:
+        raise ConfigurationError(
+            f"{label}: unknown key {unknown[0]!r}; expected {', '.join(_TABLES.values())}"
+        )
     entries = data.get("action")
     if not isinstance(entries, list) or not entries:
         raise ConfigurationError(f'{label}: expected one or more [[action]] tables with "name"')
-    actions: list[RequiredAction] = []
+    forbids = data.get("forbid", [])
+    if not isinstance(forbids, list):
+        raise ConfigurationError(f'{label}: expected [[forbid]] tables with "name"')
+    required = tuple(
+        RequiredAction(*fields) for fields in _entries(entries, "action", label, catalog)
+    )
+    forbidden = tuple(
+        ForbiddenAction(*fields) for fields in _entries(forbids, "forbid", label, catalog)
+    )
+    return Workload(required, forbidden, _trusted_service(data.get("workload", {}), label))
+
+
+def _entries(
+    entries: list[object], table: str, label: str, catalog: ActionCatalog
+) -> list[tuple[str, str, str | None]]:
+    """Each entry's name (as AWS spells it), reason and resource, checked."""
+    found: list[ActionOnResource] = []
     for number, entry in enumerate(entries, start=1):
-        where = f"{label}: action #{number}"
+        where = f"{label}: {table} #{number}"
         if not isinstance(entry, dict):
             raise ConfigurationError(
-                f'{where}: expected an [[action]] table with "name", got {entry!r}'
+                f'{where}: expected an [[{table}]] table with "name", got {entry!r}'
             )
         unknown = sorted(set(entry) - {"name", "reason", "resource"})
         if unknown:
@@ -116,12 +186,49 @@ def load_requirements(path: Path, catalog: ActionCatalog) -> tuple[RequiredActio
                 f'{where}: "resource" must be a path under the table ("index/by-status") or '
                 f"an ARN template, got {resource!r}"
             )
-        required = RequiredAction(check_action_name(name, catalog, where), reason, resource)
-        check_resource(required, catalog, where)
-        if any(a.id.lower() == required.id.lower() for a in actions):
-            raise ConfigurationError(f"{where}: {required.id} is listed twice")
-        actions.append(required)
-    return tuple(actions)
+        checked = ActionOnResource(check_action_name(name, catalog, where), reason, resource)
+        check_resource(checked, catalog, where)
+        if any(a.id.lower() == checked.id.lower() for a in found):
+            raise ConfigurationError(f"{where}: {checked.id} is listed twice")
+        found.append(checked)
+    return [(a.name, a.reason, a.resource) for a in found]
+
+
+def _trusted_service(table: object, label: str) -> str:
+    """``[workload]``'s ``trusted_service``: a service principal's name."""
+    if not isinstance(table, dict):
+        raise ConfigurationError(f'{label}: [workload] must be a table with "trusted_service"')
+    unknown = sorted(set(table) - {"trusted_service"})
+    if unknown:
+        raise ConfigurationError(
+            f'{label}: [workload]: unknown key {unknown[0]!r}; expected "trusted_service"'
+        )
+    service = table.get("trusted_service", DEFAULT_TRUSTED_SERVICE)
+    if not isinstance(service, str) or not _SERVICE_PRINCIPAL.fullmatch(service):
+        raise ConfigurationError(
+            f"{label}: [workload] trusted_service must be a service principal such as "
+            f'"lambda.amazonaws.com" or "{DEFAULT_TRUSTED_SERVICE}", got {service!r}'
+        )
+    return service
+
+
+def check_overlaps(workload: Workload, targets: Sequence[Target], label: str) -> None:
+    """Refuse a requirement and a forbid of one action on resources that overlap: no role
+    can both allow and never allow the same request, so the file contradicts itself."""
+    for target in targets:
+        for forbid in workload.forbidden:
+            for required in workload.required:
+                if required.name.lower() != forbid.name.lower():
+                    continue
+                needed, never = required.arn(target), forbid.arn(target)
+                # None: they overlap only if letter case is ignored, which AWS does not
+                # document; treated as an overlap, so that no request is both.
+                if overlaps_resource(needed, never) is not False:
+                    raise ConfigurationError(
+                        f"{label}: [[action]] {required.id} ({needed}) and [[forbid]] "
+                        f"{forbid.id} ({never}) overlap: the same request cannot be both "
+                        "required and forbidden; narrow one of them"
+                    )
 
 
 def check_action_name(name: str, catalog: ActionCatalog, where: str) -> str:
@@ -162,7 +269,7 @@ _PLACEHOLDER_VALUES = {
 }
 
 
-def check_resource(required: RequiredAction, catalog: ActionCatalog, where: str) -> None:
+def check_resource(required: ActionOnResource, catalog: ActionCatalog, where: str) -> None:
     """Refuse a resource the action does not act on (Scan on a stream, say).
 
     Without a ``resource`` the action is needed on the table, so it must act on one: an

@@ -31,7 +31,12 @@ from ..engine.evaluate.request import Declared
 from ..engine.fix.planning import FixPlan
 from ..engine.fix.proposal import WrittenFix, plan_and_prove
 from ..engine.policy import PolicyVersion, RolePolicies
-from ..engine.requirements import ActionCatalog, RequiredAction
+from ..engine.requirements import (
+    DEFAULT_TRUSTED_SERVICE,
+    ActionCatalog,
+    ForbiddenAction,
+    RequiredAction,
+)
 from ..engine.resources import ResourceNeeds, endpoint_ids
 from ..engine.target import Target
 from ..errors import IamComplianceError
@@ -62,8 +67,14 @@ class Checker:
         rcp_services: frozenset[str] = frozenset(),
         catalog: ActionCatalog | None = None,
         failures: FailureTracker | None = None,
+        forbidden: tuple[ForbiddenAction, ...] = (),
+        trusted_service: str = DEFAULT_TRUSTED_SERVICE,
     ) -> None:
         self.settings = settings
+        #: What the workload's role must never be able to do (``[[forbid]]``).
+        self.forbidden = forbidden
+        #: The service principal the role's trust policy must let in (``[workload]``).
+        self.trusted_service = trusted_service
         self.failures = failures or FailureTracker()
         #: Targets that could not be read ahead of the tests, and why: their tests error.
         self.read_errors: dict[str, IamComplianceError] = {}
@@ -205,9 +216,8 @@ class Checker:
         --iam-context winning over fixtures/request_context.toml, as in the requests)."""
         context = {entry.key.lower(): entry.values for entry in self.declared.request}
         context.update({key.lower(): values for key, values in self.settings.context.items()})
-        return ResourceNeeds(
-            tuple(required.arn(target) for required in self.requirements), endpoint_ids(context)
-        )
+        entries = (*self.requirements, *self.forbidden)  # a forbid's resource policy counts too
+        return ResourceNeeds(tuple(entry.arn(target) for entry in entries), endpoint_ids(context))
 
     def _adapter_of(self, connection: Connection) -> AwsAdapter:
         if self.mock is not None:  # the embedded account's resources are kept, not in moto
@@ -232,6 +242,8 @@ class Checker:
             now=self.clock(),
             guardrails=self.guardrails.read(target),
             strict_resources=self.settings.strict_resources,
+            forbidden=self.forbidden,
+            trusted_service=self.trusted_service,
         )
         if self.settings.cross_check:
             return self._cross_check(found)
@@ -249,8 +261,8 @@ class Checker:
     def _cross_check(self, found: Assessment) -> Assessment:
         """The verdicts compared with IAM's policy simulator, one call per resource."""
         by_resource: dict[str, list[str]] = {}
-        for required in found.requirements:
-            by_resource.setdefault(required.arn(found.target), []).append(required.name)
+        for entry in (*found.requirements, *found.forbidden):
+            by_resource.setdefault(entry.arn(found.target), []).append(entry.name)
         iam = self.adapter(found.target).iam
         entries = context_entries(found.request_context)
         answers = [
@@ -258,10 +270,12 @@ class Checker:
             for resource, actions in by_resource.items()
             for answer in simulate(iam, found.snapshot.role_arn, actions, resource, entries)
         ]
-        verdicts = compare(
-            found.verdicts, answers, guardrails_read=found.guardrails.guardrails is not None
+        read = found.guardrails.guardrails is not None
+        return dataclasses.replace(
+            found,
+            verdicts=compare(found.verdicts, answers, guardrails_read=read),
+            forbidden_verdicts=compare(found.forbidden_verdicts, answers, guardrails_read=read),
         )
-        return dataclasses.replace(found, verdicts=verdicts)
 
     def _organization_connection(self, target: Target) -> Connection | None:
         if self.mock is not None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Generator
 import pytest
 from pytest_html import extras  # type: ignore[import-untyped]
 
-from ..config import Settings
+from ..config import Invocation, Settings
 from ..engine.evaluate.assessment import Assessment
 from ..engine.fix.planning import FixPlan
 from ..engine.fix.rollout import Remediation
@@ -30,8 +30,9 @@ from ..report.document import RowPayload, TestEntry
 from ..report.labels import CheckKind, Outcome, Status
 from ..report.model import JSON, TargetSection
 from .fixing import Remediations
-from .hints import rerun_command
-from .markers import check_of
+from .hints import invocation, rerun_command
+from .markers import ACTION_FIXTURE, FORBIDDEN_FIXTURE, check_of
+from .options import option_names
 
 #: On a failed required-action test's report, with many targets: its target's failed
 #: "all required permissions" test lists it, so the page need not list it again.
@@ -80,6 +81,14 @@ class VerdictLedger:
         self._made: weakref.WeakKeyDictionary[pytest.TestReport, RowPayload] = (
             weakref.WeakKeyDictionary()
         )
+        #: How the run was started, for the hints' command (known once collected).
+        self.invocation = Invocation()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Every process that runs tests collects: the hints repeat what it was asked."""
+        config = session.config
+        self.invocation = invocation(config, session.items, option_names(config))
 
     # -- every process: attach ---------------------------------------------------------
 
@@ -91,7 +100,8 @@ class VerdictLedger:
         funcargs = getattr(item, "funcargs", {})
         assessment = funcargs.get("iam_assessment")
         if report.when == "call" and isinstance(assessment, Assessment):
-            required = funcargs.get("required_action")
+            # The requirement's id, or the forbid's: what the row is about.
+            required = funcargs.get(ACTION_FIXTURE, funcargs.get(FORBIDDEN_FIXTURE))
             action = required if isinstance(required, str) else None
             self._attach(item, report, assessment, check_of(item), action)
         return report
@@ -128,7 +138,7 @@ class VerdictLedger:
             return
         if self.compact and check is CheckKind.ACTION and name in self._all_actions_of(item):
             setattr(report, LISTED_BY_ALL_ACTIONS, True)
-        entry = section.action(action) if action is not None else None
+        entry = section.action(action) if check is CheckKind.ACTION and action else None
         # A verdict that is not "allowed" also shows as JSON; an allowed one says all
         # there is in its text, and compliance.json has every verdict.
         shown = entry is not None and not entry.verdict.is_allowed and not self.compact
@@ -141,10 +151,11 @@ class VerdictLedger:
         if shown and entry is not None:
             json_id = html.anchor("json", section.name, entry.id)
             found.append(extras.url(f"#{json_id}", name="verdict (JSON)"))
-        if check is CheckKind.ACTION and action is not None:
+        if check in (CheckKind.ACTION, CheckKind.FORBIDDEN) and action is not None:
             # On the item: junitxml writes a test case's properties from its last report.
+            kind = "action" if check is CheckKind.ACTION else "forbidden"
             item.user_properties.extend(
-                [("action", action), ("verdict", payload.verdict), ("decided_by", payload.detail)]
+                [(kind, action), ("verdict", payload.verdict), ("decided_by", payload.detail)]
             )
         diff = section.proposed_fix.diff if section.proposed_fix is not None else ""
         failed = payload.status is Status.FAIL
@@ -168,13 +179,15 @@ class VerdictLedger:
     def _section(self, assessment: Assessment) -> TargetSection:
         target = assessment.target
         remediation = self.remediations.of(target.name)
+        how = self.invocation
         return build.target_section(
             assessment,
             remediation=remediation,
             proposed=self._proposed(assessment, remediation),
             fixing=self.settings.fix or self.settings.fix_dry_run,
-            command=rerun_command(self.settings, target, os.environ),
+            command=rerun_command(self.settings, target, os.environ, how),
             live=self.settings.mode == "live",
+            fix_options=(how.name("--iam-fix-dry-run"), how.name("--iam-fix")),
         )
 
     def _proposed(self, found: Assessment, remediation: Remediation | None) -> FixPlan | None:

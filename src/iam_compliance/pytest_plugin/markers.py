@@ -2,8 +2,9 @@
 
 A test of the compliance suite says what it checks with ``@pytest.mark.iam_check(KIND)``,
 KIND one of :class:`~..report.labels.CheckKind`'s values: ``all_actions``, ``action`` (one
-required action, the test that takes ``required_action``), ``attached``, ``trust`` or
-``least_privilege``. The reports classify its row by the marker, so renaming the test
+required action, the test that takes ``required_action``), ``attached``, ``trust``,
+``least_privilege`` or ``forbidden`` (one forbidden action, the test that takes
+``forbidden_action``). The reports classify its row by the marker, so renaming the test
 changes nothing. A test that uses the ``iam_assessment`` fixture without a right marker
 is a usage error at collection, naming the test and the marker to add
 (:class:`MarkerCheck`); the reports of that run say why.
@@ -23,6 +24,10 @@ MARKER = "iam_check"
 ASSESSMENT_FIXTURE = "iam_assessment"
 #: The fixture the test of each required action takes.
 ACTION_FIXTURE = "required_action"
+#: The fixture the test of each forbidden action takes.
+FORBIDDEN_FIXTURE = "forbidden_action"
+#: The check each parametrizing fixture belongs to.
+_PARAMETER_OF = {CheckKind.ACTION: ACTION_FIXTURE, CheckKind.FORBIDDEN: FORBIDDEN_FIXTURE}
 #: The collection report attribute that carries a marker error to the xdist controller.
 ERROR_ATTRIBUTE = "iam_compliance_marker_error"
 
@@ -60,14 +65,15 @@ def misuse(item: pytest.Item) -> str | None:
             f"{item.nodeid}: @pytest.mark.{MARKER}({shown}) names no check; expected one "
             f"argument, one of {kinds}"
         )
-    action = f'@pytest.mark.{MARKER}("{CheckKind.ACTION.value}")'
-    if check is CheckKind.ACTION and ACTION_FIXTURE not in fixtures:
-        return (
-            f"{item.nodeid}: is marked {action} but does not take the {ACTION_FIXTURE} "
-            "fixture, which names the action it checks"
-        )
-    if check is not CheckKind.ACTION and ACTION_FIXTURE in fixtures:
-        return f"{item.nodeid}: takes the {ACTION_FIXTURE} fixture; mark it {action}"
+    for kind, fixture in _PARAMETER_OF.items():
+        marked = f'@pytest.mark.{MARKER}("{kind.value}")'
+        if check is kind and fixture not in fixtures:
+            return (
+                f"{item.nodeid}: is marked {marked} but does not take the {fixture} "
+                "fixture, which names the action it checks"
+            )
+        if check is not kind and fixture in fixtures:
+            return f"{item.nodeid}: takes the {fixture} fixture; mark it {marked}"
     return None
 
 

@@ -303,6 +303,13 @@ def path_option_names(config: pytest.Config) -> tuple[str, ...]:
     return tuple(names)
 
 
+def option_names(config: pytest.Config) -> dict[str, str]:
+    """The ``--iam-`` name -> the name this run has for it, for each option whose short
+    name the run registered (the others go by their ``--iam-`` name)."""
+    shorts = config.stash.get(short_names_key, ())
+    return {o.name: o.short for o in OPTIONS if o.short is not None and o.short in shorts}
+
+
 def used_without_suite(config: pytest.Config) -> list[str]:
     """The plugin's options given in a run whose configuration does not turn it on."""
     return [o.name for o in OPTIONS if o.needs_suite and getattr(config.option, o.dest, None)]

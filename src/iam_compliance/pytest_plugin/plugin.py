@@ -20,6 +20,7 @@ elsewhere it adds only its ``--iam-`` options (:mod:`.options`) and imports noth
 from __future__ import annotations
 
 import gc
+import inspect
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
@@ -102,7 +103,8 @@ _RUNS: list[pytest.Config] = []
 #: ``report.labels.CheckKind``'s values.
 ICHECK_MARKER_HELP = (
     "iam_check(kind): what an iam-compliance test checks, as its report row says: "
-    '"all_actions", "action" (one required action), "attached", "trust" or "least_privilege"'
+    '"all_actions", "action" (one required action), "forbidden" (one forbidden action), '
+    '"attached", "trust" or "least_privilege"'
 )
 
 
@@ -178,6 +180,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "required_action" in metafunc.fixturenames:
         ids = [r.id for r in checker.requirements]
         metafunc.parametrize("required_action", ids, ids=ids)
+    if "forbidden_action" in metafunc.fixturenames:
+        ids = [f.id for f in checker.forbidden]
+        metafunc.parametrize("forbidden_action", ids, ids=ids)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(
+    collector: pytest.Collector, name: str, obj: object
+) -> list[pytest.Item] | None:
+    """No test of a forbidden action when the workload forbids nothing: pytest would make
+    one of an empty parameter set and skip it, and the runbook's run has no such test."""
+    checker = collector.config.stash.get(checker_key, None)
+    if checker is None or checker.forbidden or not inspect.isfunction(obj):
+        return None
+    return [] if "forbidden_action" in inspect.signature(obj).parameters else None
 
 
 @pytest.fixture(scope="session")

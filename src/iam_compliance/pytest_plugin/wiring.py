@@ -24,16 +24,18 @@ from ..config import (
     resolve_settings,
 )
 from ..engine.evaluate.request import DECLARED_FILE, load_declared
-from ..engine.requirements import load_requirements
+from ..engine.requirements import check_overlaps, load_workload
 from ..errors import ConfigurationError, IamComplianceError
 from ..report.files import SARIF_NAME, check_reports_folder, stale_files
 from ..report.html import lists_passed_tests
 from ..report.labels import CheckKind
 from ..report.start_error import write_start_reports, write_unfinished_reports
 from .checker import Checker
+from .collection import ChecksCollection
 from .completeness import Completeness
 from .failures import FailureTracker
 from .fixing import Fixer, Remediations
+from .hints import InvocationHandover
 from .keys import (
     checker_key,
     failures_key,
@@ -50,9 +52,11 @@ from .sharding import shard_plan_key, shard_settings, wire_shard
 from .xdist import TargetScheduling, is_xdist_worker
 
 REQUIREMENTS_FILE = "required_actions.toml"
-#: The suite's checks of a target besides one per required action: all of them, the
-#: attachment, trust and least privilege.
-WHOLE_ROLE_CHECKS = sum(1 for kind in CheckKind if kind is not CheckKind.ACTION)
+#: The suite's checks of a target besides one per required and one per forbidden action:
+#: all of them, the attachment, trust and least privilege.
+WHOLE_ROLE_CHECKS = sum(
+    1 for kind in CheckKind if kind not in (CheckKind.ACTION, CheckKind.FORBIDDEN)
+)
 Plugin = TypeVar("Plugin")
 
 
@@ -73,11 +77,8 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     )
     amend = wire_shard(config, settings, lists_passed=list_passed)
     ledger = VerdictLedger(settings, remediations, compact=not list_passed, propose=checker.propose)
-    completeness = Completeness(
-        ledger,
-        failures,
-        expected=len(settings.targets) * (WHOLE_ROLE_CHECKS + len(checker.requirements)),
-    )
+    per_target = WHOLE_ROLE_CHECKS + len(checker.requirements) + len(checker.forbidden)
+    completeness = Completeness(ledger, failures, expected=len(settings.targets) * per_target)
     fixer = Fixer(
         checker,
         settings,
@@ -90,6 +91,8 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
     _register(config, failures_key, failures, "failures")
     _register(config, ledger_key, ledger, "ledger")
     config.pluginmanager.register(completeness, "iam-compliance-completeness")
+    collection = ChecksCollection(fixtures_dir / REQUIREMENTS_FILE)
+    config.pluginmanager.register(collection, "iam-compliance-collection")
     config.pluginmanager.register(MarkerCheck(failures), "iam-compliance-markers")
     if not is_xdist_worker(config):
         writes = not (config.option.collectonly or getattr(config.option, "help", False))
@@ -119,6 +122,8 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
             amend=amend,
         )
         _register(config, writer_key, writer, "writer")
+        # xdist's workers build the hints: they get what this process was given.
+        config.pluginmanager.register(InvocationHandover(config), "iam-compliance-invocation")
         xml_path = getattr(config.option, "xmlpath", None)
         if xml_path:
             junit = JUnitProperties(settings, ledger, Path(xml_path).absolute(), completeness)
@@ -232,8 +237,10 @@ def _checker(config: pytest.Config, folder: Path, failures: FailureTracker) -> C
     )
     settings, config.stash[shard_plan_key] = shard_settings(settings, option.iam_shard)
     catalog = IamActionCatalog()
+    path = _requirements_file(config, folder)
     try:
-        requirements = load_requirements(_requirements_file(config, folder), catalog)
+        workload = load_workload(path, catalog)
+        check_overlaps(workload, settings.targets, str(path))
     except ConfigurationError as exc:
         given = option.iam_requirements
         raise ConfigurationError(
@@ -255,8 +262,10 @@ def _checker(config: pytest.Config, folder: Path, failures: FailureTracker) -> C
             )
     checker = Checker(
         settings,
-        requirements,
+        workload.required,
         folder,
+        forbidden=workload.forbidden,
+        trusted_service=workload.trusted_service,
         declared=declared,
         read_concurrency=concurrency,
         rcp_services=catalog.rcp_services(),

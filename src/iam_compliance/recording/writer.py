@@ -18,8 +18,8 @@ HEADER = """\
 # file order) that made it. ${AWS_PARTITION}, ${AWS_REGION} and ${AWS_ACCOUNT_ID} stand for
 # the recording run's own; the compliance suite fills them in for the account it checks.
 # The API calls map to IAM actions through iam_compliance/recording/calls.toml (AWS's
-# Service Authorization Reference). Check this file with:
-#   pytest tests/test_ecs_task_dynamodb_permissions.py --iam-requirements <this file>
+# Service Authorization Reference). Check this file with the compliance suite's run plus
+# --iam-requirements <this file> (in a project that sets iam_compliance_fixtures).
 """
 
 

@@ -33,6 +33,7 @@ from .model import (
     Deciding,
     EvidenceEntry,
     FindingEntry,
+    ForbiddenEntry,
     GuardrailsEntry,
     JSONObject,
     LevelEntry,
@@ -40,6 +41,9 @@ from .model import (
     RemediationEntry,
     TargetSection,
 )
+
+#: How a hint names --fix-dry-run and --fix when it does not know the run's names.
+FIX_OPTIONS = ("--iam-fix-dry-run", "--iam-fix")
 
 
 def verdict_code(verdict: Verdict) -> VerdictCode:
@@ -60,11 +64,13 @@ def target_section(
     fixing: bool,
     command: str | None = None,
     live: bool = False,
+    fix_options: tuple[str, str] = FIX_OPTIONS,
 ) -> TargetSection:
     """Everything judged about one target, written field by field: the target may hold
     credentials, which never leave the process. ``proposed`` is the fix planned and
     proved by :func:`iam_compliance.engine.fix.proposal.plan_and_prove`; ``command`` checks
-    the target again (the hints repeat it); ``live``: say where and as whom it was read."""
+    the target again (the hints repeat it, with ``fix_options``, the run's names for
+    ``--iam-fix-dry-run`` and ``--iam-fix``); ``live``: say where and as whom it was read."""
     target, snapshot = assessment.target, assessment.snapshot
     policy = assessment.target_policy
     return TargetSection(
@@ -91,7 +97,9 @@ def target_section(
             trusts_ecs_tasks=check_entry(assessment.trust),
         ),
         findings=tuple(finding_entry(f) for f in assessment.findings),
-        next_steps=tuple(next_steps(assessment, fixing=fixing, command=command)),
+        next_steps=tuple(
+            next_steps(assessment, fixing=fixing, command=command, fix_options=fix_options)
+        ),
         proposed_fix=plan_entry(proposed) if proposed is not None else None,
         remediation=remediation_entry(remediation) if remediation is not None else None,
         request_context=tuple(
@@ -102,6 +110,30 @@ def target_section(
         endpoint_url=snapshot.endpoint_url if live else None,
         caller_arn=snapshot.caller_arn if live else None,
         command=command,
+        forbidden=tuple(forbidden_entry(assessment, forbid.id) for forbid in assessment.forbidden),
+        trusted_service=assessment.trusted_service,
+        fix_options=fix_options,
+    )
+
+
+def forbidden_entry(assessment: Assessment, forbid_id: str) -> ForbiddenEntry:
+    """The forbidden check of one ``[[forbid]]`` entry, with its verdict's evidence."""
+    verdict = assessment.forbidden_verdicts[forbid_id]
+    check = assessment.forbidden_check(forbid_id)
+    entry = action_entry(verdict, "", forbid_id)
+    return ForbiddenEntry(
+        id=forbid_id,
+        action=verdict.action,
+        resource=verdict.resource,
+        forbidden_because=next(f.reason for f in assessment.forbidden if f.id == forbid_id),
+        verdict=entry.verdict,
+        decision=entry.decision,
+        reason=entry.reason,
+        deciding=entry.deciding,
+        evidence=entry.evidence,
+        assumes_absent=entry.assumes_absent,
+        ok=check.ok,
+        message=check.message,
     )
 
 
@@ -255,13 +287,22 @@ def remediation_entry(result: Remediation) -> RemediationEntry:
 _BLOCKED = (Decision.EXPLICIT_DENY, Decision.BOUNDARY_DENY, Decision.GUARDRAIL_DENY)
 
 
-def next_steps(assessment: Assessment, *, fixing: bool, command: str | None = None) -> list[str]:
-    """What to do about the missing actions: the --fix command, or what keeps --fix out.
+def next_steps(
+    assessment: Assessment,
+    *,
+    fixing: bool,
+    command: str | None = None,
+    fix_options: tuple[str, str] = FIX_OPTIONS,
+) -> list[str]:
+    """What to do about the missing actions: the --fix command, or what keeps --fix out;
+    and about a forbidden action that is not proved denied.
 
     ``command`` is the pytest command of this run (its mode, env files and options), which
     the hint repeats: a hint that dropped ``--aws-mode live`` would "fix" the mock account.
+    ``fix_options`` are the run's names for --fix-dry-run and --fix.
     """
     lines: list[str] = []
+    dry_run, fix = fix_options
     fixable = 0
     for rid in assessment.missing_ids:
         verdict = assessment.verdicts[rid]
@@ -272,10 +313,17 @@ def next_steps(assessment: Assessment, *, fixing: bool, command: str | None = No
         else:
             fixable += 1
     if fixable and not fixing:
-        run = command or "pytest tests/test_ecs_task_dynamodb_permissions.py"
+        run = command or "pytest"
         lines.append(
-            f"to add the missing actions to the task policy, run: {run} --fix-dry-run  (then --fix)"
+            f"to add the missing actions to the task policy, run: {run} {dry_run}  (then {fix})"
         )
+    for fid in assessment.forbidden_failures:
+        deciding = assessment.forbidden_verdicts[fid].deciding
+        if assessment.forbidden_verdicts[fid].is_allowed and deciding is not None:
+            lines.append(
+                f"{fid} must never be allowed: narrow or remove {deciding.statement} of "
+                f"{deciding.policy} yourself ({fix} adds grants, it never removes one)"
+            )
     return lines
 
 
@@ -300,16 +348,19 @@ def row_payload(check: CheckKind | None, action: str | None, assessment: Assessm
             Status.FAIL if missing else Status.OK,
             ("missing: " + ", ".join(assessment.missing_ids)) if missing else "",
         )
+    if check is CheckKind.FORBIDDEN and action is not None:
+        entry = forbidden_entry(assessment, action)  # ``action`` is the forbid's id
+        decided = entry.deciding.text if entry.deciding is not None else "no statement allows it"
+        return RowPayload(name, check, action, entry.label, entry.status, decided)
     if check in (CheckKind.ATTACHED, CheckKind.TRUST):
         attached = check is CheckKind.ATTACHED
         found = assessment.attachment if attached else assessment.trust
+        service = assessment.trusted_service
+        who = "ECS tasks" if service == "ecs-tasks.amazonaws.com" else service
         words = (
             ("attached", "not attached")
             if attached
-            else (
-                "ECS tasks may assume it",
-                "ECS tasks may not assume it",
-            )
+            else (f"{who} may assume it", f"{who} may not assume it")
         )
         return RowPayload(
             name,

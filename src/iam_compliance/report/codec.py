@@ -11,7 +11,7 @@ import enum
 import types
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import fields, is_dataclass
+from dataclasses import MISSING, Field, fields, is_dataclass
 from typing import TypeVar, Union
 
 from .model import JSON
@@ -150,14 +150,24 @@ def _member(kind: type[enum.Enum]) -> _Decoder:
 
 
 def _dataclass(kind: type) -> _Decoder:
-    plan: list[tuple[str, _Decoder]] = []
+    plan: list[tuple[str, _Decoder, bool]] = []
 
     def decode(data: object, where: str) -> object:
         if not plan:  # worked out at the first value: a field may be of this very type
             hints = typing.get_type_hints(kind)
-            plan.extend((f.name, _decoder(hints[f.name])) for f in fields(kind) if f.init)
+            plan.extend(
+                (f.name, _decoder(hints[f.name]), _has_default(f)) for f in fields(kind) if f.init
+            )
         found = _object(data, where)
-        return kind(**{name: each(found.get(name), f"{where}.{name}") for name, each in plan})
+        return kind(
+            **{
+                name: each(found.get(name), f"{where}.{name}")
+                for name, each, optional in plan
+                # A field added within the schema has a default: a document written before
+                # it was added (a shard of an older run, say) leaves it out.
+                if name in found or not optional
+            }
+        )
 
     return decode
 
@@ -179,6 +189,10 @@ def _unknown(kind: object) -> _Decoder:
         raise ValueError(f"{where}: expected {kind}, got {type(data).__name__}")
 
     return decode
+
+
+def _has_default(field: Field[object]) -> bool:
+    return field.default is not MISSING or field.default_factory is not MISSING
 
 
 def _is_json(kind: object) -> bool:

@@ -86,6 +86,8 @@ class CheckKind(enum.Enum):
     ATTACHED = "attached"
     TRUST = "trust"
     LEAST_PRIVILEGE = "least_privilege"
+    #: One forbidden action (the parametrized test of each ``[[forbid]]``).
+    FORBIDDEN = "forbidden"
 
 
 class RemediationStatus(enum.Enum):

@@ -122,6 +122,48 @@ class ActionEntry:
 
 
 @dataclass(frozen=True)
+class ForbiddenEntry:
+    """The forbidden check of one ``[[forbid]]`` entry: its verdict, and whether that proves
+    the request refused."""
+
+    #: The requirement file's id: the action, or ``action@resource`` for one not on the table.
+    id: str
+    action: str
+    #: The resource (ARN or ARN pattern) the verdict is for.
+    resource: str
+    #: Why the workload must never be able to do it (the entry's ``reason``).
+    forbidden_because: str
+    #: The verdict on the request, as for a required action (``denied`` passes only when
+    #: nothing is assumed: ``ok``).
+    verdict: VerdictCode
+    #: The evaluator's decision, in words.
+    decision: str
+    #: The verdict's sentence, naming the statement that decided it.
+    reason: str
+    deciding: Deciding | None
+    evidence: tuple[EvidenceEntry, ...]
+    #: Keys assumed absent that the denial depends on (then it is no proof).
+    assumes_absent: tuple[str, ...]
+    #: Whether the request is proved refused: the check passes.
+    ok: bool
+    #: The check's sentence, as the test's failure says it.
+    message: str
+
+    @property
+    def status(self) -> Status:
+        return Status.OK if self.ok else Status.FAIL
+
+    @property
+    def label(self) -> str:
+        """The Verdict column: ``denied`` for a proof, else what it is."""
+        if self.ok:
+            return "denied"
+        if self.verdict is VerdictCode.DENIED:
+            return "denied only by assumption"
+        return self.verdict.label
+
+
+@dataclass(frozen=True)
 class CheckEntry:
     """A yes/no check with the sentence that explains it."""
 
@@ -132,6 +174,9 @@ class CheckEntry:
 @dataclass(frozen=True)
 class Checks:
     attached: CheckEntry
+    #: The trust check: the role's trust policy lets the workload's service assume it
+    #: (``TargetSection.trusted_service``; the name is the schema's, from when that was
+    #: always ECS's tasks).
     trusts_ecs_tasks: CheckEntry
 
 
@@ -266,6 +311,12 @@ class TargetSection:
     #: The pytest command that checks this target again, the same way: its mode, its own
     #: env file, the policy file and the request context (the hints' command).
     command: str | None = None
+    #: The workload's forbidden actions (``[[forbid]]``), in the file's order.
+    forbidden: tuple[ForbiddenEntry, ...] = ()
+    #: The service principal the trust check lets assume the role (``[workload]``).
+    trusted_service: str = "ecs-tasks.amazonaws.com"
+    #: The run's names for --iam-fix-dry-run and --iam-fix, as the hints write them.
+    fix_options: tuple[str, str] = ("--iam-fix-dry-run", "--iam-fix")
 
     def action(self, name: str) -> ActionEntry:
         """The entry of a requirement, by id (or by action name for one on the table)."""
@@ -277,3 +328,25 @@ class TargetSection:
     @property
     def missing(self) -> tuple[ActionEntry, ...]:
         return tuple(entry for entry in self.actions if not entry.verdict.is_allowed)
+
+    def forbid(self, forbid_id: str) -> ForbiddenEntry:
+        """The entry of a forbid, by id."""
+        for entry in self.forbidden:
+            if entry.id == forbid_id:
+                return entry
+        raise KeyError(f"forbid {forbid_id!r} is not among target {self.name!r}'s verdicts")
+
+    @property
+    def not_denied(self) -> tuple[ForbiddenEntry, ...]:
+        """The forbids not proved refused: each a failure."""
+        return tuple(entry for entry in self.forbidden if not entry.ok)
+
+    @property
+    def resource_text(self) -> str:
+        """`` on <table ARN>`` when every required action is on the table or under it (an
+        id names any other resource), else nothing: how a verdict table's heading names
+        what it is about."""
+        table = self.table_arn
+        if all(e.resource == table or e.resource.startswith(f"{table}/") for e in self.actions):
+            return f" on {table}"
+        return ""

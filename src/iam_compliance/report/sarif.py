@@ -1,7 +1,8 @@
 """SARIF 2.1.0 for a run on a source file, for code scanning on pull requests.
 
-One rule per check kind: a required action that is not allowed, the trust check, the
-attachment check and each least-privilege finding id
+One rule per check kind: a required action that is not allowed, a forbidden action that
+is not proved denied, the trust check (of the workload's service), the attachment check
+and each least-privilege finding id
 (:data:`iam_compliance.engine.evaluate.privilege.FINDING_KINDS`, and
 :data:`iam_compliance.engine.evaluate.unknowns.UNKNOWN_POLICY`). Each result points at the line
 of the statement (or resource) in the source file, relative to the repository root, and
@@ -28,24 +29,22 @@ from .model import JSONObject, TargetSection
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 MISSING_ACTION = "MISSING_ACTION"
+#: The trust check's rule: ECS's tasks' for a task role (the default workload), any other
+#: service's under a rule of its own, so the ECS rule's alerts keep their meaning.
 TRUST = "ECS_TASKS_TRUST"
+SERVICE_TRUST = "SERVICE_TRUST"
 ATTACHED = "TASK_POLICY_ATTACHED"
+FORBIDDEN = "FORBIDDEN_ACTION"
+_ECS_TASKS = "ecs-tasks.amazonaws.com"
 
 _RULES: tuple[tuple[str, str, str, str], ...] = (
     (
         MISSING_ACTION,
         "Required action not allowed",
         "error",
-        "The workload needs this action on the table, and IAM would not allow it (or it "
+        "The workload needs this action on its resource, and IAM would not allow it (or it "
         "could not be decided). Add it to the task policy: run the suite with "
         "--fix-dry-run to get a patch of this file.",
-    ),
-    (
-        TRUST,
-        "ECS tasks cannot assume the role",
-        "error",
-        "The role's trust policy must allow the service principal ecs-tasks.amazonaws.com "
-        "to call sts:AssumeRole.",
     ),
     (
         ATTACHED,
@@ -57,7 +56,35 @@ _RULES: tuple[tuple[str, str, str, str], ...] = (
         (kind.id, kind.title, "error" if kind.severity == "fail" else "note", kind.help)
         for kind in (*FINDING_KINDS.values(), UNKNOWN_POLICY)
     ),
+    (
+        FORBIDDEN,
+        "Forbidden action not proved denied",
+        "error",
+        "The workload's role must never be able to do this action on this resource "
+        "([[forbid]] in required_actions.toml), but IAM would allow it, or whether it "
+        "would could not be decided, or it is denied only while a condition key is assumed "
+        "absent. Narrow or remove the statement that grants it (a fix never removes one).",
+    ),
 )
+
+
+def trust_rule(service: str) -> tuple[str, str, str, str]:
+    """The trust check's rule for a workload whose role ``service`` must be able to assume."""
+    if service == _ECS_TASKS:
+        return (
+            TRUST,
+            "ECS tasks cannot assume the role",
+            "error",
+            "The role's trust policy must allow the service principal ecs-tasks.amazonaws.com "
+            "to call sts:AssumeRole.",
+        )
+    return (
+        SERVICE_TRUST,
+        f"{service} cannot assume the role",
+        "error",
+        f"The role's trust policy must allow the service principal {service} (the "
+        "workload's trusted_service) to call sts:AssumeRole.",
+    )
 
 
 def sarif_document(
@@ -67,6 +94,8 @@ def sarif_document(
     root: Path,
 ) -> JSONObject:
     """The SARIF log of a run: ``sources`` by target name; paths relative to ``root``."""
+    service = sections[0].trusted_service if sections else _ECS_TASKS
+    missing, *others = _RULES
     rules: list[Any] = [
         {
             "id": rule_id,
@@ -76,7 +105,7 @@ def sarif_document(
             "help": {"text": help_text},
             "defaultConfiguration": {"level": level},
         }
-        for rule_id, title, level, help_text in _RULES
+        for rule_id, title, level, help_text in (missing, trust_rule(service), *others)
     ]
     results: list[Any] = []
     for section in sections:
@@ -126,13 +155,20 @@ def _results(section: TargetSection, source: Source, root: Path) -> list[Any]:
         where = where or task_policy
         text = f"{entry.id} ({entry.needed_for}) is {entry.verdict.label}: {entry.reason}"
         found.append(_result(MISSING_ACTION, "error", text, where, source, root, section, entry.id))
+    for forbid in section.not_denied:
+        where = None
+        if forbid.deciding is not None:
+            where = locate(source, forbid.deciding.policy, forbid.deciding.statement)
+        where = where or task_policy
+        key = f"{forbid.id}:forbidden"
+        found.append(_result(FORBIDDEN, "error", forbid.message, where, source, root, section, key))
     for finding in section.findings:
         where = locate(source, finding.policy, finding.statement) or task_policy
         level = "error" if finding.severity == "fail" else "note"
         key = f"{finding.id}:{finding.policy}:{finding.statement}"
         found.append(_result(finding.id, level, finding.message, where, source, root, section, key))
     for rule_id, check in (
-        (TRUST, section.checks.trusts_ecs_tasks),
+        (trust_rule(section.trusted_service)[0], section.checks.trusts_ecs_tasks),
         (ATTACHED, section.checks.attached),
     ):
         if not check.ok:

@@ -18,15 +18,22 @@ _LABEL_WIDTH = 29
 
 
 def verdict_table(section: TargetSection) -> list[str]:
-    """One line per required action: verdict and the statement that decided it."""
-    width = max((len(a.id) for a in section.actions), default=0)
+    """One line per required action: verdict and the statement that decided it; then one
+    per forbidden action: whether it is proved denied."""
+    ids = [entry.id for entry in section.actions] + [entry.id for entry in section.forbidden]
+    width = max(map(len, ids), default=0)
     lines = [
-        f"{section.role_arn} on {section.table_arn}"
+        f"{section.role_arn}{section.resource_text}"
         + (f" (target {section.name})" if section.name != "default" else "")
     ]
     for entry in section.actions:
         label = entry.verdict.label
         lines.append(f"  {entry.id:<{width}}  {label:<{_LABEL_WIDTH}}  {entry.deciding_text}")
+    if section.forbidden:
+        lines.append("  forbidden (must never be allowed):")
+    for forbid in section.forbidden:
+        decided = forbid.deciding.text if forbid.deciding is not None else "no statement allows it"
+        lines.append(f"  {forbid.id:<{width}}  {forbid.label:<{_LABEL_WIDTH}}  {decided}")
     if section.guardrails is not None and section.guardrails.status != "off":
         lines.append(f"  {section.guardrails.summary}")
     used = {value.key: value for entry in section.actions for value in entry.context}
@@ -109,6 +116,8 @@ def summary_lines(
         for check in (section.checks.attached, section.checks.trusts_ecs_tasks):
             if not check.ok:
                 lines.append(f"  ! {check.message}")
+        for forbid in section.not_denied:
+            lines.append(f"  ! {forbid.message}")
         for finding in section.findings:
             lines.append(f"  {finding.severity}: [{finding.id}] {finding.message}")
         lines.extend(f"  {step}" for step in section.next_steps)
@@ -143,4 +152,5 @@ def _nothing_to_report(section: TargetSection) -> bool:
         and not section.findings
         and not section.next_steps
         and all(entry.verdict.value == "allowed" for entry in section.actions)
+        and not section.not_denied
     )

@@ -8,6 +8,7 @@ or position; the source knows where each is written.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..engine.evaluate.assessment import Assessment
@@ -72,11 +73,24 @@ def where_decided(source: Source, verdict: Verdict, policy_name: str) -> Where |
 
 
 def annotate(assessment: Assessment, source: Source) -> Assessment:
-    """Each verdict's reason followed by where its deciding statement is written."""
-    verdicts = {}
-    for rid, verdict in assessment.verdicts.items():
-        where = where_decided(source, verdict, assessment.target.policy_name)
+    """Each verdict's reason (a forbid's too) followed by where its deciding statement is
+    written."""
+    return dataclasses.replace(
+        assessment,
+        verdicts=_annotated(assessment.verdicts, source, assessment.target.policy_name),
+        forbidden_verdicts=_annotated(
+            assessment.forbidden_verdicts, source, assessment.target.policy_name
+        ),
+    )
+
+
+def _annotated(
+    verdicts: Mapping[str, Verdict], source: Source, policy_name: str
+) -> dict[str, Verdict]:
+    found = {}
+    for rid, verdict in verdicts.items():
+        where = where_decided(source, verdict, policy_name)
         if where is not None:
             verdict = dataclasses.replace(verdict, reason=f"{verdict.reason} [{where.text}]")
-        verdicts[rid] = verdict
-    return dataclasses.replace(assessment, verdicts=verdicts)
+        found[rid] = verdict
+    return found

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ..policy import Policy, RolePolicies
-from ..requirements import Need, RequiredAction
+from ..requirements import DEFAULT_TRUSTED_SERVICE, ForbiddenAction, Need, RequiredAction
 from ..resources import EndpointState, ResourceState
 from ..target import Target
 from .evaluation import Verdict
+from .forbidden import check_forbidden, unseen_policy
 from .guardrails import Guardrails, Reading
 from .judgement import Scene, context_for, judge_request
 from .principals import RoleSession
@@ -112,6 +113,12 @@ class Assessment:
     #: --iam-strict-resources: a resource whose policy is not read makes its verdicts
     #: undecided instead of carrying a note.
     strict_resources: bool = False
+    #: What the workload's role must never be able to do, in the file's order.
+    forbidden: tuple[ForbiddenAction, ...] = ()
+    #: Forbid id -> verdict on its request (the same evaluation as a requirement's).
+    forbidden_verdicts: Mapping[str, Verdict] = field(default_factory=dict)
+    #: The service principal the trust check lets assume the role.
+    trusted_service: str = DEFAULT_TRUSTED_SERVICE
 
     def judge(self, policies: RolePolicies, action: str, resource: str) -> Verdict:
         """Evaluate ``action`` on ``resource`` for ``policies``, as this target's requests
@@ -137,6 +144,29 @@ class Assessment:
     def needs(self) -> list[Need]:
         """Each requirement as a fix plans it: action, resource, id."""
         return [Need(r.name, r.arn(self.target), r.id) for r in self.requirements]
+
+    def forbidden_needs(self) -> list[Need]:
+        """Each forbid as a fix must leave it: action, resource, id."""
+        return [Need(f.name, f.arn(self.target), f.id) for f in self.forbidden]
+
+    def forbidden_check(self, forbid_id: str) -> CheckResult:
+        """The forbidden check of one ``[[forbid]]`` entry, by id."""
+        verdict = self.forbidden_verdicts[forbid_id]
+        why = next((f.reason for f in self.forbidden if f.id == forbid_id), "")
+        # What judge() applied: the target table's policy as read, or another resource's
+        # policy (or its absence) as read, neither left out nor unreadable.
+        scene = scene_of(self.snapshot, self.target.table_arn, strict=self.strict_resources)
+        side = scene.side(verdict.resource)
+        applied = side.is_target_table or (
+            side.state is not None and not side.not_read and not side.blocked
+        )
+        unseen = unseen_policy(verdict.resource, applied, self.snapshot.resources)
+        return check_forbidden(verdict, why, unseen)
+
+    @property
+    def forbidden_failures(self) -> tuple[str, ...]:
+        """The ids of the forbids not proved denied, in order."""
+        return tuple(fid for fid in self.forbidden_verdicts if not self.forbidden_check(fid).ok)
 
     @property
     def policy_arn(self) -> str:
@@ -168,7 +198,11 @@ class Assessment:
     @property
     def is_compliant(self) -> bool:
         return (
-            not self.missing and not self.failing_findings and self.trust.ok and self.attachment.ok
+            not self.missing
+            and not self.failing_findings
+            and self.trust.ok
+            and self.attachment.ok
+            and not self.forbidden_failures
         )
 
     def reason_for(self, requirement: str) -> str:
@@ -179,14 +213,18 @@ class Assessment:
         return ""
 
     def explain_missing(self) -> str:
-        """The all-permissions test's failure message: each missing action with its reason."""
+        """The all-permissions test's failure message: each missing action with its reason,
+        on its own resource (named once when they share one)."""
+        resources = {v.resource for v in self.missing}
+        on = f" on {next(iter(resources))}" if len(resources) == 1 else ""
         lines = [
             f"{len(self.missing)} of {len(self.verdicts)} required actions are not allowed "
-            f"for {self.target.role_name} on {self.target.table_arn}:"
+            f"for {self.target.role_name}{on}:"
         ]
         for rid in self.missing_ids:
             verdict = self.verdicts[rid]
-            lines.append(f"  - {rid} ({self.reason_for(rid)}): {verdict.reason}")
+            where = "" if on else f" on {verdict.resource}"
+            lines.append(f"  - {rid}{where} ({self.reason_for(rid)}): {verdict.reason}")
             # The key use it implies, each on its own line (only those that fail it).
             lines.extend(
                 f"    - {use.line}" for use in verdict.implied if not use.verdict.is_allowed
@@ -204,12 +242,16 @@ def assess(
     now: datetime | None = None,
     guardrails: Reading | None = None,
     strict_resources: bool = False,
+    forbidden: Sequence[ForbiddenAction] = (),
+    trusted_service: str = DEFAULT_TRUSTED_SERVICE,
 ) -> Assessment:
-    """Evaluate every requirement, the trust policy, attachment and least privilege.
+    """Evaluate every requirement and forbid, the trust policy, attachment and least
+    privilege.
 
     The requests are modelled from the snapshot (role, tags, table, the resources and
     endpoints read), the user's ``declared`` keys and the command line's ``context``, at
-    ``now`` (the run's time). ``strict_resources``: see :attr:`Assessment.strict_resources`.
+    ``now`` (the run's time); the trust check is for ``trusted_service``'s request.
+    ``strict_resources``: see :attr:`Assessment.strict_resources`.
     """
     moment = now or datetime.now(UTC)
     reading = guardrails or NOT_READ
@@ -227,6 +269,19 @@ def assess(
         )
         for required in requirements
     }
+    forbidden_verdicts = {
+        forbid.id: judge(
+            snapshot,
+            request,
+            snapshot.policies,
+            forbid.name,
+            forbid.arn(target),
+            reading.guardrails,
+            table_arn=target.table_arn,
+            strict=strict_resources,
+        )
+        for forbid in forbidden
+    }
     by_resource: dict[str, list[str]] = {}
     required_on: dict[str, list[str]] = {}
     for required in requirements:
@@ -239,7 +294,9 @@ def assess(
             snapshot.policies, actions, resource, required_on=required_on
         )
     )
-    trust_context = assume_role_context(snapshot.account_id, moment, declared.assume_role)
+    trust_context = assume_role_context(
+        snapshot.account_id, moment, declared.assume_role, trusted_service
+    )
     return Assessment(
         target=target,
         snapshot=snapshot,
@@ -247,12 +304,19 @@ def assess(
         verdicts=verdicts,
         findings=tuple(findings),
         trust=check_trust(
-            snapshot.trust_policy, snapshot.role_name, trust_context, role_arn=snapshot.role_arn
+            snapshot.trust_policy,
+            snapshot.role_name,
+            trust_context,
+            role_arn=snapshot.role_arn,
+            service=trusted_service,
         ),
         attachment=check_attachment(target, snapshot),
         request_context=request,
         guardrails=reading,
         strict_resources=strict_resources,
+        forbidden=tuple(forbidden),
+        forbidden_verdicts=forbidden_verdicts,
+        trusted_service=trusted_service,
     )
 
 

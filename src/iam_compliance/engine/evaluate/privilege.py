@@ -20,7 +20,7 @@ tests can rely on that order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -215,7 +215,7 @@ def _statement_findings(
     variables: bool,
 ) -> list[Finding]:
     where = f"{policy.label}, {statement.label}"
-    action_fails, extras = _action_problems(statement, wanted, needs.granted)
+    action_fails, extras = _action_problems(statement, wanted, needs.granted, needs.required_on)
     problems = action_fails + _resource_problems(statement, needs, variables) + extras
     return [
         Finding(
@@ -230,9 +230,15 @@ def _statement_findings(
 
 
 def _action_problems(
-    statement: Statement, wanted: Sequence[str], granted: Sequence[str]
+    statement: Statement,
+    wanted: Sequence[str],
+    granted: Sequence[str],
+    elsewhere: Iterable[str] = (),
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The statement's action grants beyond ``wanted``: fails, then extras (id, problem)."""
+    """The statement's action grants beyond ``wanted``: fails, then extras (id, problem).
+    An action required on another resource (``elsewhere``: s3:ListBucket on the bucket,
+    beside s3:GetObject on its objects) is one of the required actions, not an extra."""
+    required = (*wanted, *elsewhere)
     fails: list[tuple[str, str]] = []
     extras: list[tuple[str, str]] = []
     if statement.not_actions is not None:
@@ -248,7 +254,7 @@ def _action_problems(
         matched = [a for a in granted if matches_action(pattern, a)]
         if has_wildcard(pattern) and matched:
             fails.append(("WILDCARD_ACTION", _wildcard_problem(pattern, matched)))
-        elif not has_wildcard(pattern) and not any(matches_action(pattern, a) for a in wanted):
+        elif not has_wildcard(pattern) and not any(matches_action(pattern, a) for a in required):
             problem = f'Action "{pattern}" is granted but is not one of the required actions'
             extras.append(("EXTRA_ACTION", problem))
     return fails, extras

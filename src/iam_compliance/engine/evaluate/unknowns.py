@@ -105,6 +105,8 @@ def with_unknowns(assessment: Assessment, unknowns: Sequence[Unknown]) -> Assess
     if not unknowns:
         return assessment
     verdicts = {rid: undecided(v, unknowns) for rid, v in assessment.verdicts.items()}
+    # A forbid an open value touches is not proved denied either.
+    forbidden = {fid: undecided(v, unknowns) for fid, v in assessment.forbidden_verdicts.items()}
     findings = list(assessment.findings)
     for unknown in unknowns:
         if not unknown.keys and not unknown.trust:
@@ -123,4 +125,10 @@ def with_unknowns(assessment: Assessment, unknowns: Sequence[Unknown]) -> Assess
         if unknown.trust:
             trust = CheckResult(False, f"could not be decided: {unknown.text}")
             break
-    return dataclasses.replace(assessment, verdicts=verdicts, findings=tuple(findings), trust=trust)
+    return dataclasses.replace(
+        assessment,
+        verdicts=verdicts,
+        findings=tuple(findings),
+        trust=trust,
+        forbidden_verdicts=forbidden,
+    )

@@ -6,7 +6,10 @@ the table, on its indexes, on its stream, on another table and on ``*``, and eve
 of every other service either document mentions, on the resources the documents name and
 on ``*``. The only verdicts allowed to change are the required (action, resource) pairs;
 any other probe whose verdict changes to allowed (or to could-not-be-decided, which might
-be allowed) is new access, and the fix is refused with the list.
+be allowed) is new access, and the fix is refused with the list. The workload's forbidden
+pairs (``[[forbid]]``) are always probed, and one the proposed document would allow, or
+leave undecided where it was denied, refuses the fix on its own account: a fix never
+grants what the workload must never be able to do.
 
 This is a check of the planner's output, not of IAM: a planner bug that widened a grant
 (``Resource: "*"``, ``dynamodb:*``) is caught here before anything is written.
@@ -52,6 +55,9 @@ class Proof:
     probes: int
     #: Required (action, resource) pairs the proposed document still does not allow.
     missing: tuple[str, ...] = ()
+    #: Forbidden (action, resource) pairs whose verdict the proposed document changes to
+    #: allowed or could-not-be-decided (also among ``new_access``).
+    forbidden: tuple[str, ...] = ()
 
     @property
     def holds(self) -> bool:
@@ -81,14 +87,21 @@ def prove_no_new_access(
     judge: Judge,
     probes: Iterable[tuple[str, str]],
     required: Iterable[tuple[str, str]],
+    forbidden: Mapping[tuple[str, str], str] | None = None,
 ) -> Proof:
-    """Compare ``before`` and ``after`` on every probe; only ``required`` may change."""
+    """Compare ``before`` and ``after`` on every probe; only ``required`` may change, and
+    never one of the ``forbidden`` pairs, (action, resource) -> the forbid's id, which are
+    probed whatever ``probes`` holds."""
     wanted = {(action.lower(), resource) for action, resource in required}
+    forbidden = forbidden or {}
+    never = {(action.lower(), resource): fid for (action, resource), fid in forbidden.items()}
+    probes = [*probes, *forbidden]
     found = _changed_statements(before, after)
     changed = None if found is None else [(s, _services_named(s)) for s in found]
     reaching: dict[str, list[Statement]] = {}  # action -> the changed statements covering it
     new: list[str] = []
     granted: list[str] = []
+    refused: list[str] = []
     count = 0
     for action, resource in dict.fromkeys(probes):
         count += 1
@@ -104,11 +117,14 @@ def prove_no_new_access(
         if now is old or now not in (Decision.ALLOWED, Decision.UNDECIDED):
             continue
         text = f"{action} on {resource} (was {old.value}, would be {now.value})"
-        if _required(action, resource, wanted):
+        if (action.lower(), resource) in never:
+            refused.append(f"{text}, forbidden by {never[action.lower(), resource]}")
+            new.append(text)
+        elif _required(action, resource, wanted):
             granted.append(text)
         else:
             new.append(text)
-    return Proof(tuple(new), tuple(granted), count)
+    return Proof(tuple(new), tuple(granted), count, forbidden=tuple(refused))
 
 
 def _changed_statements(before: RolePolicies, after: RolePolicies) -> list[Statement] | None:
@@ -245,9 +261,11 @@ def prove_document(
     needs: Sequence[Need],
     actions: Callable[[str], Sequence[str]],
     table_arn: str,
+    forbidden: Sequence[Need] = (),
 ) -> Proof:
-    """``document`` in place of ``target``: what it newly grants, and which needs it still
-    leaves denied. A fix's proposed document, or what a patched file reads as."""
+    """``document`` in place of ``target``: what it newly grants (a ``forbidden`` pair
+    among it is named apart), and which needs it still leaves denied. A fix's proposed
+    document, or what a patched file reads as."""
     proposed = reparse(document, target)
     required = [(need.action, need.resource) for need in needs]
     after = replacing(policies, proposed)
@@ -257,6 +275,7 @@ def prove_document(
         judge,
         probes([target, proposed], table_arn, required, actions),
         required,
+        {(need.action, need.resource): need.id for need in forbidden},
     )
     missing = tuple(
         need.id for need in needs if not judge(after, need.action, need.resource).is_allowed
@@ -272,12 +291,22 @@ def check_plan(
     needs: Sequence[Need],
     actions: Callable[[str], Sequence[str]],
     table_arn: str,
+    forbidden: Sequence[Need] = (),
 ) -> FixPlan:
-    """``plan`` with its proof; refused when the proposed document grants anything else."""
+    """``plan`` with its proof; refused when the proposed document grants anything else,
+    and, saying so first, when it would grant a ``forbidden`` pair."""
     if plan.new_document is None:
         return plan
-    found = prove_document(plan.new_document, policies, target, judge, needs, actions, table_arn)
+    found = prove_document(
+        plan.new_document, policies, target, judge, needs, actions, table_arn, forbidden
+    )
     refusals = plan.refusals
+    if found.forbidden:
+        refusals = (
+            *refusals,
+            "the proposed document would allow what the workload must never be able to do: "
+            f"{'; '.join(found.forbidden)}; a fix never grants a forbidden action",
+        )
     if not found.holds:
         refusals = (*refusals, f"{found.describe()}; a fix may add only the required actions")
     # What the plan could not grant (blocked) is refused by the planner already; the proof

@@ -58,7 +58,8 @@ def plan_and_prove(
     allow_shared: bool = False,
     write: Callable[[FixPlan], WrittenFix | None] | None = None,
 ) -> FixPlan | None:
-    """The smallest fix of ``found``'s task policy, proved to grant only what is required.
+    """The smallest fix of ``found``'s task policy, proved to grant only what is required
+    and never one of its forbidden pairs.
 
     None when the task policy is not attached (there is nothing to add to). ``versions``
     is IAM's listing of the policy's versions; None plans against the default version
@@ -98,6 +99,7 @@ def plan_and_prove(
         found.needs(),
         actions,
         found.target.table_arn,
+        found.forbidden_needs(),
     )
     if write is None or not plan.can_apply or plan.new_document is None:
         return plan
@@ -112,6 +114,7 @@ def plan_and_prove(
         found.needs(),
         actions,
         found.target.table_arn,
+        found.forbidden_needs(),
     )
     if not proof.exact or not written.reads_as(plan.new_document):
         why = proof.describe() if not proof.exact else "it is not the planned document"
