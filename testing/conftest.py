@@ -35,13 +35,9 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from iam_compliance.aws.catalog import IamActionCatalog
-from iam_compliance.engine.evaluate.assessment import (
-    Assessment,
-    AttachedPolicy,
-    RoleSnapshot,
-    assess,
-)
+from iam_compliance.engine.evaluate.assessment import Assessment, assess
 from iam_compliance.engine.evaluate.evaluation import Verdict
+from iam_compliance.engine.evaluate.snapshot import AttachedPolicy, RoleSnapshot
 from iam_compliance.engine.fix.planning import FixPlan, plan_fix
 from iam_compliance.engine.fix.proposal import plan_and_prove
 from iam_compliance.engine.fix.rollout import Remediation, apply_fix

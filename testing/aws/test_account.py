@@ -19,7 +19,7 @@ from moto import mock_aws
 from iam_compliance.aws.account import AccountReads, Sweep, read_mode, sweep
 from iam_compliance.aws.adapter import AwsAdapter
 from iam_compliance.aws.connection import Connection
-from iam_compliance.engine.evaluate.assessment import TableState
+from iam_compliance.engine.evaluate.snapshot import TableState
 from iam_compliance.engine.policy import Policy, PolicyKind, parse_policy
 from iam_compliance.engine.target import Credentials
 from iam_compliance.errors import AccessDeniedError, AwsError, NotFoundError

@@ -16,7 +16,7 @@ from iam_compliance.aws.connection import Sessions
 from iam_compliance.aws.mock import MockAccounts
 from iam_compliance.aws.mock_resources import read_layout
 from iam_compliance.aws.reading import RoleReader
-from iam_compliance.engine.evaluate.assessment import RoleSnapshot
+from iam_compliance.engine.evaluate.snapshot import RoleSnapshot
 from iam_compliance.engine.resources import ResourceNeeds
 from iam_compliance.engine.target import Target
 from iam_compliance.errors import AccessDeniedError, ConfigurationError

@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluate.assessment import AttachedPolicy, assess, check_attachment
+from iam_compliance.engine.evaluate.assessment import assess, check_attachment
 from iam_compliance.engine.evaluate.decision import Decision
 from iam_compliance.engine.evaluate.evaluation import evaluate
 from iam_compliance.engine.evaluate.principals import ServicePrincipal
 from iam_compliance.engine.evaluate.request import ContextEntry
+from iam_compliance.engine.evaluate.snapshot import AttachedPolicy
 from iam_compliance.engine.evaluate.trust import (
     ECS_TASKS_PRINCIPAL,
     assume_role_context,

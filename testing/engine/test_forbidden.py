@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluate.assessment import Assessment, TableState, assess
+from iam_compliance.engine.evaluate.assessment import Assessment, assess
+from iam_compliance.engine.evaluate.snapshot import TableState
 from iam_compliance.engine.policy import parse_policy
 from iam_compliance.engine.requirements import ForbiddenAction
-from iam_compliance.engine.resources import ResourceState
+from iam_compliance.engine.resources import EndpointState, ResourceState
 
 from conftest import (
     BUCKET,
@@ -32,8 +33,8 @@ FORBIDS = (DELETE_OBJECT, DELETE_TABLE)
 
 
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
-#: The artifacts bucket as read: it has no bucket policy.
-NO_BUCKET_POLICY = ResourceState(BUCKET_ARN, "s3", "bucket", "none")
+#: The artifacts bucket as read: the target account's, with no bucket policy.
+NO_BUCKET_POLICY = ResourceState(BUCKET_ARN, "s3", "bucket", "none", account=TARGET.account_id)
 
 
 def judged(
@@ -49,7 +50,12 @@ def judged(
     snapshot = role_snapshot(parsed_task_policy(runbook_policy(), "v1"), *extra)
     read = {BUCKET_ARN: bucket} if bucket is not None else {}
     # The table as read, without a resource policy.
-    snapshot = dataclasses.replace(snapshot, resources=read, table=TableState(TARGET.table_arn))
+    # The endpoints a test declares, as read: without a policy (every request through them).
+    declared = (context or {}).get("aws:SourceVpce", [])
+    endpoints = {vpce: EndpointState(vpce, "none") for vpce in declared}
+    snapshot = dataclasses.replace(
+        snapshot, resources=read, table=TableState(TARGET.table_arn), endpoints=endpoints
+    )
     return assess(TARGET, snapshot, REQUIREMENTS, context, now=NOW, forbidden=FORBIDS)
 
 
@@ -187,15 +193,16 @@ GRANTING_BUCKET_POLICY = parse_policy(
         ),
         pytest.param(
             ResourceState(BUCKET_ARN, "s3", "bucket", "unreadable", detail="AccessDenied"),
-            f"the resource-based policy of {BUCKET_ARN} is not known (AccessDenied)",
+            "could not be decided: the bucket policy of ml-platform-artifacts could not be "
+            "read: AccessDenied",
             id="bucket-policy-unreadable",
         ),
         pytest.param(
             ResourceState(
                 BUCKET_ARN, "s3", "bucket", "read", resource_policy=GRANTING_BUCKET_POLICY
             ),
-            f"the resource-based policy of {BUCKET_ARN} is not part of this verdict",
-            id="bucket-policy-read-but-not-applied",
+            f"could not be decided: the account that owns {BUCKET_ARN} is not known",
+            id="bucket-policy-read-of-a-bucket-whose-owner-is-not-known",
         ),
     ],
 )
@@ -208,7 +215,24 @@ def test_no_identity_grant_is_no_proof_while_the_resource_s_own_policy_is_unseen
 
     assert not check.ok
     assert said in check.message
-    assert check.message.endswith("could grant it, so the denial is not proved")
+
+
+def test_a_bucket_policy_granting_the_role_is_applied_and_fails_the_forbid() -> None:
+    """In the role's own account, the bucket policy's grant is enough (no identity grant)."""
+    bucket = ResourceState(
+        BUCKET_ARN,
+        "s3",
+        "bucket",
+        "read",
+        resource_policy=GRANTING_BUCKET_POLICY,
+        account=TARGET.account_id,
+    )
+    check = judged(bucket=bucket).forbidden_check(DELETE_OBJECT.id)
+
+    assert not check.ok
+    assert "must never be allowed (artifacts are kept), but s3:DeleteObject is allowed" in (
+        check.message
+    )
 
 
 def test_an_explicit_deny_is_a_proof_whatever_the_resource_s_own_policy() -> None:

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from iam_compliance.engine.evaluate.assessment import Assessment, TableState, assess
+from iam_compliance.engine.evaluate.assessment import Assessment, assess
 from iam_compliance.engine.evaluate.evaluation import evaluate
+from iam_compliance.engine.evaluate.snapshot import TableState
 from iam_compliance.engine.fix.planning import FixPlan, plan_fix, widening_reason
 from iam_compliance.engine.policy import RolePolicies, parse_policy
 from iam_compliance.engine.requirements import Need, RequiredAction

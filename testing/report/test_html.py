@@ -9,7 +9,7 @@ import pytest
 
 from iam_compliance.config import Settings
 from iam_compliance.engine.evaluate.assessment import Assessment
-from iam_compliance.report import build
+from iam_compliance.report import build, fixes
 from iam_compliance.report.codec import from_json, to_json
 from iam_compliance.report.document import RowPayload
 from iam_compliance.report.html import row_cells, row_details_html, summary_html
@@ -362,7 +362,7 @@ def test_script_in_the_summary_shows_as_text() -> None:
     assessment = untrusted()
     policy = assessment.target_policy
     assert policy is not None
-    documents = {"default": build.plain(policy.document)}
+    documents = {"default": fixes.plain(policy.document)}
 
     page = summary_html(MOCK, (report_section(assessment),), documents=documents)
 

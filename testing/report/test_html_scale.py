@@ -14,7 +14,7 @@ from iam_compliance.config import Settings
 from iam_compliance.engine.evaluate.assessment import Assessment, assess
 from iam_compliance.engine.requirements import RequiredAction
 from iam_compliance.engine.target import Target
-from iam_compliance.report import build
+from iam_compliance.report import build, fixes
 from iam_compliance.report.codec import to_json
 from iam_compliance.report.html import (
     TITLE_LENGTH,
@@ -135,7 +135,7 @@ def test_300_missing_actions_stay_small() -> None:
     settings = Settings(mode="mock", targets=(TARGET,))
 
     summary = summary_html(
-        settings, (section,), documents={"default": build.plain(policy.document)}
+        settings, (section,), documents={"default": fixes.plain(policy.document)}
     )
     rows = []
     for entry in section.actions:

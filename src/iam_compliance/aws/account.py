@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from ..engine.evaluate.assessment import AttachedPolicy, RoleSnapshot, TableState
+from ..engine.evaluate.snapshot import AttachedPolicy, RoleSnapshot, TableState
 from ..engine.policy import Policy, PolicyKind, RolePolicies, parse_policy
 from ..engine.target import Target
 from ..errors import AwsError, IamComplianceError, NotFoundError

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from ..engine.evaluate.assessment import AttachedPolicy, RoleSnapshot, TableState
+from ..engine.evaluate.snapshot import AttachedPolicy, RoleSnapshot, TableState
 from ..engine.policy import Policy, PolicyKind, PolicyVersion, RolePolicies, parse_policy
 from ..engine.resources import EndpointState, Governing, ResourceNeeds, ResourceState
 from ..engine.target import Target

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from ..engine.decoding import load_document, read_file
-from ..engine.evaluate.assessment import TableState
+from ..engine.evaluate.snapshot import TableState
 from ..engine.policy import parse_policy
 from ..engine.target import Credentials, Target, fill_placeholders
 from ..errors import ConfigurationError, IamComplianceError, NotFoundError

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 
-from ..engine.evaluate.assessment import RoleSnapshot
+from ..engine.evaluate.snapshot import RoleSnapshot
 from ..engine.resources import ResourceNeeds
 from ..engine.target import Target
 from ..errors import AccessDeniedError, IamComplianceError

@@ -24,10 +24,11 @@ from ..aws.progress import ReadProgress, interval_of, read_with_progress
 from ..aws.reading import RoleReader
 from ..aws.simulator import simulate
 from ..config import READ_CONCURRENCY, Settings
-from ..engine.evaluate.assessment import NOTHING_DECLARED, Assessment, RoleSnapshot, assess
+from ..engine.evaluate.assessment import NOTHING_DECLARED, Assessment, assess
 from ..engine.evaluate.crosscheck import compare, context_entries
 from ..engine.evaluate.evaluation import Judge, Verdict
 from ..engine.evaluate.request import Declared
+from ..engine.evaluate.snapshot import RoleSnapshot
 from ..engine.fix.planning import FixPlan
 from ..engine.fix.proposal import WrittenFix, plan_and_prove
 from ..engine.policy import PolicyVersion, RolePolicies

@@ -24,7 +24,7 @@ from ..engine.evaluate.assessment import Assessment
 from ..engine.fix.planning import FixPlan
 from ..engine.fix.rollout import Remediation
 from ..errors import IamComplianceError
-from ..report import build, html
+from ..report import build, fixes, html
 from ..report.codec import from_json, to_json
 from ..report.document import RowPayload, TestEntry
 from ..report.labels import CheckKind, Outcome, Status
@@ -120,7 +120,7 @@ class VerdictLedger:
             policy = assessment.target_policy
             self._built[name] = (
                 self._section(assessment),
-                build.plain(policy.document) if policy is not None else None,
+                fixes.plain(policy.document) if policy is not None else None,
             )
         section, document = self._built[name]
         payload = build.row_payload(check, action, assessment)
@@ -240,7 +240,7 @@ class VerdictLedger:
                 continue
             remediation = self.remediations.of(target.name)
             if section.remediation is None and remediation is not None:
-                entry = build.remediation_entry(remediation)
+                entry = fixes.remediation_entry(remediation)
                 proposed = section.proposed_fix
                 if entry.plan is not None and remediation.applied is None and section.missing:
                     proposed = entry.plan  # the plan --fix-dry-run printed

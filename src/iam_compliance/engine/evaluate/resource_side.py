@@ -115,8 +115,17 @@ def side_of(
         return ResourceSide(state, label=f"the {what}", blocked=unread(what, state))
     account = state.account or account_in(state.arn)
     cross = state.cross_account
+    if cross is None and not account:
+        # Whose resource it is decides how the two policies combine (one Allow is enough in
+        # the same account, both are needed across accounts:
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
+        # Not known, neither reading proves an allow, nor a denial (a forbid's proof).
+        return ResourceSide(
+            state,
+            label=f"the {what}",
+            blocked=f"the account that owns {state.arn} is not known",
+        )
     if cross is None:
-        # Not known whose it is: as strict as another account's (never more lenient).
         cross = account != role_account
     if state.service == "kms":
         combination = Combination.BOTH if cross else Combination.KEY_POLICY
