@@ -117,6 +117,7 @@ def test_resources_without_a_policy_have_none(
     assert resources[queue].encryption.kind == "service"  # SSE-SQS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "arn",
     [
@@ -154,6 +155,7 @@ def key_arn_of(resources: Mapping[str, ResourceState]) -> str:
     return arn
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("refused", "kind", "needed", "where"),
     [

@@ -43,6 +43,7 @@ def seeded(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServ
     return moto_server
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "selection",
     [
@@ -90,6 +91,7 @@ def test_more_required_actions_make_no_more_calls(
     assert Counter(seeded.requests()) == EXPECTED
 
 
+@pytest.mark.slow
 def test_attached_policies_are_paginated(
     suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -149,6 +151,7 @@ def requirements_on_three_resources(per_resource: int, key: str) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("per_resource", "targets"),
     [

@@ -36,6 +36,7 @@ def outcome(result: pytest.RunResult) -> list[str]:
     return sorted(line for line in result.outlines if line.startswith(("PASSED", "FAILED")))
 
 
+@pytest.mark.slow
 def test_verdicts_survive_every_call_being_throttled_twice(
     suite: pytest.Pytester, live: MotoServer
 ) -> None:
@@ -61,6 +62,7 @@ def test_verdicts_survive_every_call_being_throttled_twice(
     assert len(live.requests()) == 3 * 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fault", "message"),
     [
@@ -92,6 +94,7 @@ def test_a_service_that_keeps_failing_ends_with_one_message(
     assert Counter(live.requests())["iam:GetRole"] == 5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("action", [pytest.param(a, id=a) for a in READ_ACTIONS])
 def test_access_denied_names_the_action_the_checker_needs(
     suite: pytest.Pytester, live: MotoServer, monkeypatch: pytest.MonkeyPatch, action: str

@@ -190,6 +190,7 @@ def test_dry_run_shows_the_plan_and_writes_nothing(
     assert records(suite) == []
 
 
+@pytest.mark.slow
 def test_failed_verification_rolls_back(suite: pytest.Pytester, live: MotoServer) -> None:
     live.seed()
     # The first read succeeds; every read after the new version is created fails, so the

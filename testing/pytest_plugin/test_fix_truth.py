@@ -76,6 +76,7 @@ def test_lost_answer_to_delete_is_not_blamed_on_someone_else(
     assert "deleting v1 was lost" in record["notes"][0]
 
 
+@pytest.mark.slow
 def test_lost_answer_to_the_rollback_says_it_rolled_back(
     suite: pytest.Pytester, live: MotoServer
 ) -> None:
@@ -119,6 +120,7 @@ AwsAdapter.create_default_version = create_default_version
 """
 
 
+@pytest.mark.slow
 def test_rollback_never_displaces_another_writers_version(
     suite: pytest.Pytester, live: MotoServer
 ) -> None:
@@ -262,6 +264,7 @@ def test_policy_with_a_path_is_found_by_the_arn_the_role_has(
     assert record["policy_arn"] == arn
 
 
+@pytest.mark.slow
 def test_a_fix_left_unverified_as_the_default_is_not_reported_compliant(
     suite: pytest.Pytester, live: MotoServer
 ) -> None:
@@ -284,6 +287,7 @@ def test_a_fix_left_unverified_as_the_default_is_not_reported_compliant(
     assert "v2 is still the default" in document["error"]["message"]
 
 
+@pytest.mark.slow
 def test_a_throttled_write_is_sent_again_and_made_once(
     suite: pytest.Pytester, live: MotoServer
 ) -> None:

@@ -77,6 +77,7 @@ def hint_of(target: dict[str, Any]) -> list[str]:
     return shlex.split(command)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "environment",
     [

@@ -251,6 +251,7 @@ def app(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Py
     return pytester
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "workers", [pytest.param([], id="one-process"), pytest.param(["-n", "2"], id="xdist")]
 )

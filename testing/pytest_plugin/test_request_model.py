@@ -530,6 +530,7 @@ def check(suite: pytest.Pytester, result: pytest.RunResult, world: World, mode: 
             assert message in output, mode
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [pytest.param(name, id=name) for name in WORLDS])
 def test_verdict_and_reason_in_mock_and_live_mode(
     suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch, name: str

@@ -91,6 +91,7 @@ def refusal_lines(condition_text: str, key: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("option", ["--fix", "--fix-dry-run"])
 @pytest.mark.parametrize(("condition", "condition_text", "key"), GUARDS)
 def test_live_fix_refuses_to_widen_a_guarded_grant(

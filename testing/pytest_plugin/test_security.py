@@ -281,6 +281,7 @@ def test_the_account_sweep_policy_is_what_several_targets_of_an_account_need(
     result.stdout.fnmatch_lines([f"iam-compliance: live account 618574523116: 2 target(s), {read}"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("policies", "readable"),
     [

@@ -223,6 +223,7 @@ def test_an_empty_shard_has_nothing_to_check(suite: pytest.Pytester) -> None:
     # The merge counts it as present: test_the_merged_sarif_is_one_run_of_every_shards_results.
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("policy", "extra", "shard_codes", "merged_code"),
     [
@@ -434,6 +435,7 @@ def live_env(
     )
 
 
+@pytest.mark.slow
 def test_each_account_is_read_by_one_shard_only(
     suite: pytest.Pytester, moto_server: MotoServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -71,6 +71,7 @@ def replan(suite: pytest.Pytester, document_file: Path) -> None:
     plan_file.write_text(json.dumps(plan, indent=2))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SOURCES)
 def test_source_fails_on_the_missing_actions_and_its_patch_fixes_it(
     suite: pytest.Pytester, name: str

@@ -245,6 +245,7 @@ def seed_mock(
         write_policy(pytester, boundary, "fixtures/policies/boundary.json")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario", [pytest.param(name, id=name) for name in SCENARIOS])
 def test_live_and_mock_give_the_documented_verdicts(
     suite: pytest.Pytester,

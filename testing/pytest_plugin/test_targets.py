@@ -82,6 +82,7 @@ def test_live_targets_each_get_their_own_verdicts(
     }
 
 
+@pytest.mark.slow
 def test_live_targets_are_read_several_at_once_with_the_same_verdicts(
     suite: pytest.Pytester, moto_server: MotoServer
 ) -> None:
@@ -170,6 +171,7 @@ def test_mock_targets_of_one_account_share_it(suite: pytest.Pytester) -> None:
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
 
 
+@pytest.mark.slow
 def test_xdist_reads_each_target_once(suite: pytest.Pytester, moto_server: MotoServer) -> None:
     names = {}
     for n, account in enumerate((DEV, PROD, "333333333333", "444444444444")):
@@ -252,6 +254,7 @@ def roles_in_one_account(
     return args
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("count", [2, 7])
 def test_many_targets_in_one_account_are_read_with_one_sweep(
     suite: pytest.Pytester, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch, count: int
