@@ -321,3 +321,13 @@ def test_bad_input_gets_one_clear_message(
     assert fnmatch.fnmatch(report["error"]["message"], message)
     for name in ("compliance.html", "compliance.xml"):
         assert "could not check" in (suite.path / "reports" / name).read_text().lower()
+
+
+def test_a_requirements_file_given_by_its_path_is_named_once(suite: pytest.Pytester) -> None:
+    path = suite.path / "bad.toml"
+    path.write_text('[[action]]\nname = "dynamodb:Get*"\n')
+    result = suite.runpytest("--iam-requirements", str(path))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    [line] = [line for line in result.errlines if line.startswith("ERROR: ")]
+    assert line.startswith(f"ERROR: --iam-requirements {path}: action #1: 'dynamodb:Get*': ")
+    assert line.count(str(path)) == 1

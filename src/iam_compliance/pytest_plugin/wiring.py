@@ -242,10 +242,10 @@ def _checker(config: pytest.Config, folder: Path, failures: FailureTracker) -> C
         workload = load_workload(path, catalog)
         check_overlaps(workload, settings.targets, str(path))
     except ConfigurationError as exc:
-        given = option.iam_requirements
-        raise ConfigurationError(
-            f"--iam-requirements {given}: {exc}" if given else str(exc)
-        ) from None
+        given, said = option.iam_requirements, str(exc)
+        # The loader's message starts with the file's path: named as given, once.
+        said = said.removeprefix(f"{path}: ") if given == str(path) else said
+        raise ConfigurationError(f"--iam-requirements {given}: {said}" if given else said) from None
     concurrency = parse_positive_int(
         str(config.getini("iam_compliance_read_concurrency")),
         name="iam_compliance_read_concurrency",
