@@ -612,6 +612,16 @@ def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
     return pytester
 
 
+def failed_ids(result: pytest.RunResult) -> set[str]:
+    """The ids of the tests the short summary says failed (without the message that pytest
+    adds in CI, where it does not truncate the summary)."""
+    return {
+        line.split(" ", 1)[1].split(" - ")[0]
+        for line in result.outlines
+        if line.startswith("FAILED ")
+    }
+
+
 def apply_as_told(result: pytest.RunResult, cwd: Path) -> list[str]:
     """Run the command the terminal prescribes for a patch, ``--check`` first, from
     ``cwd``; returns it."""

@@ -18,6 +18,7 @@ from conftest import (
     MotoServer,
     action_id,
     compliant_policy,
+    failed_ids,
     read_json,
     task_policy,
 )
@@ -62,14 +63,6 @@ def organization(
             f'file = "{name}.json"',
         ]
     (folder / "organization.toml").write_text("\n".join(lines) + "\n")
-
-
-def failed(result: pytest.RunResult) -> set[str]:
-    return {
-        line.split(" ", 1)[1].split(" - ")[0]
-        for line in result.outlines
-        if line.startswith("FAILED ")
-    }
 
 
 def compliant(pytester: pytest.Pytester) -> str:
@@ -150,7 +143,7 @@ def test_guardrails_in_mock_mode(
     result = suite.runpytest("--iam-policy-file", compliant(suite))
 
     expected = {action_id(action) for action in failing}
-    assert failed(result) == expected | {
+    assert failed_ids(result) == expected | {
         "tests/test_ecs_task_dynamodb_permissions.py::TestECSTaskRoleDynamoDBPermissions::"
         "test_task_role_has_all_required_permissions"
     }
@@ -279,7 +272,7 @@ def test_an_scp_denies_in_live_mode_read_through_the_org_read_role(
     file = env_file(suite, moto_server, member, "member")
     result = suite.runpytest(*LIVE, "--iam-env-file", file)
 
-    assert action_id(SCAN) in failed(result)
+    assert action_id(SCAN) in failed_ids(result)
     result.stdout.fnmatch_lines(
         [
             "iam-compliance: guardrails: organization o-*: * (read by arn:aws:sts::"

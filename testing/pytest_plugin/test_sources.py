@@ -27,6 +27,7 @@ from conftest import (
     TERRAFORM_PLAN,
     action_id,
     apply_as_told,
+    failed_ids,
     runbook_policy,
     write_policy,
 )
@@ -38,14 +39,6 @@ RUNBOOK_FAILURES = {
     *(action_id(a) for a in MISSING),
 }
 SOURCES = [TERRAFORM_PLAN, TEMPLATE_JSON, TEMPLATE_YAML, "proposed.json"]
-
-
-def failed_ids(result: pytest.RunResult) -> set[str]:
-    return {
-        line.split(" ", 1)[1].split(" - ")[0]
-        for line in result.outlines
-        if line.startswith("FAILED ")
-    }
 
 
 def source_path(suite: pytest.Pytester, name: str) -> str:

@@ -18,6 +18,7 @@ from conftest import (
     TEMPLATE_YAML,
     action_id,
     compliant_policy,
+    failed_ids,
     plan_resource,
     planned,
     runbook_plan,
@@ -67,14 +68,6 @@ def compliant_plan() -> dict[str, Any]:
     return plan
 
 
-def failed(result: pytest.RunResult) -> set[str]:
-    return {
-        line.split(" ", 1)[1].split(" - ")[0]
-        for line in result.outlines
-        if line.startswith("FAILED ")
-    }
-
-
 def test_the_compliant_sources_pass(suite: pytest.Pytester) -> None:
     """The baseline the tests below change one thing of."""
     (suite.path / "t.yaml").write_text(compliant_template(suite))
@@ -100,7 +93,7 @@ def test_a_template_role_path_is_in_the_principal_arn(suite: pytest.Pytester) ->
     (suite.path / "t.yaml").write_text(text)
     result = suite.runpytest("--iam-policy-file", "t.yaml", "-rf")
     # role/ml-platform/MLPlatformECSTaskRole is not role/MLPlatform*: the table denies it.
-    assert {action_id(a) for a in REQUIRED} <= failed(result)
+    assert {action_id(a) for a in REQUIRED} <= failed_ids(result)
     result.stdout.fnmatch_lines(
         ['*dynamodb:Scan*denied by table resource policy, statement "OnlyPlatformRoles"*']
     )
@@ -122,7 +115,7 @@ def test_a_plan_role_path_is_in_the_principal_arn(suite: pytest.Pytester) -> Non
     )
     write_policy(suite, plan, "plan.json")
     result = suite.runpytest("--iam-policy-file", "plan.json", "-rf")
-    assert {action_id(a) for a in REQUIRED} <= failed(result)
+    assert {action_id(a) for a in REQUIRED} <= failed_ids(result)
 
 
 def test_a_role_path_iam_would_refuse_is_bad_input(suite: pytest.Pytester) -> None:
@@ -177,7 +170,7 @@ def test_a_resource_cloudformation_will_not_create_grants_nothing(
     text = conditional_template(suite, "    Type: String\n    Default: prod\n")
     (suite.path / "t.yaml").write_text(text)
     result = suite.runpytest("--iam-policy-file", "t.yaml")
-    assert {action_id(a) for a in MISSING} <= failed(result)
+    assert {action_id(a) for a in MISSING} <= failed_ids(result)
     result.assert_outcomes(passed=6, failed=4)
 
 
@@ -185,7 +178,7 @@ def test_a_condition_the_template_cannot_decide_is_never_a_pass(suite: pytest.Py
     text = conditional_template(suite, "    Type: String\n")  # no Default
     (suite.path / "t.yaml").write_text(text)
     result = suite.runpytest("--iam-policy-file", "t.yaml", "-rf")
-    assert {action_id(a) for a in REQUIRED} <= failed(result)
+    assert {action_id(a) for a in REQUIRED} <= failed_ids(result)
     result.stdout.fnmatch_lines(
         [
             "*dynamodb:Scan could not be decided: Condition of Resources.DevScans in t.yaml "
@@ -221,7 +214,7 @@ def test_a_policy_attachment_of_a_deny_is_read(suite: pytest.Pytester) -> None:
     )
     write_policy(suite, plan, "plan.json")
     result = suite.runpytest("--iam-policy-file", "plan.json", "-rf")
-    assert action_id("dynamodb:Scan") in failed(result)
+    assert action_id("dynamodb:Scan") in failed_ids(result)
     result.stdout.fnmatch_lines(['*dynamodb:Scan*denied by NoScans v1, statement "NoScans"*'])
 
 
@@ -236,7 +229,7 @@ def test_an_exclusive_list_that_drops_the_task_policy_is_never_a_pass(
     )
     write_policy(suite, plan, "plan.json")
     result = suite.runpytest("--iam-policy-file", "plan.json", "-rf")
-    assert {action_id(a) for a in REQUIRED} <= failed(result)
+    assert {action_id(a) for a in REQUIRED} <= failed_ids(result)
     result.stdout.fnmatch_lines(
         [
             "*dynamodb:GetItem could not be decided: policy_arns (aws_iam_policy.task) of "

@@ -9,18 +9,11 @@ from conftest import (
     MISSING,
     TABLE_ARN,
     compliant_policy,
+    failed_ids,
     runbook_policy,
     task_policy,
     write_policy,
 )
-
-
-def failed_ids(result: pytest.RunResult) -> set[str]:
-    return {
-        line.split(" ", 1)[1].split(" - ")[0]
-        for line in result.outlines
-        if line.startswith("FAILED ")
-    }
 
 
 def test_default_run_fails_exactly_the_three_missing_actions(suite: pytest.Pytester) -> None:
