@@ -52,6 +52,24 @@ def make_project(folder: Path, actions: Sequence[str] = ()) -> Path:
     return folder
 
 
+#: Roles per account in the many-target benchmarks: shards split by account.
+ROLES_PER_ACCOUNT = 20
+
+
+def targets_project(folder: Path, targets: int) -> tuple[Path, list[str]]:
+    """The suite against ``targets`` roles of the mock, ``ROLES_PER_ACCOUNT`` to an account
+    (one env file each), and the options that name them."""
+    project = make_project(folder)
+    (project / "envs").mkdir()
+    args: list[str] = []
+    for n in range(targets):
+        account = 100000000000 + n // ROLES_PER_ACCOUNT
+        path = project / "envs" / f"t{n:04}.env"
+        path.write_text(f"AWS_ACCOUNT_ID={account}\nECS_TASK_ROLE_NAME=Role{n}\n")
+        args.append(f"--iam-env-file={path}")
+    return project, args
+
+
 def cpu_seconds(pid: int | None = None) -> float:
     """CPU time of a running process (from /proc), or of this process's finished children."""
     if pid is None:

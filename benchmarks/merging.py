@@ -23,23 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import chromium_seconds, clean_environment, make_project, pytest_seconds
-
-#: Roles per account: shards split by account.
-ROLES_PER_ACCOUNT = 20
-
-
-def merge_project(work: Path, targets: int) -> tuple[Path, list[str]]:
-    """The suite against ``targets`` roles in ``targets / 20`` accounts of the mock."""
-    project = make_project(work / f"merge-{targets}")
-    (project / "envs").mkdir()
-    args: list[str] = []
-    for n in range(targets):
-        account = 100000000000 + n // ROLES_PER_ACCOUNT
-        path = project / "envs" / f"t{n:04}.env"
-        path.write_text(f"AWS_ACCOUNT_ID={account}\nECS_TASK_ROLE_NAME=Role{n}\n")
-        args.append(f"--iam-env-file={path}")
-    return project, args
+from common import (
+    ROLES_PER_ACCOUNT,
+    chromium_seconds,
+    clean_environment,
+    pytest_seconds,
+    targets_project,
+)
 
 
 def sizes(folder: Path) -> dict[str, float]:
@@ -59,7 +49,7 @@ def bench_merge(work: Path, counts: Sequence[int], shards: int, rounds: int) -> 
         f"{shards} shards; Chromium: --dump-dom wall time, min / median)"
     )
     for targets in counts:
-        project, args = merge_project(work, targets)
+        project, args = targets_project(work / f"merge-{targets}", targets)
         single = pytest_seconds(project, *args, "--tb=line", "-o", "iam_compliance_reports=single")
         each = [
             pytest_seconds(

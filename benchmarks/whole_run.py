@@ -33,10 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import clean_environment, make_project, pytest_times
+from common import clean_environment, pytest_times, targets_project
 
-#: Roles per account, as a multi-account run has them.
-ROLES_PER_ACCOUNT = 20
 #: The pytest options of each pair of runs.
 STYLES = (("default", ()), ("--tb=line", ("--tb=line",)))
 
@@ -85,19 +83,6 @@ class TestECSTaskRoleDynamoDBPermissions:
 """
 
 
-def suite_project(work: Path, targets: int) -> tuple[Path, list[str]]:
-    """The suite against ``targets`` roles of the mock, 20 to an account (one env file each)."""
-    project = make_project(work / f"suite-{targets}")
-    (project / "envs").mkdir()
-    args: list[str] = []
-    for n in range(targets):
-        account = 100000000000 + n // ROLES_PER_ACCOUNT
-        path = project / "envs" / f"t{n:04}.env"
-        path.write_text(f"AWS_ACCOUNT_ID={account}\nECS_TASK_ROLE_NAME=Role{n}\n")
-        args.append(f"--iam-env-file={path}")
-    return project, args
-
-
 def failure_messages(junit: Path) -> dict[str, str]:
     """Each failed test's message, by test name, as the suite's compliance.xml has it."""
     found = {}
@@ -128,7 +113,7 @@ def bench_whole_run(work: Path, counts: Sequence[int], rounds: int) -> None:
         f"10 tests; {rounds} pairs, median; wall / CPU seconds)"
     )
     for targets in counts:
-        suite, args = suite_project(work, targets)
+        suite, args = targets_project(work / f"suite-{targets}", targets)
         pytest_times(suite, *args, "--tb=line")  # warm, and the messages
         messages = failure_messages(suite / "reports" / "compliance.xml")
         floor = floor_project(work, targets, messages)
@@ -186,7 +171,7 @@ def progress_cadence(folder: Path, args: Sequence[str], *, tty: bool) -> list[fl
 
 def bench_cadence(work: Path, targets: int) -> None:
     """The gaps between the reads' progress lines, on a terminal and in a log."""
-    suite, args = suite_project(work / "cadence", targets)
+    suite, args = targets_project(work / "cadence" / f"suite-{targets}", targets)
     for label, tty in (("terminal", True), ("log", False)):
         arrived = progress_cadence(suite, args, tty=tty)
         gaps = [b - a for a, b in itertools.pairwise(arrived)]
