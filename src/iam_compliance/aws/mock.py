@@ -32,6 +32,7 @@ from ..errors import ConfigurationError, IamComplianceError, NotFoundError
 from .connection import Connection, Sessions
 from .mock_organization import management_account, read_layout, seed_organization
 from .mock_resources import MockResources
+from .moto_iam import MotoIam
 from .seeding import TableSeed, create_policy, seed_from_source
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ class MockAccounts:
 
     def _seed_once(self, target: Target) -> None:
         if target.name not in self._seeded:
-            self._seed(self._connection(target), target)
+            self._seed(target)
             self._seeded.add(target.name)
 
     def organization_connection(self, target: Target) -> Connection | None:
@@ -217,15 +218,16 @@ class MockAccounts:
         path = self._fixtures_dir / relative
         return fill_placeholders(read_file(path, str(path)), target, str(path))
 
-    def _seed(self, connection: Connection, target: Target) -> None:
+    def _seed(self, target: Target) -> None:
         """Create the target's role, policies and table; a document that moto (which checks
         documents as IAM does) refuses is a usage error naming its file."""
+        iam = MotoIam(target.account_id, target.partition)
         try:
             source = self.source(target)
             if source is not None and source.describes_role:
-                table = seed_from_source(connection, target, source, self._fixture_table(target))
+                table = seed_from_source(iam, target, source, self._fixture_table(target))
             else:
-                table = self._create_entities(connection, target)
+                table = self._create_entities(iam, target)
         except ClientError as exc:
             error = exc.response.get("Error", {})
             origin = getattr(exc, "iam_compliance_origin", "the mock account's seed documents")
@@ -244,9 +246,8 @@ class MockAccounts:
             raise NotFoundError(f"dynamodb:ListTagsOfResource {arn}: no such table")
         return self._tables[arn]
 
-    def _create_entities(self, connection: Connection, target: Target) -> TableSeed:
+    def _create_entities(self, iam: MotoIam, target: Target) -> TableSeed:
         # Long because it is a list: one step per seed document, each naming its file.
-        iam = connection.client("iam")
         trust_file = self._trust_policy_file()
         trust = self._fixture(trust_file, target)
         load_document(trust, str(self._fixtures_dir / trust_file))
@@ -339,7 +340,9 @@ class MockAccounts:
         folder = self._fixtures_dir / relative
         return sorted(folder.glob("*.json")) if folder.is_dir() else []
 
-    def _create_policy(self, iam: Any, target: Target, name: str, document: dict[str, Any]) -> str:
+    def _create_policy(
+        self, iam: MotoIam, target: Target, name: str, document: dict[str, Any]
+    ) -> str:
         key = (target.account_id, name)
         if key in self._policies:
             # Another target in the same account seeded it: the same fixture, the same
@@ -350,7 +353,10 @@ class MockAccounts:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "EntityAlreadyExists":
                 raise
-            arn = _existing_policy_arn(iam, name)
+            found = iam.policy_arn(name)
+            if found is None:  # pragma: no cover (refused as a duplicate, then not there)
+                raise
+            arn = found
         self._policies[key] = arn
         return arn
 
@@ -366,14 +372,6 @@ def _unless_seeded() -> Iterator[None]:
             "ResourceInUseException",
         ):
             raise
-
-
-def _existing_policy_arn(iam: Any, name: str) -> str:
-    for page in iam.get_paginator("list_policies").paginate(Scope="Local"):
-        for policy in page["Policies"]:
-            if policy["PolicyName"] == name:
-                return str(policy["Arn"])
-    raise ConfigurationError(f"the mock account lost policy {name}")  # pragma: no cover
 
 
 @contextmanager

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..engine.target import Target
-from .connection import Connection
 
 if TYPE_CHECKING:
     from ..sources.model import Source
@@ -56,13 +55,13 @@ def create_policy(iam: Any, name: str, document: Mapping[str, Any]) -> str:
 
 
 def seed_from_source(
-    connection: Connection, target: Target, source: Source, fixture_table: TableSeed
+    iam: Any, target: Target, source: Source, fixture_table: TableSeed
 ) -> TableSeed:
-    """The role and its policies as ``source`` describes them; returns its table.
+    """The role and its policies as ``source`` describes them, created through ``iam`` (a
+    boto3 IAM client or :class:`~iam_compliance.aws.moto_iam.MotoIam`); returns its table.
 
     A table the source does not define is as the fixtures describe it.
     """
-    iam = connection.client("iam")
     role: dict[str, Any] = {
         "RoleName": target.role_name,
         # The path is part of the role's ARN, which IAM (and moto) build from it.

@@ -77,6 +77,14 @@ class Assessment:
             strict=self.strict_resources,
         )
 
+    def verdicts_by_request(self) -> dict[tuple[str, str], Verdict]:
+        """The verdicts of the requirements and forbids, by (action, resource): what
+        :meth:`judge` answers for the snapshot's own policies."""
+        found = {(r.name, r.arn(self.target)): self.verdicts[r.id] for r in self.requirements}
+        for forbid in self.forbidden:
+            found[forbid.name, forbid.arn(self.target)] = self.forbidden_verdicts[forbid.id]
+        return found
+
     def context_for(self, action: str, resource: str) -> RequestContext:
         """The context of the containers' request of ``action`` on ``resource`` (its own
         account and tags when it is not the target's table)."""

@@ -98,7 +98,9 @@ def prove_no_new_access(
     probes = [*probes, *forbidden]
     found = _changed_statements(before, after)
     changed = None if found is None else [(s, _services_named(s)) for s in found]
-    reaching: dict[str, list[Statement]] = {}  # action -> the changed statements covering it
+    # action -> the changed statements covering it: the same for every target whose fix
+    # changes the same statements (a pure function of their text and the action).
+    reaching = _reaching(tuple(found or ()))
     new: list[str] = []
     granted: list[str] = []
     refused: list[str] = []
@@ -149,6 +151,20 @@ def _changed_statements(before: RolePolicies, after: RolePolicies) -> list[State
         changed.extend(s for s in olds if s not in news)
         changed.extend(s for s in news if s not in olds)
     return changed
+
+
+#: The reaching actions of each set of changed statements: ``_reaching(changed)``.
+_REACHING: dict[tuple[Statement, ...], dict[str, list[Statement]]] = {}
+
+
+def _reaching(changed: tuple[Statement, ...]) -> dict[str, list[Statement]]:
+    """The cache of which of ``changed`` cover each action, shared by every proof with
+    equal changed statements (a fresh one when a statement cannot be hashed: a raw
+    Principal)."""
+    try:
+        return _REACHING.setdefault(changed, {})
+    except TypeError:
+        return {}
 
 
 def _covers(statement: Statement, services: frozenset[str] | None, action: str) -> bool:

@@ -77,7 +77,10 @@ def plan_and_prove(
     policy = found.target_policy
     if policy is None or policy.version is None:
         return None
-    decide = _remembered(judge or found.judge)
+    # The assessment's own verdicts are the current policies' answers to the needs, when
+    # the fix is judged as the assessment was (a source file's unknowns judge otherwise).
+    known = found.verdicts_by_request() if judge is None or judge == found.judge else {}
+    decide = _remembered(judge or found.judge, found.snapshot.policies, known)
     listing = versions
     if listing is None:
         listing = [PolicyVersion(policy.version, is_default=True, created=datetime.now(UTC))]
@@ -127,11 +130,17 @@ def plan_and_prove(
     )
 
 
-def _remembered(judge: Judge) -> Judge:
+def _remembered(
+    judge: Judge, current: RolePolicies, known: Mapping[tuple[str, str], Verdict]
+) -> Judge:
     """``judge``, deciding each request once: planning and proving ask a third of their
     requests again (the required ones, before and after). A verdict is a pure function of
-    the policies (frozen) and the request, so the answer is the same."""
-    seen: dict[tuple[int, str, str], tuple[RolePolicies, Verdict]] = {}
+    the policies (frozen) and the request, so the answer is the same. ``known``: the
+    verdicts ``judge`` already gave for ``current``, by (action, resource)."""
+    seen: dict[tuple[int, str, str], tuple[RolePolicies, Verdict]] = {
+        (id(current), action, resource): (current, verdict)
+        for (action, resource), verdict in known.items()
+    }
 
     def remembered(policies: RolePolicies, action: str, resource: str) -> Verdict:
         key = (id(policies), action, resource)
