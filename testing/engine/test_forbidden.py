@@ -239,3 +239,48 @@ def test_an_explicit_deny_is_a_proof_whatever_the_resource_s_own_policy() -> Non
     deny = {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}
 
     assert judged(deny, bucket=None).forbidden_check(DELETE_OBJECT.id).ok
+
+
+@pytest.mark.parametrize(
+    ("statements", "assumed"),
+    [
+        pytest.param([], (), id="nothing-more"),
+        pytest.param(
+            [allow("s3:DeleteObject", OBJECTS, **IN_ENDPOINT)],
+            ("aws:SourceVpce",),
+            id="denied-while-a-key-is-assumed-absent",
+        ),
+        pytest.param([allow("dynamodb:*", TARGET.table_arn)], (), id="granted"),
+        pytest.param([allow("s3:DeleteObject", OBJECTS, **NOT_A_NUMBER)], (), id="undecided"),
+        pytest.param(
+            [
+                allow("s3:*", "*"),
+                {
+                    "Effect": "Deny",
+                    "Action": "s3:DeleteObject",
+                    "Resource": "*",
+                    "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c"}},
+                },
+            ],
+            ("aws:SourceVpce",),
+            id="explicitly-denied-while-a-key-is-assumed-absent",
+        ),
+    ],
+)
+def test_what_a_fix_proof_asks_is_decided_as_the_checks_decide(
+    statements: list[dict[str, Any]], assumed: tuple[str, ...]
+) -> None:
+    """A fix's proof reads decisions alone (Assessment.decide, which skips the wording
+    of assumptions): each decision is the full verdict's; only the wording differs."""
+    found = judged(*statements)
+    requests = [
+        *found.verdicts_by_request(),
+        ("dynamodb:DeleteTable", "*"),
+        ("s3:DeleteObject", f"{BUCKET_ARN}/other"),
+    ]
+    for action, resource in requests:
+        full = found.judge(found.snapshot.policies, action, resource)
+        quick = found.decide(found.snapshot.policies, action, resource)
+        assert quick.decision is full.decision, (action, resource)
+        assert quick.assumed_absent == ()
+    assert found.forbidden_verdicts[DELETE_OBJECT.id].assumed_absent == assumed

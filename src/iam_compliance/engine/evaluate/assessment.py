@@ -77,6 +77,22 @@ class Assessment:
             strict=self.strict_resources,
         )
 
+    def decide(self, policies: RolePolicies, action: str, resource: str) -> Verdict:
+        """:meth:`judge`'s decision, for what compares decisions alone: the verdict's
+        reason leaves out whether it hinges on a key whose absence is assumed
+        (:func:`.judgement.judge_request`'s ``explain``)."""
+        return judge(
+            self.snapshot,
+            self.request_context,
+            policies,
+            action,
+            resource,
+            self.guardrails.guardrails,
+            table_arn=self.target.table_arn,
+            strict=self.strict_resources,
+            explain=False,
+        )
+
     def verdicts_by_request(self) -> dict[tuple[str, str], Verdict]:
         """The verdicts of the requirements and forbids, by (action, resource): what
         :meth:`judge` answers for the snapshot's own policies."""
@@ -280,12 +296,13 @@ def judge(
     *,
     table_arn: str | None = None,
     strict: bool = False,
+    explain: bool = True,
 ) -> Verdict:
     """Evaluate ``action`` on ``resource`` with the request model of ``snapshot``'s target
     (whose table is ``table_arn``; default: the snapshot's table), as
-    :func:`.judgement.judge_request` does."""
+    :func:`.judgement.judge_request` does (``explain`` too)."""
     scene = scene_of(snapshot, table_arn, strict=strict)
-    return judge_request(scene, request, policies, action, resource, guardrails)
+    return judge_request(scene, request, policies, action, resource, guardrails, explain=explain)
 
 
 def scene_of(snapshot: RoleSnapshot, table_arn: str | None, *, strict: bool = False) -> Scene:

@@ -87,16 +87,24 @@ def judge_request(
     action: str,
     resource: str,
     guardrails: Guardrails | None = None,
+    *,
+    explain: bool = True,
 ) -> Verdict:
     """Evaluate ``action`` on ``resource`` as the containers' request, with what
-    ``scene`` holds; its implied key use judged too."""
+    ``scene`` holds; its implied key use judged too.
+
+    ``explain=False`` decides the same and skips what only words the verdict: the second
+    evaluation that finds whether the decision hinges on a key whose absence is assumed
+    (:func:`.evaluation.evaluate`'s ``assumed_absent``), so the verdict's reason does not
+    say so and its ``assumed_absent`` is empty. For what compares decisions alone (a
+    fix's proof)."""
     side = scene.side(resource)
     context = context_for(scene, request, side, action, resource)
     service = action.partition(":")[0]
     declared = endpoint_ids(context.values())
     endpoints, unknown_endpoint = endpoints_for(declared, scene.endpoints, service)
     verdict = _evaluated(
-        scene, context, policies, action, resource, side, guardrails, None, endpoints
+        scene, context, policies, action, resource, side, guardrails, None, endpoints, explain
     )
     if unknown_endpoint and verdict.decision not in _REFUSED:
         verdict = undecided(verdict, unknown_endpoint, "the VPC endpoint's policy")
@@ -106,7 +114,7 @@ def judge_request(
         )
     if side.blocked or verdict.decision in _REFUSED:
         return verdict
-    return fold(verdict, implied_uses(scene, request, policies, action, side, guardrails))
+    return fold(verdict, implied_uses(scene, request, policies, action, side, guardrails, explain))
 
 
 def context_for(
@@ -134,6 +142,7 @@ def _evaluated(
     guardrails: Guardrails | None,
     via: Via | None,
     endpoints: Sequence[EndpointPolicy] = (),
+    explain: bool = True,
 ) -> Verdict:
     """One evaluation, the resource's side settled: undecided when its policy is not
     known (unless the role's side already refuses), refused by a key that is not enabled."""
@@ -146,7 +155,7 @@ def _evaluated(
         context.folded_values(),
         resource_policy=side.policy,
         requester=scene.requester,
-        assumed_absent=context.assumed_absent(),
+        assumed_absent=context.assumed_absent() if explain else frozenset(),
         guardrails=guardrails,
         unknown_values=context.unknown(),
         combination=side.combination,
@@ -192,6 +201,7 @@ def implied_uses(
     action: str,
     side: ResourceSide,
     guardrails: Guardrails | None,
+    explain: bool = True,
 ) -> tuple[ImpliedUse, ...] | str:
     """The key uses ``action`` on ``side``'s resource implies, each judged; or why it
     cannot be told whether it implies any."""
@@ -218,7 +228,7 @@ def implied_uses(
     found = []
     for use in uses:
         verdict = _evaluated(
-            scene, context, policies, use.action, key_arn, key_side, guardrails, via
+            scene, context, policies, use.action, key_arn, key_side, guardrails, via, (), explain
         )
         found.append(ImpliedUse(use.action, key_arn, via.service, action, verdict, use.only_for))
     return tuple(found)

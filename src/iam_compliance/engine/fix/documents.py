@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -123,9 +124,16 @@ def diff_documents(
 ) -> str:
     if proposed is None:
         return ""
+    return _unified_diff(name, version, _pretty(current), _pretty(proposed))
+
+
+@functools.lru_cache(maxsize=256)
+def _unified_diff(name: str, version: str, current: str, proposed: str) -> str:
+    """The diff of two texts, once per pair: targets that share a policy's text (the roles
+    of one account, say) share its fix, and difflib costs a millisecond a target."""
     lines = difflib.unified_diff(
-        _pretty(current).splitlines(keepends=True),
-        _pretty(proposed).splitlines(keepends=True),
+        current.splitlines(keepends=True),
+        proposed.splitlines(keepends=True),
         fromfile=f"{name} {version} (current default)",
         tofile=f"{name} (proposed new version)",
     )

@@ -25,6 +25,7 @@ report's proposed fix can carry one.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -91,7 +92,7 @@ def prove_no_new_access(
 ) -> Proof:
     """Compare ``before`` and ``after`` on every probe; only ``required`` may change, and
     never one of the ``forbidden`` pairs, (action, resource) -> the forbid's id, which are
-    probed whatever ``probes`` holds."""
+    probed whatever ``probes`` holds. Only the decisions of ``judge``'s verdicts are read."""
     wanted = {(action.lower(), resource) for action, resource in required}
     forbidden = forbidden or {}
     never = {(action.lower(), resource): fid for (action, resource), fid in forbidden.items()}
@@ -161,6 +162,8 @@ def _reaching(changed: tuple[Statement, ...]) -> dict[str, list[Statement]]:
     """The cache of which of ``changed`` cover each action, shared by every proof with
     equal changed statements (a fresh one when a statement cannot be hashed: a raw
     Principal)."""
+    if len(_REACHING) >= 256:  # a run of many different policies: start again
+        _REACHING.clear()
     try:
         return _REACHING.setdefault(changed, {})
     except TypeError:
@@ -210,15 +213,36 @@ def probes(
     table_arn: str,
     required: Iterable[tuple[str, str]],
     actions: Callable[[str], Sequence[str]],
-) -> list[tuple[str, str]]:
+) -> Sequence[tuple[str, str]]:
     """The probe set for ``documents`` (the current and the proposed version).
 
     ``actions(service)`` lists a service's actions as AWS spells them (empty for an unknown
     service).
     """
+    mentioned = _resources_by_service(documents)
+    named = {service: tuple(resources) for service, resources in mentioned.items()}
+    return _probes(
+        table_arn,
+        tuple(required),
+        tuple(sorted(named.items())),
+        frozenset(_services(documents)),
+        actions,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _probes(
+    table_arn: str,
+    required: tuple[tuple[str, str], ...],
+    named: tuple[tuple[str, tuple[str, ...]], ...],
+    services: frozenset[str],
+    actions: Callable[[str], Sequence[str]],
+) -> tuple[tuple[str, str], ...]:
+    """:func:`probes`, once for the targets that share a table, a requirement list and
+    what their documents name (thousands of pairs a target)."""
     partition, _, _, region, account = table_arn.split(":", 5)[:5]
     other_table = f"{table_arn.rsplit('/', 1)[0]}/{_NAME}"
-    mentioned = _resources_by_service(documents)
+    mentioned = dict(named)
     # The DynamoDB resources the documents name too: a grant moved onto another table
     # the policy names (table/ml-jobs-archive) is new access on that table.
     table_resources = [
@@ -235,7 +259,7 @@ def probes(
         for action in actions("dynamodb")
         for resource in dict.fromkeys(table_resources)
     )
-    for service in sorted(_services(documents) - {"dynamodb"}):
+    for service in sorted(services - {"dynamodb"}):
         resources = [*mentioned.get(service, ()), *mentioned.get("*", ()), "*"]
         resources.append(f"arn:{partition}:{service}:{region}:{account}:{_NAME}")
         found.extend(
@@ -243,7 +267,7 @@ def probes(
             for action in actions(service)
             for resource in dict.fromkeys(resources)
         )
-    return found
+    return tuple(found)
 
 
 def _services(documents: Sequence[Policy]) -> set[str]:
@@ -281,7 +305,8 @@ def prove_document(
 ) -> Proof:
     """``document`` in place of ``target``: what it newly grants (a ``forbidden`` pair
     among it is named apart), and which needs it still leaves denied. A fix's proposed
-    document, or what a patched file reads as."""
+    document, or what a patched file reads as. Only the decisions of ``judge``'s verdicts
+    are read."""
     proposed = reparse(document, target)
     required = [(need.action, need.resource) for need in needs]
     after = replacing(policies, proposed)

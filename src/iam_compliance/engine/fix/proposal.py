@@ -77,10 +77,13 @@ def plan_and_prove(
     policy = found.target_policy
     if policy is None or policy.version is None:
         return None
-    # The assessment's own verdicts are the current policies' answers to the needs, when
-    # the fix is judged as the assessment was (a source file's unknowns judge otherwise).
-    known = found.verdicts_by_request() if judge is None or judge == found.judge else {}
-    decide = _remembered(judge or found.judge, found.snapshot.policies, known)
+    # Judged as the assessment was (a source file's unknowns judge otherwise): its own
+    # verdicts are the current policies' answers to the needs, and the proof, which
+    # compares decisions alone, needs no wording of them (Assessment.decide).
+    as_assessed = judge is None or judge == found.judge
+    known = found.verdicts_by_request() if as_assessed else {}
+    decide = _Remembered(judge or found.judge, found.snapshot.policies, known)
+    prove = decide.deciding(found.decide) if as_assessed else decide
     listing = versions
     if listing is None:
         listing = [PolicyVersion(policy.version, is_default=True, created=datetime.now(UTC))]
@@ -98,7 +101,7 @@ def plan_and_prove(
         plan,
         found.snapshot.policies,
         policy,
-        decide,
+        prove,
         found.needs(),
         actions,
         found.target.table_arn,
@@ -113,7 +116,7 @@ def plan_and_prove(
         written.document,
         found.snapshot.policies,
         policy,
-        decide,
+        prove,
         found.needs(),
         actions,
         found.target.table_arn,
@@ -130,23 +133,47 @@ def plan_and_prove(
     )
 
 
-def _remembered(
-    judge: Judge, current: RolePolicies, known: Mapping[tuple[str, str], Verdict]
-) -> Judge:
-    """``judge``, deciding each request once: planning and proving ask a third of their
+class _Remembered:
+    """A judge deciding each request once: planning and proving ask a third of their
     requests again (the required ones, before and after). A verdict is a pure function of
     the policies (frozen) and the request, so the answer is the same. ``known``: the
     verdicts ``judge`` already gave for ``current``, by (action, resource)."""
-    seen: dict[tuple[int, str, str], tuple[RolePolicies, Verdict]] = {
-        (id(current), action, resource): (current, verdict)
-        for (action, resource), verdict in known.items()
-    }
 
-    def remembered(policies: RolePolicies, action: str, resource: str) -> Verdict:
+    def __init__(
+        self, judge: Judge, current: RolePolicies, known: Mapping[tuple[str, str], Verdict]
+    ) -> None:
+        self._judge = judge
+        self._seen: dict[tuple[int, str, str], tuple[RolePolicies, Verdict]] = {
+            (id(current), action, resource): (current, verdict)
+            for (action, resource), verdict in known.items()
+        }
+
+    def __call__(self, policies: RolePolicies, action: str, resource: str) -> Verdict:
+        return self._ask(self._seen, self._judge, policies, action, resource)
+
+    def deciding(self, quick: Judge) -> Judge:
+        """A judge for what reads decisions alone: this one's verdict when it has one,
+        else ``quick``'s (the same decision, remembered apart: its wording may be less)."""
+        decided: dict[tuple[int, str, str], tuple[RolePolicies, Verdict]] = {}
+
+        def decide(policies: RolePolicies, action: str, resource: str) -> Verdict:
+            found = self._seen.get((id(policies), action, resource))
+            if found is not None and found[0] is policies:
+                return found[1]
+            return self._ask(decided, quick, policies, action, resource)
+
+        return decide
+
+    @staticmethod
+    def _ask(
+        seen: dict[tuple[int, str, str], tuple[RolePolicies, Verdict]],
+        judge: Judge,
+        policies: RolePolicies,
+        action: str,
+        resource: str,
+    ) -> Verdict:
         key = (id(policies), action, resource)
         found = seen.get(key)
         if found is None or found[0] is not policies:  # held, so its id is not reused
             found = seen[key] = (policies, judge(policies, action, resource))
         return found[1]
-
-    return remembered
