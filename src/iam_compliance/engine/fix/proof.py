@@ -230,7 +230,7 @@ def probes(
     )
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=8)  # the targets of one account come one after another
 def _probes(
     table_arn: str,
     required: tuple[tuple[str, str], ...],
