@@ -62,10 +62,13 @@ class Assessment:
     #: The service principal the trust check lets assume the role.
     trusted_service: str = DEFAULT_TRUSTED_SERVICE
 
-    def judge(self, policies: RolePolicies, action: str, resource: str) -> Verdict:
+    def judge(
+        self, policies: RolePolicies, action: str, resource: str, *, explain: bool = True
+    ) -> Verdict:
         """Evaluate ``action`` on ``resource`` for ``policies``, as this target's requests
         are modelled (context, the resource's policy, the endpoints, the requester,
-        guardrails, the key use it implies)."""
+        guardrails, the key use it implies); ``explain``: see
+        :func:`.judgement.judge_request`."""
         return judge(
             self.snapshot,
             self.request_context,
@@ -75,23 +78,13 @@ class Assessment:
             self.guardrails.guardrails,
             table_arn=self.target.table_arn,
             strict=self.strict_resources,
+            explain=explain,
         )
 
     def decide(self, policies: RolePolicies, action: str, resource: str) -> Verdict:
         """:meth:`judge`'s decision, for what compares decisions alone: the verdict's
-        reason leaves out whether it hinges on a key whose absence is assumed
-        (:func:`.judgement.judge_request`'s ``explain``)."""
-        return judge(
-            self.snapshot,
-            self.request_context,
-            policies,
-            action,
-            resource,
-            self.guardrails.guardrails,
-            table_arn=self.target.table_arn,
-            strict=self.strict_resources,
-            explain=False,
-        )
+        reason leaves out whether it hinges on a key whose absence is assumed."""
+        return self.judge(policies, action, resource, explain=False)
 
     def verdicts_by_request(self) -> dict[tuple[str, str], Verdict]:
         """The verdicts of the requirements and forbids, by (action, resource): what
