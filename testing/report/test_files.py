@@ -7,8 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from iam_compliance.report.files import reserve, write_json, write_text
+from iam_compliance.report.files import dumps, reserve, write_json, write_text
 
 
 def names(folder: Path) -> list[str]:
@@ -98,6 +100,59 @@ def test_write_json_writes_indented_json_with_a_final_newline(tmp_path: Path) ->
     text = path.read_text(encoding="utf-8")
     assert text == '{\n  "verdict": "refusé",\n  "actions": [\n    "dynamodb:Scan"\n  ]\n}\n'
     assert json.loads(text) == {"verdict": "refusé", "actions": ["dynamodb:Scan"]}
+
+
+def test_dumps_puts_each_entry_of_the_documents_lists_on_a_line_of_its_own() -> None:
+    document = {
+        "schema": 3,
+        "targets": [{"name": "a", "actions": [{"id": "s", "ok": False}]}, {"name": "b"}],
+        "tests": [],
+        "error": None,
+    }
+
+    text = dumps(document)
+
+    assert text.splitlines() == [
+        "{",
+        '  "schema": 3,',
+        '  "targets": [',
+        '    {"name": "a", "actions": [{"id": "s", "ok": false}]},',
+        '    {"name": "b"}',
+        "  ],",
+        '  "tests": [],',
+        '  "error": null',
+        "}",
+    ]
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(value=_JSON_VALUES, levels=st.integers(min_value=0, max_value=4))
+def test_dumps_reads_back_as_the_value_and_indents_as_json_down_to_its_levels(
+    value: object, levels: int
+) -> None:
+    text = dumps(value, levels)  # type: ignore[arg-type]
+
+    assert json.loads(text) == value
+    deep = json.dumps(value, indent=2, ensure_ascii=False)
+    if _depth(value) <= levels:  # nothing below the indented levels: json's own layout
+        assert text == deep
+    else:
+        assert len(text.splitlines()) < len(deep.splitlines())
+
+
+def _depth(value: object) -> int:
+    """How many levels of non-empty containers ``value`` has."""
+    if isinstance(value, dict) and value:
+        return 1 + max(_depth(v) for v in value.values())
+    if isinstance(value, list) and value:
+        return 1 + max(_depth(v) for v in value)
+    return 0
 
 
 # ------------------------------------------------------------------------- reserve
