@@ -44,6 +44,9 @@ from .principals import RoleSession
 from .request import RequestContext
 from .resource_side import ResourceSide, side_of
 
+#: The key that declares the VPC endpoints a request comes through, as folded.
+_VPCE = "aws:sourcevpce"
+
 #: Decisions a resource's policy cannot turn into allowed.
 _REFUSED = (Decision.EXPLICIT_DENY, Decision.GUARDRAIL_DENY)
 
@@ -101,7 +104,8 @@ def judge_request(
     side = scene.side(resource)
     context = context_for(scene, request, side, action, resource)
     service = action.partition(":")[0]
-    declared = endpoint_ids(context.values())
+    folded = context.folded_values()  # lower-cased keys: look the one key up
+    declared = endpoint_ids({_VPCE: folded[_VPCE]} if _VPCE in folded else {})
     endpoints, unknown_endpoint = endpoints_for(declared, scene.endpoints, service)
     verdict = _evaluated(
         scene, context, policies, action, resource, side, guardrails, None, endpoints, explain
@@ -241,6 +245,8 @@ def fold(verdict: Verdict, uses: tuple[ImpliedUse, ...] | str) -> Verdict:
         if not verdict.is_allowed:
             return verdict
         return undecided(verdict, uses, "the resource's encryption", "not known")
+    if not uses and not verdict.implied:  # most requests imply no key use
+        return verdict
     verdict = dataclasses.replace(verdict, implied=uses)
     if not verdict.is_allowed:
         return verdict
