@@ -7,13 +7,16 @@ import dataclasses
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from iam_compliance.engine.evaluate.evaluation import evaluate
 from iam_compliance.engine.fix import proof
-from iam_compliance.engine.fix.planning import plan_fix, reparse, replacing
+from iam_compliance.engine.fix.planning import plan_fix, reparse, replacing, with_document
 from iam_compliance.engine.fix.proof import check_plan, probes, prove_document, prove_no_new_access
 from iam_compliance.engine.policy import PolicyVersion, RolePolicies
 from iam_compliance.engine.requirements import Need
+from iam_compliance.errors import PolicyError
 
 from conftest import (
     MISSING,
@@ -308,3 +311,63 @@ def test_a_plan_that_would_grant_a_forbidden_pair_is_refused(
     assert f"{need.action} on {need.resource} (was " in refusal
     assert f"forbidden by {need.id}" in refusal
     assert refusal.endswith("a fix never grants a forbidden action")
+
+
+_PAIRS = st.lists(
+    st.tuples(
+        st.sampled_from(["dynamodb:Scan", "dynamodb:Query", "s3:GetObject"]),
+        st.sampled_from([TABLE_ARN, "*", f"{TABLE_ARN}/index/x"]),
+    ),
+    max_size=12,
+)
+
+
+@given(pairs=_PAIRS, more=_PAIRS)
+def test_a_probe_sets_runs_are_its_pairs_once_each_in_order(
+    pairs: list[tuple[str, str]], more: list[tuple[str, str]]
+) -> None:
+    runs = proof._runs(proof.ProbeSet.of(pairs), more)
+
+    flat = [(action, resource) for action, resources in runs for resource in resources]
+    assert flat == list(dict.fromkeys([*pairs, *more]))
+
+
+@given(pairs=_PAIRS)
+def test_a_proof_over_a_probe_set_is_the_proof_over_its_pairs(
+    pairs: list[tuple[str, str]],
+) -> None:
+    plan = planned()
+    after = replacing(ROLE, reparse(plan.new_document, TARGET))
+    required = [("dynamodb:Scan", TABLE_ARN)]
+    forbidden = {("s3:GetObject", "*"): "no-reads"}
+
+    listed = prove_no_new_access(ROLE, after, judge, list(pairs), required, forbidden)
+    grouped = prove_no_new_access(ROLE, after, judge, proof.ProbeSet.of(pairs), required, forbidden)
+
+    assert grouped == listed
+    assert listed.probes == len(dict.fromkeys([*pairs, *forbidden]))
+
+
+def test_the_proof_reads_the_planned_document_as_the_objects_the_planner_judged() -> None:
+    plan = planned()
+    assert plan.new_document is not None
+    planned_proposed, planned_after = with_document(ROLE, plan.new_document, TARGET)
+
+    again = with_document(ROLE, copy.deepcopy(plan.new_document), TARGET)
+
+    assert again == (planned_proposed, planned_after)
+    assert again[0] is planned_proposed
+    assert again[1] is planned_after
+    assert planned_proposed == reparse(plan.new_document, TARGET)
+    assert planned_after == replacing(ROLE, planned_proposed)
+
+
+def test_a_document_with_the_same_json_but_other_types_is_read_again() -> None:
+    plan = planned()
+    assert plan.new_document is not None
+    with_document(ROLE, plan.new_document, TARGET)  # the planner's reading, remembered
+    changed = copy.deepcopy(plan.new_document)
+    changed["Statement"] = tuple(changed["Statement"])  # the same JSON, but not a list
+
+    with pytest.raises(PolicyError, match='"Statement" must be an object or a non-empty list'):
+        with_document(ROLE, changed, TARGET)

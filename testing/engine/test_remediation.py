@@ -9,8 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from iam_compliance.engine.fix.documents import document_size
+from iam_compliance.engine.fix.documents import copied, document_size
 from iam_compliance.engine.fix.planning import MANAGED_POLICY_SIZE_LIMIT, FixPlan, plan_fix
 from iam_compliance.engine.policy import Policy, PolicyVersion, RolePolicies, parse_policy
 from iam_compliance.errors import ConcurrentChangeError, RemediationError
@@ -89,6 +91,32 @@ def test_planning_never_mutates_the_input_document() -> None:
     assert dumps(result.current_document) == dumps(runbook_policy())
     assert result.new_document is not None
     assert result.new_document["Statement"] is not original["Statement"]
+
+
+_DOCUMENTS = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text() | st.tuples(st.text()),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=15,
+)
+
+
+@given(document=_DOCUMENTS)
+def test_a_copied_document_equals_it_and_shares_nothing_that_can_change(document: Any) -> None:
+    copy_ = copied(document)
+
+    assert copy_ == document == copy.deepcopy(document)
+    containers = {id(c) for c in _containers(document)}
+    assert not containers & {id(c) for c in _containers(copy_)}
+
+
+def _containers(value: Any) -> list[Any]:
+    """Every dict and list of a (JSON-like) value, itself included: what can change."""
+    if isinstance(value, dict):
+        return [value, *(c for v in value.values() for c in _containers(v))]
+    if isinstance(value, (list, tuple)):
+        inner = [c for v in value for c in _containers(v)]
+        return [value, *inner] if isinstance(value, list) else inner
+    return []
 
 
 @pytest.mark.parametrize(

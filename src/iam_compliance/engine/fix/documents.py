@@ -41,12 +41,26 @@ def with_needs(
         by_resource.setdefault(need.resource, [])
         if need.action not in by_resource[need.resource]:
             by_resource[need.resource].append(need.action)
-    document = copy.deepcopy(dict(current))
+    document = copied(dict(current))
     indexes: list[int] = []
     for resource, actions in by_resource.items():
         document, index = with_actions(document, actions, resource)
         indexes.append(index)
     return document, indexes
+
+
+def copied(document: Any) -> Any:
+    """A deep copy of a JSON document: its objects and arrays copied, its strings and
+    numbers shared (as :func:`copy.deepcopy` shares them), at a fraction of its cost;
+    anything else is deep-copied."""
+    kind = type(document)
+    if kind is dict:
+        return {key: copied(value) for key, value in document.items()}
+    if kind is list:
+        return [copied(value) for value in document]
+    if kind in (str, int, float, bool) or document is None:
+        return document
+    return copy.deepcopy(document)
 
 
 def with_actions(
@@ -56,7 +70,7 @@ def with_actions(
 
     The second value is the index of the statement that now carries them.
     """
-    document = copy.deepcopy(dict(current))
+    document = copied(dict(current))
     body = document["Statement"]
     statements: list[Any] = [body] if isinstance(body, Mapping) else body
     for index, statement in enumerate(statements):

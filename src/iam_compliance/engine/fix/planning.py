@@ -11,7 +11,6 @@ forces it to delete.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,7 +20,7 @@ from ..evaluate.evaluation import Judge, Verdict, evaluate
 from ..evaluate.variables import Context
 from ..policy import Policy, PolicyVersion, RolePolicies, parse_policy
 from ..requirements import Need
-from .documents import diff_documents, document_size, with_needs
+from .documents import copied, diff_documents, document_size, with_needs
 
 #: IAM keeps at most this many versions of a managed policy.
 MAX_POLICY_VERSIONS = 5
@@ -123,7 +122,7 @@ def plan_fix(
     needs = tuple(
         dict.fromkeys(n if isinstance(n, Need) else Need(n, resource, n) for n in required)
     )
-    current = copy.deepcopy(dict(target.document))
+    current = copied(dict(target.document))
 
     before = {need: decide(policies, need.action, need.resource) for need in needs}
     missing = [need for need in needs if not before[need].is_allowed]
@@ -140,7 +139,7 @@ def plan_fix(
     # refused however the policy is changed, and adding such an action would be noise.
     open_ = [need for need in missing if need.id not in {b.action for b in guarded}]
     candidate, _ = with_needs(current, open_)
-    after = replacing(policies, reparse(candidate, target))
+    _, after = with_document(policies, candidate, target)
     blocked = list(guarded)
     for need in needs:
         verdict = decide(after, need.action, need.resource)
@@ -155,7 +154,7 @@ def plan_fix(
         return _plan(target, arn, version, current, blocked=blocked, refusals=refusals)
 
     document, indexes = with_needs(current, grantable)
-    reparsed = reparse(document, target)
+    reparsed, _ = with_document(policies, document, target)
     label = " and ".join(reparsed.statements[index].label for index in indexes)
     to_delete = _version_to_delete(target, versions)
     refusals.extend(_limits(target, document, versions, to_delete))
@@ -282,6 +281,34 @@ def reparse(document: Mapping[str, Any], target: Policy) -> Policy:
         arn=target.arn,
         origin=f"{target.name} (proposed new version)",
     )
+
+
+def with_document(
+    policies: RolePolicies, document: Mapping[str, Any], target: Policy
+) -> tuple[Policy, RolePolicies]:
+    """``document`` read as ``target``'s new version, and ``policies`` with it in place of
+    ``target``: the same two objects for the same policies, target and document text.
+
+    The planner judges its candidate, and the proof then reads the plan's document again
+    (a fix is proved on what is written); most often it is the same text. Handing back the
+    objects the planner judged lets a judge that remembers verdicts by object answer the
+    proof from them: equal text reads as equal policies, whose verdicts are equal. The
+    text is the document's ``repr``, which tells a list from a tuple and 1 from 1.0 or
+    True, as a parser may."""
+    key = (id(policies), id(target), repr(document))
+    found = _WITH_DOCUMENT.get(key)
+    if found is not None and found[0] is policies and found[1] is target:
+        return found[2], found[3]
+    if len(_WITH_DOCUMENT) >= 64:  # the last few plans are the ones asked again
+        _WITH_DOCUMENT.clear()
+    proposed = reparse(document, target)
+    after = replacing(policies, proposed)
+    _WITH_DOCUMENT[key] = (policies, target, proposed, after)  # held: ids not reused
+    return proposed, after
+
+
+#: :func:`with_document`'s answers, by (id of policies, id of target, document repr).
+_WITH_DOCUMENT: dict[tuple[int, int, str], tuple[RolePolicies, Policy, Policy, RolePolicies]] = {}
 
 
 def replacing(policies: RolePolicies, candidate: Policy) -> RolePolicies:

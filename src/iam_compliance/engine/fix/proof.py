@@ -36,7 +36,7 @@ from ..evaluate.evaluation import Judge
 from ..matching import has_wildcard, is_pattern, matches_resource, may_match_resource
 from ..policy import Policy, RolePolicies, Statement
 from ..requirements import Need
-from .planning import FixPlan, reparse, replacing
+from .planning import FixPlan, with_document
 
 #: Stands for a name in a probe made from a pattern (``table/*`` -> ``table/probe``).
 _NAME = "iam-compliance-probe"
@@ -96,7 +96,6 @@ def prove_no_new_access(
     wanted = {(action.lower(), resource) for action, resource in required}
     forbidden = forbidden or {}
     never = {(action.lower(), resource): fid for (action, resource), fid in forbidden.items()}
-    probes = [*probes, *forbidden]
     found = _changed_statements(before, after)
     changed = None if found is None else [(s, _services_named(s)) for s in found]
     # action -> the changed statements covering it: the same for every target whose fix
@@ -105,20 +104,12 @@ def prove_no_new_access(
     new: list[str] = []
     granted: list[str] = []
     refused: list[str] = []
-    count = 0
-    for action, resource in dict.fromkeys(probes):
-        count += 1
-        if changed is not None:
-            statements = reaching.get(action)
-            if statements is None:
-                statements = [s for s, named in changed if _covers(s, named, action)]
-                reaching[action] = statements
-            if not statements or not any(_may_match(s, resource) for s in statements):
-                continue  # the same statements apply before and after: the same verdict
+
+    def compare(action: str, resource: str) -> None:
         old = judge(before, action, resource).decision
         now = judge(after, action, resource).decision
         if now is old or now not in (Decision.ALLOWED, Decision.UNDECIDED):
-            continue
+            return
         text = f"{action} on {resource} (was {old.value}, would be {now.value})"
         if (action.lower(), resource) in never:
             refused.append(f"{text}, forbidden by {never[action.lower(), resource]}")
@@ -127,7 +118,55 @@ def prove_no_new_access(
             granted.append(text)
         else:
             new.append(text)
+
+    count = 0
+    for action, resources in _runs(probes, forbidden):
+        count += len(resources)
+        statements = None
+        if changed is not None:
+            statements = reaching.get(action)
+            if statements is None:
+                statements = [s for s, named in changed if _covers(s, named, action)]
+                reaching[action] = statements
+            if not statements:
+                continue  # no changed statement covers the action: the same verdicts
+        for resource in resources:
+            # A statement whose Resource certainly misses it takes no part either.
+            if statements is None or any(_may_match(s, resource) for s in statements):
+                compare(action, resource)
     return Proof(tuple(new), tuple(granted), count, forbidden=tuple(refused))
+
+
+class ProbeSet(tuple[tuple[str, str], ...]):
+    """The (action, resource) pairs of a proof, each once, with :attr:`runs`: the pairs
+    of each action in turn (as :func:`probes` lists them), worked out once for the
+    targets that share a probe set."""
+
+    runs: tuple[tuple[str, tuple[str, ...]], ...]
+    pairs: frozenset[tuple[str, str]]
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[str, str]]) -> ProbeSet:
+        made = cls(dict.fromkeys(pairs))
+        runs: list[tuple[str, list[str]]] = []
+        for action, resource in made:
+            if runs and runs[-1][0] == action:
+                runs[-1][1].append(resource)
+            else:
+                runs.append((action, [resource]))
+        made.runs = tuple((action, tuple(resources)) for action, resources in runs)
+        made.pairs = frozenset(made)
+        return made
+
+
+def _runs(
+    probes: Iterable[tuple[str, str]], more: Iterable[tuple[str, str]]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The runs of each action's resources in ``probes`` then ``more``, each pair once."""
+    if not isinstance(probes, ProbeSet):
+        probes = ProbeSet.of(probes)
+    extra = [pair for pair in dict.fromkeys(more) if pair not in probes.pairs]
+    return probes.runs + ProbeSet.of(extra).runs if extra else probes.runs
 
 
 def _changed_statements(before: RolePolicies, after: RolePolicies) -> list[Statement] | None:
@@ -237,7 +276,7 @@ def _probes(
     named: tuple[tuple[str, tuple[str, ...]], ...],
     services: frozenset[str],
     actions: Callable[[str], Sequence[str]],
-) -> tuple[tuple[str, str], ...]:
+) -> ProbeSet:
     """:func:`probes`, once for the targets that share a table, a requirement list and
     what their documents name (thousands of pairs a target)."""
     partition, _, _, region, account = table_arn.split(":", 5)[:5]
@@ -267,7 +306,7 @@ def _probes(
             for action in actions(service)
             for resource in dict.fromkeys(resources)
         )
-    return tuple(found)
+    return ProbeSet.of(found)
 
 
 def _services(documents: Sequence[Policy]) -> set[str]:
@@ -307,9 +346,8 @@ def prove_document(
     among it is named apart), and which needs it still leaves denied. A fix's proposed
     document, or what a patched file reads as. Only the decisions of ``judge``'s verdicts
     are read."""
-    proposed = reparse(document, target)
+    proposed, after = with_document(policies, document, target)
     required = [(need.action, need.resource) for need in needs]
-    after = replacing(policies, proposed)
     found = prove_no_new_access(
         policies,
         after,
