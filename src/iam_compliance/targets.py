@@ -209,6 +209,21 @@ def _validate(target: Target, places: Mapping[str, tuple[str, str]]) -> None:
             raise ConfigurationError(f"{place}: {name} must be {expected}; got {value!r}")
 
 
+def target_of_file(
+    item: str, values: Mapping[str, str], environ: Mapping[str, str], *, several: bool
+) -> Target:
+    """The target of ``--iam-env-file item``, whose file holds ``values``; ``several``:
+    one of several env files (each then brings its own credentials)."""
+    path = Path(item)
+    return resolve_target(
+        path.stem.removesuffix(".env") or path.name,
+        environ=environ,
+        file_values=values,
+        source=item,
+        own_credentials=several,
+    )
+
+
 def resolve_targets(
     env_files: Sequence[str],
     *,
@@ -234,18 +249,9 @@ def resolve_targets(
     several = len(env_files) > 1
     targets: list[Target] = []
     for item in env_files:
-        path = Path(item)
         label = f"--iam-env-file {item}"
-        values = read_env_file(_absolute(path), label=label, checked=SETTINGS_KEYS)
-        targets.append(
-            resolve_target(
-                path.stem.removesuffix(".env") or path.name,
-                environ=environ,
-                file_values=values,
-                source=item,
-                own_credentials=several,
-            )
-        )
+        values = read_env_file(_absolute(Path(item)), label=label, checked=SETTINGS_KEYS)
+        targets.append(target_of_file(item, values, environ, several=several))
     names = [t.name for t in targets]
     for name in names:
         if names.count(name) > 1:

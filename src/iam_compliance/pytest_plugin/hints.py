@@ -32,7 +32,7 @@ from ..config import Invocation, Settings
 from ..engine.target import Target
 from ..envfile import read_env_file
 from ..errors import IamComplianceError
-from ..targets import SETTINGS_KEYS, resolve_targets
+from ..targets import SETTINGS_KEYS, target_of_file
 
 #: Credentials a file's own win over with several targets, not with one.
 _CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
@@ -90,8 +90,8 @@ def _environment_to_unset(target: Target, environ: Mapping[str, str]) -> tuple[l
     if "AWS_ACCESS_KEY_ID" in values:
         unset.extend(name for name in _CREDENTIALS if name in environ and name not in unset)
     remaining = {k: v for k, v in environ.items() if k not in unset}
-    try:
-        [alone] = resolve_targets([source], rootdir=Path.cwd(), environ=remaining)
+    try:  # as ``--iam-env-file source`` alone resolves it
+        alone = target_of_file(source, values, remaining, several=False)
     except IamComplianceError:
         return unset, False
     return unset, alone == target
