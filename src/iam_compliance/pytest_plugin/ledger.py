@@ -54,6 +54,7 @@ class VerdictLedger:
         remediations: Remediations,
         *,
         compact: bool = False,
+        carries: bool = True,
         propose: Callable[[Assessment], FixPlan | None] = lambda found: None,
     ) -> None:
         self.settings = settings
@@ -62,6 +63,10 @@ class VerdictLedger:
         self.propose = propose
         #: Many targets: a row links to its target's section instead of explaining itself.
         self.compact = compact
+        #: Whether each report carries its verdict data as JSON (:data:`ATTRIBUTE`): for
+        #: reports that leave the process (an xdist worker's) or are written down (a
+        #: shard's transcript). A run in one process reads what it attached directly.
+        self.carries = carries
         self._with_all_actions: set[str] | None = None
         # This process: what its tests of a target share, built once.
         self._built: dict[str, tuple[TargetSection, JSON]] = {}
@@ -132,7 +137,8 @@ class VerdictLedger:
                 "document": document if first else None,
             }
         )
-        setattr(report, ATTRIBUTE, to_json(carried))
+        if self.carries:
+            setattr(report, ATTRIBUTE, to_json(carried))
         self._made[report] = carried
         if check is None:
             return

@@ -76,7 +76,13 @@ def wire(config: pytest.Config, fixtures_dir: Path) -> None:
         where=str(config.inipath or "-o"),
     )
     amend = wire_shard(config, settings, lists_passed=list_passed)
-    ledger = VerdictLedger(settings, remediations, compact=not list_passed, propose=checker.propose)
+    ledger = VerdictLedger(
+        settings,
+        remediations,
+        compact=not list_passed,
+        carries=amend is not None or is_xdist_worker(config),
+        propose=checker.propose,
+    )
     per_target = WHOLE_ROLE_CHECKS + len(checker.requirements) + len(checker.forbidden)
     completeness = Completeness(ledger, failures, expected=len(settings.targets) * per_target)
     fixer = Fixer(
