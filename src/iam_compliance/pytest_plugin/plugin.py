@@ -19,13 +19,13 @@ elsewhere it adds only its ``--iam-`` options (:mod:`.options`) and imports noth
 
 from __future__ import annotations
 
-import gc
 import inspect
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 import pytest
 
+from . import garbage
 from .keys import checker_key
 from .options import (
     FIXTURES_INI,
@@ -128,21 +128,36 @@ def pytest_configure(config: pytest.Config) -> None:
         # The reports of an earlier run must not stand for this one: say why it stopped.
         write_start_error(config, str(exc))
         raise pytest.UsageError(str(exc)) from None
+    if _is_outermost_run(config):
+        garbage.start()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
+    """Before the first test of a compliance run, freeze what it made to check them
+    (:mod:`.garbage`)."""
+    if _is_outermost_run(session.config):
+        garbage.freeze_now()
+    return (yield)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """After a compliance run, move everything it made out of the garbage collector's sight.
-
-    Every object is still alive at this point and dies with the process; the collections
-    pytest runs at its end, and the one at interpreter exit, would walk them all (about a
-    fifth of a mock run). Not when this run is nested in another, whose objects would be
-    frozen with it.
-    """
+    """After a compliance run, freeze everything it made (:mod:`.garbage`): it is all
+    alive and dies with the process, and the collections pytest runs at its end, and the
+    one at interpreter exit, would walk it all (about a fifth of a mock run)."""
+    outermost = _is_outermost_run(config)
     if config in _RUNS:
         _RUNS.remove(config)
-    if config.stash.get(checker_key, None) is not None and not _RUNS:
-        gc.freeze()
+    if outermost:
+        garbage.stop()
+
+
+def _is_outermost_run(config: pytest.Config) -> bool:
+    """Whether ``config`` is a compliance run that no other pytest run in this process
+    encloses (a self-test's inline run is enclosed)."""
+    alone = len(_RUNS) == 1 and _RUNS[0] is config
+    return alone and config.stash.get(checker_key, None) is not None
 
 
 def _refuse_options_without_suite(config: pytest.Config) -> None:
