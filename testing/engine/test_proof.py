@@ -371,3 +371,81 @@ def test_a_document_with_the_same_json_but_other_types_is_read_again() -> None:
 
     with pytest.raises(PolicyError, match='"Statement" must be an object or a non-empty list'):
         with_document(ROLE, changed, TARGET)
+
+
+_ACTIONS = st.sampled_from(
+    ["dynamodb:GetItem", "dynamodb:Scan", "dynamodb:Query", "dynamodb:*", "s3:GetObject"]
+)
+_EDITS = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=2),  # which statement
+        st.sampled_from(["add", "drop", "resource", "deny", "condition", "duplicate"]),
+        _ACTIONS,
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@given(edits=_EDITS)
+def test_twin_statements_change_no_verdict_of_an_action_both_cover(
+    edits: list[tuple[int, str, str]],
+) -> None:
+    """A statement whose Action list alone changed is not evaluated again for the actions
+    it covered before and after: the proof is still the one evaluating every probe."""
+    changed = runbook_policy()
+    statements = changed["Statement"]
+    for index, edit, action in edits:
+        statement = statements[index % len(statements)]
+        granted = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        if edit == "add":
+            statement["Action"] = [*granted, action]
+        elif edit == "drop" and len(granted) > 1:
+            statement["Action"] = granted[1:]
+        elif edit == "resource":
+            statement["Resource"] = "*"
+        elif edit == "deny":
+            statement["Effect"] = "Deny"
+        elif edit == "condition":
+            statement["Condition"] = {"Bool": {"aws:SecureTransport": "true"}}
+        elif edit == "duplicate":
+            statements.append({**statement, "Action": [action]})
+    after = replacing(ROLE, reparse(changed, TARGET))
+    probed = probes([TARGET, after.identity[0]], TABLE_ARN, [], actions)
+    required = [(need.action, need.resource) for need in NEEDS]
+
+    pruned = prove_no_new_access(ROLE, after, judge, probed, required)
+    everything = proof.ProbeSet.of(probed)
+    full = prove_no_new_access(ROLE, after, judge, everything, required)
+    unpruned = _unpruned(ROLE, after, everything, required)
+
+    assert pruned == full == unpruned
+
+
+def _unpruned(before: RolePolicies, after: RolePolicies, probed: Any, required: Any) -> Any:
+    original = proof._changed_statements
+    proof._changed_statements = lambda before, after: None  # type: ignore[assignment]
+    try:
+        return prove_no_new_access(before, after, judge, probed, required)
+    finally:
+        proof._changed_statements = original
+
+
+def test_an_action_added_to_a_statement_is_the_only_one_evaluated_again() -> None:
+    changed = runbook_policy()
+    changed["Statement"][1]["Action"] = [*changed["Statement"][1]["Action"], "dynamodb:Scan"]
+    after = replacing(ROLE, reparse(changed, TARGET))
+    asked: list[str] = []
+
+    def counting(policies: RolePolicies, action: str, resource: str) -> Any:
+        asked.append(action)
+        return judge(policies, action, resource)
+
+    found = prove_no_new_access(
+        ROLE, after, counting, [("dynamodb:GetItem", "*"), ("dynamodb:Scan", "*")], []
+    )
+
+    assert set(asked) == {"dynamodb:Scan"}
+    assert found.probes == 2

@@ -96,11 +96,13 @@ def prove_no_new_access(
     wanted = {(action.lower(), resource) for action, resource in required}
     forbidden = forbidden or {}
     never = {(action.lower(), resource): fid for (action, resource), fid in forbidden.items()}
-    found = _changed_statements(before, after)
-    changed = None if found is None else [(s, _services_named(s)) for s in found]
+    changes = _changed_statements(before, after)
+    found = [s for removed, added in changes or () for s in (*removed, *added)]
+    changed = None if changes is None else [(s, _services_named(s)) for s in found]
+    twins = [pair for removed, added in changes or () for pair in _twins(removed, added)]
     # action -> the changed statements covering it: the same for every target whose fix
     # changes the same statements (a pure function of their text and the action).
-    reaching = _reaching(tuple(found or ()))
+    reaching = _reaching(tuple((tuple(r), tuple(a)) for r, a in changes or ()))
     new: list[str] = []
     granted: list[str] = []
     refused: list[str] = []
@@ -126,7 +128,7 @@ def prove_no_new_access(
         if changed is not None:
             statements = reaching.get(action)
             if statements is None:
-                statements = [s for s, named in changed if _covers(s, named, action)]
+                statements = _reaching_action(changed, twins, action)
                 reaching[action] = statements
             if not statements:
                 continue  # no changed statement covers the action: the same verdicts
@@ -169,13 +171,16 @@ def _runs(
     return probes.runs + ProbeSet.of(extra).runs if extra else probes.runs
 
 
-def _changed_statements(before: RolePolicies, after: RolePolicies) -> list[Statement] | None:
-    """The statements only one side has (their position aside), or None when the two
-    differ in anything else (another policy, the boundary, a document's Version, which
-    decides whether ``${...}`` is a variable): then every probe is evaluated."""
+def _changed_statements(
+    before: RolePolicies, after: RolePolicies
+) -> list[tuple[list[Statement], list[Statement]]] | None:
+    """The statements only one side has (their position aside), as (removed, added) for
+    each policy that changed, or None when the two differ in anything else (another
+    policy, the boundary, a document's Version, which decides whether ``${...}`` is a
+    variable): then every probe is evaluated."""
     if before.boundary != after.boundary or len(before.identity) != len(after.identity):
         return None
-    changed: list[Statement] = []
+    changed: list[tuple[list[Statement], list[Statement]]] = []
     for old, new in zip(before.identity, after.identity, strict=True):
         if (old.name, old.kind, old.arn, old.has_variables) != (
             new.name,
@@ -188,16 +193,57 @@ def _changed_statements(before: RolePolicies, after: RolePolicies) -> list[State
             continue
         olds = [dataclasses.replace(s, index=0) for s in old.statements]
         news = [dataclasses.replace(s, index=0) for s in new.statements]
-        changed.extend(s for s in olds if s not in news)
-        changed.extend(s for s in news if s not in olds)
+        changed.append(([s for s in olds if s not in news], [s for s in news if s not in olds]))
     return changed
 
 
-#: The reaching actions of each set of changed statements: ``_reaching(changed)``.
-_REACHING: dict[tuple[Statement, ...], dict[str, list[Statement]]] = {}
+def _twins(
+    removed: Sequence[Statement], added: Sequence[Statement]
+) -> list[tuple[Statement, Statement]]:
+    """The removed and added statements of one policy that differ in their Action list
+    alone, each paired with its only such counterpart: what a fix that adds actions to a
+    statement changes. For an action both cover, one applies to a request exactly when
+    the other does (effect, resources, conditions and principal are the same), so the
+    pair changes no verdict of it."""
+    pairs = []
+    for old in removed:
+        found = [new for new in added if _same_but_actions(old, new)]
+        if len(found) == 1 and sum(_same_but_actions(o, found[0]) for o in removed) == 1:
+            pairs.append((old, found[0]))
+    return pairs
 
 
-def _reaching(changed: tuple[Statement, ...]) -> dict[str, list[Statement]]:
+def _same_but_actions(old: Statement, new: Statement) -> bool:
+    return (
+        old.actions is not None
+        and new.actions is not None
+        and dataclasses.replace(old, actions=()) == dataclasses.replace(new, actions=())
+    )
+
+
+def _reaching_action(
+    changed: Sequence[tuple[Statement, frozenset[str] | None]],
+    twins: Sequence[tuple[Statement, Statement]],
+    action: str,
+) -> list[Statement]:
+    """The changed statements that may change a verdict on ``action``: those covering
+    it, but not a pair of twins that both do."""
+    covering = [s for s, named in changed if _covers(s, named, action)]
+    for old, new in twins:
+        if any(s is old for s in covering) and any(s is new for s in covering):
+            covering = [s for s in covering if s is not old and s is not new]
+    return covering
+
+
+#: The reaching actions of each set of changes: ``_reaching(changes)``.
+_REACHING: dict[
+    tuple[tuple[tuple[Statement, ...], tuple[Statement, ...]], ...], dict[str, list[Statement]]
+] = {}
+
+
+def _reaching(
+    changed: tuple[tuple[tuple[Statement, ...], tuple[Statement, ...]], ...],
+) -> dict[str, list[Statement]]:
     """The cache of which of ``changed`` cover each action, shared by every proof with
     equal changed statements (a fresh one when a statement cannot be hashed: a raw
     Principal)."""
