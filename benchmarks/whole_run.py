@@ -12,6 +12,11 @@ tracebacks and with ``--tb=line``, in pairs (suite, floor), and the script print
 CPU time (median of the pairs) and their ratio. Target: the suite within 1.5x the floor.
 The floor carries what pytest itself costs, its failures section (quadratic in the number
 of failures: it looks up each failure's teardown among every report) included.
+
+A compliance run also writes compliance.xml and compliance.html through pytest's own
+junitxml and pytest-html (``--junitxml`` and ``--html`` unless the user names other
+files), so a second floor runs the bare module with those two options as well: the
+ratio to it is what the suite adds to pytest writing the same two files.
 """
 
 from __future__ import annotations
@@ -105,6 +110,12 @@ def floor_project(work: Path, targets: int, messages: dict[str, str]) -> Path:
 
 #: The floor runs without the plugin, and without hypothesis's (as the suite's addopts).
 BARE = ("-p", "no:iam_compliance", "-p", "no:hypothesispytest")
+#: The report files a compliance run writes through pytest's junitxml and pytest-html.
+REPORTS = (
+    "--junitxml=reports/compliance.xml",
+    "--html=reports/compliance.html",
+    "--self-contained-html",
+)
 
 
 def bench_whole_run(work: Path, counts: Sequence[int], rounds: int) -> None:
@@ -119,18 +130,23 @@ def bench_whole_run(work: Path, counts: Sequence[int], rounds: int) -> None:
         floor = floor_project(work, targets, messages)
         print(f"   {targets:,} targets: {targets * 10:,} tests, {len(messages):,} failures")
         for label, options in STYLES:
-            pairs = [
-                (pytest_times(suite, *args, *options), pytest_times(floor, *BARE, *options))
+            runs = [
+                (
+                    pytest_times(suite, *args, *options),
+                    pytest_times(floor, *BARE, *options),
+                    pytest_times(floor, *BARE, *REPORTS, *options),
+                )
                 for _ in range(rounds)
             ]
-            wall = [s[0] / f[0] for s, f in pairs]
-            cpu = [s[1] / f[1] for s, f in pairs]
             print(
-                f"      {label:9}: suite {_median(s for s, _ in pairs)}, floor "
-                f"{_median(f for _, f in pairs)}; suite / floor: wall "
-                f"{statistics.median(wall):.2f}x, CPU {statistics.median(cpu):.2f}x"
+                f"      {label:9}: suite {_median(r[0] for r in runs)}, floor "
+                f"{_median(r[1] for r in runs)} ({_ratios(runs, 1)}), floor writing the "
+                f"same reports {_median(r[2] for r in runs)} ({_ratios(runs, 2)})"
             )
-    print("   target: the suite within 1.5x of the floor, default and --tb=line")
+    print(
+        "   target: the suite within 1.5x of the floor, default and --tb=line (ratios: "
+        "suite / floor, wall and CPU, median of the rounds)"
+    )
     bench_cadence(work, max(counts))
 
 
@@ -181,6 +197,13 @@ def bench_cadence(work: Path, targets: int) -> None:
             f"largest {max(gaps, default=0.0):.1f} s (at most "
             f"{'2' if tty else '10'} s wanted)"
         )
+
+
+def _ratios(runs: Sequence[tuple[tuple[float, float], ...]], floor: int) -> str:
+    """The suite's wall and CPU time over a floor's (``runs[n][floor]``), median."""
+    wall = statistics.median(run[0][0] / run[floor][0] for run in runs)
+    cpu = statistics.median(run[0][1] / run[floor][1] for run in runs)
+    return f"{wall:.2f}x wall, {cpu:.2f}x CPU"
 
 
 def _median(times: object) -> str:
