@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from iam_compliance.engine.evaluate.evaluation import evaluate
 from iam_compliance.engine.fix.documents import copied, document_size
 from iam_compliance.engine.fix.planning import MANAGED_POLICY_SIZE_LIMIT, FixPlan, plan_fix
 from iam_compliance.engine.policy import Policy, PolicyVersion, RolePolicies, parse_policy
@@ -328,6 +329,39 @@ def test_conditional_deny_blocks_when_it_applies_or_cannot_be_decided(
     for item, refusal in zip(result.blocked, result.refusals, strict=True):
         assert 'statement "MaybeNoQuery"' in item.reason
         assert item.reason in refusal
+
+
+def test_the_candidate_is_decided_and_only_what_it_does_not_allow_is_worded() -> None:
+    deny = parse_policy(
+        task_policy(
+            {"Sid": "NoScans", "Effect": "Deny", "Action": "dynamodb:Scan", "Resource": TABLE_ARN}
+        ),
+        name="GuardRails",
+        kind="inline",
+    )
+    target = parsed_task_policy(runbook_policy())
+    policies = RolePolicies(identity=(target, deny))
+    worded: list[tuple[RolePolicies, str]] = []
+    decided: list[tuple[RolePolicies, str]] = []
+
+    def judge(role: RolePolicies, action: str, resource: str) -> Any:
+        worded.append((role, action))
+        return evaluate(role, action, resource, {})
+
+    def decisions(role: RolePolicies, action: str, resource: str) -> Any:
+        decided.append((role, action))
+        return evaluate(role, action, resource, {})
+
+    result = plan_fix(
+        policies, target, REQUIRED, TABLE_ARN, version_listing(3), judge=judge, decisions=decisions
+    )
+
+    assert [item.action for item in result.blocked] == ["dynamodb:Scan"]
+    assert "NoScans" in result.blocked[0].reason
+    assert sorted(action for _, action in decided) == sorted(REQUIRED)
+    candidate = {id(role) for role, _ in decided}
+    assert len(candidate) == 1
+    assert [a for role, a in worded if id(role) in candidate] == ["dynamodb:Scan"]
 
 
 def test_permissions_boundary_blocks_and_refuses_the_whole_plan() -> None:

@@ -94,6 +94,7 @@ def plan_fix(
     context: Context | None = None,
     *,
     judge: Judge | None = None,
+    decisions: Judge | None = None,
     shared_with: Sequence[str] = (),
     allow_shared: bool = False,
 ) -> FixPlan:
@@ -102,7 +103,9 @@ def plan_fix(
     ``policies`` is everything that applies to the role, ``target`` among its identity
     policies; ``versions`` is IAM's listing of ``target``'s versions. A required action
     given by name is needed on ``resource``. ``judge`` evaluates a request as the run
-    models it; by default with ``context`` alone. Raises :class:`RemediationError` when
+    models it; by default with ``context`` alone. ``decisions`` decides as ``judge`` does,
+    perhaps with less wording (:meth:`.Assessment.decide`): what the candidate allows is
+    asked of it, and ``judge`` words only what it does not. Raises :class:`RemediationError` when
     ``target`` is not an attached customer-managed policy, and
     :class:`~iam_compliance.errors.ConcurrentChangeError` when the listing names another
     default version than the one ``target`` was read from.
@@ -141,10 +144,12 @@ def plan_fix(
     candidate, _ = with_needs(current, open_)
     _, after = with_document(policies, candidate, target)
     blocked = list(guarded)
+    quick = decisions or decide
     for need in needs:
-        verdict = decide(after, need.action, need.resource)
-        if not verdict.is_allowed and need.id not in {b.action for b in guarded}:
-            blocked.append(BlockedAction(need.id, verdict.reason))
+        if need.id in {b.action for b in guarded}:
+            continue
+        if not quick(after, need.action, need.resource).is_allowed:
+            blocked.append(BlockedAction(need.id, decide(after, need.action, need.resource).reason))
     refusals = [
         f"{item.action} cannot be granted by changing {target.name}: {item.reason}"
         for item in blocked

@@ -94,6 +94,7 @@ def plan_and_prove(
         found.target.table_arn,
         listing,
         judge=decide,
+        decisions=prove,
         shared_with=shared_with,
         allow_shared=allow_shared,
     )
