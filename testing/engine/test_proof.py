@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from iam_compliance.engine.evaluate.decision import Decision
 from iam_compliance.engine.evaluate.evaluation import evaluate
-from iam_compliance.engine.fix import proof
+from iam_compliance.engine.evaluate.keys import key_uses
+from iam_compliance.engine.fix import reach
 from iam_compliance.engine.fix.planning import plan_fix, reparse, replacing, with_document
 from iam_compliance.engine.fix.proof import check_plan, probes, prove_document, prove_no_new_access
 from iam_compliance.engine.policy import PolicyVersion, RolePolicies
@@ -246,7 +248,7 @@ def test_only_probes_a_changed_statement_reaches_are_evaluated_and_nothing_is_mi
         return judge(policies, action, resource)
 
     pruned = prove_no_new_access(before, after, counting, probed, required)
-    monkeypatch.setattr(proof, "_changed_statements", lambda before, after: None)
+    monkeypatch.setattr(reach, "changed_statements", lambda before, after: None)
     full = prove_no_new_access(before, after, judge, probed, required)
 
     assert (pruned.new_access, pruned.granted, pruned.probes) == (
@@ -326,7 +328,7 @@ _PAIRS = st.lists(
 def test_a_probe_sets_runs_are_its_pairs_once_each_in_order(
     pairs: list[tuple[str, str]], more: list[tuple[str, str]]
 ) -> None:
-    runs = proof._runs(proof.ProbeSet.of(pairs), more)
+    runs = reach.runs(reach.ProbeSet.of(pairs), more)
 
     flat = [(action, resource) for action, resources in runs for resource in resources]
     assert flat == list(dict.fromkeys([*pairs, *more]))
@@ -342,7 +344,7 @@ def test_a_proof_over_a_probe_set_is_the_proof_over_its_pairs(
     forbidden = {("s3:GetObject", "*"): "no-reads"}
 
     listed = prove_no_new_access(ROLE, after, judge, list(pairs), required, forbidden)
-    grouped = prove_no_new_access(ROLE, after, judge, proof.ProbeSet.of(pairs), required, forbidden)
+    grouped = prove_no_new_access(ROLE, after, judge, reach.ProbeSet.of(pairs), required, forbidden)
 
     assert grouped == listed
     assert listed.probes == len(dict.fromkeys([*pairs, *forbidden]))
@@ -417,7 +419,7 @@ def test_twin_statements_change_no_verdict_of_an_action_both_cover(
     required = [(need.action, need.resource) for need in NEEDS]
 
     pruned = prove_no_new_access(ROLE, after, judge, probed, required)
-    everything = proof.ProbeSet.of(probed)
+    everything = reach.ProbeSet.of(probed)
     full = prove_no_new_access(ROLE, after, judge, everything, required)
     unpruned = _unpruned(ROLE, after, everything, required)
 
@@ -425,12 +427,12 @@ def test_twin_statements_change_no_verdict_of_an_action_both_cover(
 
 
 def _unpruned(before: RolePolicies, after: RolePolicies, probed: Any, required: Any) -> Any:
-    original = proof._changed_statements
-    proof._changed_statements = lambda before, after: None  # type: ignore[assignment]
+    original = reach.changed_statements
+    reach.changed_statements = lambda before, after: None  # type: ignore[assignment]
     try:
         return prove_no_new_access(before, after, judge, probed, required)
     finally:
-        proof._changed_statements = original
+        reach.changed_statements = original
 
 
 def test_an_action_added_to_a_statement_is_the_only_one_evaluated_again() -> None:
@@ -449,3 +451,36 @@ def test_an_action_added_to_a_statement_is_the_only_one_evaluated_again() -> Non
 
     assert set(asked) == {"dynamodb:Scan"}
     assert found.probes == 2
+
+
+KEY = "arn:aws:kms:us-east-1:618574523116:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def judge_through_key(policies: RolePolicies, action: str, resource: str) -> Any:
+    """As the run judges a table encrypted with a customer managed key: a data action is
+    allowed only when the key use it implies is (the fold of .judgement, in small)."""
+    verdict = evaluate(policies, action, resource, {})
+    for use in key_uses(action):
+        if verdict.is_allowed and not evaluate(policies, use.action, KEY, {}).is_allowed:
+            return dataclasses.replace(verdict, decision=Decision.IMPLICIT_DENY)
+    return verdict
+
+
+def test_a_key_use_the_fix_grants_reaches_the_data_actions_that_need_it() -> None:
+    """The role may already Scan the table but for the key: granting the required
+    kms:Decrypt makes Scan allowed, new access that no changed statement covers."""
+    current = runbook_policy()
+    current["Statement"][1]["Action"] = ["dynamodb:GetItem", "dynamodb:Scan"]
+    before = RolePolicies((parsed_task_policy(current, "v1"),))
+    fixed = copy.deepcopy(current)
+    fixed["Statement"].append({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY})
+    after = replacing(before, reparse(fixed, before.identity[0]))
+    required = [("kms:Decrypt", KEY), ("dynamodb:GetItem", TABLE_ARN)]
+    probed = [("dynamodb:Scan", TABLE_ARN), ("dynamodb:GetItem", TABLE_ARN), ("kms:Decrypt", KEY)]
+
+    found = prove_no_new_access(before, after, judge_through_key, probed, required)
+
+    assert found.new_access == (
+        f"dynamodb:Scan on {TABLE_ARN} (was not allowed, would be allowed)",
+    )
+    assert not found.holds

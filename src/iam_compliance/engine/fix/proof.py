@@ -14,12 +14,10 @@ grants what the workload must never be able to do.
 This is a check of the planner's output, not of IAM: a planner bug that widened a grant
 (``Resource: "*"``, ``dynamodb:*``) is caught here before anything is written.
 
-Only the probes that a changed statement can reach are evaluated: a statement takes part
-in a verdict only when it covers the action and its Resource does not certainly miss the
-resource (:func:`iam_compliance.engine.evaluate.applicability.scan`), so a probe that no added or
-removed statement can reach has the same applying statements, and the same verdict,
-before and after. That keeps the proof to a few milliseconds per target, so every
-report's proposed fix can carry one.
+Only the probes that a changed statement can reach are evaluated (:mod:`.reach`): the
+others have the same applying statements, and the same verdict, before and after. That
+keeps the proof to a few milliseconds per target, so every report's proposed fix can
+carry one.
 """
 
 from __future__ import annotations
@@ -33,10 +31,11 @@ from typing import Any
 
 from ..evaluate.decision import Decision
 from ..evaluate.evaluation import Judge
-from ..matching import has_wildcard, is_pattern, matches_resource, may_match_resource
-from ..policy import Policy, RolePolicies, Statement
+from ..matching import has_wildcard, matches_resource
+from ..policy import Policy, RolePolicies
 from ..requirements import Need
 from .planning import FixPlan, with_document
+from .reach import ProbeSet, Reach, runs
 
 #: Stands for a name in a probe made from a pattern (``table/*`` -> ``table/probe``).
 _NAME = "iam-compliance-probe"
@@ -96,13 +95,7 @@ def prove_no_new_access(
     wanted = {(action.lower(), resource) for action, resource in required}
     forbidden = forbidden or {}
     never = {(action.lower(), resource): fid for (action, resource), fid in forbidden.items()}
-    changes = _changed_statements(before, after)
-    found = [s for removed, added in changes or () for s in (*removed, *added)]
-    changed = None if changes is None else [(s, _services_named(s)) for s in found]
-    twins = [pair for removed, added in changes or () for pair in _twins(removed, added)]
-    # action -> the changed statements covering it: the same for every target whose fix
-    # changes the same statements (a pure function of their text and the action).
-    reaching = _reaching(tuple((tuple(r), tuple(a)) for r, a in changes or ()))
+    reach = Reach(before, after)
     new: list[str] = []
     granted: list[str] = []
     refused: list[str] = []
@@ -122,165 +115,11 @@ def prove_no_new_access(
             new.append(text)
 
     count = 0
-    for action, resources in _runs(probes, forbidden):
+    for action, resources in runs(probes, forbidden):
         count += len(resources)
-        statements = None
-        if changed is not None:
-            statements = reaching.get(action)
-            if statements is None:
-                statements = _reaching_action(changed, twins, action)
-                reaching[action] = statements
-            if not statements:
-                continue  # no changed statement covers the action: the same verdicts
-        for resource in resources:
-            # A statement whose Resource certainly misses it takes no part either.
-            if statements is None or any(_may_match(s, resource) for s in statements):
-                compare(action, resource)
+        for resource in reach.reached(action, resources):  # the others keep their verdict
+            compare(action, resource)
     return Proof(tuple(new), tuple(granted), count, forbidden=tuple(refused))
-
-
-class ProbeSet(tuple[tuple[str, str], ...]):
-    """The (action, resource) pairs of a proof, each once, with :attr:`runs`: the pairs
-    of each action in turn (as :func:`probes` lists them), worked out once for the
-    targets that share a probe set."""
-
-    runs: tuple[tuple[str, tuple[str, ...]], ...]
-    pairs: frozenset[tuple[str, str]]
-
-    @classmethod
-    def of(cls, pairs: Iterable[tuple[str, str]]) -> ProbeSet:
-        made = cls(dict.fromkeys(pairs))
-        runs: list[tuple[str, list[str]]] = []
-        for action, resource in made:
-            if runs and runs[-1][0] == action:
-                runs[-1][1].append(resource)
-            else:
-                runs.append((action, [resource]))
-        made.runs = tuple((action, tuple(resources)) for action, resources in runs)
-        made.pairs = frozenset(made)
-        return made
-
-
-def _runs(
-    probes: Iterable[tuple[str, str]], more: Iterable[tuple[str, str]]
-) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The runs of each action's resources in ``probes`` then ``more``, each pair once."""
-    if not isinstance(probes, ProbeSet):
-        probes = ProbeSet.of(probes)
-    extra = [pair for pair in dict.fromkeys(more) if pair not in probes.pairs]
-    return probes.runs + ProbeSet.of(extra).runs if extra else probes.runs
-
-
-def _changed_statements(
-    before: RolePolicies, after: RolePolicies
-) -> list[tuple[list[Statement], list[Statement]]] | None:
-    """The statements only one side has (their position aside), as (removed, added) for
-    each policy that changed, or None when the two differ in anything else (another
-    policy, the boundary, a document's Version, which decides whether ``${...}`` is a
-    variable): then every probe is evaluated."""
-    if before.boundary != after.boundary or len(before.identity) != len(after.identity):
-        return None
-    changed: list[tuple[list[Statement], list[Statement]]] = []
-    for old, new in zip(before.identity, after.identity, strict=True):
-        if (old.name, old.kind, old.arn, old.has_variables) != (
-            new.name,
-            new.kind,
-            new.arn,
-            new.has_variables,
-        ):
-            return None
-        if old.statements == new.statements:
-            continue
-        olds = [dataclasses.replace(s, index=0) for s in old.statements]
-        news = [dataclasses.replace(s, index=0) for s in new.statements]
-        changed.append(([s for s in olds if s not in news], [s for s in news if s not in olds]))
-    return changed
-
-
-def _twins(
-    removed: Sequence[Statement], added: Sequence[Statement]
-) -> list[tuple[Statement, Statement]]:
-    """The removed and added statements of one policy that differ in their Action list
-    alone, each paired with its only such counterpart: what a fix that adds actions to a
-    statement changes. For an action both cover, one applies to a request exactly when
-    the other does (effect, resources, conditions and principal are the same), so the
-    pair changes no verdict of it."""
-    pairs = []
-    for old in removed:
-        found = [new for new in added if _same_but_actions(old, new)]
-        if len(found) == 1 and sum(_same_but_actions(o, found[0]) for o in removed) == 1:
-            pairs.append((old, found[0]))
-    return pairs
-
-
-def _same_but_actions(old: Statement, new: Statement) -> bool:
-    return (
-        old.actions is not None
-        and new.actions is not None
-        and dataclasses.replace(old, actions=()) == dataclasses.replace(new, actions=())
-    )
-
-
-def _reaching_action(
-    changed: Sequence[tuple[Statement, frozenset[str] | None]],
-    twins: Sequence[tuple[Statement, Statement]],
-    action: str,
-) -> list[Statement]:
-    """The changed statements that may change a verdict on ``action``: those covering
-    it, but not a pair of twins that both do."""
-    covering = [s for s, named in changed if _covers(s, named, action)]
-    for old, new in twins:
-        if any(s is old for s in covering) and any(s is new for s in covering):
-            covering = [s for s in covering if s is not old and s is not new]
-    return covering
-
-
-#: The reaching actions of each set of changes: ``_reaching(changes)``.
-_REACHING: dict[
-    tuple[tuple[tuple[Statement, ...], tuple[Statement, ...]], ...], dict[str, list[Statement]]
-] = {}
-
-
-def _reaching(
-    changed: tuple[tuple[tuple[Statement, ...], tuple[Statement, ...]], ...],
-) -> dict[str, list[Statement]]:
-    """The cache of which of ``changed`` cover each action, shared by every proof with
-    equal changed statements (a fresh one when a statement cannot be hashed: a raw
-    Principal)."""
-    if len(_REACHING) >= 256:  # a run of many different policies: start again
-        _REACHING.clear()
-    try:
-        return _REACHING.setdefault(changed, {})
-    except TypeError:
-        return {}
-
-
-def _covers(statement: Statement, services: frozenset[str] | None, action: str) -> bool:
-    """``statement.covers_action``, without matching the patterns of another service (most
-    probes are other services' actions); ``services``: :func:`_services_named`."""
-    if services is not None and action.partition(":")[0].lower() not in services:
-        return False
-    return statement.covers_action(action)
-
-
-def _services_named(statement: Statement) -> frozenset[str] | None:
-    """The services an Action names when each pattern spells its service out
-    (``dynamodb:Get*``); None for NotAction, ``*`` or a wildcard in a service."""
-    found = set()
-    for pattern in statement.actions or ("*",):
-        service, colon, _ = pattern.partition(":")
-        if not colon or has_wildcard(service) or "$" in service:
-            return None
-        found.add(service.lower())
-    return frozenset(found)
-
-
-def _may_match(statement: Statement, resource: str) -> bool:
-    """Whether the statement's Resource may match ``resource`` (a variable, a NotResource
-    or a pattern of resources: assume it may)."""
-    if statement.resources is None or is_pattern(resource):
-        return True
-    return any("${" in p or may_match_resource(p, resource) for p in statement.resources)
 
 
 def _required(action: str, resource: str, wanted: set[tuple[str, str]]) -> bool:
