@@ -1,6 +1,6 @@
-"""The garbage collector and a run: what it made is frozen before its tests and at its end,
-and what survives each full collection in between, but only in a run of its own, never in
-a run nested in another (pytester's in-process runs)."""
+"""The garbage collector and a run: what it made is frozen before its tests, every so many
+tests after a collection, and at its end, but only in a run of its own, never in a run
+nested in another (pytester's in-process runs)."""
 
 from __future__ import annotations
 
@@ -20,12 +20,9 @@ frozen = []
 at_start = gc.get_freeze_count()  # not 0 on every Python: 3.12 starts with some frozen
 watching = []
 
-def watches():
-    return any(getattr(c, "__name__", "") == "freeze_survivors" for c in gc.callbacks)
-
 class Probe:
     def pytest_runtest_call(self, item):
-        watching.append(watches())
+        watching.append(item.config.pluginmanager.has_plugin("iam-compliance-freezer"))
 
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config):
@@ -34,16 +31,14 @@ class Probe:
 probe = Probe()
 pytest.main({args!r}, plugins=[probe])
 print("frozen:", frozen[0] > 0)
-print("watched during the tests:", bool(watching) and all(watching))
-print("watching after:", watches())
+print("freezing during the tests:", bool(watching) and all(watching))
 """
 
 
 def test_a_nested_run_freezes_nothing(suite: pytest.Pytester) -> None:
-    before, callbacks = gc.get_freeze_count(), list(gc.callbacks)
+    before = gc.get_freeze_count()
     suite.runpytest().assert_outcomes(passed=6, failed=4)
     assert gc.get_freeze_count() == before
-    assert gc.callbacks == callbacks
 
 
 @pytest.mark.parametrize(
@@ -66,40 +61,36 @@ def test_a_run_of_its_own_freezes_when_the_suite_is_on(
         [sys.executable, str(script)], cwd=suite.path, capture_output=True, text=True, check=False
     )
     assert f"frozen: {frozen}" in result.stdout, result.stdout + result.stderr
-    assert f"watched during the tests: {frozen}" in result.stdout
-    assert "watching after: False" in result.stdout
+    assert f"freezing during the tests: {frozen}" in result.stdout
 
 
-@pytest.mark.parametrize(
-    ("phase", "generation", "freezes"),
-    [
-        pytest.param("stop", 2, True, id="after-a-full-collection"),
-        pytest.param("start", 2, False, id="before-it"),
-        pytest.param("stop", 1, False, id="after-a-young-one"),
-    ],
-)
-def test_survivors_are_frozen_after_a_full_collection_only(
-    monkeypatch: pytest.MonkeyPatch, phase: str, generation: int, freezes: bool
+def test_a_freezer_collects_then_freezes_every_so_many_tests(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls: list[None] = []
-    monkeypatch.setattr(garbage.gc, "freeze", lambda: calls.append(None))
+    calls: list[str] = []
+    monkeypatch.setattr(garbage.gc, "collect", lambda: calls.append("collect"))
+    monkeypatch.setattr(garbage.gc, "freeze", lambda: calls.append("freeze"))
+    freezer = garbage.Freezer(every=3)
 
-    garbage.freeze_survivors(phase, {"generation": generation, "collected": 0})
+    for _ in range(7):
+        freezer.pytest_runtest_logfinish()
 
-    assert len(calls) == int(freezes)
+    assert calls == ["collect", "freeze", "collect", "freeze"]
 
 
-def test_what_a_full_collection_leaves_is_frozen_while_started() -> None:
-    kept = [[n] for n in range(1000)]  # reachable: survives the collection
-    before = gc.get_freeze_count()
-    garbage.start()
-    garbage.start()  # once, however often
-    try:
-        assert gc.callbacks.count(garbage.freeze_survivors) == 1
-        gc.collect()
-        assert gc.get_freeze_count() >= before + len(kept)
-    finally:
-        gc.callbacks.remove(garbage.freeze_survivors)
-        gc.unfreeze()  # this process's objects back where they were
-    gc.collect()
-    assert gc.get_freeze_count() == 0
+def test_a_frozen_run_still_frees_its_unreachable_cycles(monkeypatch: pytest.MonkeyPatch) -> None:
+    frozen: list[int] = []
+    monkeypatch.setattr(garbage.gc, "freeze", lambda: frozen.append(len(gc.garbage)))
+    freed: list[str] = []
+
+    class Cycle:
+        def __del__(self) -> None:
+            freed.append("freed")
+
+    cycle = Cycle()
+    cycle.self = cycle  # type: ignore[attr-defined]
+    del cycle
+    garbage.Freezer(every=1).pytest_runtest_logfinish()
+
+    assert freed == ["freed"]  # collected before the freeze, not frozen with it
+    assert frozen == [0]

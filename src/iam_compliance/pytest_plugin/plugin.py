@@ -129,7 +129,8 @@ def pytest_configure(config: pytest.Config) -> None:
         write_start_error(config, str(exc))
         raise pytest.UsageError(str(exc)) from None
     if _is_outermost_run(config):
-        garbage.start()
+        garbage.freeze_all()  # the imports and the run's settings
+        config.pluginmanager.register(garbage.Freezer(), "iam-compliance-freezer")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -137,7 +138,7 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
     """Before the first test of a compliance run, freeze what it made to check them
     (:mod:`.garbage`)."""
     if _is_outermost_run(session.config):
-        garbage.freeze_now()
+        garbage.freeze_all()
     return (yield)
 
 
@@ -150,7 +151,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if config in _RUNS:
         _RUNS.remove(config)
     if outermost:
-        garbage.stop()
+        garbage.freeze_all()
 
 
 def _is_outermost_run(config: pytest.Config) -> bool:
