@@ -30,6 +30,9 @@ import pytest
 @pytest.fixture(autouse=True)
 def _stop(request):
     if os.environ.get("IAM_SELFTEST_STOP_AT", "?") in request.node.nodeid:
+        # Ctrl-C as a terminal sends it, even where this process was started with SIGINT
+        # ignored (as a shell's background job is): Python's own handler.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         os.kill(os.getpid(), getattr(signal, "SIG" + os.environ["IAM_SELFTEST_SIGNAL"]))
     if os.environ.get("IAM_SELFTEST_EXIT_AT", "?") in request.node.nodeid:
         pytest.exit("a plugin stops the run", returncode=0)
