@@ -257,14 +257,19 @@ def test_compliant_policy_has_nothing_to_fix() -> None:
     assert result.version_to_delete is None
 
 
-def test_explicit_deny_blocks_and_refuses_the_whole_plan() -> None:
-    deny = parse_policy(
+def no_scans() -> Policy:
+    """An inline policy that denies dynamodb:Scan on the table."""
+    return parse_policy(
         task_policy(
             {"Sid": "NoScans", "Effect": "Deny", "Action": "dynamodb:Scan", "Resource": TABLE_ARN}
         ),
         name="GuardRails",
         kind="inline",
     )
+
+
+def test_explicit_deny_blocks_and_refuses_the_whole_plan() -> None:
+    deny = no_scans()
     result = plan(runbook_policy(), others=[deny])
 
     assert [item.action for item in result.blocked] == ["dynamodb:Scan"]
@@ -332,13 +337,7 @@ def test_conditional_deny_blocks_when_it_applies_or_cannot_be_decided(
 
 
 def test_the_candidate_is_decided_and_only_what_it_does_not_allow_is_worded() -> None:
-    deny = parse_policy(
-        task_policy(
-            {"Sid": "NoScans", "Effect": "Deny", "Action": "dynamodb:Scan", "Resource": TABLE_ARN}
-        ),
-        name="GuardRails",
-        kind="inline",
-    )
+    deny = no_scans()
     target = parsed_task_policy(runbook_policy())
     policies = RolePolicies(identity=(target, deny))
     worded: list[tuple[RolePolicies, str]] = []

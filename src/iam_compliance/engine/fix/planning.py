@@ -140,13 +140,14 @@ def plan_fix(
     # Try every other missing action at once, then see what the candidate really grants:
     # an explicit Deny, the boundary or an undecidable condition can each keep an action
     # refused however the policy is changed, and adding such an action would be noise.
-    open_ = [need for need in missing if need.id not in {b.action for b in guarded}]
+    widening = {b.action for b in guarded}
+    open_ = [need for need in missing if need.id not in widening]
     candidate, _ = with_needs(current, open_)
     _, after = with_document(policies, candidate, target)
     blocked = list(guarded)
     quick = decisions or decide
     for need in needs:
-        if need.id in {b.action for b in guarded}:
+        if need.id in widening:
             continue
         if not quick(after, need.action, need.resource).is_allowed:
             blocked.append(BlockedAction(need.id, decide(after, need.action, need.resource).reason))
