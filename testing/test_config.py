@@ -126,6 +126,26 @@ def test_env_file_expands_variables(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        pytest.param(["TABLE=file", "NAME=${TABLE}"], "file", id="the-file-before-the-environment"),
+        pytest.param(["NAME=${TABLE}"], "environment", id="the-environment"),
+        pytest.param(["NAME=${TABLE}", "TABLE=file"], "environment", id="only-earlier-lines"),
+        pytest.param(["NAME=${UNSET_HERE:-fallback}"], "fallback", id="the-default"),
+    ],
+)
+def test_env_file_variables_resolve_as_python_dotenv_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: list[str], expected: str
+) -> None:
+    monkeypatch.setenv("TABLE", "environment")
+    monkeypatch.delenv("UNSET_HERE", raising=False)
+    path = tmp_path / "x.env"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    assert read_env_file(path, label="x.env")["NAME"] == expected
+
+
+@pytest.mark.parametrize(
     ("option", "environ", "expected"),
     [
         pytest.param(None, {}, "mock", id="default-mock"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import re
+from collections import ChainMap
 from pathlib import Path
 
 from dotenv.parser import Original, parse_stream
@@ -67,8 +68,9 @@ def read_env_file(path: Path, *, label: str, checked: frozenset[str] = frozenset
     # Expand ${VAR} references the way python-dotenv does, against the file and environment;
     # but a setting of the suite that names an unset variable is refused, not left empty.
     values: dict[str, str] = {}
+    # The file's earlier values first, then the environment (looked up, not copied).
+    env = ChainMap(values, os.environ)
     for key, value in raw.items():
-        env = {**os.environ, **values}
         atoms = list(parse_variables(value))
         unset = [
             atom.name
