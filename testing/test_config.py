@@ -125,6 +125,24 @@ def test_env_file_expands_variables(tmp_path: Path) -> None:
     assert read_env_file(path, label="x.env")["DYNAMODB_TABLE_NAME"] == "ml-jobs"
 
 
+def test_an_env_file_read_again_is_read_as_it_is_now(tmp_path: Path) -> None:
+    path = env_file(tmp_path, "x.env", DYNAMODB_TABLE_NAME="ml-jobs")
+    first = read_env_file(path, label="x.env")
+    first["DYNAMODB_TABLE_NAME"] = "changed by its reader"
+    first.lines.clear()
+    assert read_env_file(path, label="x.env") == {"DYNAMODB_TABLE_NAME": "ml-jobs"}
+    assert read_env_file(path, label="x.env").lines == {"DYNAMODB_TABLE_NAME": 1}
+
+    path.write_text("\nDYNAMODB_TABLE_NAME=ml-jobs-v2\n", encoding="utf-8")
+    again = read_env_file(path, label="x.env")
+    assert again == {"DYNAMODB_TABLE_NAME": "ml-jobs-v2"}
+    assert again.lines == {"DYNAMODB_TABLE_NAME": 2}
+
+    path.write_text("DYNAMODB_TABLE_NAME='ml-jobs\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"x\.env: line 1: .*quoted value is not closed"):
+        read_env_file(path, label="x.env")
+
+
 @pytest.mark.parametrize(
     ("lines", "expected"),
     [

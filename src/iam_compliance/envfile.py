@@ -45,6 +45,51 @@ def read_env_file(path: Path, *, label: str, checked: frozenset[str] = frozenset
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigurationError(f"{label}: cannot be read ({exc.strerror})") from None
+    raw, lines = _parsed(data, label, checked)
+    # Expand ${VAR} references the way python-dotenv does, against the file and environment;
+    # but a setting of the suite that names an unset variable is refused, not left empty.
+    values: dict[str, str] = {}
+    # The file's earlier values first, then the environment (looked up, not copied).
+    env = ChainMap(values, os.environ)
+    for key, value in raw.items():
+        atoms = list(parse_variables(value))
+        unset = [
+            atom.name
+            for atom in atoms
+            if isinstance(atom, Variable) and atom.default is None and atom.name not in env
+        ]
+        if unset and key in checked:
+            raise ConfigurationError(
+                f"{label}: line {lines[key]}: {key} refers to ${{{unset[0]}}}, which is not "
+                "set in this file or the environment"
+            )
+        values[key] = "".join(atom.resolve(env) for atom in atoms)
+    return EnvValues(values, lines)
+
+
+#: Each text read so far, parsed: a run reads an env file up to four times (its mode, its
+#: targets, each target's command to check it again). Keyed by the bytes themselves, so a
+#: file that changed is parsed again.
+_PARSED: dict[bytes, tuple[dict[str, str], dict[str, int]]] = {}
+_PARSED_LIMIT = 4096
+
+
+def _parsed(
+    data: bytes, label: str, checked: frozenset[str]
+) -> tuple[dict[str, str], dict[str, int]]:
+    """The file's keys and raw values, and the line each is on (copies: callers may keep
+    them); a line python-dotenv cannot parse is an error."""
+    if data not in _PARSED:
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        _PARSED[data] = _parse(data, label, checked)
+    raw, lines = _PARSED[data]
+    return dict(raw), dict(lines)
+
+
+def _parse(
+    data: bytes, label: str, checked: frozenset[str]
+) -> tuple[dict[str, str], dict[str, int]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -65,25 +110,7 @@ def read_env_file(path: Path, *, label: str, checked: frozenset[str] = frozenset
         assert binding.key is not None
         raw[binding.key] = binding.value
         lines[binding.key] = number
-    # Expand ${VAR} references the way python-dotenv does, against the file and environment;
-    # but a setting of the suite that names an unset variable is refused, not left empty.
-    values: dict[str, str] = {}
-    # The file's earlier values first, then the environment (looked up, not copied).
-    env = ChainMap(values, os.environ)
-    for key, value in raw.items():
-        atoms = list(parse_variables(value))
-        unset = [
-            atom.name
-            for atom in atoms
-            if isinstance(atom, Variable) and atom.default is None and atom.name not in env
-        ]
-        if unset and key in checked:
-            raise ConfigurationError(
-                f"{label}: line {lines[key]}: {key} refers to ${{{unset[0]}}}, which is not "
-                "set in this file or the environment"
-            )
-        values[key] = "".join(atom.resolve(env) for atom in atoms)
-    return EnvValues(values, lines)
+    return raw, lines
 
 
 def _line_number(original: Original) -> int:
