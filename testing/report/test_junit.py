@@ -50,18 +50,19 @@ def junit_of(pytester: pytest.Pytester, module: str) -> Path:
 
 @pytest.mark.parametrize("properties", [PROPERTIES, []], ids=["properties", "no properties"])
 @pytest.mark.parametrize(
-    "recorded",
+    "module",
     [
-        "",
-        "\ndef test_records(record_testsuite_property):\n"
+        MODULE,
+        MODULE + "\ndef test_records(record_testsuite_property):\n"
         "    record_testsuite_property('own', '<1>')\n",
+        "",
     ],
-    ids=["pytest's file", "with its own suite property"],
+    ids=["pytest's file", "with its own suite property", "no tests"],
 )
 def test_properties_are_written_into_pytests_file_as_parsing_it_would(
-    pytester: pytest.Pytester, properties: list[tuple[str, str]], recorded: str
+    pytester: pytest.Pytester, properties: list[tuple[str, str]], module: str
 ) -> None:
-    path = junit_of(pytester, MODULE + recorded)
+    path = junit_of(pytester, module)
     expected = parsed_then_written(path, properties)
 
     add_suite_properties(path, properties)

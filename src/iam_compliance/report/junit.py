@@ -127,7 +127,9 @@ def _inserted(text: str, properties: Sequence[tuple[str, str]]) -> str | None:
     it again (a quarter of a second at 10,000 tests).
     """
     head = _PYTEST_HEAD.match(text)
-    if head is None or _SUITE_TAG.search(text, head.end("suite")) is not None:
+    if head is None or head.group("suite").endswith("/>"):  # a suite of no tests: empty
+        return None
+    if _SUITE_TAG.search(text, head.end("suite")) is not None:
         return None
     element = ET.Element("properties")
     for name, value in properties:
