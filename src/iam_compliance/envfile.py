@@ -72,6 +72,8 @@ def read_env_file(path: Path, *, label: str, checked: frozenset[str] = frozenset
 #: file that changed is parsed again.
 _PARSED: dict[bytes, tuple[dict[str, str], dict[str, int]]] = {}
 _PARSED_LIMIT = 4096
+#: A text longer than this is parsed each time rather than kept (an env file is a few lines).
+_PARSED_MAX_BYTES = 64 * 1024
 
 
 def _parsed(
@@ -79,6 +81,8 @@ def _parsed(
 ) -> tuple[dict[str, str], dict[str, int]]:
     """The file's keys and raw values, and the line each is on (copies: callers may keep
     them); a line python-dotenv cannot parse is an error."""
+    if len(data) > _PARSED_MAX_BYTES:
+        return _parse(data, label, checked)
     if data not in _PARSED:
         if len(_PARSED) >= _PARSED_LIMIT:
             _PARSED.clear()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from iam_compliance.report.junit import add_suite_properties
+from iam_compliance.report.junit import _parsed_then_written, add_suite_properties
 
 #: Values XML must escape, in names and values alike.
 PROPERTIES = [
@@ -26,20 +26,6 @@ def test_passes():
 def test_fails(text):
     pytest.fail(text, pytrace=False)
 """
-
-
-def parsed_then_written(path: Path, properties: list[tuple[str, str]]) -> str:
-    """What the file says with ``properties`` added by parsing and writing it again."""
-    root = ET.parse(path).getroot()
-    suite = root.find("testsuite")
-    assert suite is not None
-    found = suite.find("properties")
-    if found is None:
-        found = ET.Element("properties")
-        suite.insert(0, found)
-    for name, value in properties:
-        ET.SubElement(found, "property", {"name": name, "value": value})
-    return '<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(root, encoding="unicode")
 
 
 def junit_of(pytester: pytest.Pytester, module: str) -> Path:
@@ -63,7 +49,7 @@ def test_properties_are_written_into_pytests_file_as_parsing_it_would(
     pytester: pytest.Pytester, properties: list[tuple[str, str]], module: str
 ) -> None:
     path = junit_of(pytester, module)
-    expected = parsed_then_written(path, properties)
+    expected = _parsed_then_written(path, properties)
 
     add_suite_properties(path, properties)
 
